@@ -1,0 +1,34 @@
+/**
+ * What the loopback Messages-API server answers, scripted per task. A conversation is matched to a task by the
+ * earliest script id that appears as a whole word in its first user message; its turn number is the count of
+ * assistant messages already in the conversation.
+ */
+
+/** A fault injected instead of (or in the middle of) a normal reply. */
+export type Fault =
+  /** An HTTP error before any byte of the reply; `retryAfter` seconds go in the `retry-after` header. */
+  | { kind: 'http'; status: number; retryAfter?: number; message?: string }
+  /** A `event: error` in the middle of an SSE stream (after `message_start` and the first text). */
+  | { kind: 'stream-error'; errorType?: string; message?: string }
+  /** The connection is destroyed in the middle of the reply. */
+  | { kind: 'drop' }
+  /** The server never answers (until the client gives up). */
+  | { kind: 'hang' };
+
+export interface ScriptedToolCall {
+  name: string;
+  input: Record<string, unknown>;
+}
+
+export interface ScriptedTurn {
+  /** Text before the tool calls (or the whole reply when there are none). */
+  text?: string;
+  tools?: ScriptedToolCall[];
+  /** Milliseconds the server "thinks" before the reply starts; overrides the server default. */
+  latencyMs?: number;
+  /** Fault injected on this turn. `times` (default: always) limits how many requests for this turn get it. */
+  fault?: Fault & { times?: number };
+}
+
+/** Task id → its turns in order. After the last scripted turn the server ends the conversation with plain text. */
+export type Scripts = Record<string, ScriptedTurn[]>;
