@@ -1,0 +1,259 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BRANCH_PREFIX, COMMIT_AUTHOR, GitError, Workspace, branchName } from '../../src/agents/workspace.js';
+
+const execFileAsync = promisify(execFile);
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('git', args, { cwd });
+  return stdout.trim();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return readFile(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+let dir: string;
+let repo: string;
+let workspace: Workspace;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'parallel-agents-workspace-'));
+  repo = join(dir, 'repo');
+  await mkdir(repo);
+  await git(repo, 'init', '--quiet', '--initial-branch=main');
+  await writeFile(join(repo, 'README.md'), '# demo\n');
+  await writeFile(join(repo, 'router.ts'), 'one\ntwo\nthree\n');
+  await writeFile(join(repo, 'old.txt'), 'going\naway\n');
+  await git(repo, 'add', '--all');
+  await git(
+    repo,
+    '-c',
+    'user.name=Dev',
+    '-c',
+    'user.email=dev@example.com',
+    'commit',
+    '--quiet',
+    '-m',
+    'init',
+  );
+  workspace = new Workspace({ repo, root: join(dir, 'worktrees') });
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('branchName', () => {
+  const titles = [
+    'Fix model routing',
+    '',
+    'Ünïcödé café 🚀 emoji ✨',
+    '🚀🚀🚀',
+    '../../x',
+    'a..b',
+    'foo.lock',
+    '-rf',
+    'trailing dot.',
+    'refs/heads/main @{0} ~^:?*[\\',
+    'word '.repeat(40),
+    'x'.repeat(200),
+  ];
+
+  it('is the prefix, the lower-cased id and a slug of the title', () => {
+    expect(BRANCH_PREFIX).toBe('parallel-agents/');
+    expect(branchName({ id: 'BAC-124', title: 'Fix model routing' })).toBe(
+      'parallel-agents/bac-124-fix-model-routing',
+    );
+    expect(branchName({ id: 'BAC-7', title: 'Café: naïve résumé!' })).toBe(
+      'parallel-agents/bac-7-cafe-naive-resume',
+    );
+  });
+
+  it('is just the id when the title has nothing to slug', () => {
+    expect(branchName({ id: 'BAC-124', title: '' })).toBe('parallel-agents/bac-124');
+    expect(branchName({ id: 'BAC-124', title: '🚀 ✨' })).toBe('parallel-agents/bac-124');
+  });
+
+  it('cuts a long title at a word boundary', () => {
+    const name = branchName({
+      id: 'BAC-1',
+      title: 'Make the scheduler honour retry after headers from the gateway',
+    });
+    expect(name).toBe('parallel-agents/bac-1-make-the-scheduler-honour-retry-after');
+    expect(branchName({ id: 'BAC-1', title: 'x'.repeat(200) })).toBe(
+      `parallel-agents/bac-1-${'x'.repeat(40)}`,
+    );
+  });
+
+  it.each(titles)('is a valid branch name for the title %j', async (title) => {
+    const name = branchName({ id: 'BAC-124', title });
+    expect(name.startsWith('parallel-agents/bac-124')).toBe(true);
+    expect(name.length).toBeLessThanOrEqual(BRANCH_PREFIX.length + 'bac-124-'.length + 40);
+    await expect(git(tmpdir(), 'check-ref-format', '--branch', name)).resolves.toBe(name);
+  });
+});
+
+describe('Workspace', () => {
+  const tasks = ['BAC-1', 'BAC-2', 'BAC-3', 'BAC-4', 'BAC-5'].map((id) => ({ id, title: `Task ${id}` }));
+
+  it('creates isolated worktrees concurrently, each on its own branch from HEAD', async () => {
+    const head = await git(repo, 'rev-parse', 'HEAD');
+    const worktrees = await Promise.all(tasks.map((task) => workspace.create(task)));
+
+    expect(worktrees.map((w) => w.path)).toEqual(
+      tasks.map((t) => join(dir, 'worktrees', t.id.toLowerCase())),
+    );
+    for (const [i, worktree] of worktrees.entries()) {
+      expect(worktree.base).toBe(head);
+      expect(worktree.branch).toBe(branchName(tasks[i]!));
+      expect(await git(worktree.path, 'branch', '--show-current')).toBe(worktree.branch);
+      expect(await readFile(join(worktree.path, 'README.md'), 'utf8')).toBe('# demo\n');
+    }
+
+    await writeFile(join(worktrees[0]!.path, 'secret.txt'), 'mine\n');
+    for (const other of [repo, ...worktrees.slice(1).map((w) => w.path)]) {
+      expect(await exists(join(other, 'secret.txt'))).toBe(false);
+    }
+    expect(await git(repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('commits edits, additions and deletions to the branch only', async () => {
+    const head = await git(repo, 'rev-parse', 'HEAD');
+    const worktree = await workspace.create({ id: 'BAC-124', title: 'Fix model routing' });
+    await writeFile(join(worktree.path, 'router.ts'), 'one\n2\n3\nfour\n');
+    await writeFile(join(worktree.path, 'new.ts'), 'a\nb\n');
+    await writeFile(join(worktree.path, 'logo.bin'), Buffer.from([0, 1, 2, 0, 255]));
+    await unlink(join(worktree.path, 'old.txt'));
+
+    const summary = await workspace.commit(worktree, 'BAC-124: Fix model routing');
+
+    expect(summary.filesChanged.sort()).toEqual(['logo.bin', 'new.ts', 'old.txt', 'router.ts']);
+    // router.ts: 3 added, 2 removed; new.ts: 2 added; old.txt: 2 removed; logo.bin: binary, 0/0.
+    expect(summary.insertions).toBe(5);
+    expect(summary.deletions).toBe(4);
+    expect(summary.commit).toBe(await git(repo, 'rev-parse', worktree.branch));
+    expect(await git(repo, 'log', '-1', '--format=%an <%ae>|%cn|%s|%P', worktree.branch)).toBe(
+      `${COMMIT_AUTHOR.name} <${COMMIT_AUTHOR.email}>|${COMMIT_AUTHOR.name}|BAC-124: Fix model routing|${head}`,
+    );
+    expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
+
+    expect(await git(repo, 'rev-parse', 'HEAD')).toBe(head);
+    expect(await git(repo, 'branch', '--show-current')).toBe('main');
+    expect(await git(repo, 'status', '--porcelain')).toBe('');
+    expect(await readFile(join(repo, 'router.ts'), 'utf8')).toBe('one\ntwo\nthree\n');
+  });
+
+  it('counts commits the agent made itself', async () => {
+    const worktree = await workspace.create({ id: 'BAC-9', title: '' });
+    await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
+    await git(worktree.path, '-c', 'user.name=Agent', '-c', 'user.email=a@b', 'commit', '-q', '-am', 'own');
+
+    const summary = await workspace.commit(worktree, 'unused');
+
+    expect(summary).toEqual({
+      commit: await git(worktree.path, 'rev-parse', 'HEAD'),
+      filesChanged: ['README.md'],
+      insertions: 1,
+      deletions: 0,
+    });
+  });
+
+  it('makes no commit when nothing changed', async () => {
+    const worktree = await workspace.create({ id: 'BAC-2', title: 'Nothing to do' });
+
+    expect(await workspace.commit(worktree, 'empty')).toEqual({
+      filesChanged: [],
+      insertions: 0,
+      deletions: 0,
+    });
+    expect(await git(repo, 'rev-parse', worktree.branch)).toBe(worktree.base);
+  });
+
+  it('removes the worktree but keeps its branch, and a re-run starts the branch afresh from HEAD', async () => {
+    const task = { id: 'BAC-3', title: 'Rerun me' };
+    const first = await workspace.create(task);
+    await writeFile(join(first.path, 'first.txt'), 'first run\n');
+    const { commit } = await workspace.commit(first, 'first run');
+    await workspace.remove(first);
+
+    expect(await exists(join(first.path, 'first.txt'))).toBe(false);
+    expect(await git(repo, 'rev-parse', first.branch)).toBe(commit);
+
+    const second = await workspace.create(task);
+    expect(second.path).toBe(first.path);
+    expect(await git(repo, 'rev-parse', second.branch)).toBe(second.base);
+    expect(await exists(join(second.path, 'first.txt'))).toBe(false);
+  });
+
+  it('refuses a branch that is checked out in another worktree', async () => {
+    const task = { id: 'BAC-4', title: 'Busy' };
+    await workspace.create(task);
+    const elsewhere = new Workspace({ repo, root: join(dir, 'elsewhere') });
+
+    await expect(elsewhere.create(task)).rejects.toThrow(
+      /^git worktree add failed: fatal: 'parallel-agents\/bac-4-busy' is already checked out/,
+    );
+  });
+
+  it('prunes worktrees whose directories are gone', async () => {
+    const worktree = await workspace.create({ id: 'BAC-5', title: 'Vanish' });
+    await rm(worktree.path, { recursive: true });
+
+    await workspace.prune();
+
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain('bac-5');
+  });
+
+  it('rejects with the git command and the first line of its error', async () => {
+    const notRepo = join(dir, 'not-a-repo');
+    await mkdir(notRepo);
+    const promise = new Workspace({ repo: notRepo, root: join(dir, 'worktrees') }).create(tasks[0]!);
+
+    await expect(promise).rejects.toBeInstanceOf(GitError);
+    await expect(promise).rejects.toThrow(/^git rev-parse failed: fatal: not a git repository[^\n]*$/);
+  });
+
+  it('keeps serving after a failed command', async () => {
+    await expect(workspace.create({ id: 'BAC-1', title: '' })).resolves.toBeDefined();
+    await expect(workspace.create({ id: 'bac-1', title: 'same directory' })).rejects.toThrow(
+      /^git worktree add failed/,
+    );
+    await expect(workspace.create({ id: 'BAC-2', title: '' })).resolves.toBeDefined();
+  });
+
+  describe('environment', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+
+    it('passes git no tokens from the parent environment', async () => {
+      // A stand-in `git` first on PATH records the environment it was given.
+      const bin = join(dir, 'bin');
+      const envFile = join(dir, 'env.txt');
+      await mkdir(bin);
+      await writeFile(join(bin, 'git'), `#!/bin/sh\nenv > '${envFile}'\n`);
+      await chmod(join(bin, 'git'), 0o755);
+      process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+      process.env.GITHUB_TOKEN = 'ghs_secret';
+      process.env.ANTHROPIC_API_KEY = 'sk-ant-secret';
+      process.env.INPUT_LINEAR_API_KEY = 'lin_secret';
+      process.env.GIT_DIR = '/elsewhere';
+
+      await workspace.prune();
+
+      const env = await readFile(envFile, 'utf8');
+      expect(env).toMatch(/^GIT_TERMINAL_PROMPT=0$/m);
+      expect(env).toMatch(/^PATH=/m);
+      expect(env).not.toContain('secret');
+      expect(env).not.toContain('GIT_DIR');
+    });
+  });
+});

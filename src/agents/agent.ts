@@ -1,0 +1,210 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { APIUserAbortError } from '@anthropic-ai/sdk';
+import type { BetaMessage, BetaToolResultContentBlockParam } from '@anthropic-ai/sdk/resources/beta';
+import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
+import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node';
+import type { ToolName } from '../settings.js';
+import type { Task } from '../tasks/task.js';
+import { describeError } from './describe-error.js';
+import type { EventStream } from './events.js';
+import { taskPrompt } from './prompt.js';
+import { addUsage, noUsage, type AgentResult, type AgentStatus, type Usage } from './result.js';
+import type { CommitSummary, Worktree } from './workspace.js';
+
+/** What an agent needs from the workspace: a worktree of its own and a commit of what it changed. */
+export interface AgentWorkspace {
+  create(task: Task): Promise<Worktree>;
+  commit(worktree: Worktree, message: string): Promise<CommitSummary>;
+}
+
+export interface AgentOptions {
+  client: Anthropic;
+  task: Task;
+  /** The system prompt, byte-identical for every agent of the run (see `systemPrompt`). */
+  system: string;
+  model: string;
+  maxTurns: number;
+  timeoutMs: number;
+  tools: ToolName[];
+  workspace: AgentWorkspace;
+  events: EventStream;
+  /** Aborted when the whole run is cancelled. */
+  signal?: AbortSignal;
+  /** Largest reply per turn. */
+  maxTokens?: number;
+}
+
+/**
+ * One task, one agent: a streaming tool-use loop on the SDK's tool runner, with the SDK's agent toolset confined to
+ * the task's own worktree. Never throws: every way it can end is an `AgentResult`, and what the agent changed is
+ * committed to its branch whatever the ending.
+ */
+export async function runAgent(options: AgentOptions): Promise<AgentResult> {
+  const { task, events, model } = options;
+  const startedAt = Date.now();
+  let usage: Usage = noUsage();
+  let turns = 0;
+  let toolCalls = 0;
+  let lastMessage: BetaMessage | undefined;
+  let worktree: Worktree | undefined;
+  let status: AgentStatus = 'succeeded';
+  let error: string | undefined;
+
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+
+  try {
+    worktree = await options.workspace.create(task);
+    events.emit({ type: 'started', task: task.id, at: Date.now(), branch: worktree.branch, model });
+
+    const tools = betaAgentToolset20260401({ workdir: worktree.path })
+      .filter((tool) => options.tools.includes(tool.name as ToolName))
+      .map((tool) =>
+        observed(tool, task.id, events, () => {
+          toolCalls += 1;
+        }),
+      );
+
+    const runner = options.client.beta.messages.toolRunner(
+      {
+        model,
+        max_tokens: options.maxTokens ?? 16_000,
+        // The breakpoint caches tools and system together: both are the same for every agent.
+        system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
+        messages: [{ role: 'user', content: taskPrompt(task) }],
+        tools,
+        max_iterations: options.maxTurns,
+        stream: true,
+      },
+      { signal },
+    );
+
+    for await (const stream of runner) {
+      const message = await stream.finalMessage();
+      lastMessage = message;
+      turns += 1;
+      const turnUsage = usageOf(message);
+      usage = addUsage(usage, turnUsage);
+      events.emit({ type: 'usage', task: task.id, at: Date.now(), usage: turnUsage });
+      events.emit({
+        type: 'turn',
+        task: task.id,
+        at: Date.now(),
+        turn: turns,
+        stopReason: message.stop_reason,
+        text: textOf(message),
+      });
+    }
+    // The runner stops at `max_iterations` even when the model still wants its tools.
+    if (lastMessage?.stop_reason === 'tool_use' && turns >= options.maxTurns) {
+      status = 'turn-limit';
+      error = `stopped after ${turns} turns (max-turns)`;
+    }
+  } catch (caught) {
+    if (timeout.signal.aborted) {
+      status = 'timeout';
+      error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
+    } else if (options.signal?.aborted && caught instanceof APIUserAbortError) {
+      status = 'cancelled';
+      error = 'the run was cancelled';
+    } else {
+      status = 'failed';
+      error = describeError(caught);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+
+  // Work is kept whatever the ending: a failed or stopped agent's partial changes still land on its branch.
+  let changes: CommitSummary = { filesChanged: [], insertions: 0, deletions: 0 };
+  if (worktree) {
+    try {
+      changes = await options.workspace.commit(worktree, commitMessage(task, status));
+    } catch (caught) {
+      if (status === 'succeeded') status = 'failed';
+      error = [error, `committing the changes failed: ${describeError(caught)}`].filter(Boolean).join('; ');
+    }
+  }
+
+  const endedAt = Date.now();
+  const result: AgentResult = {
+    id: task.id,
+    title: task.title,
+    status,
+    model,
+    startedAt,
+    endedAt,
+    seconds: (endedAt - startedAt) / 1000,
+    turns,
+    toolCalls,
+    usage,
+    report: lastMessage ? textOf(lastMessage) : '',
+    branch: worktree?.branch ?? '',
+    ...changes,
+    ...(error ? { error } : {}),
+  };
+  events.emit({ type: 'ended', task: task.id, at: endedAt, result });
+  return result;
+}
+
+/** The tool with its calls and results reported on the event stream. */
+function observed(
+  tool: BetaRunnableTool,
+  task: string,
+  events: EventStream,
+  counted: () => void,
+): BetaRunnableTool {
+  return {
+    ...tool,
+    run: async (input, context) => {
+      const id = context?.toolUse.id ?? '';
+      counted();
+      events.emit({ type: 'tool-call', task, at: Date.now(), tool: tool.name, id, input: input ?? {} });
+      try {
+        const output = await tool.run(input, context);
+        events.emit({
+          type: 'tool-result',
+          task,
+          at: Date.now(),
+          tool: tool.name,
+          id,
+          isError: false,
+          output: outputText(output),
+        });
+        return output;
+      } catch (caught) {
+        const output = caught instanceof Error ? caught.message : String(caught);
+        events.emit({ type: 'tool-result', task, at: Date.now(), tool: tool.name, id, isError: true, output });
+        throw caught;
+      }
+    },
+  };
+}
+
+function outputText(output: string | BetaToolResultContentBlockParam[]): string {
+  if (typeof output === 'string') return output;
+  return output.map((block) => (block.type === 'text' ? block.text : `[${block.type}]`)).join('\n');
+}
+
+function textOf(message: BetaMessage): string {
+  return message.content
+    .flatMap((block) => (block.type === 'text' ? [block.text] : []))
+    .join('\n\n')
+    .trim();
+}
+
+function usageOf(message: BetaMessage): Usage {
+  const u = message.usage;
+  return {
+    input: u.input_tokens ?? 0,
+    output: u.output_tokens ?? 0,
+    cacheWrite: u.cache_creation_input_tokens ?? 0,
+    cacheRead: u.cache_read_input_tokens ?? 0,
+  };
+}
+
+function commitMessage(task: Task, status: AgentStatus): string {
+  const subject = task.title ? `${task.id}: ${task.title}` : task.id;
+  return status === 'succeeded' ? subject : `${subject} (${status}, partial)`;
+}

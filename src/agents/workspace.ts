@@ -1,0 +1,231 @@
+import { execFile } from 'node:child_process';
+import { resolve, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Task } from '../tasks/task.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Every agent branch lives under this prefix, e.g. `parallel-agents/bac-124-fix-model-routing`. */
+export const BRANCH_PREFIX = 'parallel-agents/';
+
+/** Longest title slug in a branch name; long enough to recognise the task, short enough to read in a list. */
+const MAX_TITLE_SLUG = 40;
+
+/** Identity of the commits holding an agent's changes. */
+export const COMMIT_AUTHOR = {
+  name: 'parallel-agents[bot]',
+  email: 'parallel-agents@users.noreply.github.com',
+} as const;
+
+/** One agent's working tree: its own directory, checked out on its own branch. */
+export interface Worktree {
+  /** Absolute path of the working tree. */
+  path: string;
+  branch: string;
+  /** Commit the branch started from; changes are measured against it. */
+  base: string;
+}
+
+/** What an agent's work added to its branch, measured from the worktree's base. */
+export interface CommitSummary {
+  /** Tip of the branch; absent when the agent changed nothing. */
+  commit?: string;
+  filesChanged: string[];
+  insertions: number;
+  deletions: number;
+}
+
+/** A git command that exited non-zero (or could not start). */
+export class GitError extends Error {
+  override name = 'GitError';
+
+  constructor(
+    /** Arguments passed to git, without the leading `git`. */
+    readonly args: readonly string[],
+    readonly cwd: string,
+    readonly stderr: string,
+    readonly exitCode: number | string | undefined,
+    reason: string,
+  ) {
+    super(`git ${commandName(args)} failed: ${reason}`);
+  }
+}
+
+/**
+ * Branch for a task: the lower-cased id, then a slug of the title. Only ASCII letters, digits and single inner
+ * hyphens survive, so the name is a valid ref whatever the title holds (`..`, `.lock`, slashes, emoji).
+ */
+export function branchName(task: Pick<Task, 'id' | 'title'>): string {
+  const parts = [slug(task.id), truncateAtWord(slug(task.title), MAX_TITLE_SLUG)].filter(
+    (part) => part !== '',
+  );
+  return BRANCH_PREFIX + (parts.join('-') || 'task');
+}
+
+/**
+ * Git worktrees for one repository: one directory and branch per agent, all under `root`, which should be
+ * outside the checkout (e.g. `$RUNNER_TEMP/parallel-agents/worktrees`) so the main working tree never sees them.
+ */
+export class Workspace {
+  readonly repo: string;
+  readonly root: string;
+  /** Worktree administration shares locks in the repository's git dir, so it runs one command at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { repo: string; root: string }) {
+    this.repo = resolve(options.repo);
+    this.root = resolve(options.root);
+  }
+
+  /**
+   * Adds a worktree at `<root>/<id>` on a new branch from the repository's HEAD. A branch left by an earlier
+   * run is reset to HEAD (`-B`); git refuses if that branch is checked out in another worktree.
+   */
+  create(task: Pick<Task, 'id' | 'title'>): Promise<Worktree> {
+    const branch = branchName(task);
+    const path = join(this.root, slug(task.id) || 'task');
+    return this.serialized(async () => {
+      const base = await revParse(this.repo, 'HEAD');
+      await git(this.repo, ['worktree', 'add', '--quiet', '-B', branch, path, base]);
+      return { path, branch, base };
+    });
+  }
+
+  /**
+   * Commits everything in the worktree (tracked, untracked, deleted) to its branch and measures the branch
+   * against its base, so commits the agent made itself are counted too. Nothing changed → no commit.
+   */
+  async commit(worktree: Worktree, message: string): Promise<CommitSummary> {
+    await git(worktree.path, ['add', '--all']);
+    const staged = await git(worktree.path, ['diff', '--cached', '--name-only', '-z']);
+    if (staged !== '') {
+      await git(worktree.path, [
+        '-c',
+        `user.name=${COMMIT_AUTHOR.name}`,
+        '-c',
+        `user.email=${COMMIT_AUTHOR.email}`,
+        '-c',
+        'commit.gpgsign=false',
+        // A background gc started here could outlive the run.
+        '-c',
+        'gc.auto=0',
+        'commit',
+        '--quiet',
+        '--no-verify',
+        '-m',
+        message,
+      ]);
+    }
+    const head = await revParse(worktree.path, 'HEAD');
+    if (head === worktree.base) return { filesChanged: [], insertions: 0, deletions: 0 };
+    return { commit: head, ...(await diffStats(worktree.path, worktree.base, head)) };
+  }
+
+  /** Deletes the worktree's directory, even with uncommitted changes; its branch and commits stay. */
+  remove(worktree: Worktree): Promise<void> {
+    return this.serialized(async () => {
+      await git(this.repo, ['worktree', 'remove', '--force', worktree.path]);
+    });
+  }
+
+  /** Forgets worktrees whose directories are gone (e.g. a previous run's temp dir). */
+  prune(): Promise<void> {
+    return this.serialized(async () => {
+      await git(this.repo, ['worktree', 'prune']);
+    });
+  }
+
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(step);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+async function diffStats(cwd: string, base: string, head: string): Promise<Omit<CommitSummary, 'commit'>> {
+  // -z keeps unusual file names verbatim; without renames a moved file is one deletion and one addition.
+  const out = await git(cwd, ['diff', '--numstat', '-z', '--no-renames', '--no-textconv', base, head]);
+  const summary = { filesChanged: [] as string[], insertions: 0, deletions: 0 };
+  for (const record of out.split('\0')) {
+    const match = /^(\d+|-)\t(\d+|-)\t(.*)$/s.exec(record);
+    if (!match) continue;
+    const [, added = '-', deleted = '-', file = ''] = match;
+    summary.filesChanged.push(file);
+    // Binary files show `-`: changed, but no lines to count.
+    summary.insertions += added === '-' ? 0 : Number(added);
+    summary.deletions += deleted === '-' ? 0 : Number(deleted);
+  }
+  return summary;
+}
+
+async function revParse(cwd: string, rev: string): Promise<string> {
+  return (await git(cwd, ['rev-parse', '--verify', `${rev}^{commit}`])).trim();
+}
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  // Hooks are the repository's code, not ours: none run (e.g. post-checkout on `worktree add`).
+  const argv = ['-c', 'core.hooksPath=/dev/null', ...args];
+  try {
+    const { stdout } = await execFileAsync('git', argv, {
+      cwd,
+      env: gitEnvironment(),
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    const stderr = failure.stderr ?? '';
+    // A spawn failure (git not installed) has no stderr, only a code such as ENOENT.
+    const reason =
+      firstLine(stderr) || (typeof failure.code === 'number' ? `exit code ${failure.code}` : failure.message);
+    throw new GitError(args, cwd, stderr, failure.code, reason);
+  }
+}
+
+/** Only what git needs: the parent's tokens (GITHUB_TOKEN, ANTHROPIC_*, INPUT_*) and GIT_* overrides stay out. */
+function gitEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
+  for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** `worktree add`, `commit`: the subcommand, without options or operands that may be long (a commit message). */
+function commandName(args: readonly string[]): string {
+  const words: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    if (arg.startsWith('-') || args[i - 1] === '-c') {
+      if (words.length > 0) break;
+      continue;
+    }
+    words.push(arg);
+  }
+  return words.join(' ');
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() !== '') ?? '';
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      // Decompose accents so `café` keeps its `e`; everything else outside a-z0-9 becomes a hyphen.
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+  );
+}
+
+function truncateAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Look one character past the limit: a hyphen there means a word ends exactly at it.
+  const boundary = text.slice(0, max + 1).lastIndexOf('-');
+  // A single very long word is cut mid-word rather than dropping most of the title.
+  return boundary >= max / 2 ? text.slice(0, boundary) : text.slice(0, max);
+}

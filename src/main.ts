@@ -1,0 +1,84 @@
+import * as core from '@actions/core';
+import Anthropic from '@anthropic-ai/sdk';
+import { EventStream } from './agents/events.js';
+import { systemPrompt } from './agents/prompt.js';
+import { runTasks } from './agents/scheduler.js';
+import { Workspace } from './agents/workspace.js';
+import { InputError } from './errors.js';
+import { failureReason, runOutputs } from './outputs.js';
+import { formatEvent, formatProgress, progressReducer, initialProgress } from './report/live-log.js';
+import { renderSummary } from './report/summary.js';
+import { computeTiming } from './report/timing.js';
+import { readSettings } from './settings.js';
+import { parseMarkdownTasks } from './tasks/markdown.js';
+
+const PROGRESS_EVERY_MS = 5_000;
+
+/** Settings → tasks → agents → reports. Errors in the user's input end the step with one line. */
+export async function run(): Promise<void> {
+  try {
+    const settings = readSettings(core.getInput, process.env, core.setSecret);
+    const set = parseMarkdownTasks(settings.tasks, 'input `tasks`');
+    core.info(
+      `parallel-agents: ${set.tasks.length} task(s) from input \`tasks\`: ${set.tasks.map((t) => t.id).join(', ')}`,
+    );
+
+    const events = new EventStream();
+    let progress = initialProgress(set.tasks.length);
+    events.on((event) => {
+      progress = progressReducer(progress, event);
+      const line = formatEvent(event);
+      if (line) core.info(line);
+    });
+    const ticker = setInterval(() => core.info(formatProgress(progress)), PROGRESS_EVERY_MS);
+    ticker.unref();
+
+    const client = new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseUrl });
+    const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
+    let results;
+    try {
+      results = await runTasks(set, {
+        client,
+        system: systemPrompt(set.context, settings.instructions),
+        model: settings.model,
+        maxTurns: settings.maxTurns,
+        timeoutMs: settings.timeoutMs,
+        tools: settings.allowedTools,
+        workspace,
+        events,
+        maxConcurrency: settings.maxConcurrency,
+      });
+    } finally {
+      clearInterval(ticker);
+    }
+    core.info(formatProgress(progress));
+
+    const timing = computeTiming(results, { concurrency: settings.maxConcurrency });
+    for (const [name, value] of Object.entries(runOutputs(results, timing))) core.setOutput(name, value);
+
+    const failure = failureReason(results, settings.failOn);
+    const markdown = renderSummary({
+      status: results.every((r) => r.status === 'succeeded')
+        ? 'succeeded'
+        : results.some((r) => r.status === 'succeeded')
+          ? 'partial'
+          : 'failed',
+      results,
+      timing,
+      concurrency: settings.maxConcurrency,
+      model: settings.model,
+      tasksSource: 'input `tasks`',
+    });
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+    else core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
+
+    if (failure) core.setFailed(failure);
+  } catch (error) {
+    if (error instanceof InputError) {
+      core.setFailed(error.message);
+      return;
+    }
+    if (error instanceof Error && error.stack) core.debug(error.stack);
+    core.setFailed(`parallel-agents failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

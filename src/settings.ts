@@ -1,0 +1,186 @@
+import os from 'node:os';
+import path from 'node:path';
+import { InputError } from './errors.js';
+
+/** Tools of the SDK's agent toolset an agent may be given. `bash` is opt-in. */
+export const TOOL_NAMES = ['read', 'write', 'edit', 'glob', 'grep', 'bash'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+export const FAIL_ON = ['any', 'all', 'none'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+export const DEFAULT_MODEL = 'claude-sonnet-4-6';
+
+/** Every input, read and validated once. Nothing else reads inputs. */
+export interface Settings {
+  /** Anthropic API key; masked before anything else runs. */
+  apiKey: string;
+  /** Another Messages-API endpoint (gateway, proxy, loopback server); the SDK default when absent. */
+  baseUrl?: string;
+  /** Token used to push agents' branches to `origin`. */
+  githubToken?: string;
+  /** Tasks in the Markdown task grammar. */
+  tasks: string;
+  /** Model for every agent. */
+  model: string;
+  /** Agents running at once. */
+  maxConcurrency: number;
+  /** Model turns per agent. */
+  maxTurns: number;
+  /** Wall clock per agent, in milliseconds. */
+  timeoutMs: number;
+  /** Tools the agents get. */
+  allowedTools: ToolName[];
+  /** Extra text for every agent's system prompt. */
+  instructions: string;
+  /** When the step fails: any agent failed, all failed, or never. */
+  failOn: FailOn;
+  /** The checkout the agents branch from. */
+  workspace: string;
+  /** Where worktrees go: outside the checkout, so agents never see each other. */
+  tempDir: string;
+}
+
+/** How an input is read: `@actions/core`'s `getInput` in the action, a plain map in tests. */
+export type GetInput = (name: string) => string;
+
+/** The inputs `readSettings` knows, so the action.yml/README test can check nothing is left undocumented. */
+export const INPUT_NAMES = [
+  'anthropic-api-key',
+  'anthropic-base-url',
+  'github-token',
+  'tasks',
+  'model',
+  'max-concurrency',
+  'max-turns',
+  'timeout-minutes',
+  'allowed-tools',
+  'instructions',
+  'fail-on',
+] as const;
+
+export function readSettings(
+  getInput: GetInput,
+  env: NodeJS.ProcessEnv = process.env,
+  maskSecret: (value: string) => void = () => {},
+): Settings {
+  // Masked before anything else can print it, even if a later input is wrong.
+  const apiKey = getInput('anthropic-api-key').trim();
+  if (apiKey) maskSecret(apiKey);
+  const githubToken = getInput('github-token').trim() || undefined;
+  if (githubToken) maskSecret(githubToken);
+
+  if (!apiKey) {
+    throw new InputError(
+      'is required',
+      'input `anthropic-api-key`',
+      'Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step',
+    );
+  }
+
+  const tasks = getInput('tasks');
+  if (!tasks.trim()) {
+    throw new InputError(
+      'no tasks were given',
+      'input `tasks`',
+      'List the tasks as Markdown items that start with an id, e.g. `- BAC-124: Fix model routing`',
+    );
+  }
+
+  return {
+    apiKey,
+    baseUrl: readUrl(getInput, 'anthropic-base-url'),
+    githubToken,
+    tasks,
+    model: getInput('model').trim() || DEFAULT_MODEL,
+    maxConcurrency: readInteger(getInput, 'max-concurrency', 4, 1, 256),
+    maxTurns: readInteger(getInput, 'max-turns', 40, 1, 1000),
+    timeoutMs: readNumber(getInput, 'timeout-minutes', 20, 0.01, 360) * 60_000,
+    allowedTools: readTools(getInput),
+    instructions: getInput('instructions').trim(),
+    failOn: readChoice(getInput, 'fail-on', FAIL_ON, 'any'),
+    workspace: path.resolve(env.GITHUB_WORKSPACE || process.cwd()),
+    tempDir: path.join(env.RUNNER_TEMP || os.tmpdir(), 'parallel-agents'),
+  };
+}
+
+function readInteger(getInput: GetInput, name: string, fallback: number, min: number, max: number): number {
+  const raw = getInput(name).trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new InputError(
+      `"${raw}" is not a whole number from ${min} to ${max}`,
+      `input \`${name}\``,
+      `Set it to a whole number such as ${fallback}, or leave it out for the default (${fallback})`,
+    );
+  }
+  return Number(raw);
+}
+
+function readNumber(getInput: GetInput, name: string, fallback: number, min: number, max: number): number {
+  const raw = getInput(name).trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+    throw new InputError(
+      `"${raw}" is not a number from ${min} to ${max}`,
+      `input \`${name}\``,
+      `Set it to a number such as ${fallback}, or leave it out for the default (${fallback})`,
+    );
+  }
+  return value;
+}
+
+function readChoice<T extends string>(
+  getInput: GetInput,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const raw = getInput(name).trim();
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new InputError(
+      `"${raw}" is not one of ${choices.join(', ')}`,
+      `input \`${name}\``,
+      `Use one of ${choices.map((c) => `\`${c}\``).join(', ')} (default \`${fallback}\`)`,
+    );
+  }
+  return raw as T;
+}
+
+function readTools(getInput: GetInput): ToolName[] {
+  const raw = getInput('allowed-tools').trim() || 'read,write,edit,glob,grep';
+  const names = raw
+    .split(/[\s,]+/)
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(TOOL_NAMES as readonly string[]).includes(n));
+  if (unknown.length || !names.length) {
+    throw new InputError(
+      unknown.length ? `unknown tool ${unknown.map((n) => `"${n}"`).join(', ')}` : 'lists no tool',
+      'input `allowed-tools`',
+      `List tools from ${TOOL_NAMES.join(', ')}, separated by commas`,
+    );
+  }
+  return [...new Set(names)] as ToolName[];
+}
+
+function readUrl(getInput: GetInput, name: string): string | undefined {
+  const raw = getInput(name).trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(
+      `"${raw}" is not an http(s) URL`,
+      `input \`${name}\``,
+      'Give the endpoint as a full URL such as https://gateway.example.com, or leave it out',
+    );
+  }
+  return raw.replace(/\/+$/, '');
+}
