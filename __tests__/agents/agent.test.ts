@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { runAgent, type AgentOptions } from '../../src/agents/agent.js';
+import { EventStream, type AgentEvent } from '../../src/agents/events.js';
+import { systemPrompt } from '../../src/agents/prompt.js';
+import { Workspace } from '../../src/agents/workspace.js';
+import { git, makeRepo, tempDir } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import type { Scripts } from '../../support/script.js';
+
+const SCRIPTS: Scripts = {
+  'BAC-7': [
+    { text: 'Looking at the router.', tools: [{ name: 'read', input: { file_path: 'src/router.js' } }] },
+    {
+      tools: [
+        {
+          name: 'edit',
+          input: {
+            file_path: 'src/router.js',
+            old_string: 'return "openai";',
+            new_string: 'return model.startsWith("claude") ? "anthropic" : "openai";',
+          },
+        },
+      ],
+    },
+    { text: 'Fixed the router: `claude-*` models now go to Anthropic.' },
+  ],
+};
+
+let server: MessagesServer;
+beforeAll(async () => {
+  server = await startMessagesServer({ scripts: SCRIPTS });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.requests.length = 0;
+  server.setScripts(SCRIPTS);
+});
+
+function setup(overrides: Partial<AgentOptions> = {}, serverUrl = server.url) {
+  const repo = makeRepo({ 'src/router.js': 'export function route(model) {\n  return "openai";\n}\n' });
+  const events = new EventStream();
+  const seen: AgentEvent[] = [];
+  events.on((e) => seen.push(e));
+  const options: AgentOptions = {
+    client: new Anthropic({ apiKey: 'test-key', baseURL: serverUrl, maxRetries: 0 }),
+    task: { id: 'BAC-7', title: 'Fix routing', prompt: 'claude models go to the wrong provider' },
+    system: systemPrompt('', ''),
+    model: 'claude-sonnet-4-6',
+    maxTurns: 10,
+    timeoutMs: 30_000,
+    tools: ['read', 'write', 'edit', 'glob', 'grep'],
+    workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
+    events,
+    ...overrides,
+  };
+  return { repo, options, seen };
+}
+
+describe('runAgent', () => {
+  it('works in its own worktree over a server-held thread and commits the change to its branch', async () => {
+    const { repo, options, seen } = setup();
+    const result = await runAgent(options);
+
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      turns: 3,
+      toolCalls: 2,
+      report: 'Fixed the router: `claude-*` models now go to Anthropic.',
+      branch: 'parallel-agents/bac-7-fix-routing',
+      filesChanged: ['src/router.js'],
+      insertions: 1,
+      deletions: 1,
+    });
+    expect(result.usage.output).toBeGreaterThan(0);
+    expect(git(repo, 'show', `${result.branch}:src/router.js`)).toContain('startsWith("claude")');
+    expect(fs.readFileSync(path.join(repo, 'src/router.js'), 'utf8')).toContain('return "openai";');
+    expect(server.requests.map((r) => r.thread)).toEqual(['create', 'continue', 'continue']);
+    expect(seen.map((e) => e.type)).toEqual([
+      'started',
+      'usage',
+      'turn',
+      'tool-call',
+      'tool-result',
+      'usage',
+      'turn',
+      'tool-call',
+      'tool-result',
+      'usage',
+      'turn',
+      'ended',
+    ]);
+  });
+
+  it('falls back to full-history requests when the endpoint refuses threads', async () => {
+    const gateway = await startMessagesServer({ scripts: SCRIPTS, threads: false });
+    try {
+      const { options } = setup({}, gateway.url);
+      const result = await runAgent(options);
+      expect(result.status).toBe('succeeded');
+      expect(result.turns).toBe(3);
+      const answered = gateway.requests.filter((r) => r.status === 200);
+      expect(answered.map((r) => [r.thread, r.messages])).toEqual([
+        ['none', 1],
+        ['none', 3],
+        ['none', 5],
+      ]);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('stops at max-turns with its own status and keeps what it changed', async () => {
+    const { repo, options } = setup({ maxTurns: 2 });
+    const result = await runAgent(options);
+    expect(result.status).toBe('turn-limit');
+    expect(result.error).toBe('stopped after 2 turns (max-turns)');
+    expect(git(repo, 'show', `${result.branch}:src/router.js`)).toContain('startsWith("claude")');
+  });
+
+  it('stops at its timeout while the model hangs', async () => {
+    server.setScripts({ 'BAC-7': [{ fault: { kind: 'hang' } }] });
+    const { options } = setup({ timeoutMs: 300 });
+    const result = await runAgent(options);
+    expect(result.status).toBe('timeout');
+    expect(result.seconds).toBeLessThan(5);
+  });
+
+  it('gives the model only the allowed tools', async () => {
+    const { options } = setup({ tools: ['read', 'grep'] });
+    server.setScripts({ 'BAC-7': [{ text: 'Nothing to do.' }] });
+    const recording = await startMessagesServer({
+      scripts: { 'BAC-7': [{ text: 'Nothing to do.' }] },
+      recordBodies: true,
+    });
+    try {
+      await runAgent({ ...options, client: new Anthropic({ apiKey: 'k', baseURL: recording.url }) });
+      const body = recording.requests[0]!.body as { tools: { name: string }[] };
+      expect(body.tools.map((t) => t.name).sort()).toEqual(['grep', 'read']);
+    } finally {
+      await recording.close();
+    }
+  });
+});

@@ -1,0 +1,266 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { git, makeRepo } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { DIST, runAction } from '../../support/run-action.js';
+import type { Scripts } from '../../support/script.js';
+
+const API_KEY = 'sk-ant-api03-e2eSECRETkeyDoNotLeak0123456789';
+
+const TASKS = `Shared context: the gateway is plain JavaScript.
+
+- BAC-1: Add a changelog
+  Write CHANGELOG.md.
+- BAC-2: Document the router
+- BAC-3: Note the licence
+`;
+
+/** Three agents, each reading a file, writing one, then reporting; every turn takes 300 ms of model time. */
+const SCRIPTS: Scripts = {
+  'BAC-1': [
+    { text: 'Reading the README.', tools: [{ name: 'read', input: { file_path: 'README.md' } }] },
+    {
+      tools: [
+        {
+          name: 'write',
+          input: { file_path: 'CHANGELOG.md', content: '# Changelog\n\n- Initial release\n' },
+        },
+      ],
+    },
+    { text: 'Added CHANGELOG.md with the initial release.' },
+  ],
+  'BAC-2': [
+    { tools: [{ name: 'glob', input: { pattern: 'src/**/*.js' } }] },
+    {
+      tools: [
+        { name: 'write', input: { file_path: 'docs/router.md', content: '# Router\n\nPicks a provider.\n' } },
+      ],
+    },
+    { text: 'Documented the router in docs/router.md.' },
+  ],
+  'BAC-3': [
+    { tools: [{ name: 'grep', input: { pattern: 'route' } }] },
+    {
+      tools: [
+        {
+          name: 'edit',
+          input: { file_path: 'README.md', old_string: '# Gateway', new_string: '# Gateway (MIT)' },
+        },
+      ],
+    },
+    { text: 'Noted the licence in the README title.' },
+  ],
+};
+
+function repo(): string {
+  return makeRepo({
+    'README.md': '# Gateway\n\nRoutes requests.\n',
+    'src/router.js': 'export function route(model) {\n  return "openai";\n}\n',
+  });
+}
+
+/** Whether two [start, end] intervals share some time. */
+const overlaps = (a: [number, number], b: [number, number]) => a[0] < b[1] && b[0] < a[1];
+
+/** Each task's span of model requests, first arrival to last response. */
+function spans(server: MessagesServer): Map<string, [number, number]> {
+  const byTask = new Map<string, [number, number]>();
+  for (const r of server.requests) {
+    if (!r.task) continue;
+    const span = byTask.get(r.task) ?? [r.startedAt, r.endedAt];
+    byTask.set(r.task, [Math.min(span[0], r.startedAt), Math.max(span[1], r.endedAt)]);
+  }
+  return byTask;
+}
+
+let server: MessagesServer;
+
+beforeAll(async () => {
+  expect(fs.existsSync(DIST)).toBe(true);
+  server = await startMessagesServer({ scripts: SCRIPTS, latencyMs: 300 });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.requests.length = 0;
+  server.setScripts(SCRIPTS);
+});
+
+describe('the built action, run as the runner runs it', () => {
+  it('runs one agent per task at the same time and reports each one', async () => {
+    const workspace = repo();
+    const run = await runAction({
+      workspace,
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: TASKS,
+        'max-concurrency': '3',
+      },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+
+    // The agents' model turns overlapped: every pair of agents was talking to the model at the same time.
+    const byTask = spans(server);
+    expect([...byTask.keys()].sort()).toEqual(['BAC-1', 'BAC-2', 'BAC-3']);
+    const [a, b, c] = ['BAC-1', 'BAC-2', 'BAC-3'].map((id) => byTask.get(id)!);
+    expect(overlaps(a!, b!) && overlaps(b!, c!) && overlaps(a!, c!)).toBe(true);
+
+    const results = JSON.parse(run.outputs.results!) as {
+      id: string;
+      status: string;
+      turns: number;
+      filesChanged: string[];
+      branch: string;
+      toolCalls: number;
+    }[];
+    expect(results.map((r) => [r.id, r.status, r.turns, r.toolCalls])).toEqual([
+      ['BAC-1', 'succeeded', 3, 2],
+      ['BAC-2', 'succeeded', 3, 2],
+      ['BAC-3', 'succeeded', 3, 2],
+    ]);
+    expect(run.outputs.succeeded).toBe('3');
+    expect(run.outputs.failed).toBe('0');
+    expect(Number(run.outputs.speedup)).toBeGreaterThan(2);
+    expect(Number(run.outputs['sequential-seconds'])).toBeGreaterThan(
+      Number(run.outputs['wall-seconds']) * 2,
+    );
+
+    // Each agent's change is committed on its own branch; the checkout itself is untouched.
+    expect(results.map((r) => r.branch)).toEqual([
+      'parallel-agents/bac-1-add-a-changelog',
+      'parallel-agents/bac-2-document-the-router',
+      'parallel-agents/bac-3-note-the-licence',
+    ]);
+    expect(git(workspace, 'show', 'parallel-agents/bac-1-add-a-changelog:CHANGELOG.md')).toContain(
+      'Initial release',
+    );
+    expect(git(workspace, 'show', 'parallel-agents/bac-2-document-the-router:docs/router.md')).toContain(
+      '# Router',
+    );
+    expect(git(workspace, 'show', 'parallel-agents/bac-3-note-the-licence:README.md')).toContain(
+      '# Gateway (MIT)',
+    );
+    expect(git(workspace, 'ls-tree', '--name-only', 'parallel-agents/bac-1-add-a-changelog')).not.toContain(
+      'docs',
+    );
+    expect(git(workspace, 'status', '--porcelain')).toBe('');
+    expect(fs.readFileSync(`${workspace}/README.md`, 'utf8')).toBe('# Gateway\n\nRoutes requests.\n');
+
+    // The live log names each agent's steps; the summary has a row per agent and the timing comparison.
+    expect(run.stdout).toMatch(/\[BAC-1\] .*CHANGELOG\.md/);
+    expect(run.stdout).toMatch(/\[BAC-3\] .*README\.md/);
+    for (const id of ['BAC-1', 'BAC-2', 'BAC-3'])
+      expect(run.summary).toMatch(new RegExp(`\\|\\s*${id}\\s*\\|`));
+    expect(run.summary).toContain(`${run.outputs.speedup}×`);
+    expect(run.summary).toContain('Added CHANGELOG.md with the initial release.');
+  });
+
+  it('never lets the API key out: not in the log, the summary, the outputs or the branches', async () => {
+    const workspace = repo();
+    const run = await runAction({
+      workspace,
+      inputs: { 'anthropic-api-key': API_KEY, 'anthropic-base-url': server.url, tasks: TASKS },
+    });
+    expect(run.code).toBe(0);
+    // The runner hides masked values; the mask command itself is the one place the key is allowed.
+    const printed = run.stdout
+      .split('\n')
+      .filter((line) => line !== `::add-mask::${API_KEY}`)
+      .join('\n');
+    expect(run.stdout).toContain(`::add-mask::${API_KEY}`);
+    expect(printed).not.toContain(API_KEY);
+    expect(run.stderr).not.toContain(API_KEY);
+    expect(run.summary).not.toContain(API_KEY);
+    expect(JSON.stringify(run.outputs)).not.toContain(API_KEY);
+    const history = execFileSync('git', ['log', '-p', '--all'], { cwd: workspace, encoding: 'utf8' });
+    expect(history).toContain('CHANGELOG.md');
+    expect(history).not.toContain(API_KEY);
+  });
+
+  it('fails one agent whose every request gets HTTP 500 and finishes the others', async () => {
+    server.setScripts({
+      ...SCRIPTS,
+      'BAC-2': [{ fault: { kind: 'http', status: 500, message: 'Internal server error' } }],
+    });
+    const workspace = repo();
+    const run = await runAction({
+      workspace,
+      inputs: { 'anthropic-api-key': API_KEY, 'anthropic-base-url': server.url, tasks: TASKS },
+    });
+    expect(run.code).toBe(1);
+    const results = JSON.parse(run.outputs.results!) as { id: string; status: string; error?: string }[];
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'failed', 'succeeded']);
+    expect(results[1]!.error).toBe('InternalServerError (HTTP 500): Internal server error');
+    expect(run.outputs.succeeded).toBe('2');
+    expect(run.outputs.failed).toBe('1');
+    expect(run.summary).toContain('InternalServerError (HTTP 500): Internal server error');
+    expect(run.stdout).toContain('::error::1 of 3 agents did not succeed (BAC-2 failed); fail-on: any');
+    expect(git(workspace, 'show', 'parallel-agents/bac-1-add-a-changelog:CHANGELOG.md')).toContain(
+      'Initial release',
+    );
+  });
+
+  it.each([
+    ['none', 0],
+    ['all', 0],
+  ])('follows fail-on: %s when one of three agents fails', async (failOn, code) => {
+    server.setScripts({ ...SCRIPTS, 'BAC-2': [{ fault: { kind: 'http', status: 500 } }] });
+    const run = await runAction({
+      workspace: repo(),
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: TASKS,
+        'fail-on': failOn,
+      },
+    });
+    expect(run.code).toBe(code);
+    expect(run.outputs.failed).toBe('1');
+    expect(run.stdout).not.toContain('::error::');
+  });
+
+  it('fails the step under fail-on: all only when every agent fails', async () => {
+    const fault = [{ fault: { kind: 'http' as const, status: 500 } }];
+    server.setScripts({ 'BAC-1': fault, 'BAC-2': fault, 'BAC-3': fault });
+    const run = await runAction({
+      workspace: repo(),
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: TASKS,
+        'fail-on': 'all',
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.failed).toBe('3');
+  });
+});
+
+describe('bad input through the built action', () => {
+  const good = (): Record<string, string> => ({
+    'anthropic-api-key': API_KEY,
+    'anthropic-base-url': server.url,
+    tasks: TASKS,
+  });
+
+  it.each([
+    ['max-concurrency', '0', 'input `max-concurrency`: "0" is not a whole number from 1 to 256.'],
+    ['max-turns', 'many', 'input `max-turns`: "many" is not a whole number from 1 to 1000.'],
+    ['timeout-minutes', '0', 'input `timeout-minutes`: "0" is not a number from 0.01 to 360.'],
+    ['allowed-tools', 'read,rm', 'input `allowed-tools`: unknown tool "rm".'],
+    ['fail-on', 'sometimes', 'input `fail-on`: "sometimes" is not one of any, all, none.'],
+    ['anthropic-api-key', '', 'input `anthropic-api-key`: is required.'],
+    ['tasks', '', 'input `tasks`: no tasks were given.'],
+    ['tasks', 'Please fix routing and add CI.', 'input `tasks`: no task found.'],
+  ])('rejects %s=%j with one line, exit 1 and no model request', async (name, value, message) => {
+    const run = await runAction({ workspace: repo(), inputs: { ...good(), [name]: value } });
+    expect(run.code).toBe(1);
+    const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error::'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(message);
+    expect(run.stdout).not.toMatch(/\n\s+at /);
+    expect(run.stderr).toBe('');
+    expect(server.requests).toHaveLength(0);
+  });
+});
