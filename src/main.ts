@@ -79,6 +79,8 @@ export async function run(): Promise<void> {
       return;
     }
     if (error instanceof Error && error.stack) core.debug(error.stack);
-    core.setFailed(`parallel-agents failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+    core.setFailed(
+      `parallel-agents failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -18,7 +18,8 @@ export function runOutputs(results: AgentResult[], timing: Timing): Record<strin
 /** Why the step fails under `fail-on`, or null when it passes. */
 export function failureReason(results: AgentResult[], failOn: FailOn): string | null {
   const failed = results.filter((r) => r.status !== 'succeeded');
-  const fails = failOn === 'any' ? failed.length > 0 : failOn === 'all' ? failed.length === results.length : false;
+  const fails =
+    failOn === 'any' ? failed.length > 0 : failOn === 'all' ? failed.length === results.length : false;
   if (!fails || !failed.length) return null;
   const which = failed.map((r) => `${r.id} ${r.status}`).join(', ');
   return `${failed.length} of ${results.length} agents did not succeed (${which}); fail-on: ${failOn}`;

@@ -175,7 +175,15 @@ function observed(
         return output;
       } catch (caught) {
         const output = caught instanceof Error ? caught.message : String(caught);
-        events.emit({ type: 'tool-result', task, at: Date.now(), tool: tool.name, id, isError: true, output });
+        events.emit({
+          type: 'tool-result',
+          task,
+          at: Date.now(),
+          tool: tool.name,
+          id,
+          isError: true,
+          output,
+        });
         throw caught;
       }
     },

@@ -9,7 +9,15 @@ export type AgentEvent =
   /** A model reply arrived; `text` is what it said this turn. */
   | { type: 'turn'; task: string; at: number; turn: number; stopReason: string | null; text: string }
   | { type: 'tool-call'; task: string; at: number; tool: string; id: string; input: Record<string, unknown> }
-  | { type: 'tool-result'; task: string; at: number; tool: string; id: string; isError: boolean; output: string }
+  | {
+      type: 'tool-result';
+      task: string;
+      at: number;
+      tool: string;
+      id: string;
+      isError: boolean;
+      output: string;
+    }
   | { type: 'usage'; task: string; at: number; usage: Usage }
   /** The agent's end, whatever it was; `result.status` says which. */
   | { type: 'ended'; task: string; at: number; result: AgentResult };
