@@ -68,7 +68,7 @@ describe('action.yml', () => {
     };
     // The validator's schema predates node24 (it knows node12–node20), so the runtime is checked above and the rest
     // of the file against the schema here.
-    expect(validateAction(actionYml.replace(/^  using: node24$/m, '  using: node20')).errors).toEqual([]);
+    expect(validateAction(actionYml.replace(/^ {2}using: node24$/m, '  using: node20')).errors).toEqual([]);
   });
 });
 

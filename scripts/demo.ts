@@ -54,18 +54,24 @@ fs.writeFileSync(summaryMd, run.summary);
 fs.writeFileSync(summaryHtml, renderHtml(run.summary));
 
 console.log('');
-console.log(`Outputs: succeeded=${run.outputs.succeeded} failed=${run.outputs.failed} speedup=${run.outputs.speedup}×`);
-console.log(`Branches: ${repo} (git -C ${path.relative(process.cwd(), repo)} branch --list 'parallel-agents/*')`);
+console.log(
+  `Outputs: succeeded=${run.outputs.succeeded} failed=${run.outputs.failed} speedup=${run.outputs.speedup}×`,
+);
+console.log(
+  `Branches: ${repo} (git -C ${path.relative(process.cwd(), repo)} branch --list 'parallel-agents/*')`,
+);
 console.log(`Job summary (Markdown): ${summaryMd}`);
 console.log(`Job summary (open in a browser): ${summaryHtml}`);
 process.exitCode = run.code ?? 1;
 
 /** The summary as GitHub would show it, near enough: Markdown to HTML, with Mermaid diagrams drawn when online. */
 function renderHtml(markdown: string): string {
-  const body = marked.parse(markdown, { async: false }).replace(
-    /<pre><code class="language-mermaid">([\s\S]*?)<\/code><\/pre>/g,
-    '<pre class="mermaid">$1</pre>',
-  );
+  const body = marked
+    .parse(markdown, { async: false })
+    .replace(
+      /<pre><code class="language-mermaid">([\s\S]*?)<\/code><\/pre>/g,
+      '<pre class="mermaid">$1</pre>',
+    );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>parallel-agents job summary</title>
 <style>

@@ -19,37 +19,6 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-let dir: string;
-let repo: string;
-let workspace: Workspace;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'parallel-agents-workspace-'));
-  repo = join(dir, 'repo');
-  await mkdir(repo);
-  await git(repo, 'init', '--quiet', '--initial-branch=main');
-  await writeFile(join(repo, 'README.md'), '# demo\n');
-  await writeFile(join(repo, 'router.ts'), 'one\ntwo\nthree\n');
-  await writeFile(join(repo, 'old.txt'), 'going\naway\n');
-  await git(repo, 'add', '--all');
-  await git(
-    repo,
-    '-c',
-    'user.name=Dev',
-    '-c',
-    'user.email=dev@example.com',
-    'commit',
-    '--quiet',
-    '-m',
-    'init',
-  );
-  workspace = new Workspace({ repo, root: join(dir, 'worktrees') });
-});
-
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 describe('branchName', () => {
   const titles = [
     'Fix model routing',
@@ -101,6 +70,27 @@ describe('branchName', () => {
 });
 
 describe('Workspace', () => {
+  let dir: string;
+  let repo: string;
+  let workspace: Workspace;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parallel-agents-workspace-'));
+    repo = join(dir, 'repo');
+    await mkdir(repo);
+    await git(repo, 'init', '--quiet', '--initial-branch=main');
+    await writeFile(join(repo, 'README.md'), '# demo\n');
+    await writeFile(join(repo, 'router.ts'), 'one\ntwo\nthree\n');
+    await writeFile(join(repo, 'old.txt'), 'going\naway\n');
+    await git(repo, 'add', '--all');
+    await git(repo, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '-qm', 'init');
+    workspace = new Workspace({ repo, root: join(dir, 'worktrees') });
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
   const tasks = ['BAC-1', 'BAC-2', 'BAC-3', 'BAC-4', 'BAC-5'].map((id) => ({ id, title: `Task ${id}` }));
 
   it('creates isolated worktrees concurrently, each on its own branch from HEAD', async () => {
@@ -228,20 +218,26 @@ describe('Workspace', () => {
     await expect(workspace.create({ id: 'BAC-2', title: '' })).resolves.toBeDefined();
   });
 
-  describe('environment', () => {
+  describe('with a stand-in git first on PATH', () => {
     const saved = { ...process.env };
+    let log: string;
+
+    beforeEach(async () => {
+      const bin = join(dir, 'bin');
+      log = join(dir, 'git.log');
+      await mkdir(bin);
+      // Records each call's start, environment and end; the pause lets overlapping calls show.
+      const script = `#!/bin/sh\necho "begin $*" >> '${log}'\nenv >> '${log}'\nsleep 0.05\necho "end $*" >> '${log}'\n`;
+      await writeFile(join(bin, 'git'), script);
+      await chmod(join(bin, 'git'), 0o755);
+      process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+    });
+
     afterEach(() => {
       process.env = { ...saved };
     });
 
     it('passes git no tokens from the parent environment', async () => {
-      // A stand-in `git` first on PATH records the environment it was given.
-      const bin = join(dir, 'bin');
-      const envFile = join(dir, 'env.txt');
-      await mkdir(bin);
-      await writeFile(join(bin, 'git'), `#!/bin/sh\nenv > '${envFile}'\n`);
-      await chmod(join(bin, 'git'), 0o755);
-      process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
       process.env.GITHUB_TOKEN = 'ghs_secret';
       process.env.ANTHROPIC_API_KEY = 'sk-ant-secret';
       process.env.INPUT_LINEAR_API_KEY = 'lin_secret';
@@ -249,11 +245,27 @@ describe('Workspace', () => {
 
       await workspace.prune();
 
-      const env = await readFile(envFile, 'utf8');
+      const env = await readFile(log, 'utf8');
       expect(env).toMatch(/^GIT_TERMINAL_PROMPT=0$/m);
       expect(env).toMatch(/^PATH=/m);
       expect(env).not.toContain('secret');
       expect(env).not.toContain('GIT_DIR');
+    });
+
+    it('runs worktree commands one at a time', async () => {
+      await Promise.all([
+        workspace.create(tasks[0]!),
+        workspace.create(tasks[1]!),
+        workspace.prune(),
+        workspace.remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c' }),
+      ]);
+
+      const calls = (await readFile(log, 'utf8')).split('\n').filter((line) => /^(begin|end) /.test(line));
+      expect(calls).toHaveLength(12);
+      calls.forEach((line, i) => {
+        expect(line.startsWith(i % 2 === 0 ? 'begin ' : 'end ')).toBe(true);
+        if (i % 2 === 1) expect(line.slice('end '.length)).toBe(calls[i - 1]!.slice('begin '.length));
+      });
     });
   });
 });
