@@ -51,7 +51,11 @@ describe('readSettings', () => {
         (v) => masked.push(v),
       ),
     ).toThrow(InputError);
-    expect(masked).toEqual(['sk-secret', 'ghs_tok']);
+    expect(masked).toEqual([
+      'sk-secret',
+      'ghs_tok',
+      Buffer.from('x-access-token:ghs_tok').toString('base64'),
+    ]);
   });
 
   it('reads every input it is given', () => {

@@ -35,6 +35,8 @@ export async function run(): Promise<void> {
 
     const client = new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseUrl });
     const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
+    // A worktree left registered by an earlier run on this runner would block its branch.
+    await workspace.prune();
     let results;
     try {
       results = await runTasks(set, {
@@ -44,7 +46,11 @@ export async function run(): Promise<void> {
         maxTurns: settings.maxTurns,
         timeoutMs: settings.timeoutMs,
         tools: settings.allowedTools,
-        workspace,
+        workspace: {
+          create: (task) => workspace.create(task),
+          commit: (worktree, message) => workspace.commit(worktree, message),
+          push: (worktree) => workspace.push(worktree, settings.githubToken),
+        },
         events,
         maxConcurrency: settings.maxConcurrency,
       });
@@ -58,11 +64,6 @@ export async function run(): Promise<void> {
 
     const failure = failureReason(results, settings.failOn);
     const markdown = renderSummary({
-      status: results.every((r) => r.status === 'succeeded')
-        ? 'succeeded'
-        : results.some((r) => r.status === 'succeeded')
-          ? 'partial'
-          : 'failed',
       results,
       timing,
       concurrency: settings.maxConcurrency,

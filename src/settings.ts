@@ -68,7 +68,11 @@ export function readSettings(
   const apiKey = getInput('anthropic-api-key').trim();
   if (apiKey) maskSecret(apiKey);
   const githubToken = getInput('github-token').trim() || undefined;
-  if (githubToken) maskSecret(githubToken);
+  if (githubToken) {
+    maskSecret(githubToken);
+    // The form it takes in the git push header.
+    maskSecret(Buffer.from(`x-access-token:${githubToken}`).toString('base64'));
+  }
 
   if (!apiKey) {
     throw new InputError(

@@ -11,10 +11,12 @@ import { taskPrompt } from './prompt.js';
 import { addUsage, noUsage, type AgentResult, type AgentStatus, type Usage } from './result.js';
 import type { CommitSummary, Worktree } from './workspace.js';
 
-/** What an agent needs from the workspace: a worktree of its own and a commit of what it changed. */
+/** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
 export interface AgentWorkspace {
   create(task: Task): Promise<Worktree>;
   commit(worktree: Worktree, message: string): Promise<CommitSummary>;
+  /** Publishes the branch; false when there is nowhere to push it. */
+  push(worktree: Worktree): Promise<boolean>;
 }
 
 export interface AgentOptions {
@@ -118,12 +120,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
 
   // Work is kept whatever the ending: a failed or stopped agent's partial changes still land on its branch.
   let changes: CommitSummary = { filesChanged: [], insertions: 0, deletions: 0 };
+  let pushed = false;
   if (worktree) {
     try {
       changes = await options.workspace.commit(worktree, commitMessage(task, status));
+      if (changes.commit) pushed = await options.workspace.push(worktree);
     } catch (caught) {
       if (status === 'succeeded') status = 'failed';
-      error = [error, `committing the changes failed: ${describeError(caught)}`].filter(Boolean).join('; ');
+      const step = changes.commit ? `pushing ${worktree.branch}` : 'committing the changes';
+      error = [error, `${step} failed: ${describeError(caught)}`].filter(Boolean).join('; ');
     }
   }
 
@@ -142,6 +147,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     report: lastMessage ? textOf(lastMessage) : '',
     branch: worktree?.branch ?? '',
     ...changes,
+    pushed,
     ...(error ? { error } : {}),
   };
   events.emit({ type: 'ended', task: task.id, at: endedAt, result });

@@ -42,6 +42,8 @@ export interface AgentResult {
   branch: string;
   /** Commit on `branch` holding the agent's changes; absent when it changed nothing. */
   commit?: string;
+  /** Whether `branch` was pushed to `origin`. */
+  pushed: boolean;
   filesChanged: string[];
   insertions: number;
   deletions: number;

@@ -121,6 +121,35 @@ export class Workspace {
     return { commit: head, ...(await diffStats(worktree.path, worktree.base, head)) };
   }
 
+  /**
+   * Pushes the worktree's branch to `origin`, replacing an earlier run's branch of the same name. Returns false when
+   * the repository has no `origin`. The token goes in a one-off header for that remote only, never into the config.
+   */
+  async push(worktree: Worktree, token?: string): Promise<boolean> {
+    let url: string;
+    try {
+      url = (await git(this.repo, ['remote', 'get-url', 'origin'])).trim();
+    } catch {
+      return false;
+    }
+    const auth: string[] = [];
+    if (token && /^https?:\/\//.test(url)) {
+      const key = `http.${new URL(url).origin}/.extraheader`;
+      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+      // The empty value first drops a header actions/checkout may have persisted for the same host.
+      auth.push('-c', `${key}=`, '-c', `${key}=AUTHORIZATION: basic ${basic}`);
+    }
+    await git(worktree.path, [
+      ...auth,
+      'push',
+      '--quiet',
+      '--force',
+      'origin',
+      `HEAD:refs/heads/${worktree.branch}`,
+    ]);
+    return true;
+  }
+
   /** Deletes the worktree's directory, even with uncommitted changes; its branch and commits stay. */
   remove(worktree: Worktree): Promise<void> {
     return this.serialized(async () => {

@@ -1,0 +1,111 @@
+import type { AgentResult } from '../agents/result.js';
+
+/**
+ * Which lower bound set `idealSeconds`: the longest chain of dependent tasks, the longest single agent, or the total
+ * work spread over every concurrency slot.
+ */
+export type IdealBound = 'critical-path' | 'longest-agent' | 'concurrency';
+
+/**
+ * A run's timing, in the words of the design: every figure is in seconds and unrounded; rendering rounds.
+ */
+export interface Timing {
+  /** Agents that started; only they count toward `wallSeconds`. */
+  agents: number;
+  /** Sum of every agent's own time: what running them one after another would take. */
+  sequentialSeconds: number;
+  /** First start to last end. 0 when no agent started. */
+  wallSeconds: number;
+  /** `sequentialSeconds / wallSeconds`; null when the wall time is 0 (nothing ran, or nothing took any time). */
+  speedup: number | null;
+  /** The lower bound on wall time under the concurrency limit. */
+  idealSeconds: number;
+  /** Which bound gave `idealSeconds`. */
+  idealBound: IdealBound;
+  /** `idealSeconds / wallSeconds`: 1 means no schedule could have finished sooner. Null when the wall time is 0. */
+  efficiency: number | null;
+  /** The longest agent time. */
+  longestSeconds: number;
+  /** Agents allowed at once. */
+  concurrency: number;
+  /** Epoch milliseconds of the first start and the last end; null when no agent started. */
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface TimingOptions {
+  /** Agents allowed at once (`max-concurrency`). At least 1; `Infinity` means unlimited. */
+  concurrency: number;
+  /**
+   * Agent time along the longest chain of dependent tasks, when the plan knows one. Without it tasks count as
+   * independent and the longest single agent is the chain.
+   */
+  criticalPathSeconds?: number;
+}
+
+/** Whether an agent ran at all: a task skipped before it started has no start time. */
+export function hasStarted(result: AgentResult): boolean {
+  return result.startedAt > 0;
+}
+
+export function computeTiming(results: readonly AgentResult[], opts: TimingOptions): Timing {
+  const { concurrency } = opts;
+  if (!(concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, got ${concurrency}`);
+
+  const ran = results.filter(hasStarted);
+  let sequentialSeconds = 0;
+  let longestSeconds = 0;
+  let startedAt: number | null = null;
+  let endedAt: number | null = null;
+  for (const result of ran) {
+    sequentialSeconds += result.seconds;
+    longestSeconds = Math.max(longestSeconds, result.seconds);
+    // An end before the start can only be a missing end; the agent then occupies no wall time of its own.
+    const end = Math.max(result.endedAt, result.startedAt);
+    startedAt = startedAt === null ? result.startedAt : Math.min(startedAt, result.startedAt);
+    endedAt = endedAt === null ? end : Math.max(endedAt, end);
+  }
+  const wallSeconds = startedAt === null || endedAt === null ? 0 : (endedAt - startedAt) / 1000;
+
+  const { seconds: idealSeconds, bound: idealBound } = idealLowerBound({
+    longestSeconds,
+    throughputSeconds: sequentialSeconds / concurrency,
+    criticalPathSeconds: opts.criticalPathSeconds,
+  });
+
+  return {
+    agents: ran.length,
+    sequentialSeconds,
+    wallSeconds,
+    // A zero wall time has no meaningful ratio; null renders as "—" rather than a made-up 1×.
+    speedup: wallSeconds > 0 ? sequentialSeconds / wallSeconds : null,
+    idealSeconds,
+    idealBound,
+    efficiency: wallSeconds > 0 ? idealSeconds / wallSeconds : null,
+    longestSeconds,
+    concurrency,
+    startedAt,
+    endedAt,
+  };
+}
+
+/**
+ * No schedule finishes before its longest chain of work ends, nor before the total work has been spread over every
+ * slot; the larger of the two is the bound.
+ */
+function idealLowerBound(bounds: {
+  longestSeconds: number;
+  throughputSeconds: number;
+  criticalPathSeconds: number | undefined;
+}): { seconds: number; bound: IdealBound } {
+  const chain =
+    bounds.criticalPathSeconds === undefined
+      ? { seconds: bounds.longestSeconds, bound: 'longest-agent' as const }
+      : {
+          seconds: Math.max(bounds.criticalPathSeconds, bounds.longestSeconds),
+          bound: 'critical-path' as const,
+        };
+  return bounds.throughputSeconds > chain.seconds
+    ? { seconds: bounds.throughputSeconds, bound: 'concurrency' }
+    : chain;
+}
