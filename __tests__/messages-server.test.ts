@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,8 @@ import {
 import type { Scripts } from '../support/script.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures =
-  process.env['MESSAGES_SSE_FIXTURES'] ?? path.resolve(root, '../shared/fixtures/messages-api-sse');
+// Two streams captured from the real API, as published in the SDK's own test fixtures.
+const fixtures = path.resolve(root, '__tests__/fixtures/messages-api-sse');
 const MODEL = 'claude-test-model';
 
 const scripts: Scripts = {
@@ -198,7 +198,6 @@ describe('replies', () => {
 });
 
 describe('wire format against captured API streams', () => {
-  const haveFixtures = existsSync(path.join(fixtures, 'basic_response.sse'));
   let capture = '';
   let raw: http.Server;
   let rawUrl = '';
@@ -229,7 +228,7 @@ describe('wire format against captured API streams', () => {
     return { message, body: await response.text() };
   }
 
-  (haveFixtures ? it : it.skip).each([
+  it.each([
     ['basic_response.sse', 'HELLO'],
     ['tool_use_response.sse', 'WEATHER'],
   ])('%s: the SDK builds the same message from our stream', async (file, task) => {

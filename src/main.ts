@@ -50,6 +50,7 @@ export async function run(): Promise<void> {
           create: (task) => workspace.create(task),
           commit: (worktree, message) => workspace.commit(worktree, message),
           push: (worktree) => workspace.push(worktree, settings.githubToken),
+          remove: (worktree) => workspace.remove(worktree),
         },
         events,
         maxConcurrency: settings.maxConcurrency,

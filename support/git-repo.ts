@@ -32,3 +32,12 @@ export function makeRepo(files: Record<string, string>, dir = tempDir('pa-repo-'
 export function copyTree(src: string, dest: string): void {
   fs.cpSync(src, dest, { recursive: true });
 }
+
+/** A bare repository set as `repo`'s `origin`, the way a checkout's remote is; returns its path. */
+export function addBareOrigin(repo: string): string {
+  const bare = tempDir('pa-origin-');
+  git(bare, 'init', '-q', '--bare');
+  git(repo, 'remote', 'add', 'origin', bare);
+  git(repo, 'push', '-q', 'origin', 'main');
+  return bare;
+}

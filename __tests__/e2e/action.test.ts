@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { git, makeRepo } from '../../support/git-repo.js';
+import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { DIST, runAction } from '../../support/run-action.js';
 import type { Scripts } from '../../support/script.js';
@@ -88,6 +88,7 @@ beforeEach(() => {
 describe('the built action, run as the runner runs it', () => {
   it('runs one agent per task at the same time and reports each one', async () => {
     const workspace = repo();
+    const origin = addBareOrigin(workspace);
     const run = await runAction({
       workspace,
       inputs: {
@@ -145,6 +146,13 @@ describe('the built action, run as the runner runs it', () => {
       'docs',
     );
     expect(git(workspace, 'status', '--porcelain')).toBe('');
+    // Every branch is pushed, and its worktree is gone so a later step can check the branch out.
+    expect(
+      git(origin, 'branch', '--list', 'parallel-agents/*')
+        .split('\n')
+        .map((b) => b.trim()),
+    ).toEqual(results.map((r) => r.branch));
+    expect(git(workspace, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
     expect(fs.readFileSync(`${workspace}/README.md`, 'utf8')).toBe('# Gateway\n\nRoutes requests.\n');
 
     // The live log names each agent's steps; the summary has a row per agent and the timing comparison.

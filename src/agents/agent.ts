@@ -17,6 +17,8 @@ export interface AgentWorkspace {
   commit(worktree: Worktree, message: string): Promise<CommitSummary>;
   /** Publishes the branch; false when there is nowhere to push it. */
   push(worktree: Worktree): Promise<boolean>;
+  /** Deletes the working tree, keeping its branch, so later steps can check the branch out. */
+  remove(worktree: Worktree): Promise<void>;
 }
 
 export interface AgentOptions {
@@ -120,16 +122,20 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
 
   // Work is kept whatever the ending: a failed or stopped agent's partial changes still land on its branch.
   let changes: CommitSummary = { filesChanged: [], insertions: 0, deletions: 0 };
+  let committed = false;
   let pushed = false;
   if (worktree) {
     try {
       changes = await options.workspace.commit(worktree, commitMessage(task, status));
+      committed = true;
       if (changes.commit) pushed = await options.workspace.push(worktree);
     } catch (caught) {
       if (status === 'succeeded') status = 'failed';
-      const step = changes.commit ? `pushing ${worktree.branch}` : 'committing the changes';
+      const step = committed ? `pushing ${worktree.branch}` : 'committing the changes';
       error = [error, `${step} failed: ${describeError(caught)}`].filter(Boolean).join('; ');
     }
+    // Only once the work is safe on the branch; otherwise the worktree is all there is of it.
+    if (committed) await options.workspace.remove(worktree).catch(() => undefined);
   }
 
   const endedAt = Date.now();

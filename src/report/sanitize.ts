@@ -1,48 +1,323 @@
 /**
- * Agent text is untrusted: it may try to ping people, inject active HTML, fake the markers the action's own
- * comments are found by, or leave a code fence open that swallows what follows it. These helpers make it inert.
+ * Agent text is untrusted: it may try to notify people, inject HTML, fake the hidden markers the action finds its
+ * own comments by, or leave a code fence open that swallows everything rendered after it. These helpers make it
+ * inert while keeping ordinary Markdown (headings, lists, links, code) readable.
+ *
+ * The approach: code (fenced blocks and inline spans) is re-emitted in a form GitHub must read exactly as we did,
+ * and everything outside code has every `<` escaped. Where the two parsers could disagree, the text is escaped
+ * rather than trusted, so a disagreement costs looks, never safety.
  */
 
-/** Text after `maxChars` characters is cut, with a marker saying how much went. */
-export function truncate(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  let cut = Math.max(0, maxChars);
-  // Never split a surrogate pair.
-  const code = text.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  return `${text.slice(0, cut)}\n\n… (truncated, ${text.length - cut} characters omitted)`;
-}
+/** Placed after `@` so GitHub's mention filter no longer sees a username. Invisible when rendered. */
+export const MENTION_BREAK = '\u200b';
 
-// Fenced blocks (closed or running to the end) and inline code spans: GitHub renders neither HTML nor mentions there.
-const CODE = /(^|\n)(`{3,}|~{3,})[^\n]*\n[\s\S]*?(\n\2[^\S\n]*(?=\n|$)|$)|`[^`\n]+`/g;
+/** `… (truncated, 12,345 characters omitted)` */
+export function truncationMarker(omitted: number): string {
+  return `… (truncated, ${groupDigits(omitted)} characters omitted)`;
+}
 
 /**
- * Untrusted Markdown made safe to embed: no HTML comments, tags shown as text rather than rendered, `@mentions`
- * that notify nobody, every code fence closed, and at most `maxChars` characters.
+ * Untrusted Markdown made safe to embed in ours: HTML comments removed, every other `<` shown as text, `@mentions`
+ * that notify nobody, code fences closed where they end, and at most `maxChars` characters (UTF-16 code units),
+ * cut with a visible {@link truncationMarker}. `#123` references are left alone: they link, they do not notify.
  */
-export function sanitizeMarkdown(text: string, maxChars = 60_000): string {
-  const short = truncate(text, maxChars);
-  let out = '';
-  let last = 0;
-  for (const match of short.matchAll(CODE)) {
-    out += inert(short.slice(last, match.index)) + match[0];
-    last = match.index + match[0].length;
-    // A fence the text left open is closed, so it cannot swallow the markup after it.
-    if (match[2] && !match[3]) out += `\n${match[2]}`;
-  }
-  return out + inert(short.slice(last));
+export function sanitizeMarkdown(text: string, maxChars = Number.POSITIVE_INFINITY): string {
+  return fitWithin(normalize(text), maxChars, renderMarkdown, (omitted, kept) =>
+    kept ? `\n\n${truncationMarker(omitted)}` : truncationMarker(omitted),
+  );
 }
 
-function inert(prose: string): string {
-  return prose
-    .replace(/<!--[\s\S]*?(-->|$)/g, '')
-    .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
-    .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b');
-}
-
-/** One line of untrusted text, safe inside a Markdown table cell. */
+/**
+ * One line of untrusted text for a Markdown table cell: newlines folded to spaces, pipes escaped (inside code spans
+ * too, which GitHub tables allow), otherwise the same rules as {@link sanitizeMarkdown}; cut with `…`.
+ */
 export function escapeTableCell(text: string, maxChars = 200): string {
-  const line = text.replace(/\s*\r?\n\s*/g, ' ').trim();
-  const short = line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
-  return inert(short).replace(/\|/g, '\\|');
+  return fitWithin(toOneLine(normalize(text)), maxChars, (line) => renderInline(line, true), truncatedWithEllipsis);
+}
+
+/**
+ * One line of untrusted text for the inside of a raw HTML element such as `<summary>`, where GitHub does not read
+ * Markdown: entities escaped, mentions broken, cut with `…`.
+ */
+export function escapeHtml(text: string, maxChars = 200): string {
+  return fitWithin(
+    toOneLine(normalize(text)),
+    maxChars,
+    (line) =>
+      breakMentions(line)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;'),
+    truncatedWithEllipsis,
+  );
+}
+
+/**
+ * Untrusted text shown verbatim in a fenced code block (an error message, a log excerpt). The fence is longer than
+ * any run of backticks inside, so the text cannot close it.
+ */
+export function codeBlock(text: string, maxChars = Number.POSITIVE_INFINITY, lang = 'text'): string {
+  const source = text
+    .replace(/\r\n?/g, '\n')
+    .replace(CONTROL_CHARS, '')
+    .replace(/^(?:[ \t]*\n)+/, '')
+    .trimEnd();
+  const info = lang.replace(/[^\w+#.-]/g, '');
+  return fitWithin(
+    source,
+    maxChars,
+    (body) => {
+      const fence = '`'.repeat(Math.max(3, longestRun(body, '`') + 1));
+      return `${fence}${info}\n${breakCommentOpeners(body)}\n${fence}`;
+    },
+    (omitted) => `\n${truncationMarker(omitted)}`,
+  );
+}
+
+/** Code span for a value such as a branch name: the backtick fence is longer than any run inside it. */
+export function codeSpan(text: string): string {
+  const value = toOneLine(normalize(text));
+  const fence = '`'.repeat(longestRun(value, '`') + 1);
+  const pad = value.startsWith('`') || value.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${breakCommentOpeners(value)}${pad}${fence}`;
+}
+
+// C0 controls other than tab and newline, and DEL: terminal escapes and the like have no business in a report.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/** `<!-- … -->`, plus the two degenerate forms CommonMark also reads as complete comments. */
+const HTML_COMMENT = /<!--(?:-?>|[\s\S]*?-->)/g;
+
+/**
+ * Line endings unified, control characters and HTML comments removed (everywhere, code included, so that no
+ * marker such as `<!-- parallel-agents -->` survives anywhere in the source of what we post), outer blank lines
+ * trimmed.
+ */
+function normalize(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(CONTROL_CHARS, '')
+    .replace(HTML_COMMENT, '')
+    .replace(/^(?:[ \t]*\n)+/, '')
+    .trimEnd();
+}
+
+function toOneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function truncatedWithEllipsis(): string {
+  return '…';
+}
+
+/**
+ * The longest rendering of a prefix of `source` that, with its marker, fits in `maxChars`. The cut is made in the
+ * source and the prefix rendered on its own, so a cut can never leave a fence open or split an escape.
+ */
+function fitWithin(
+  source: string,
+  maxChars: number,
+  render: (source: string) => string,
+  marker: (omitted: number, kept: boolean) => string,
+): string {
+  const whole = render(source);
+  if (whole.length <= maxChars) return whole;
+  let keep = Math.min(source.length - 1, Math.max(0, Math.floor(maxChars)));
+  for (;;) {
+    keep = cutPoint(source, keep);
+    const rendered = keep > 0 ? render(source.slice(0, keep)) : '';
+    const tail = marker(source.length - keep, rendered.length > 0);
+    if (rendered.length + tail.length <= maxChars) return rendered + tail;
+    if (keep === 0) return tail.length <= maxChars ? tail : '';
+    const room = Math.max(0, maxChars - tail.length);
+    keep = Math.max(0, Math.min(keep - 1, Math.floor((keep * room) / rendered.length)));
+  }
+}
+
+/** At or before `keep`: at a line end or a space when one is close, and never between two halves of a surrogate pair. */
+function cutPoint(source: string, keep: number): number {
+  if (keep >= source.length) return source.length;
+  let cut = keep;
+  const newline = source.lastIndexOf('\n', keep);
+  const space = source.lastIndexOf(' ', keep);
+  if (newline > 0 && keep - newline <= 200) cut = newline;
+  else if (space > 0 && keep - space <= 40) cut = space;
+  const code = source.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return cut;
+}
+
+interface Fence {
+  /** Columns of indentation the opening fence had; content lines lose up to this many spaces, as CommonMark says. */
+  indent: number;
+  char: '`' | '~';
+  length: number;
+}
+
+/** An opening fence at any indentation; a backtick fence's info string may not contain a backtick. */
+const FENCE_OPEN = /^( *)(`{3,}|~{3,})(.*)$/;
+const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
+
+/**
+ * Code fences are re-emitted at column 0 with a plain language tag, and closed where we judged them to end (or at
+ * the end of the text), so GitHub cannot read them differently: a fence inside a list item that a container would
+ * have ended is closed when a line is less indented than it. Prose lines go through {@link renderInline}.
+ */
+function renderMarkdown(source: string): string {
+  if (!source) return '';
+  const out: string[] = [];
+  let fence: Fence | null = null;
+  for (const line of source.split('\n')) {
+    if (fence) {
+      const spaces = leadingSpaces(line);
+      const blank = line.trim() === '';
+      if (fence.indent > 0 && !blank && spaces < fence.indent) {
+        out.push(fence.char.repeat(fence.length));
+        fence = null;
+      } else {
+        const content = line.slice(Math.min(spaces, fence.indent));
+        const close = FENCE_CLOSE.exec(content);
+        if (close?.[1] && close[1][0] === fence.char && close[1].length >= fence.length) {
+          out.push(fence.char.repeat(fence.length));
+          fence = null;
+        } else {
+          out.push(breakCommentOpeners(content));
+        }
+        continue;
+      }
+    }
+    const open = FENCE_OPEN.exec(line);
+    const marker = open?.[2];
+    const info = open?.[3] ?? '';
+    if (open && marker && !(marker[0] === '`' && info.includes('`'))) {
+      fence = { indent: open[1]?.length ?? 0, char: marker[0] === '`' ? '`' : '~', length: marker.length };
+      const lang = /^\s*([\w+#.-]*)/.exec(info)?.[1] ?? '';
+      out.push(marker + lang);
+      continue;
+    }
+    out.push(renderInline(line, false));
+  }
+  if (fence) out.push(fence.char.repeat(fence.length));
+  return out.join('\n');
+}
+
+const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/;
+const INLINE_SPECIAL = /[\\`<@|]/g;
+
+/**
+ * One line of prose. Every backtick either belongs to a code span that opens and closes on this line or is
+ * escaped, so GitHub pairs backticks exactly as we did; every `<` outside those spans is escaped.
+ */
+function renderInline(line: string, cell: boolean): string {
+  let out = '';
+  let i = 0;
+  INLINE_SPECIAL.lastIndex = 0;
+  for (let match = INLINE_SPECIAL.exec(line); match; match = INLINE_SPECIAL.exec(line)) {
+    const at = match.index;
+    if (at < i) continue;
+    out += line.slice(i, at);
+    const c = line[at];
+    const next = line[at + 1];
+    i = at + 1;
+    if (c === '\\' && next !== undefined && ASCII_PUNCTUATION.test(next)) {
+      // An escaped `<` is already text; writing it as an entity keeps raw `<` out of the output altogether.
+      out += next === '<' ? '&lt;' : `\\${next}`;
+      i = at + 2;
+    } else if (c === '`') {
+      const run = runLength(line, at, '`');
+      const close = closingRun(line, at + run, run);
+      if (close < 0) {
+        out += '\\`'.repeat(run);
+        i = at + run;
+      } else {
+        const ticks = '`'.repeat(run);
+        out += ticks + spanContent(line.slice(at + run, close), cell) + ticks;
+        i = close + run;
+      }
+    } else if (c === '<') {
+      out += '&lt;';
+    } else if (c === '@') {
+      out += isMention(line, at) ? `@${MENTION_BREAK}` : '@';
+    } else if (c === '|') {
+      out += cell ? '\\|' : '|';
+    } else {
+      out += c;
+    }
+    INLINE_SPECIAL.lastIndex = i;
+  }
+  return out + line.slice(i);
+}
+
+/**
+ * Inside a code span GitHub renders neither HTML nor mentions, so both stay as written. A table row is split at
+ * pipes before code spans are found, though: in a cell the pipes are escaped; elsewhere a span holding a pipe might
+ * be a table cell's fragment, so its `<` are escaped too.
+ */
+function spanContent(content: string, cell: boolean): string {
+  const text = breakCommentOpeners(content);
+  if (cell) return text.replace(/\|/g, '\\|');
+  return text.includes('|') ? text.replace(/</g, '&lt;') : text;
+}
+
+/** `@name` as GitHub would notify it: not inside a word, an e-mail address, or a URL. */
+function isMention(line: string, at: number): boolean {
+  const before = line[at - 1];
+  const after = line[at + 1];
+  if (after === undefined || !/[A-Za-z0-9]/.test(after)) return false;
+  if (before !== undefined && /[A-Za-z0-9_`]/.test(before)) return false;
+  const tokenStart = Math.max(line.lastIndexOf(' ', at), line.lastIndexOf('\t', at)) + 1;
+  const token = line.slice(tokenStart, at);
+  return !token.includes('://') && !/^\(?www\./i.test(token);
+}
+
+function breakMentions(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    if (!isMention(text, at)) continue;
+    out += `${text.slice(from, at + 1)}${MENTION_BREAK}`;
+    from = at + 1;
+  }
+  return out + text.slice(from);
+}
+
+/** A `<!--` that survived (an unclosed one) is split, so no comment opener appears in what we post. */
+function breakCommentOpeners(text: string): string {
+  return text.replace(/<!--/g, `<!-${MENTION_BREAK}-`);
+}
+
+function leadingSpaces(line: string): number {
+  return runLength(line, 0, ' ');
+}
+
+function runLength(text: string, from: number, char: string): number {
+  let end = from;
+  while (text[end] === char) end += 1;
+  return end - from;
+}
+
+/** Where the next run of exactly `length` backticks starts, or -1. */
+function closingRun(line: string, from: number, length: number): number {
+  for (let at = line.indexOf('`', from); at >= 0; at = line.indexOf('`', at)) {
+    const run = runLength(line, at, '`');
+    if (run === length) return at;
+    at += run;
+  }
+  return -1;
+}
+
+function longestRun(text: string, char: string): number {
+  let longest = 0;
+  for (let at = text.indexOf(char); at >= 0; at = text.indexOf(char, at)) {
+    const run = runLength(text, at, char);
+    longest = Math.max(longest, run);
+    at += run;
+  }
+  return longest;
+}
+
+function groupDigits(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
