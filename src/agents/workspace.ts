@@ -81,14 +81,18 @@ export class Workspace {
    * Adds a worktree at `<root>/<id>` on a new branch from the repository's HEAD. A branch left by an earlier
    * run is reset to HEAD (`-B`); git refuses if that branch is checked out in another worktree.
    */
-  create(task: Pick<Task, 'id' | 'title'>): Promise<Worktree> {
+  async create(task: Pick<Task, 'id' | 'title'>): Promise<Worktree> {
     const branch = branchName(task);
     const path = join(this.root, slug(task.id) || 'task');
-    return this.serialized(async () => {
+    const worktree = await this.serialized(async () => {
       const base = await revParse(this.repo, 'HEAD');
-      await git(this.repo, ['worktree', 'add', '--quiet', '-B', branch, path, base]);
+      await git(this.repo, ['worktree', 'add', '--quiet', '--no-checkout', '-B', branch, path, base]);
       return { path, branch, base };
     });
+    // Only the bookkeeping above needs the lock; filling the working tree, the slow part in a large
+    // repository, runs alongside the other agents'.
+    await git(this.repo, ['-C', path, 'reset', '--hard', '--quiet']);
+    return worktree;
   }
 
   /**
@@ -226,7 +230,7 @@ function gitEnvironment(): NodeJS.ProcessEnv {
 function commandName(args: readonly string[]): string {
   const words: string[] = [];
   for (const [i, arg] of args.entries()) {
-    if (arg.startsWith('-') || args[i - 1] === '-c') {
+    if (arg.startsWith('-') || args[i - 1] === '-c' || args[i - 1] === '-C') {
       if (words.length > 0) break;
       continue;
     }
