@@ -1,82 +1,161 @@
 import type { AgentEvent } from '../agents/events.js';
-import { formatDuration } from './format.js';
+import type { AgentResult, AgentStatus } from '../agents/result.js';
+import { formatDuration, hasStarted } from './timing.js';
 
-/** One log line per event worth a line, prefixed with its task: `[BAC-124] edit src/router.js`. */
-export function formatEvent(event: AgentEvent): string | null {
-  const prefix = `[${event.task}]`;
+/** Longest stretch of model text shown for a turn. */
+const TEXT_CHARS = 100;
+/** Longest path, pattern or command shown for a tool call. */
+const TARGET_CHARS = 120;
+/** Longest error shown on one line. */
+const ERROR_CHARS = 200;
+
+/**
+ * One log line for an event, prefixed with its task (`[BAC-124] read src/router.ts`), or null for events not worth
+ * a line (usage, successful tool results). `toolInput` is the input of the call a tool result answers, so that a
+ * failed call can name what it was aimed at; {@link createEventFormatter} supplies it.
+ */
+export function formatEvent(event: AgentEvent, toolInput?: Record<string, unknown>): string | null {
+  const prefix = `[${oneLine(event.task, 40)}]`;
   switch (event.type) {
     case 'started':
-      return `${prefix} started on ${event.branch} (${event.model})`;
+      return `${prefix} started on ${oneLine(event.branch, TARGET_CHARS)} (${oneLine(event.model, 60)})`;
     case 'turn': {
-      const said = oneLine(event.text, 100);
-      return `${prefix} turn ${event.turn} · ${event.stopReason ?? 'no stop reason'}${said ? ` · "${said}"` : ''}`;
+      const said = oneLine(event.text, TEXT_CHARS);
+      const parts = [`turn ${event.turn}`];
+      if (event.stopReason) parts.push(oneLine(event.stopReason, 40));
+      if (said) parts.push(`"${said}"`);
+      return `${prefix} ${parts.join(' · ')}`;
     }
     case 'tool-call':
       return `${prefix} ${describeCall(event.tool, event.input)}`;
-    case 'tool-result':
-      return event.isError ? `${prefix} ✗ ${event.tool}: ${oneLine(event.output, 160)}` : null;
+    case 'tool-result': {
+      if (!event.isError) return null;
+      const call = toolInput ? describeCall(event.tool, toolInput) : oneLine(event.tool, 40);
+      const firstLine = event.output.trim().split('\n', 1)[0] ?? '';
+      return `${prefix} ✗ ${call}: ${oneLine(firstLine, ERROR_CHARS) || 'error'}`;
+    }
     case 'usage':
       return null;
-    case 'ended': {
-      const r = event.result;
-      const figures = `${formatDuration(r.seconds)} · ${r.turns} turns · ${r.toolCalls} tool calls · ${r.filesChanged.length} files changed`;
-      return `${prefix} ${r.status} in ${figures}${r.error ? `: ${r.error}` : ''}`;
-    }
+    case 'ended':
+      return `${prefix} ${describeEnd(event.result)}`;
   }
 }
 
-/** What a tool call is about, in a few words: the file, the pattern, the command. */
+/**
+ * {@link formatEvent} with memory: remembers each tool call's input until its result arrives, so a failed result
+ * reads `✗ read ../../etc/passwd: …` rather than `✗ read: …`.
+ */
+export function createEventFormatter(): (event: AgentEvent) => string | null {
+  const pending = new Map<string, Record<string, unknown>>();
+  return (event) => {
+    if (event.type === 'tool-call') pending.set(`${event.task}\n${event.id}`, event.input);
+    if (event.type !== 'tool-result') return formatEvent(event);
+    const key = `${event.task}\n${event.id}`;
+    const input = pending.get(key);
+    pending.delete(key);
+    return formatEvent(event, input);
+  };
+}
+
+/** What a tool call is about, in a few words: `read src/x.ts`, `grep TODO in src`, `bash: npm test`. */
 function describeCall(tool: string, input: Record<string, unknown>): string {
-  const text = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : '');
+  const field = (key: string) => {
+    const value = input[key];
+    return typeof value === 'string' ? oneLine(value, TARGET_CHARS) : '';
+  };
+  const name = oneLine(tool, 40);
   switch (tool) {
     case 'read':
     case 'write':
     case 'edit':
-      return `${tool} ${oneLine(text('file_path'), 120)}`;
+      return `${name} ${field('file_path') || field('path')}`.trimEnd();
     case 'glob':
-    case 'grep':
-      return `${tool} ${oneLine(text('pattern'), 80)}${text('path') ? ` in ${oneLine(text('path'), 80)}` : ''}`;
+    case 'grep': {
+      const where = field('path');
+      return `${name} ${field('pattern')}${where ? ` in ${where}` : ''}`.trimEnd();
+    }
     case 'bash':
-      return `bash: ${oneLine(text('command'), 120)}`;
-    default:
-      return tool;
+      return `bash: ${field('command')}`.trimEnd();
+    default: {
+      const json = JSON.stringify(input) ?? '';
+      return json === '{}' ? name : `${name} ${oneLine(json, TARGET_CHARS)}`;
+    }
   }
 }
 
-function oneLine(text: string, max: number): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+/** How an agent's end reads: `succeeded in`, `failed in`, `timed out after`… */
+const END_PHRASE: Record<string, string> = {
+  succeeded: 'succeeded in',
+  failed: 'failed in',
+  'turn-limit': 'reached the turn limit in',
+  timeout: 'timed out after',
+  cancelled: 'cancelled after',
+} satisfies Record<AgentStatus, string>;
+
+/** `succeeded in 12.3 s · 5 turns · 7 tool calls · 3 files changed`, with `: <error>` when there is one. */
+function describeEnd(r: AgentResult): string {
+  const phrase = END_PHRASE[r.status] ?? `${oneLine(r.status, 40)} after`;
+  const time = hasStarted(r) ? formatDuration(r.seconds) : formatDuration(0);
+  const figures = [
+    `${phrase} ${time}`,
+    plural(r.turns, 'turn', 'turns'),
+    plural(r.toolCalls, 'tool call', 'tool calls'),
+    plural(r.filesChanged.length, 'file changed', 'files changed'),
+  ].join(' · ');
+  const error = r.error ? oneLine(r.error.trim().split('\n', 1)[0] ?? '', ERROR_CHARS) : '';
+  return error ? `${figures}: ${error}` : figures;
 }
 
-/** Where the run stands, from the events seen so far. */
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Untrusted text on one log line: whitespace folded, control characters dropped (a raw newline could start a line
+ * the runner reads as a workflow command such as `::add-mask::`), cut with `…`.
+ */
+export function oneLine(text: string, maxChars: number): string {
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
+  if (line.length <= maxChars) return line;
+  let cut = Math.max(0, maxChars - 1);
+  const code = line.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return `${line.slice(0, cut).trimEnd()}…`;
+}
+
+/** Where the run stands. Every task starts queued; `done` counts agents that succeeded, `failed` all other ends. */
 export interface ProgressState {
   total: number;
+  queued: number;
   running: number;
-  succeeded: number;
-  /** Ended any other way than succeeding. */
-  unsuccessful: number;
+  done: number;
+  failed: number;
 }
 
-export const initialProgress = (total: number): ProgressState => ({
-  total,
-  running: 0,
-  succeeded: 0,
-  unsuccessful: 0,
-});
+export function initialProgress(total: number): ProgressState {
+  return { total, queued: total, running: 0, done: 0, failed: 0 };
+}
 
+/** The next state after `event`. Pure: the caller keeps the state. */
 export function progressReducer(state: ProgressState, event: AgentEvent): ProgressState {
-  if (event.type === 'started') return { ...state, running: state.running + 1 };
+  if (event.type === 'started') {
+    return { ...state, queued: Math.max(0, state.queued - 1), running: state.running + 1 };
+  }
   if (event.type !== 'ended') return state;
-  // An agent that failed before it started (no worktree) was never counted as running.
-  const running = Math.max(0, state.running - (event.result.branch ? 1 : 0));
-  return event.result.status === 'succeeded'
-    ? { ...state, running, succeeded: state.succeeded + 1 }
-    : { ...state, running, unsuccessful: state.unsuccessful + 1 };
+  // A task that ends without having started (skipped, or cancelled while queued) leaves the queue, not a slot.
+  const from = hasStarted(event.result)
+    ? { running: Math.max(0, state.running - 1) }
+    : { queued: Math.max(0, state.queued - 1) };
+  const to = event.result.status === 'succeeded' ? { done: state.done + 1 } : { failed: state.failed + 1 };
+  return { ...state, ...from, ...to };
 }
 
-/** `2/5 running · 2 done · 1 failed · 0 queued` */
+/** `3/5 running · 1 done · 1 queued`; counts that are zero are left out, except running. */
 export function formatProgress(state: ProgressState): string {
-  const queued = state.total - state.running - state.succeeded - state.unsuccessful;
-  const failed = state.unsuccessful ? ` · ${state.unsuccessful} did not succeed` : '';
-  return `${state.running}/${state.total} running · ${state.succeeded} done${failed} · ${queued} queued`;
+  const parts = [`${state.running}/${state.total} running`];
+  if (state.done) parts.push(`${state.done} done`);
+  if (state.failed) parts.push(`${state.failed} failed`);
+  if (state.queued) parts.push(`${state.queued} queued`);
+  return parts.join(' · ');
 }

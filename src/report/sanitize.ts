@@ -8,8 +8,10 @@
  * rather than trusted, so a disagreement costs looks, never safety.
  */
 
+const ZERO_WIDTH_SPACE = '\u200b';
+
 /** Placed after `@` so GitHub's mention filter no longer sees a username. Invisible when rendered. */
-export const MENTION_BREAK = '\u200b';
+export const MENTION_BREAK = ZERO_WIDTH_SPACE;
 
 /** `… (truncated, 12,345 characters omitted)` */
 export function truncationMarker(omitted: number): string {
@@ -32,7 +34,12 @@ export function sanitizeMarkdown(text: string, maxChars = Number.POSITIVE_INFINI
  * too, which GitHub tables allow), otherwise the same rules as {@link sanitizeMarkdown}; cut with `…`.
  */
 export function escapeTableCell(text: string, maxChars = 200): string {
-  return fitWithin(toOneLine(normalize(text)), maxChars, (line) => renderInline(line, true), truncatedWithEllipsis);
+  return fitWithin(
+    toOneLine(normalize(text)),
+    maxChars,
+    (line) => renderInline(line, true),
+    truncatedWithEllipsis,
+  );
 }
 
 /**
@@ -78,6 +85,7 @@ export function codeBlock(text: string, maxChars = Number.POSITIVE_INFINITY, lan
 /** Code span for a value such as a branch name: the backtick fence is longer than any run inside it. */
 export function codeSpan(text: string): string {
   const value = toOneLine(normalize(text));
+  if (!value) return '';
   const fence = '`'.repeat(longestRun(value, '`') + 1);
   const pad = value.startsWith('`') || value.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${breakCommentOpeners(value)}${pad}${fence}`;
@@ -127,7 +135,7 @@ function fitWithin(
   let keep = Math.min(source.length - 1, Math.max(0, Math.floor(maxChars)));
   for (;;) {
     keep = cutPoint(source, keep);
-    const rendered = keep > 0 ? render(source.slice(0, keep)) : '';
+    const rendered = keep > 0 ? render(source.slice(0, keep).trimEnd()) : '';
     const tail = marker(source.length - keep, rendered.length > 0);
     if (rendered.length + tail.length <= maxChars) return rendered + tail;
     if (keep === 0) return tail.length <= maxChars ? tail : '';
@@ -204,11 +212,12 @@ function renderMarkdown(source: string): string {
 }
 
 const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/;
-const INLINE_SPECIAL = /[\\`<@|]/g;
+const INLINE_SPECIAL = /[\\`<@|~]/g;
 
 /**
  * One line of prose. Every backtick either belongs to a code span that opens and closes on this line or is
- * escaped, so GitHub pairs backticks exactly as we did; every `<` outside those spans is escaped.
+ * escaped, so GitHub pairs backticks exactly as we did; every `<` outside those spans is escaped, and so is any
+ * run of three tildes, so no prose line can open a fence.
  */
 function renderInline(line: string, cell: boolean): string {
   let out = '';
@@ -242,6 +251,11 @@ function renderInline(line: string, cell: boolean): string {
       out += isMention(line, at) ? `@${MENTION_BREAK}` : '@';
     } else if (c === '|') {
       out += cell ? '\\|' : '|';
+    } else if (c === '~') {
+      // Three tildes after a list or quote marker would open a fence we did not see; escaped, they stay text.
+      const run = runLength(line, at, '~');
+      out += run >= 3 ? '\\~'.repeat(run) : '~'.repeat(run);
+      i = at + run;
     } else {
       out += c;
     }
@@ -285,7 +299,7 @@ function breakMentions(text: string): string {
 
 /** A `<!--` that survived (an unclosed one) is split, so no comment opener appears in what we post. */
 function breakCommentOpeners(text: string): string {
-  return text.replace(/<!--/g, `<!-${MENTION_BREAK}-`);
+  return text.replace(/<!--/g, `<!-${ZERO_WIDTH_SPACE}-`);
 }
 
 function leadingSpaces(line: string): number {

@@ -1,66 +1,165 @@
-import type { AgentResult } from '../agents/result.js';
-import { STATUS_ICON, formatCount, formatDuration } from './format.js';
-import { escapeTableCell, sanitizeMarkdown } from './sanitize.js';
-import type { Timing } from './timing.js';
+import type { AgentResult, AgentStatus } from '../agents/result.js';
+import { codeBlock, codeSpan, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
+import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
 
-/** What the job summary is made from. */
+/** GitHub refuses a job summary larger than this many bytes. */
+export const SUMMARY_MAX_BYTES = 1024 * 1024;
+
+export type RunStatus = 'succeeded' | 'failed' | 'partial';
+
+/** Everything the job summary is rendered from. */
 export interface RunReport {
+  /** The run's overall outcome; when omitted: every agent succeeded, none did, or some did. */
+  status?: RunStatus;
+  /** One per task, in the order the tasks were given. */
   results: AgentResult[];
   timing: Timing;
+  /** Agents allowed at once. */
   concurrency: number;
+  /** The run's default model. */
   model: string;
-  /** Where the tasks came from, e.g. "input `tasks`". */
-  tasksSource: string;
+  /** `owner/name`. */
+  repository?: string;
+  /** Where the tasks came from, as Markdown, e.g. "input `tasks`" or "issue #12". */
+  tasksSource?: string;
 }
 
-/** GitHub refuses a step summary over 1 MiB; the agents' reports share what the rest leaves. */
-const SUMMARY_LIMIT = 1024 * 1024;
-const REPORTS_BUDGET = SUMMARY_LIMIT - 160 * 1024;
-
-/** The job summary: header, one row per agent, the timing comparison, a timeline, and every agent's report. */
+/**
+ * The job summary: a header with the outcome, one table row per agent, the timing comparison, a Mermaid timeline,
+ * and each agent's report folded in `<details>`. Never larger than {@link SUMMARY_MAX_BYTES}: the reports share
+ * what the rest leaves, and each is cut with a visible marker when it does not fit.
+ */
 export function renderSummary(run: RunReport): string {
-  const parts = [
-    header(run),
-    agentTable(run.results),
-    timingTable(run),
-    gantt(run.results),
-    reports(run.results),
-  ];
-  return parts.filter(Boolean).join('\n\n') + '\n';
+  const fixed = [header(run), runLine(run)];
+  const timing = timingTable(run.timing);
+  // Past a few thousand agents the table alone would not fit; the rows that do are kept.
+  const tableBudget = SUMMARY_MAX_BYTES - utf8Length(fixed.join('\n\n')) - utf8Length(timing) - 1024;
+  const parts = [...fixed, agentTable(run.results, tableBudget), timing];
+  const timeline = gantt(run.results);
+  if (timeline && utf8Length(parts.join('\n\n')) + utf8Length(timeline) + 1024 < SUMMARY_MAX_BYTES) {
+    parts.push(timeline);
+  }
+  const used = utf8Length(parts.join('\n\n')) + 2 + 1;
+  const reports = agentReports(run.results, SUMMARY_MAX_BYTES - used);
+  if (reports) parts.push(reports);
+  return `${parts.join('\n\n')}\n`;
 }
 
-function header({ results, model, concurrency, tasksSource }: RunReport): string {
+/** How each agent status reads in the summary. Results merged from other shards may carry any string. */
+const STATUS_DISPLAY: Record<string, { icon: string; label: string }> = {
+  succeeded: { icon: '✅', label: 'succeeded' },
+  failed: { icon: '❌', label: 'failed' },
+  'turn-limit': { icon: '⏹️', label: 'turn limit' },
+  timeout: { icon: '⏱️', label: 'timed out' },
+  cancelled: { icon: '🚫', label: 'cancelled' },
+} satisfies Record<AgentStatus, { icon: string; label: string }>;
+
+function statusDisplay(status: string): { icon: string; label: string } {
+  return STATUS_DISPLAY[status] ?? { icon: '❔', label: status.replace(/[^\w -]/g, '') || 'unknown' };
+}
+
+function statusCell(status: string): string {
+  const { icon, label } = statusDisplay(status);
+  return `${icon} ${label}`;
+}
+
+const RUN_STATUS_ICON: Record<RunStatus, string> = { succeeded: '✅', failed: '❌', partial: '⚠️' };
+
+function runStatus(results: readonly AgentResult[]): RunStatus {
   const succeeded = results.filter((r) => r.status === 'succeeded').length;
-  const icon = succeeded === results.length ? '✅' : succeeded === 0 ? '❌' : '⚠️';
-  return [
-    `## ${icon} parallel-agents: ${succeeded} of ${results.length} tasks succeeded`,
-    '',
-    `${results.length} agents on \`${model}\`, at most ${concurrency} at once; tasks from ${tasksSource}.`,
-  ].join('\n');
+  if (succeeded === results.length) return 'succeeded';
+  return succeeded === 0 ? 'failed' : 'partial';
 }
 
-function agentTable(results: AgentResult[]): string {
-  const rows = results.map((r) =>
-    [
-      `**${r.id}**`,
-      escapeTableCell(r.title || '—'),
-      `${STATUS_ICON[r.status]} ${r.status}`,
-      formatDuration(r.seconds),
-      String(r.turns),
-      String(r.toolCalls),
-      `${formatCount(r.usage.input + r.usage.cacheWrite + r.usage.cacheRead)} / ${formatCount(r.usage.output)} / ${formatCount(r.usage.cacheRead)}`,
-      r.filesChanged.length ? `${r.filesChanged.length} (+${r.insertions} −${r.deletions})` : '0',
-      r.branch && r.commit ? `\`${r.branch}\`` : '—',
-    ].join(' | '),
-  );
-  return [
-    '| task | title | status | time | turns | tool calls | tokens in / out / cached | files changed | branch |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...rows.map((row) => `| ${row} |`),
-  ].join('\n');
+/** `## ⚠️ parallel-agents: 2/3 tasks succeeded · 1 failed` */
+function header(run: RunReport): string {
+  const status = run.status ?? runStatus(run.results);
+  const total = run.results.length;
+  const succeeded = run.results.filter((r) => r.status === 'succeeded').length;
+  const others = new Map<string, number>();
+  for (const r of run.results) {
+    if (r.status === 'succeeded') continue;
+    const { label } = statusDisplay(r.status);
+    others.set(label, (others.get(label) ?? 0) + 1);
+  }
+  const rest = [...others].map(([label, count]) => ` · ${count} ${label}`).join('');
+  return `## ${RUN_STATUS_ICON[status]} parallel-agents: ${succeeded}/${total} ${total === 1 ? 'task' : 'tasks'} succeeded${rest}`;
 }
 
-function timingTable({ timing, concurrency }: RunReport): string {
+/** Model, concurrency and where the tasks came from, in one line. */
+function runLine(run: RunReport): string {
+  const facts = [
+    `Model ${codeSpan(run.model) || '—'}`,
+    `up to ${run.concurrency} ${run.concurrency === 1 ? 'agent' : 'agents'} at once`,
+  ];
+  if (run.tasksSource) facts.push(`tasks from ${escapeTableCell(run.tasksSource, 200)}`);
+  if (run.repository) facts.push(escapeTableCell(run.repository, 200));
+  return facts.join(' · ');
+}
+
+interface Column {
+  header: string;
+  align: 'left' | 'right';
+  cell: (result: AgentResult) => string;
+}
+
+/** The per-agent table, a column per fact; a column for cost belongs in this list once usage is priced. */
+const COLUMNS: Column[] = [
+  { header: 'Task', align: 'left', cell: (r) => `**${escapeTableCell(r.id, 40)}**` },
+  { header: 'Title', align: 'left', cell: (r) => escapeTableCell(r.title, 120) || '—' },
+  { header: 'Status', align: 'left', cell: (r) => statusCell(r.status) },
+  { header: 'Time', align: 'right', cell: (r) => (hasStarted(r) ? formatDuration(r.seconds) : '—') },
+  { header: 'Turns', align: 'right', cell: (r) => formatCount(r.turns) },
+  { header: 'Tool calls', align: 'right', cell: (r) => formatCount(r.toolCalls) },
+  { header: 'Tokens in / out / cached', align: 'right', cell: (r) => tokens(r) },
+  { header: 'Files changed', align: 'right', cell: (r) => filesChanged(r) },
+  {
+    header: 'Branch',
+    align: 'left',
+    cell: (r) => (r.commit ? escapeTableCell(codeSpan(r.branch), 200) : '—'),
+  },
+];
+
+/**
+ * In counts every input token the model read (fresh, written to the cache, and read from it); cached is the part
+ * read from the cache.
+ */
+function tokens({ usage }: AgentResult): string {
+  const input = usage.input + usage.cacheWrite + usage.cacheRead;
+  return `${formatCount(input)} / ${formatCount(usage.output)} / ${formatCount(usage.cacheRead)}`;
+}
+
+function filesChanged(r: AgentResult): string {
+  if (r.filesChanged.length === 0) return '0';
+  return `${formatCount(r.filesChanged.length)} (+${formatCount(r.insertions)} −${formatCount(r.deletions)})`;
+}
+
+function agentTable(results: readonly AgentResult[], maxBytes: number): string {
+  const lines = [
+    `| ${COLUMNS.map((c) => c.header).join(' | ')} |`,
+    `| ${COLUMNS.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
+  ];
+  let bytes = utf8Length(lines.join('\n'));
+  for (const [i, result] of results.entries()) {
+    const row = `| ${COLUMNS.map((c) => c.cell(result)).join(' | ')} |`;
+    // Room is kept for the line saying how many rows were left out.
+    if (bytes + utf8Length(row) + 200 > maxBytes) {
+      const left = results.length - i;
+      return `${lines.join('\n')}\n\n_${formatCount(left)} more ${left === 1 ? 'agent' : 'agents'} not shown: the summary is limited to 1 MiB._`;
+    }
+    lines.push(row);
+    bytes += utf8Length(row) + 1;
+  }
+  return lines.join('\n');
+}
+
+const IDEAL_MEANING: Record<IdealBound, (concurrency: number) => string> = {
+  'critical-path': () => 'lower bound: the longest chain of dependent tasks',
+  'longest-agent': () => 'lower bound: the longest agent, as the tasks are independent',
+  concurrency: (n) => `lower bound: all agent time spread over ${n} ${n === 1 ? 'slot' : 'slots'}`,
+};
+
+function timingTable(timing: Timing): string {
   const speedup = timing.speedup === null ? '—' : `${timing.speedup.toFixed(2)}×`;
   const efficiency = timing.efficiency === null ? '—' : `${Math.round(timing.efficiency * 100)} %`;
   return [
@@ -68,58 +167,140 @@ function timingTable({ timing, concurrency }: RunReport): string {
     '',
     '| | | |',
     '| --- | ---: | --- |',
-    `| sequential | ${formatDuration(timing.sequentialSeconds)} | sum of every agent's own time: one after another |`,
-    `| parallel wall | ${formatDuration(timing.wallSeconds)} | first agent start to last agent end |`,
-    `| **speedup** | **${speedup}** | sequential / wall |`,
-    `| ideal | ${formatDuration(timing.idealSeconds)} | lower bound: the longest agent, or all the work spread over ${concurrency} slots |`,
-    `| efficiency | ${efficiency} | ideal / wall |`,
+    `| Sequential | ${formatDuration(timing.sequentialSeconds)} | sum of agent times: one after another at the same speed |`,
+    `| Parallel wall | ${formatDuration(timing.wallSeconds)} | first agent start to last agent end |`,
+    `| **Speedup** | **${speedup}** | sequential ÷ wall |`,
+    `| Ideal | ${formatDuration(timing.idealSeconds)} | ${IDEAL_MEANING[timing.idealBound](timing.concurrency)} |`,
+    `| Parallel efficiency | ${efficiency} | ideal ÷ wall: 100 % means no schedule could have finished sooner |`,
   ].join('\n');
 }
 
-/** A Mermaid gantt chart, one bar per agent, in seconds from the run's start. */
-function gantt(results: AgentResult[]): string {
-  const ran = results.filter((r) => r.startedAt > 0);
-  if (!ran.length) return '';
-  const origin = Math.min(...ran.map((r) => r.startedAt));
+/**
+ * One bar per agent that started, at its real start and end (epoch milliseconds, `dateFormat x`), so the axis
+ * shows the reader's clock time. Agents that did not succeed are marked `crit`.
+ */
+function gantt(results: readonly AgentResult[]): string {
+  const ran = results.filter(hasStarted);
+  if (ran.length === 0) return '';
   const bars = ran.map((r) => {
-    const start = Math.floor((r.startedAt - origin) / 1000);
-    // A bar of zero length disappears; every agent gets at least a sliver.
-    const end = Math.max(start + 1, Math.ceil((r.endedAt - origin) / 1000));
-    const tag = r.status === 'succeeded' ? 'done' : 'crit';
-    return `    ${r.id} (${r.status}) : ${tag}, ${start}, ${end}`;
+    // A bar of zero length is not drawn; every agent that ran gets at least a sliver.
+    const end = Math.max(r.endedAt, r.startedAt + 1);
+    const tag = r.status === 'succeeded' ? '' : 'crit, ';
+    return `    ${mermaidName(r.id)} : ${tag}${Math.round(r.startedAt)}, ${Math.round(end)}`;
   });
   return [
     '### Timeline',
     '',
     '```mermaid',
     'gantt',
-    '    dateFormat X',
-    '    axisFormat %M:%S',
-    '    section agents',
+    '    dateFormat x',
+    '    axisFormat %H:%M:%S',
+    '    todayMarker off',
     ...bars,
     '```',
   ].join('\n');
 }
 
-function reports(results: AgentResult[]): string {
-  if (!results.length) return '';
-  const each = Math.floor(REPORTS_BUDGET / results.length) - 600;
-  const blocks = results.map((r) => {
-    const title = r.title ? ` — ${escapeTableCell(r.title, 120)}` : '';
-    const body = [
-      r.error ? `**${r.status}:** ${escapeTableCell(r.error, 1000)}` : '',
-      r.report ? sanitizeMarkdown(r.report, Math.max(200, each)) : '_No report._',
-      r.filesChanged.length
-        ? `Files: ${r.filesChanged.map((f) => `\`${escapeTableCell(f, 200)}\``).join(', ')}`
-        : '',
-    ].filter(Boolean);
-    return [
-      '<details>',
-      `<summary>${STATUS_ICON[r.status]} <b>${r.id}</b>${title} (${r.status}, ${formatDuration(r.seconds)})</summary>`,
-      '',
-      ...body.flatMap((b) => [b, '']),
-      '</details>',
-    ].join('\n');
-  });
-  return ['### Reports', '', ...blocks].join('\n');
+/** Mermaid ends a task name at `:` and reads `#` and `;` as syntax; ids need none of them. */
+function mermaidName(id: string): string {
+  return id.replace(/[^\w .-]/g, '_').slice(0, 60) || 'task';
+}
+
+/** Bytes an error may take in its agent's block, at most. */
+const ERROR_MAX_BYTES = 4096;
+/** A report block smaller than this is left out rather than shown as a stub. */
+const MIN_BLOCK_BYTES = 400;
+
+/**
+ * Every agent's report under its own `<details>`. The budget is shared out smallest first, so short reports are
+ * shown whole and what they leave goes to the long ones.
+ */
+function agentReports(results: readonly AgentResult[], maxBytes: number): string {
+  if (results.length === 0) return '';
+  const heading = '### Reports';
+  const note = (n: number) =>
+    `_The reports of ${formatCount(n)} ${n === 1 ? 'agent are' : 'agents are'} left out: the summary is limited to 1 MiB._`;
+  let available = maxBytes - utf8Length(heading) - utf8Length(note(results.length)) - 4;
+  if (available < 0) return '';
+  const order = results
+    .map((r, i) => ({ i, size: r.report.length + (r.error?.length ?? 0) }))
+    .sort((a, b) => a.size - b.size);
+  const blocks: string[] = new Array<string>(results.length).fill('');
+  for (const [k, { i }] of order.entries()) {
+    const result = results[i];
+    if (!result) continue;
+    const share = Math.floor(available / (order.length - k)) - 2;
+    const block = share >= MIN_BLOCK_BYTES ? detailsBlock(result, share) : '';
+    blocks[i] = block;
+    if (block) available -= utf8Length(block) + 2;
+  }
+  const shown = blocks.filter(Boolean);
+  const omitted = results.length - shown.length;
+  if (shown.length === 0 && omitted > 0) return [heading, note(omitted)].join('\n\n');
+  return [heading, ...shown, ...(omitted ? [note(omitted)] : [])].join('\n\n');
+}
+
+/** `<details><summary>BAC-124 — Fix routing (❌ failed)</summary>`, the error, then the report; within `maxBytes`. */
+function detailsBlock(r: AgentResult, maxBytes: number): string {
+  const { icon, label } = statusDisplay(r.status);
+  const title = r.title ? ` — ${escapeHtml(r.title, 150)}` : '';
+  const open = `<details><summary>${escapeHtml(r.id, 40)}${title} (${icon} ${label})</summary>`;
+  const close = '</details>';
+  // Blank lines around the body let GitHub read it as Markdown and end anything it left open before `</details>`.
+  let room = maxBytes - utf8Length(open) - utf8Length(close) - 4;
+  const body: string[] = [];
+  if (r.error) {
+    const lead = '**Error:**';
+    const errorRoom =
+      Math.min(ERROR_MAX_BYTES, r.report ? Math.floor(room / 2) : room) - utf8Length(lead) - 2;
+    const error = fitBytes((chars) => codeBlock(r.error ?? '', chars), errorRoom);
+    if (error) {
+      body.push(lead, error);
+      room -= utf8Length(lead) + utf8Length(error) + 4;
+    }
+  }
+  const empty = '_No report._';
+  const report = r.report.trim() ? fitBytes((chars) => sanitizeMarkdown(r.report, chars), room) : '';
+  body.push(report || empty);
+  const block = [open, ...body, close].join('\n\n');
+  return utf8Length(block) <= maxBytes ? block : '';
+}
+
+/**
+ * The longest rendering that fits in `maxBytes` of UTF-8. `render` limits UTF-16 code units, which take one to
+ * three bytes each, so the limit is narrowed until the bytes fit.
+ */
+function fitBytes(render: (maxChars: number) => string, maxBytes: number): string {
+  if (maxBytes <= 0) return '';
+  let chars = maxBytes;
+  for (;;) {
+    const out = render(chars);
+    const bytes = utf8Length(out);
+    if (bytes <= maxBytes) return out;
+    if (chars <= 1) return '';
+    chars = Math.max(1, Math.min(chars - 1, Math.floor((chars * maxBytes) / bytes)));
+  }
+}
+
+/** UTF-8 length without encoding: what GitHub's limit counts. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i += 1;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Thousands separated, whatever the runner's locale. */
+export function formatCount(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -109,3 +109,15 @@ function idealLowerBound(bounds: {
     ? { seconds: bounds.throughputSeconds, bound: 'concurrency' }
     : chain;
 }
+
+/** A duration as a reader wants it: `42.1 s`, `3 m 05 s`, `1 h 02 m 05 s`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '—';
+  const tenths = Math.round(Math.max(0, seconds) * 10) / 10;
+  if (tenths < 60) return `${tenths.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = String(whole % 60).padStart(2, '0');
+  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} m ${s} s` : `${m} m ${s} s`;
+}

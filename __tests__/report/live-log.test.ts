@@ -1,0 +1,204 @@
+import type { AgentEvent } from '../../src/agents/events.js';
+import type { AgentResult } from '../../src/agents/result.js';
+import {
+  createEventFormatter,
+  formatEvent,
+  formatProgress,
+  initialProgress,
+  progressReducer,
+} from '../../src/report/live-log.js';
+
+const T0 = 1_700_000_000_000;
+const task = 'BAC-124';
+
+function result(overrides: Partial<AgentResult> = {}): AgentResult {
+  return {
+    id: task,
+    title: 'Fix routing',
+    status: 'succeeded',
+    model: 'claude-sonnet-4-5',
+    startedAt: T0,
+    endedAt: T0 + 12_340,
+    seconds: 12.34,
+    turns: 5,
+    toolCalls: 7,
+    usage: { input: 100, output: 50, cacheWrite: 0, cacheRead: 0 },
+    report: 'Done.',
+    branch: 'parallel-agents/bac-124-fix-routing',
+    pushed: true,
+    filesChanged: ['a.ts', 'b.ts', 'c.ts'],
+    insertions: 10,
+    deletions: 2,
+    ...overrides,
+  };
+}
+
+const call = (tool: string, input: Record<string, unknown>, id = 'toolu_1'): AgentEvent => ({
+  type: 'tool-call',
+  task,
+  at: T0,
+  tool,
+  id,
+  input,
+});
+
+const ended = (overrides: Partial<AgentResult> = {}): AgentEvent => ({
+  type: 'ended',
+  task: overrides.id ?? task,
+  at: T0,
+  result: result(overrides),
+});
+
+describe('formatEvent', () => {
+  it('names the branch and model an agent started on', () => {
+    expect(
+      formatEvent({
+        type: 'started',
+        task,
+        at: T0,
+        branch: 'parallel-agents/bac-124-fix-routing',
+        model: 'claude-sonnet-4-5',
+      }),
+    ).toBe('[BAC-124] started on parallel-agents/bac-124-fix-routing (claude-sonnet-4-5)');
+  });
+
+  it('shows a turn with its stop reason and what the model said', () => {
+    const event: AgentEvent = {
+      type: 'turn',
+      task,
+      at: T0,
+      turn: 3,
+      stopReason: 'tool_use',
+      text: "I'll read the router",
+    };
+    expect(formatEvent(event)).toBe(`[BAC-124] turn 3 · tool_use · "I'll read the router"`);
+  });
+
+  it('keeps long model text to one short line', () => {
+    const text = `First line\n\nsecond ${'word '.repeat(100)}`;
+    const line = formatEvent({ type: 'turn', task, at: T0, turn: 1, stopReason: 'end_turn', text });
+    expect(line).toMatch(/^\[BAC-124\] turn 1 · end_turn · "First line second word .*…"$/);
+    expect(line!.length).toBeLessThan(140);
+  });
+
+  it('says what each tool call is aimed at', () => {
+    expect(formatEvent(call('read', { file_path: 'src/router.ts' }))).toBe('[BAC-124] read src/router.ts');
+    expect(formatEvent(call('write', { file_path: 'src/x.ts', content: 'x' }))).toBe(
+      '[BAC-124] write src/x.ts',
+    );
+    expect(formatEvent(call('edit', { file_path: 'src/y.ts', old_string: 'a', new_string: 'b' }))).toBe(
+      '[BAC-124] edit src/y.ts',
+    );
+    expect(formatEvent(call('glob', { pattern: '**/*.ts' }))).toBe('[BAC-124] glob **/*.ts');
+    expect(formatEvent(call('grep', { pattern: 'TODO', path: 'src' }))).toBe('[BAC-124] grep TODO in src');
+    expect(formatEvent(call('bash', { command: 'npm test' }))).toBe('[BAC-124] bash: npm test');
+  });
+
+  it('cuts long commands and keeps them on one line', () => {
+    const line = formatEvent(call('bash', { command: `echo hi\n::add-mask::secret\n${'x'.repeat(300)}` }));
+    expect(line).not.toContain('\n');
+    expect(line).toMatch(/^\[BAC-124\] bash: echo hi ::add-mask::secret x+…$/);
+    expect(line!.length).toBeLessThan(140);
+  });
+
+  it('shows the first line of a tool error with what the call was aimed at', () => {
+    const format = createEventFormatter();
+    expect(format(call('read', { file_path: '../../etc/passwd' }, 'toolu_9'))).toBe(
+      '[BAC-124] read ../../etc/passwd',
+    );
+    const failed: AgentEvent = {
+      type: 'tool-result',
+      task,
+      at: T0,
+      tool: 'read',
+      id: 'toolu_9',
+      isError: true,
+      output: 'path escapes the workdir\n    at resolvePath',
+    };
+    expect(format(failed)).toBe('[BAC-124] ✗ read ../../etc/passwd: path escapes the workdir');
+    expect(formatEvent(failed)).toBe('[BAC-124] ✗ read: path escapes the workdir');
+  });
+
+  it('logs nothing for successful tool results and usage', () => {
+    expect(
+      formatEvent({ type: 'tool-result', task, at: T0, tool: 'read', id: 'x', isError: false, output: 'ok' }),
+    ).toBeNull();
+    expect(
+      formatEvent({
+        type: 'usage',
+        task,
+        at: T0,
+        usage: { input: 1, output: 1, cacheWrite: 0, cacheRead: 0 },
+      }),
+    ).toBeNull();
+  });
+
+  it('sums up an agent that succeeded', () => {
+    expect(formatEvent(ended())).toBe(
+      '[BAC-124] succeeded in 12.3 s · 5 turns · 7 tool calls · 3 files changed',
+    );
+  });
+
+  it('sums up an agent that failed with the first line of its error', () => {
+    const line = formatEvent(
+      ended({
+        status: 'failed',
+        turns: 1,
+        toolCalls: 1,
+        filesChanged: ['a.ts'],
+        error: 'Overloaded\nretry later',
+      }),
+    );
+    expect(line).toBe('[BAC-124] failed in 12.3 s · 1 turn · 1 tool call · 1 file changed: Overloaded');
+  });
+
+  it('says when an agent ran out of time', () => {
+    expect(formatEvent(ended({ status: 'timeout', seconds: 1200 }))).toMatch(
+      /^\[BAC-124\] timed out after 20 m 00 s · /,
+    );
+  });
+});
+
+describe('progress', () => {
+  const started = (id: string): AgentEvent => ({
+    type: 'started',
+    task: id,
+    at: T0,
+    branch: 'b',
+    model: 'm',
+  });
+
+  it('starts with every task queued', () => {
+    expect(formatProgress(initialProgress(5))).toBe('0/5 running · 5 queued');
+  });
+
+  it('counts running, done, failed and queued agents from the events', () => {
+    const events: AgentEvent[] = [
+      started('BAC-1'),
+      started('BAC-2'),
+      started('BAC-3'),
+      ended({ id: 'BAC-1' }),
+      started('BAC-4'),
+      { type: 'turn', task: 'BAC-2', at: T0, turn: 1, stopReason: 'tool_use', text: '' },
+    ];
+    const state = events.reduce(progressReducer, initialProgress(5));
+    expect(state).toEqual({ total: 5, queued: 1, running: 3, done: 1, failed: 0 });
+    expect(formatProgress(state)).toBe('3/5 running · 1 done · 1 queued');
+  });
+
+  it('counts an agent that did not succeed as failed', () => {
+    const state = [started('BAC-1'), ended({ id: 'BAC-1', status: 'timeout' })].reduce(
+      progressReducer,
+      initialProgress(2),
+    );
+    expect(formatProgress(state)).toBe('0/2 running · 1 failed · 1 queued');
+  });
+
+  it('takes a task that ended before it started off the queue, not a slot', () => {
+    const state = [started('BAC-1'), ended({ id: 'BAC-2', status: 'cancelled', startedAt: 0 })].reduce(
+      progressReducer,
+      initialProgress(2),
+    );
+    expect(state).toEqual({ total: 2, queued: 0, running: 1, done: 0, failed: 1 });
+  });
+});

@@ -1,0 +1,199 @@
+import {
+  MENTION_BREAK,
+  codeBlock,
+  codeSpan,
+  escapeHtml,
+  escapeTableCell,
+  sanitizeMarkdown,
+} from '../../src/report/sanitize.js';
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Lines that open or close a fence at the top level of the output. */
+const fenceLines = (markdown: string) => markdown.split('\n').filter((line) => /^(`{3,}|~{3,})/.test(line));
+
+describe('sanitizeMarkdown: mentions', () => {
+  it('stops @octocat from notifying anyone while still showing the name', () => {
+    const out = sanitizeMarkdown('Thanks @octocat, and (@hubot) too.');
+    expect(out).not.toMatch(/@octocat|@hubot/);
+    expect(out.replaceAll(MENTION_BREAK, '')).toBe('Thanks @octocat, and (@hubot) too.');
+  });
+
+  it('breaks team mentions and mentions at the start of a line', () => {
+    expect(sanitizeMarkdown('@acme/reviewers please look')).not.toContain('@acme');
+  });
+
+  it('leaves e-mail addresses, URLs and code alone', () => {
+    const text = 'Mail ops@example.com, see https://medium.com/@author/post and `@octocat`.';
+    expect(sanitizeMarkdown(text)).toBe(text);
+    expect(sanitizeMarkdown('```\nnpm i @types/node\n```')).toBe('```\nnpm i @types/node\n```');
+  });
+
+  it('leaves issue references alone', () => {
+    expect(sanitizeMarkdown('Fixes #123 and BAC-124.')).toBe('Fixes #123 and BAC-124.');
+  });
+});
+
+describe('sanitizeMarkdown: HTML', () => {
+  it('shows a <script> tag as text instead of running it', () => {
+    const out = sanitizeMarkdown('Hello <script>alert(1)</script>');
+    expect(out).toBe('Hello &lt;script>alert(1)&lt;/script>');
+  });
+
+  it('escapes images with handlers, iframes and any other tag', () => {
+    const out = sanitizeMarkdown(
+      '<img src=x onerror=alert(1)>\n<iframe src="https://x"></iframe>\n<b>bold</b>',
+    );
+    expect(out).not.toMatch(/<[a-z/]/i);
+  });
+
+  it('keeps a report from closing or opening our own <details> fold', () => {
+    const out = sanitizeMarkdown('</details>\n\n<details><summary>fake</summary>');
+    expect(out).not.toContain('<details');
+    expect(out).not.toContain('</details');
+    expect(out).not.toContain('<summary');
+  });
+
+  it('keeps angle brackets inside code as written', () => {
+    expect(sanitizeMarkdown('Use `Array<string>` here.')).toBe('Use `Array<string>` here.');
+    expect(sanitizeMarkdown('```html\n<div class="x"></div>\n```')).toBe(
+      '```html\n<div class="x"></div>\n```',
+    );
+  });
+
+  it('removes comments that could fake the sticky-comment marker, in prose and in code', () => {
+    const out = sanitizeMarkdown(
+      'a <!-- parallel-agents --> b\n<!--\nparallel-agents\n-->\n```\n<!-- parallel-agents -->\n```\n`<!-- x`',
+    );
+    expect(out).not.toContain('<!--');
+    expect(out).not.toContain('parallel-agents -->');
+    expect(out).toContain('a  b');
+  });
+
+  it('does not let an escaped backtick open a code span that hides a tag', () => {
+    expect(sanitizeMarkdown('\\`not code <img src=x onerror=alert(1)>`')).not.toContain('<img');
+  });
+
+  it('escapes a backtick left unpaired on its line, so GitHub pairs backticks as we did', () => {
+    // Unescaped, GitHub would pair the first two backticks across the line break and leave the tag outside a span.
+    expect(sanitizeMarkdown('a ` b\nc ` <img src=x onerror=alert(1)> ` d')).toBe(
+      'a \\` b\nc ` <img src=x onerror=alert(1)> ` d',
+    );
+  });
+
+  it('does not let a table row split a code span to expose a tag', () => {
+    expect(sanitizeMarkdown('| a | b |\n| - | - |\n| `x | <img src=y onerror=alert(1)>` |')).not.toContain(
+      '<img',
+    );
+  });
+});
+
+describe('sanitizeMarkdown: code fences', () => {
+  it('closes a fence the text left open, so it cannot swallow what follows', () => {
+    const out = sanitizeMarkdown('Here:\n```ts\nconst a = 1;');
+    expect(out).toBe('Here:\n```ts\nconst a = 1;\n```');
+  });
+
+  it('reads a fence inside a list item as ending with the item', () => {
+    const out = sanitizeMarkdown('- step\n  ```\n  code <x>\n<script>alert(1)</script>');
+    expect(out).toBe('- step\n```\ncode <x>\n```\n&lt;script>alert(1)&lt;/script>');
+  });
+
+  it('does not take an indented fence line inside code as the end of the block', () => {
+    const out = sanitizeMarkdown('```\n        ```\n```\n<script>\n```\nfine');
+    expect(out).toContain('&lt;script>');
+    expect(out).not.toContain('<script>');
+  });
+
+  it('does not let a quoted fence hide a tag', () => {
+    expect(sanitizeMarkdown('> ```\n<img src=x onerror=alert(1)>')).not.toContain('<img');
+    expect(sanitizeMarkdown('- ~~~\n<img src=x onerror=alert(1)>')).not.toContain('<img');
+  });
+
+  it('keeps only the language of a fence info string', () => {
+    expect(sanitizeMarkdown('~~~ts {title="<b>x</b>"}\nlet a;\n~~~')).toBe('~~~ts\nlet a;\n~~~');
+  });
+});
+
+describe('sanitizeMarkdown: truncation', () => {
+  it('cuts long text to the limit with a marker saying how much went', () => {
+    const out = sanitizeMarkdown('a'.repeat(10_000), 1000);
+    expect(out.length).toBeLessThanOrEqual(1000);
+    const match = /^(a*)\n\n… \(truncated, ([\d,]+) characters omitted\)$/.exec(out);
+    expect(match).not.toBeNull();
+    expect(match![1]!.length + Number(match![2]!.replaceAll(',', ''))).toBe(10_000);
+  });
+
+  it('leaves text within the limit whole', () => {
+    expect(sanitizeMarkdown('short', 5)).toBe('short');
+  });
+
+  it('closes a fence that the cut left open', () => {
+    const out = sanitizeMarkdown(`\`\`\`\n${'line\n'.repeat(1000)}\`\`\``, 500);
+    expect(out.length).toBeLessThanOrEqual(500);
+    expect(fenceLines(out)).toEqual(['```', '```']);
+    expect(out).toMatch(/```\n\n… \(truncated, [\d,]+ characters omitted\)$/);
+  });
+
+  it('never cuts between the two halves of a surrogate pair', () => {
+    const text = '😀'.repeat(1000);
+    for (let max = 50; max < 150; max += 1) {
+      const out = sanitizeMarkdown(text, max);
+      expect(out.length).toBeLessThanOrEqual(max);
+      expect(out).not.toMatch(LONE_SURROGATE);
+      expect(out).toContain('😀');
+    }
+  });
+
+  it('drops terminal escapes and other control characters', () => {
+    expect(sanitizeMarkdown('\u001b[31mred\u001b[0m\r\nnext')).toBe('[31mred[0m\nnext');
+  });
+});
+
+describe('escapeTableCell', () => {
+  it('escapes pipes and folds newlines so the row stays one row', () => {
+    expect(escapeTableCell('a | b\nc\r\n  d')).toBe('a \\| b c d');
+  });
+
+  it('escapes pipes inside code spans too', () => {
+    expect(escapeTableCell('`a|b`')).toBe('`a\\|b`');
+  });
+
+  it('applies the Markdown rules: tags escaped, mentions broken', () => {
+    expect(escapeTableCell('<b>@octocat</b>')).toBe(`&lt;b>@${MENTION_BREAK}octocat&lt;/b>`);
+  });
+
+  it('cuts a long cell with an ellipsis', () => {
+    const out = escapeTableCell('word '.repeat(100), 50);
+    expect(out.length).toBeLessThanOrEqual(50);
+    expect(out.endsWith('…')).toBe(true);
+  });
+});
+
+describe('escapeHtml', () => {
+  it('escapes markup for the inside of an HTML element and breaks mentions', () => {
+    expect(escapeHtml('<b>Tom & "Jerry"</b>\n@octocat')).toBe(
+      `&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt; @${MENTION_BREAK}octocat`,
+    );
+  });
+});
+
+describe('codeBlock', () => {
+  it('uses a fence longer than any backtick run inside', () => {
+    expect(codeBlock('a ``` b\n````')).toBe('`````text\na ``` b\n````\n`````');
+  });
+
+  it('cuts long text after the block with a marker', () => {
+    const out = codeBlock('x'.repeat(1000), 200);
+    expect(out.length).toBeLessThanOrEqual(200);
+    expect(out).toMatch(/^```text\nx+\n```\n… \(truncated, [\d,]+ characters omitted\)$/);
+  });
+});
+
+describe('codeSpan', () => {
+  it('wraps a value with backticks in a longer fence', () => {
+    expect(codeSpan('main')).toBe('`main`');
+    expect(codeSpan('a`b')).toBe('``a`b``');
+    expect(codeSpan('')).toBe('');
+  });
+});

@@ -1,0 +1,203 @@
+import type { AgentResult } from '../../src/agents/result.js';
+import { MENTION_BREAK } from '../../src/report/sanitize.js';
+import { SUMMARY_MAX_BYTES, renderSummary, type RunReport } from '../../src/report/summary.js';
+import { computeTiming } from '../../src/report/timing.js';
+
+const T0 = 1_700_000_000_000;
+
+/** An agent that ran from `from` to `to` seconds after T0. */
+function ran(id: string, from: number, to: number, overrides: Partial<AgentResult> = {}): AgentResult {
+  return {
+    id,
+    title: `Task ${id}`,
+    status: 'succeeded',
+    model: 'claude-sonnet-4-5',
+    startedAt: T0 + from * 1000,
+    endedAt: T0 + to * 1000,
+    seconds: to - from,
+    turns: 3,
+    toolCalls: 4,
+    usage: { input: 1500, output: 1200, cacheWrite: 2000, cacheRead: 10_000 },
+    report: `Report of ${id}.`,
+    branch: `parallel-agents/${id.toLowerCase()}`,
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    pushed: true,
+    filesChanged: ['CHANGELOG.md', 'src/router.ts'],
+    insertions: 40,
+    deletions: 3,
+    ...overrides,
+  };
+}
+
+function report(results: AgentResult[], overrides: Partial<RunReport> = {}): RunReport {
+  return {
+    results,
+    timing: computeTiming(results, { concurrency: 4 }),
+    concurrency: 4,
+    model: 'claude-sonnet-4-5',
+    tasksSource: 'input `tasks`',
+    ...overrides,
+  };
+}
+
+const three = () => [
+  ran('BAC-1', 0, 10, { title: 'Add a changelog' }),
+  ran('BAC-2', 1, 11, { title: 'Document the router' }),
+  ran('BAC-3', 2, 12, { title: 'Note the licence' }),
+];
+
+/** The `<details>` block of one agent. */
+function detailsOf(summary: string, id: string): string {
+  const start = summary.indexOf(`<details><summary>${id} `);
+  expect(start).toBeGreaterThanOrEqual(0);
+  return summary.slice(start, summary.indexOf('</details>', start) + '</details>'.length);
+}
+
+const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+describe('renderSummary', () => {
+  it('puts the outcome and the counts in the header', () => {
+    const summary = renderSummary(report(three()));
+    expect(summary.startsWith('## ✅ parallel-agents: 3/3 tasks succeeded\n')).toBe(true);
+    expect(summary).toContain(
+      'Model `claude-sonnet-4-5` · up to 4 agents at once · tasks from input `tasks`',
+    );
+  });
+
+  it('counts a failed agent in the header', () => {
+    const results = three();
+    results[1] = { ...results[1]!, status: 'failed', error: 'APIError: overloaded' };
+    const summary = renderSummary(report(results));
+    expect(summary.split('\n')[0]).toBe('## ⚠️ parallel-agents: 2/3 tasks succeeded · 1 failed');
+  });
+
+  it('takes the overall status it is given', () => {
+    const summary = renderSummary(report(three(), { status: 'failed' }));
+    expect(summary.split('\n')[0]).toBe('## ❌ parallel-agents: 3/3 tasks succeeded');
+  });
+
+  it('shows a row per agent with its time, turns, tool calls, tokens, files and branch', () => {
+    const summary = renderSummary(report(three()));
+    expect(summary).toContain(
+      '| Task | Title | Status | Time | Turns | Tool calls | Tokens in / out / cached | Files changed | Branch |',
+    );
+    expect(summary).toContain(
+      '| **BAC-1** | Add a changelog | ✅ succeeded | 10.0 s | 3 | 4 | 13,500 / 1,200 / 10,000 | 2 (+40 −3) | `parallel-agents/bac-1` |',
+    );
+  });
+
+  it('shows an agent that changed nothing without a branch', () => {
+    const results = [
+      ran('BAC-1', 0, 185, { commit: undefined, filesChanged: [], insertions: 0, deletions: 0 }),
+    ];
+    expect(renderSummary(report(results))).toContain(
+      '| 3 m 05 s | 3 | 4 | 13,500 / 1,200 / 10,000 | 0 | — |',
+    );
+  });
+
+  it('compares the parallel run with a sequential one for known times', () => {
+    const summary = renderSummary(report(three()));
+    expect(summary).toContain('| Sequential | 30.0 s |');
+    expect(summary).toContain('| Parallel wall | 12.0 s |');
+    expect(summary).toContain('| **Speedup** | **2.50×** |');
+    expect(summary).toContain('| Ideal | 10.0 s | lower bound: the longest agent');
+    expect(summary).toContain('| Parallel efficiency | 83 % |');
+  });
+
+  it('draws a gantt bar per agent and marks the failed one as critical', () => {
+    const results = three();
+    results[1] = { ...results[1]!, status: 'failed', error: 'boom' };
+    const summary = renderSummary(report(results));
+    expect(summary).toContain(
+      [
+        '```mermaid',
+        'gantt',
+        '    dateFormat x',
+        '    axisFormat %H:%M:%S',
+        '    todayMarker off',
+        `    BAC-1 : ${T0}, ${T0 + 10_000}`,
+        `    BAC-2 : crit, ${T0 + 1000}, ${T0 + 11_000}`,
+        `    BAC-3 : ${T0 + 2000}, ${T0 + 12_000}`,
+        '```',
+      ].join('\n'),
+    );
+  });
+
+  it('leaves an agent that never started out of the timeline', () => {
+    const results = [...three(), ran('BAC-4', 0, 0, { startedAt: 0, endedAt: 0, status: 'cancelled' })];
+    const summary = renderSummary(report(results));
+    expect(summary).not.toMatch(/^ {4}BAC-4 :/m);
+    expect(summary).toContain('| **BAC-4** | Task BAC-4 | 🚫 cancelled | — |');
+  });
+
+  it("folds each agent's report and shows a failed agent's error inside its details", () => {
+    const results = three();
+    results[2] = { ...results[2]!, status: 'timeout', error: 'Timed out after 20 minutes\nat turn 12' };
+    const summary = renderSummary(report(results));
+    expect(detailsOf(summary, 'BAC-1')).toBe(
+      '<details><summary>BAC-1 — Add a changelog (✅ succeeded)</summary>\n\nReport of BAC-1.\n\n</details>',
+    );
+    const failed = detailsOf(summary, 'BAC-3');
+    expect(failed).toContain('(⏱️ timed out)</summary>');
+    expect(failed).toContain('**Error:**\n\n```text\nTimed out after 20 minutes\nat turn 12\n```');
+    expect(failed).toContain('Report of BAC-3.');
+  });
+
+  it('sanitizes untrusted titles, reports and errors', () => {
+    const results = [
+      ran('BAC-1', 0, 10, {
+        title: '<img src=x onerror=alert(1)> for @octocat',
+        report: 'Done, @octocat.\n<script>alert(1)</script>\n<!-- parallel-agents -->\n</details>',
+        status: 'failed',
+        error: 'ping @hubot </details>',
+      }),
+    ];
+    const summary = renderSummary(report(results));
+    expect(summary).not.toContain('<img');
+    expect(summary).not.toContain('<script');
+    expect(summary).not.toContain('<!--');
+    expect(summary).not.toContain('@octocat');
+    expect(summary).toContain(`@${MENTION_BREAK}octocat`);
+    // The error is shown verbatim in a code block, where GitHub neither notifies nor reads HTML.
+    expect(summary).toContain('```text\nping @hubot </details>\n```');
+    // Our own fold is the only one that closes.
+    expect(summary.match(/^<\/details>/gm)).toHaveLength(1);
+  });
+
+  it('stays within 1 MiB with 300 agents each reporting 100 KB', () => {
+    const paragraph = 'The router now sends every request to the model it names, with tests for each path. ';
+    const results = Array.from({ length: 300 }, (_, i) =>
+      ran(`BAC-${i + 1}`, i, i + 60, { report: paragraph.repeat(Math.ceil(100_000 / paragraph.length)) }),
+    );
+    const summary = renderSummary(report(results));
+    expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
+    expect(utf8Bytes(summary)).toBeGreaterThan(SUMMARY_MAX_BYTES * 0.9);
+    expect(summary.match(/^\| \*\*BAC-\d+\*\* \|/gm)).toHaveLength(300);
+    expect(summary.match(/<details><summary>/g)).toHaveLength(300);
+    expect(summary.match(/… \(truncated, [\d,]+ characters omitted\)/g)).toHaveLength(300);
+  });
+
+  it('counts bytes, not characters, against the limit', () => {
+    const wide = '漢字と絵文字😀 '.repeat(20_000);
+    const results = Array.from({ length: 20 }, (_, i) => ran(`BAC-${i + 1}`, 0, 10, { report: wide }));
+    const summary = renderSummary(report(results));
+    expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
+    expect(summary).toContain('characters omitted)');
+  });
+
+  it('shows a short report whole beside long ones', () => {
+    const long = 'x'.repeat(200_000);
+    const results = [
+      ...Array.from({ length: 10 }, (_, i) => ran(`BAC-${i + 1}`, 0, 10, { report: long })),
+      ran('BAC-99', 0, 10, { report: 'Short and complete.' }),
+    ];
+    const summary = renderSummary(report(results));
+    expect(detailsOf(summary, 'BAC-99')).toContain('\n\nShort and complete.\n\n</details>');
+    expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
+  });
+
+  it('says so when an agent left no report', () => {
+    const summary = renderSummary(report([ran('BAC-1', 0, 10, { report: '' })]));
+    expect(detailsOf(summary, 'BAC-1')).toContain('_No report._');
+  });
+});
