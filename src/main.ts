@@ -6,7 +6,7 @@ import { runTasks } from './agents/scheduler.js';
 import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { failureReason, runOutputs } from './outputs.js';
-import { formatEvent, formatProgress, progressReducer, initialProgress } from './report/live-log.js';
+import { createEventFormatter, formatProgress, initialProgress, progressReducer } from './report/live-log.js';
 import { renderSummary } from './report/summary.js';
 import { computeTiming } from './report/timing.js';
 import { readSettings } from './settings.js';
@@ -25,6 +25,7 @@ export async function run(): Promise<void> {
 
     const events = new EventStream();
     let progress = initialProgress(set.tasks.length);
+    const formatEvent = createEventFormatter();
     events.on((event) => {
       progress = progressReducer(progress, event);
       const line = formatEvent(event);

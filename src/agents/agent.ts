@@ -9,7 +9,7 @@ import { describeError } from './describe-error.js';
 import type { EventStream } from './events.js';
 import { taskPrompt } from './prompt.js';
 import { addUsage, noUsage, type AgentResult, type AgentStatus, type Usage } from './result.js';
-import type { CommitSummary, Worktree } from './workspace.js';
+import { branchName, type CommitSummary, type Worktree } from './workspace.js';
 
 /** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
 export interface AgentWorkspace {
@@ -59,8 +59,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
 
   try {
+    events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
     worktree = await options.workspace.create(task);
-    events.emit({ type: 'started', task: task.id, at: Date.now(), branch: worktree.branch, model });
 
     const tools = betaAgentToolset20260401({ workdir: worktree.path })
       .filter((tool) => options.tools.includes(tool.name as ToolName))
