@@ -37,7 +37,13 @@ function workload(n: number, turns: number, latencyMs: number): { tasks: Task[];
   const scripts: Scripts = {};
   for (let i = 1; i <= n; i++) {
     const id = `BEN-${i}`;
-    tasks.push({ id, title: `Task ${i}`, prompt: 'Read the README a few times, then report.' });
+    tasks.push({
+      id,
+      title: `Task ${i}`,
+      prompt: 'Read the README a few times, then report.',
+      dependsOn: [],
+      paths: [],
+    });
     const script: ScriptedTurn[] = [];
     for (let t = 1; t < turns; t++) {
       script.push({
@@ -61,7 +67,7 @@ async function run(
   const repo = makeRepo({ 'README.md': '# Bench\n\nA repository for the benchmark.\n' });
   const workspace = new Workspace({ repo, root: path.join(tempDir('pa-bench-'), 'worktrees') });
   return runTasks(
-    { context: CONTEXT, tasks },
+    { context: CONTEXT, tasks, source: 'the benchmark' },
     {
       client: new Anthropic({ apiKey: 'bench', baseURL: server.url }),
       system: systemPrompt(CONTEXT, ''),

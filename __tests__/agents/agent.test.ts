@@ -45,7 +45,13 @@ function setup(overrides: Partial<AgentOptions> = {}, serverUrl = server.url) {
   events.on((e) => seen.push(e));
   const options: AgentOptions = {
     client: new Anthropic({ apiKey: 'test-key', baseURL: serverUrl, maxRetries: 0 }),
-    task: { id: 'BAC-7', title: 'Fix routing', prompt: 'claude models go to the wrong provider' },
+    task: {
+      id: 'BAC-7',
+      title: 'Fix routing',
+      prompt: 'claude models go to the wrong provider',
+      dependsOn: [],
+      paths: [],
+    },
     system: systemPrompt('', ''),
     model: 'claude-sonnet-4-6',
     maxTurns: 10,

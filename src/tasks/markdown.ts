@@ -41,7 +41,11 @@ export function parseMarkdownTasks(markdown: string, where: string): TaskSet {
         );
       }
       lineOf.set(id, i + 1);
-      current = { task: done ? null : { id, title, prompt: '' }, indent: item[1]!.length, prompt: [] };
+      current = {
+        task: done ? null : { id, title, prompt: '', dependsOn: [], paths: [] },
+        indent: item[1]!.length,
+        prompt: [],
+      };
       if (current.task) tasks.push(current.task);
       return;
     }
@@ -64,7 +68,7 @@ export function parseMarkdownTasks(markdown: string, where: string): TaskSet {
         : 'List each task as a Markdown item that starts with its id, e.g. `- BAC-124: Fix model routing`',
     );
   }
-  return { context: context.join('\n').trim(), tasks };
+  return { context: context.join('\n').trim(), tasks, source: where };
 }
 
 function indentOf(line: string): number {

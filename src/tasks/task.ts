@@ -4,12 +4,24 @@ export interface Task {
   id: string;
   /** Short title; empty when the source gave none. */
   title: string;
-  /** The task's own instructions (the indented lines under its list item). */
+  /** The task's own instructions. */
   prompt: string;
+  /** Ids of tasks that must succeed before this one starts. */
+  dependsOn: string[];
+  /** Globs of the files the task touches; two tasks whose globs overlap never run at once. */
+  paths: string[];
+  /** Model for this task's agent, overriding the `model` input. */
+  model?: string;
+  /** Expected effort in hours (`2h`, `30m`, or Linear's points read as hours); used to balance and to bound. */
+  estimate?: number;
+  /** Where the task was defined, for messages: `input \`tasks\` line 4`, `tasks.yml line 12`, `issue #7`. */
+  where?: string;
 }
 
 /** Tasks plus the text every agent shares (everything outside the task items). */
 export interface TaskSet {
   context: string;
   tasks: Task[];
+  /** What the tasks were read from, said in the log and the summary: "input `tasks`", "tasks.yml", "issue #7". */
+  source: string;
 }
