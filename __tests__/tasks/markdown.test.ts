@@ -38,9 +38,11 @@ describe('parseMarkdownTasks', () => {
         id: 'BAC-117',
         title: 'Design CI/CD enforcement',
         prompt: 'Add a workflow that runs the tests.\n\nKeep it under 50 lines.',
+        dependsOn: [],
+        paths: [],
       },
-      { id: 'BAC-124', title: 'Fix model routing', prompt: '' },
-      { id: 'ENG-7', title: '', prompt: '' },
+      { id: 'BAC-124', title: 'Fix model routing', prompt: '', dependsOn: [], paths: [] },
+      { id: 'ENG-7', title: '', prompt: '', dependsOn: [], paths: [] },
     ]);
     expect(set.context).toBe('# Sprint 12\nAll code is TypeScript.\n\nThanks!');
   });
