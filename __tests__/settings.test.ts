@@ -58,6 +58,16 @@ describe('readSettings', () => {
     ]);
   });
 
+  it('needs no API key to plan', () => {
+    const { settings } = settingsFrom({ mode: 'plan', tasks: TASKS, 'max-shards': '3' });
+    expect(settings).toMatchObject({ mode: 'plan', apiKey: '', maxShards: 3 });
+  });
+
+  it('masks the Linear key too', () => {
+    const { masked } = settingsFrom({ 'anthropic-api-key': 'sk-test', 'linear-api-key': 'lin_api_x' });
+    expect(masked).toEqual(['sk-test', 'lin_api_x']);
+  });
+
   it('reads every input it is given', () => {
     const { settings } = settingsFrom({
       'anthropic-api-key': 'sk-test',
@@ -70,8 +80,15 @@ describe('readSettings', () => {
       'allowed-tools': 'read, grep,bash',
       instructions: ' Be brief. ',
       'fail-on': 'none',
+      'tasks-file': ' docs/tasks.yml ',
+      'issue-number': '#42',
+      shard: '2',
     });
     expect(settings).toMatchObject({
+      tasksFile: 'docs/tasks.yml',
+      issueNumber: 42,
+      shard: 2,
+      maxShards: 8,
       baseUrl: 'http://127.0.0.1:9999',
       model: 'claude-opus-4-8',
       maxConcurrency: 10,
@@ -86,11 +103,27 @@ describe('readSettings', () => {
   it.each([
     [
       { 'anthropic-api-key': '' },
-      'input `anthropic-api-key`: is required. Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step',
+      'input `anthropic-api-key`: is required. Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step, or set `mode: plan` for a dry run',
     ],
     [
-      { tasks: '  ' },
-      'input `tasks`: no tasks were given. List the tasks as Markdown items that start with an id, e.g. `- BAC-124: Fix model routing`',
+      { mode: 'dry-run' },
+      'input `mode`: "dry-run" is not one of run, plan. Use one of `run`, `plan` (default `run`)',
+    ],
+    [
+      { mode: 'plan', shard: '2' },
+      'input `shard`: is only read with `mode: run`, not `mode: plan`. Leave `shard` out of the plan step; pass it to the matrix jobs that run',
+    ],
+    [
+      { shard: '0' },
+      'input `shard`: "0" is not a whole number from 1 to 256. Set it to a whole number such as 1, or leave it out for the default (1)',
+    ],
+    [
+      { 'max-shards': '300' },
+      'input `max-shards`: "300" is not a whole number from 1 to 256. Set it to a whole number such as 8, or leave it out for the default (8)',
+    ],
+    [
+      { 'issue-number': 'latest' },
+      'input `issue-number`: "latest" is not an issue number. Give the number of an issue or pull request, such as 42, or leave it out to use the triggering one',
     ],
     [
       { 'max-concurrency': '0' },

@@ -9,18 +9,33 @@ export type ToolName = (typeof TOOL_NAMES)[number];
 export const FAIL_ON = ['any', 'all', 'none'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
+export const MODES = ['run', 'plan'] as const;
+export type Mode = (typeof MODES)[number];
+
 export const DEFAULT_MODEL = 'claude-sonnet-4-6';
 
 /** Every input, read and validated once. Nothing else reads inputs. */
 export interface Settings {
-  /** Anthropic API key; masked before anything else runs. */
+  /** `run` the agents, or only `plan` them (no API key needed, no model call). */
+  mode: Mode;
+  /** Anthropic API key; masked before anything else runs. Empty in `plan` mode. */
   apiKey: string;
   /** Another Messages-API endpoint (gateway, proxy, loopback server); the SDK default when absent. */
   baseUrl?: string;
-  /** Token used to push agents' branches to `origin`. */
+  /** Token for reading the issue and pushing agents' branches to `origin`. */
   githubToken?: string;
-  /** Tasks in the Markdown task grammar. */
+  /** Tasks in the Markdown task grammar; wins over every other source. */
   tasks: string;
+  /** Path of a task file in the repository; used when `tasks` is empty. */
+  tasksFile: string;
+  /** Issue or PR whose body lists the tasks (when neither of the above); the triggering one when absent. */
+  issueNumber?: number;
+  /** Resolve ids against Linear. */
+  linearApiKey?: string;
+  /** Most shards `plan` splits the tasks into. */
+  maxShards: number;
+  /** With `run`: only this shard's tasks (1-based), as `plan` numbered them. */
+  shard?: number;
   /** Model for every agent. */
   model: string;
   /** Agents running at once. */
@@ -50,6 +65,9 @@ export const INPUT_NAMES = [
   'anthropic-base-url',
   'github-token',
   'tasks',
+  'tasks-file',
+  'issue-number',
+  'linear-api-key',
   'model',
   'max-concurrency',
   'max-turns',
@@ -57,6 +75,9 @@ export const INPUT_NAMES = [
   'allowed-tools',
   'instructions',
   'fail-on',
+  'mode',
+  'shard',
+  'max-shards',
 ] as const;
 
 export function readSettings(
@@ -74,28 +95,36 @@ export function readSettings(
     maskSecret(Buffer.from(`x-access-token:${githubToken}`).toString('base64'));
   }
 
-  if (!apiKey) {
+  const linearApiKey = getInput('linear-api-key').trim() || undefined;
+  if (linearApiKey) maskSecret(linearApiKey);
+
+  const mode = readChoice(getInput, 'mode', MODES, 'run');
+  if (!apiKey && mode === 'run') {
     throw new InputError(
       'is required',
       'input `anthropic-api-key`',
-      'Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step',
+      'Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step, or set `mode: plan` for a dry run',
     );
   }
-
-  const tasks = getInput('tasks');
-  if (!tasks.trim()) {
+  const shardRaw = getInput('shard').trim();
+  if (shardRaw && mode !== 'run') {
     throw new InputError(
-      'no tasks were given',
-      'input `tasks`',
-      'List the tasks as Markdown items that start with an id, e.g. `- BAC-124: Fix model routing`',
+      `is only read with \`mode: run\`, not \`mode: ${mode}\``,
+      'input `shard`',
+      'Leave `shard` out of the plan step; pass it to the matrix jobs that run',
     );
   }
-
   return {
+    mode,
     apiKey,
     baseUrl: readUrl(getInput, 'anthropic-base-url'),
     githubToken,
-    tasks,
+    tasks: getInput('tasks'),
+    tasksFile: getInput('tasks-file').trim(),
+    issueNumber: readIssueNumber(getInput),
+    linearApiKey,
+    maxShards: readInteger(getInput, 'max-shards', 8, 1, 256),
+    shard: shardRaw ? readInteger(getInput, 'shard', 1, 1, 256) : undefined,
     model: getInput('model').trim() || DEFAULT_MODEL,
     maxConcurrency: readInteger(getInput, 'max-concurrency', 4, 1, 256),
     maxTurns: readInteger(getInput, 'max-turns', 40, 1, 1000),
@@ -133,6 +162,19 @@ function readNumber(getInput: GetInput, name: string, fallback: number, min: num
     );
   }
   return value;
+}
+
+function readIssueNumber(getInput: GetInput): number | undefined {
+  const raw = getInput('issue-number').trim();
+  if (!raw) return undefined;
+  if (!/^#?[1-9]\d{0,9}$/.test(raw)) {
+    throw new InputError(
+      `"${raw}" is not an issue number`,
+      'input `issue-number`',
+      'Give the number of an issue or pull request, such as 42, or leave it out to use the triggering one',
+    );
+  }
+  return Number(raw.replace('#', ''));
 }
 
 function readChoice<T extends string>(
