@@ -38,6 +38,16 @@ export async function run(): Promise<void> {
     const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
     // A worktree left registered by an earlier run on this runner would block its branch.
     await workspace.prune();
+    // A cancelled job or a job timeout: the runner sends SIGINT, then SIGTERM. Agents stop, their work so far is
+    // committed, and the reports below are still written.
+    const cancel = new AbortController();
+    const onSignal = (name: string) => () => {
+      core.warning(`${name} received: cancelling every agent`);
+      cancel.abort();
+    };
+    process.once('SIGINT', onSignal('SIGINT'));
+    process.once('SIGTERM', onSignal('SIGTERM'));
+
     let results;
     try {
       results = await runTasks(set, {
@@ -54,6 +64,7 @@ export async function run(): Promise<void> {
           remove: (worktree) => workspace.remove(worktree),
         },
         events,
+        signal: cancel.signal,
         maxConcurrency: settings.maxConcurrency,
       });
     } finally {
@@ -75,7 +86,8 @@ export async function run(): Promise<void> {
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
     else core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
 
-    if (failure) core.setFailed(failure);
+    if (cancel.signal.aborted) core.setFailed('The run was cancelled; the summary and outputs cover what finished');
+    else if (failure) core.setFailed(failure);
   } catch (error) {
     if (error instanceof InputError) {
       core.setFailed(error.message);

@@ -246,6 +246,54 @@ describe('the built action, run as the runner runs it', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('stops every agent on SIGTERM and still writes the summary and outputs', async () => {
+    const hang = [
+      {
+        text: 'Thinking.',
+        tools: [{ name: 'write' as const, input: { file_path: 'partial.md', content: 'started\n' } }],
+      },
+      { fault: { kind: 'hang' as const } },
+    ];
+    server.setScripts({ 'BAC-1': hang, 'BAC-2': hang, 'BAC-3': hang, 'BAC-4': hang });
+    const workspace = repo();
+    let sentAt = 0;
+    const run = await runAction({
+      workspace,
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: `${TASKS}- BAC-4: Queued behind the others\n`,
+        'max-concurrency': '3',
+      },
+      onSpawn: (child) => {
+        // Once three agents are each waiting on their second reply, the job is cancelled.
+        const poll = setInterval(() => {
+          if (server.requests.filter((r) => r.turn === 1).length === 3) {
+            clearInterval(poll);
+            sentAt = Date.now();
+            child.kill('SIGTERM');
+          }
+        }, 20);
+      },
+    });
+    expect(sentAt).toBeGreaterThan(0);
+    expect(Date.now() - sentAt).toBeLessThan(5000);
+    expect(run.code).toBe(1);
+    const results = JSON.parse(run.outputs.results!) as { id: string; status: string; startedAt: number }[];
+    expect(results.map((r) => [r.id, r.status, r.startedAt > 0])).toEqual([
+      ['BAC-1', 'cancelled', true],
+      ['BAC-2', 'cancelled', true],
+      ['BAC-3', 'cancelled', true],
+      ['BAC-4', 'cancelled', false],
+    ]);
+    expect(run.stdout).toContain('::error::The run was cancelled');
+    expect(run.summary).toContain('cancelled');
+    // What an agent wrote before the cancellation is on its branch.
+    expect(git(workspace, 'show', 'parallel-agents/bac-1-add-a-changelog:partial.md')).toBe('started');
+  });
+});
+
 describe('bad input through the built action', () => {
   const good = (): Record<string, string> => ({
     'anthropic-api-key': API_KEY,

@@ -1,5 +1,4 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { APIUserAbortError } from '@anthropic-ai/sdk';
 import type { BetaMessage, BetaToolResultContentBlockParam } from '@anthropic-ai/sdk/resources/beta';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node';
@@ -106,12 +105,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       error = `stopped after ${turns} turns (max-turns)`;
     }
   } catch (caught) {
-    if (timeout.signal.aborted) {
-      status = 'timeout';
-      error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
-    } else if (options.signal?.aborted && caught instanceof APIUserAbortError) {
+    if (options.signal?.aborted) {
       status = 'cancelled';
       error = 'the run was cancelled';
+    } else if (timeout.signal.aborted) {
+      status = 'timeout';
+      error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
     } else {
       status = 'failed';
       error = describeError(caught);

@@ -19,8 +19,10 @@ export function addUsage(a: Usage, b: Usage): Usage {
 
 /**
  * How an agent ended. `turn-limit` and `timeout` are limits reached, not crashes: the agent's work so far is kept.
+ * `skipped` never started (a dependency did not succeed); `cancelled` was stopped by the run's cancellation, before
+ * or after it started.
  */
-export type AgentStatus = 'succeeded' | 'failed' | 'turn-limit' | 'timeout' | 'cancelled';
+export type AgentStatus = 'succeeded' | 'failed' | 'turn-limit' | 'timeout' | 'cancelled' | 'skipped';
 
 /** Everything recorded about one agent's run; also one element of the `results` output. */
 export interface AgentResult {
@@ -49,4 +51,32 @@ export interface AgentResult {
   deletions: number;
   /** Why the agent did not succeed. */
   error?: string;
+}
+
+/** The result of a task whose agent never started: nothing ran, nothing changed, and `reason` says why. */
+export function notStarted(
+  task: { id: string; title: string },
+  status: 'skipped' | 'cancelled',
+  reason: string,
+  model: string,
+): AgentResult {
+  return {
+    id: task.id,
+    title: task.title,
+    status,
+    model,
+    startedAt: 0,
+    endedAt: 0,
+    seconds: 0,
+    turns: 0,
+    toolCalls: 0,
+    usage: noUsage(),
+    report: '',
+    branch: '',
+    pushed: false,
+    filesChanged: [],
+    insertions: 0,
+    deletions: 0,
+    error: reason,
+  };
 }

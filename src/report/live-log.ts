@@ -90,10 +90,12 @@ const END_PHRASE: Record<string, string> = {
   'turn-limit': 'reached the turn limit in',
   timeout: 'timed out after',
   cancelled: 'cancelled after',
-} satisfies Record<AgentStatus, string>;
+} satisfies Record<Exclude<AgentStatus, 'skipped'>, string>;
 
 /** `succeeded in 12.3 s · 5 turns · 7 tool calls · 3 files changed`, with `: <error>` when there is one. */
 function describeEnd(r: AgentResult): string {
+  // A task that never started has no figures, only the reason.
+  if (!hasStarted(r)) return `${oneLine(r.status, 40)}${r.error ? `: ${oneLine(r.error, ERROR_CHARS)}` : ''}`;
   const phrase = END_PHRASE[r.status] ?? `${oneLine(r.status, 40)} after`;
   const time = hasStarted(r) ? formatDuration(r.seconds) : formatDuration(0);
   const figures = [

@@ -52,6 +52,7 @@ const STATUS_DISPLAY: Record<string, { icon: string; label: string }> = {
   'turn-limit': { icon: '⏹️', label: 'turn limit' },
   timeout: { icon: '⏱️', label: 'timed out' },
   cancelled: { icon: '🚫', label: 'cancelled' },
+  skipped: { icon: '⏭️', label: 'skipped' },
 } satisfies Record<AgentStatus, { icon: string; label: string }>;
 
 function statusDisplay(status: string): { icon: string; label: string } {
