@@ -38,6 +38,20 @@ export async function run(): Promise<void> {
     const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
     // A worktree left registered by an earlier run on this runner would block its branch.
     await workspace.prune();
+    const warnings: string[] = [];
+    if (settings.allowedTools.includes('bash')) {
+      const credentials = await workspace.persistedCredentials();
+      if (credentials.length) {
+        warnings.push(
+          `The agents' shell can read a credential persisted in .git/config (${credentials.join(', ')}). ` +
+            'Check out with `persist-credentials: false`; the action pushes with `github-token` on its own.',
+        );
+      }
+      warnings.push(
+        'The `bash` tool is enabled. Its environment is an allowlist with no tokens, but it runs without a sandbox.',
+      );
+      for (const w of warnings) core.warning(w);
+    }
     // A cancelled job or a job timeout: the runner sends SIGINT, then SIGTERM. Agents stop, their work so far is
     // committed, and the reports below are still written.
     const cancel = new AbortController();
@@ -64,6 +78,7 @@ export async function run(): Promise<void> {
           remove: (worktree) => workspace.remove(worktree),
         },
         events,
+        homeRoot: `${settings.tempDir}/homes`,
         signal: cancel.signal,
         maxConcurrency: settings.maxConcurrency,
       });
@@ -82,11 +97,13 @@ export async function run(): Promise<void> {
       concurrency: settings.maxConcurrency,
       model: settings.model,
       tasksSource: 'input `tasks`',
+      warnings,
     });
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
     else core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
 
-    if (cancel.signal.aborted) core.setFailed('The run was cancelled; the summary and outputs cover what finished');
+    if (cancel.signal.aborted)
+      core.setFailed('The run was cancelled; the summary and outputs cover what finished');
     else if (failure) core.setFailed(failure);
   } catch (error) {
     if (error instanceof InputError) {

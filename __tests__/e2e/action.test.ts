@@ -246,6 +246,77 @@ describe('the built action, run as the runner runs it', () => {
   });
 });
 
+describe('the shell', () => {
+  const SECRETS: Record<string, string> = {
+    GITHUB_TOKEN: 'ghs_16C7e42F292c6912E7710c838347Ae178B4a',
+    ANTHROPIC_API_KEY: 'sk-ant-api03-shellLeakCheck000000000000',
+    LINEAR_API_KEY: 'lin_api_shellLeakCheck0000000000000000',
+    ACTIONS_RUNTIME_TOKEN: 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.runtime',
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.oidc',
+    ACTIONS_ID_TOKEN_REQUEST_URL: 'https://pipelines.actions.example/oidc?secretparam=1',
+    NPM_TOKEN: 'npm_shellLeakCheck0000000000000000000000',
+    DEPLOY_PASSWORD: 'hunter2-shellLeakCheck',
+  };
+
+  it('gives the agents none of the runner secrets, and warns about a credential in .git/config', async () => {
+    const recording = await startMessagesServer({
+      recordBodies: true,
+      scripts: {
+        'BAC-1': [
+          {
+            tools: [
+              {
+                name: 'bash',
+                input: { command: 'env; cat .git/config; git config --list; echo HOME=$HOME' },
+              },
+            ],
+          },
+          { text: 'Looked around.' },
+        ],
+      },
+    });
+    try {
+      const workspace = repo();
+      git(
+        workspace,
+        'config',
+        'http.https://github.com/.extraheader',
+        'AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hzX3BlcnNpc3RlZA==',
+      );
+      const run = await runAction({
+        workspace,
+        inputs: {
+          'anthropic-api-key': API_KEY,
+          'anthropic-base-url': recording.url,
+          tasks: '- BAC-1: Look around',
+          'allowed-tools': 'read,bash',
+        },
+        env: SECRETS,
+      });
+      expect(run.code).toBe(0);
+      // What the model was sent back: the shell's output, as a tool result in the second request.
+      const sent = JSON.stringify(recording.requests.map((r) => r.body));
+      expect(sent).toContain('PATH=');
+      expect(sent).toMatch(/HOME=\S*homes\/bac-1/);
+      for (const [name, value] of Object.entries(SECRETS)) {
+        expect(sent).not.toContain(value);
+        expect(sent).not.toContain(`${name}=`);
+      }
+      expect(sent).not.toContain(API_KEY);
+      expect(sent).not.toMatch(/INPUT_/);
+      // The persisted credential is the one thing a shell can still read, so the run says so, naming the key only.
+      expect(sent).toContain('extraheader');
+      expect(run.summary).toContain(
+        'can read a credential persisted in .git/config (http.https://github.com/.extraheader)',
+      );
+      expect(run.summary).not.toContain('eC1hY2Nlc3MtdG9rZW46');
+      expect(run.stdout).toContain('::warning::The agents');
+    } finally {
+      await recording.close();
+    }
+  });
+});
+
 describe('cancellation', () => {
   it('stops every agent on SIGTERM and still writes the summary and outputs', async () => {
     const hang = [

@@ -1,3 +1,6 @@
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { BetaMessage, BetaToolResultContentBlockParam } from '@anthropic-ai/sdk/resources/beta';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
@@ -7,6 +10,7 @@ import type { Task } from '../tasks/task.js';
 import { describeError } from './describe-error.js';
 import type { EventStream } from './events.js';
 import { taskPrompt } from './prompt.js';
+import { shellEnvironment } from './shell-env.js';
 import { addUsage, noUsage, type AgentResult, type AgentStatus, type Usage } from './result.js';
 import { branchName, type CommitSummary, type Worktree } from './workspace.js';
 
@@ -35,6 +39,8 @@ export interface AgentOptions {
   signal?: AbortSignal;
   /** Largest reply per turn. */
   maxTokens?: number;
+  /** Directory under which each agent's shell gets a `HOME` of its own. */
+  homeRoot?: string;
 }
 
 /**
@@ -57,11 +63,19 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
 
+  let tools: BetaRunnableTool[] = [];
   try {
     events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
     worktree = await options.workspace.create(task);
 
-    const tools = betaAgentToolset20260401({ workdir: worktree.path })
+    const home = path.join(
+      options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
+      task.id.toLowerCase(),
+    );
+    await mkdir(home, { recursive: true });
+    // `env` replaces the shell's environment entirely, so nothing of the runner's reaches it unless listed.
+    const env = shellEnvironment(process.env, home);
+    tools = betaAgentToolset20260401({ workdir: worktree.path, env })
       .filter((tool) => options.tools.includes(tool.name as ToolName))
       .map((tool) =>
         observed(tool, task.id, events, () => {
@@ -117,6 +131,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     }
   } finally {
     clearTimeout(timer);
+    // The tool runner leaves this to its caller: the shell is a process of its own and would outlive the agent.
+    await Promise.all(tools.map((tool) => tool.close?.())).catch(() => undefined);
   }
 
   // Work is kept whatever the ending: a failed or stopped agent's partial changes still land on its branch.

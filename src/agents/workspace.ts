@@ -154,6 +154,23 @@ export class Workspace {
     return true;
   }
 
+  /**
+   * The repository's config keys that hold a credential: an `extraheader` (what actions/checkout persists), a
+   * credential helper, or a remote URL with a password. Names only, never values. Every worktree shares this
+   * config, so a shell in any of them can read these.
+   */
+  async persistedCredentials(): Promise<string[]> {
+    const pattern = '^(http\\..*extraheader|credential\\..*|remote\\..*\\.url)$';
+    // Exit code 1 means nothing matched.
+    const out = await git(this.repo, ['config', '--local', '--get-regexp', pattern]).catch(() => '');
+    return out
+      .split('\n')
+      .map((line) => /^(\S+)\s?(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .filter(([, key, value]) => !key!.endsWith('.url') || /^[a-z+]+:\/\/[^/@]*:[^/@]+@/i.test(value!))
+      .map(([, key]) => key!);
+  }
+
   /** Deletes the worktree's directory, even with uncommitted changes; its branch and commits stay. */
   remove(worktree: Worktree): Promise<void> {
     return this.serialized(async () => {

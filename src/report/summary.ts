@@ -22,6 +22,8 @@ export interface RunReport {
   repository?: string;
   /** Where the tasks came from, as Markdown, e.g. "input `tasks`" or "issue #12". */
   tasksSource?: string;
+  /** Things the reader should know about the run itself (trusted text, one line each), shown under the header. */
+  warnings?: string[];
 }
 
 /**
@@ -31,6 +33,7 @@ export interface RunReport {
  */
 export function renderSummary(run: RunReport): string {
   const fixed = [header(run), runLine(run)];
+  if (run.warnings?.length) fixed.push(run.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'));
   const timing = timingTable(run.timing);
   // Past a few thousand agents the table alone would not fit; the rows that do are kept.
   const tableBudget = SUMMARY_MAX_BYTES - utf8Length(fixed.join('\n\n')) - utf8Length(timing) - 1024;
