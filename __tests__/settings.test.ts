@@ -58,6 +58,17 @@ describe('readSettings', () => {
     ]);
   });
 
+  it('adds prices from the pricing input to the built-in ones', () => {
+    const { settings } = settingsFrom({
+      'anthropic-api-key': 'sk-test',
+      pricing: '{"gateway-model": {"input": 1, "output": 2}}',
+      'max-cost-usd': '$12.50',
+    });
+    expect(settings.prices['gateway-model']).toEqual({ input: 1, output: 2 });
+    expect(settings.prices['claude-sonnet-4-6']).toEqual({ input: 3, output: 15 });
+    expect(settings.maxCostUsd).toBe(12.5);
+  });
+
   it('needs no API key to plan', () => {
     const { settings } = settingsFrom({ mode: 'plan', tasks: TASKS, 'max-shards': '3' });
     expect(settings).toMatchObject({ mode: 'plan', apiKey: '', maxShards: 3 });
@@ -104,6 +115,18 @@ describe('readSettings', () => {
     [
       { 'anthropic-api-key': '' },
       'input `anthropic-api-key`: is required. Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step, or set `mode: plan` for a dry run',
+    ],
+    [
+      { 'max-cost-usd': 'ten' },
+      'input `max-cost-usd`: "ten" is not an amount of dollars. Set it to a positive number such as 5 or 12.50, or leave it out for no budget',
+    ],
+    [
+      { pricing: '{"m": 3}' },
+      'input `pricing`: the price of "m" is not {"input": <number>, "output": <number>}. Give JSON prices in dollars per million tokens, e.g. {"my-model":{"input":3,"output":15}}',
+    ],
+    [
+      { pricing: '{"m": {"input": 3, "output": 15, "cache": 1}}' },
+      'input `pricing`: the price of "m" is not {"input": <number>, "output": <number>}. Give JSON prices in dollars per million tokens, e.g. {"my-model":{"input":3,"output":15}}',
     ],
     [
       { mode: 'dry-run' },

@@ -2,6 +2,9 @@ import * as core from '@actions/core';
 import Anthropic from '@anthropic-ai/sdk';
 import { EventStream } from './agents/events.js';
 import { systemPrompt } from './agents/prompt.js';
+import { watchBudget } from './agents/budget.js';
+import { priceOf } from './agents/pricing.js';
+import type { RunStop } from './agents/result.js';
 import { runTasks } from './agents/scheduler.js';
 import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
@@ -57,10 +60,27 @@ export async function run(): Promise<void> {
     const cancel = new AbortController();
     const onSignal = (name: string) => () => {
       core.warning(`${name} received: cancelling every agent`);
-      cancel.abort();
+      cancel.abort('cancelled' satisfies RunStop);
     };
     process.once('SIGINT', onSignal('SIGINT'));
     process.once('SIGTERM', onSignal('SIGTERM'));
+
+    if (settings.maxCostUsd !== undefined && !priceOf(settings.model, settings.prices)) {
+      throw new InputError(
+        `needs a price for the model "${settings.model}", and none is known`,
+        'input `max-cost-usd`',
+        `Give its price in \`pricing\`, e.g. {"${settings.model}":{"input":3,"output":15}}`,
+      );
+    }
+    watchBudget(events, {
+      maxUsd: settings.maxCostUsd,
+      prices: settings.prices,
+      defaultModel: settings.model,
+      onSpent: () => {
+        core.warning(`max-cost-usd ($${settings.maxCostUsd}) reached: stopping every agent`);
+        cancel.abort('budget' satisfies RunStop);
+      },
+    });
 
     let results;
     try {
@@ -79,6 +99,7 @@ export async function run(): Promise<void> {
         },
         events,
         homeRoot: `${settings.tempDir}/homes`,
+        prices: settings.prices,
         signal: cancel.signal,
         maxConcurrency: settings.maxConcurrency,
       });

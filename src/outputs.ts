@@ -1,10 +1,12 @@
 import type { AgentResult } from './agents/result.js';
 import type { FailOn } from './settings.js';
+import { totalCost } from './report/summary.js';
 import type { Timing } from './report/timing.js';
 
 /** The step's outputs, by name, as strings. */
 export function runOutputs(results: AgentResult[], timing: Timing): Record<string, string> {
   const succeeded = results.filter((r) => r.status === 'succeeded').length;
+  const cost = totalCost(results);
   return {
     results: JSON.stringify(results),
     succeeded: String(succeeded),
@@ -12,6 +14,8 @@ export function runOutputs(results: AgentResult[], timing: Timing): Record<strin
     'wall-seconds': timing.wallSeconds.toFixed(3),
     'sequential-seconds': timing.sequentialSeconds.toFixed(3),
     speedup: timing.speedup === null ? '' : timing.speedup.toFixed(2),
+    // Empty when a model's price is unknown: a guess would be worse than nothing.
+    'cost-usd': cost === null ? '' : cost.toFixed(4),
   };
 }
 

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { PRICES, type Price, type PriceTable } from './agents/pricing.js';
 import { InputError } from './errors.js';
 
 /** Tools of the SDK's agent toolset an agent may be given. `bash` is opt-in. */
@@ -50,6 +51,10 @@ export interface Settings {
   instructions: string;
   /** When the step fails: any agent failed, all failed, or never. */
   failOn: FailOn;
+  /** Prices by model: the built-in list prices, with the `pricing` input over them. */
+  prices: PriceTable;
+  /** Budget for the whole run, in dollars. */
+  maxCostUsd?: number;
   /** The checkout the agents branch from. */
   workspace: string;
   /** Where worktrees go: outside the checkout, so agents never see each other. */
@@ -75,6 +80,8 @@ export const INPUT_NAMES = [
   'allowed-tools',
   'instructions',
   'fail-on',
+  'pricing',
+  'max-cost-usd',
   'mode',
   'shard',
   'max-shards',
@@ -132,6 +139,8 @@ export function readSettings(
     allowedTools: readTools(getInput),
     instructions: getInput('instructions').trim(),
     failOn: readChoice(getInput, 'fail-on', FAIL_ON, 'any'),
+    prices: { ...PRICES, ...readPricing(getInput) },
+    maxCostUsd: readBudget(getInput),
     workspace: path.resolve(env.GITHUB_WORKSPACE || process.cwd()),
     tempDir: path.join(env.RUNNER_TEMP || os.tmpdir(), 'parallel-agents'),
   };
@@ -162,6 +171,49 @@ function readNumber(getInput: GetInput, name: string, fallback: number, min: num
     );
   }
   return value;
+}
+
+function readBudget(getInput: GetInput): number | undefined {
+  const raw = getInput('max-cost-usd').trim().replace(/^\$/, '');
+  if (!raw) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0) {
+    throw new InputError(
+      `"${raw}" is not an amount of dollars`,
+      'input `max-cost-usd`',
+      'Set it to a positive number such as 5 or 12.50, or leave it out for no budget',
+    );
+  }
+  return Number(raw);
+}
+
+function readPricing(getInput: GetInput): Record<string, Price> {
+  const raw = getInput('pricing').trim();
+  if (!raw) return {};
+  const fail = (what: string): never => {
+    throw new InputError(
+      what,
+      'input `pricing`',
+      'Give JSON prices in dollars per million tokens, e.g. {"my-model":{"input":3,"output":15}}',
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    return fail(`is not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return fail('is not a JSON object');
+  const prices: Record<string, Price> = {};
+  for (const [model, price] of Object.entries(parsed)) {
+    const { input, output, ...rest } = (price ?? {}) as Record<string, unknown>;
+    const valid = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+    if (!valid(input) || !valid(output) || Object.keys(rest).length) {
+      fail(`the price of "${model}" is not {"input": <number>, "output": <number>}`);
+    }
+    prices[model] = { input: input as number, output: output as number };
+  }
+  return prices;
 }
 
 function readIssueNumber(getInput: GetInput): number | undefined {

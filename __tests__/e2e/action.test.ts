@@ -317,6 +317,62 @@ describe('the shell', () => {
   });
 });
 
+describe('the budget', () => {
+  it('stops the running agents and starts no other once max-cost-usd is spent', async () => {
+    const long = Array.from({ length: 20 }, () => ({
+      tools: [{ name: 'read' as const, input: { file_path: 'README.md' } }],
+      latencyMs: 50,
+    }));
+    server.setScripts({ 'BAC-1': long, 'BAC-2': long, 'BAC-3': long });
+    const run = await runAction({
+      workspace: repo(),
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: TASKS,
+        'max-concurrency': '2',
+        // A price that makes every request cost about a dollar, so the budget is reached after a few turns.
+        pricing: '{"claude-sonnet-4-6": {"input": 1000, "output": 1000}}',
+        'max-cost-usd': '5',
+      },
+    });
+    expect(run.code).toBe(1);
+    const results = JSON.parse(run.outputs.results!) as {
+      id: string;
+      status: string;
+      turns: number;
+      startedAt: number;
+    }[];
+    expect(results.map((r) => [r.id, r.status, r.startedAt > 0])).toEqual([
+      ['BAC-1', 'budget', true],
+      ['BAC-2', 'budget', true],
+      ['BAC-3', 'budget', false],
+    ]);
+    expect(results[0]!.turns).toBeLessThan(10);
+    expect(Number(run.outputs['cost-usd'])).toBeGreaterThanOrEqual(5);
+    expect(run.stdout).toContain('::warning::max-cost-usd ($5) reached: stopping every agent');
+    expect(run.summary).toContain('budget reached');
+  });
+
+  it('refuses a budget for a model whose price it does not know', async () => {
+    const run = await runAction({
+      workspace: repo(),
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: TASKS,
+        model: 'gateway-special',
+        'max-cost-usd': '5',
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      '::error::input `max-cost-usd`: needs a price for the model "gateway-special", and none is known. Give its price in `pricing`',
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
 describe('cancellation', () => {
   it('stops every agent on SIGTERM and still writes the summary and outputs', async () => {
     const hang = [

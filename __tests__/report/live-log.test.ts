@@ -23,6 +23,7 @@ function result(overrides: Partial<AgentResult> = {}): AgentResult {
     turns: 5,
     toolCalls: 7,
     usage: { input: 100, output: 50, cacheWrite: 0, cacheRead: 0 },
+    costUsd: 0.00105,
     report: 'Done.',
     branch: 'parallel-agents/bac-124-fix-routing',
     pushed: true,

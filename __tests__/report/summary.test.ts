@@ -18,6 +18,7 @@ function ran(id: string, from: number, to: number, overrides: Partial<AgentResul
     turns: 3,
     toolCalls: 4,
     usage: { input: 1500, output: 1200, cacheWrite: 2000, cacheRead: 10_000 },
+    costUsd: 0.0348,
     report: `Report of ${id}.`,
     branch: `parallel-agents/${id.toLowerCase()}`,
     commit: '0123456789abcdef0123456789abcdef01234567',
@@ -79,10 +80,10 @@ describe('renderSummary', () => {
   it('shows a row per agent with its time, turns, tool calls, tokens, files and branch', () => {
     const summary = renderSummary(report(three()));
     expect(summary).toContain(
-      '| Task | Title | Status | Time | Turns | Tool calls | Tokens in / out / cached | Files changed | Branch |',
+      '| Task | Title | Status | Time | Turns | Tool calls | Tokens in / out / cached | Cost | Files changed | Branch |',
     );
     expect(summary).toContain(
-      '| **BAC-1** | Add a changelog | ✅ succeeded | 10.0 s | 3 | 4 | 13,500 / 1,200 / 10,000 | 2 (+40 −3) | `parallel-agents/bac-1` |',
+      '| **BAC-1** | Add a changelog | ✅ succeeded | 10.0 s | 3 | 4 | 13,500 / 1,200 / 10,000 | $0.03 | 2 (+40 −3) | `parallel-agents/bac-1` |',
     );
   });
 
@@ -91,7 +92,7 @@ describe('renderSummary', () => {
       ran('BAC-1', 0, 185, { commit: undefined, filesChanged: [], insertions: 0, deletions: 0 }),
     ];
     expect(renderSummary(report(results))).toContain(
-      '| 3 m 05 s | 3 | 4 | 13,500 / 1,200 / 10,000 | 0 | — |',
+      '| 3 m 05 s | 3 | 4 | 13,500 / 1,200 / 10,000 | $0.03 | 0 | — |',
     );
   });
 
@@ -199,5 +200,15 @@ describe('renderSummary', () => {
   it('says so when an agent left no report', () => {
     const summary = renderSummary(report([ran('BAC-1', 0, 10, { report: '' })]));
     expect(detailsOf(summary, 'BAC-1')).toContain('_No report._');
+  });
+});
+
+describe('cost', () => {
+  it('adds up the agents and says so when a price is unknown, never showing $0', () => {
+    const known = renderSummary(report([ran('BAC-1', 0, 10), ran('BAC-2', 0, 10, { costUsd: 1.2 })]));
+    expect(known).toContain('cost $1.23');
+    const unknown = renderSummary(report([ran('BAC-1', 0, 10), ran('BAC-2', 0, 10, { costUsd: null })]));
+    expect(unknown).toContain('cost unknown (no price for a model; see `pricing`)');
+    expect(unknown).toMatch(/\| unknown \| 2 \(\+40 −3\) \|/);
   });
 });

@@ -16,6 +16,7 @@ function ran(id: string, from: number, to: number, overrides: Partial<AgentResul
     turns: 3,
     toolCalls: 4,
     usage: { input: 100, output: 50, cacheWrite: 0, cacheRead: 0 },
+    costUsd: 0.00105,
     report: 'Done.',
     branch: `parallel-agents/${id.toLowerCase()}`,
     pushed: false,

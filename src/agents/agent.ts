@@ -11,7 +11,8 @@ import { describeError } from './describe-error.js';
 import type { EventStream } from './events.js';
 import { taskPrompt } from './prompt.js';
 import { shellEnvironment } from './shell-env.js';
-import { addUsage, noUsage, type AgentResult, type AgentStatus, type Usage } from './result.js';
+import { PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
+import { addUsage, noUsage, type AgentResult, type AgentStatus, type RunStop, type Usage } from './result.js';
 import { branchName, type CommitSummary, type Worktree } from './workspace.js';
 
 /** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
@@ -41,6 +42,8 @@ export interface AgentOptions {
   maxTokens?: number;
   /** Directory under which each agent's shell gets a `HOME` of its own. */
   homeRoot?: string;
+  /** Prices by model id, for the agent's cost. */
+  prices?: PriceTable;
 }
 
 /**
@@ -120,8 +123,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     }
   } catch (caught) {
     if (options.signal?.aborted) {
-      status = 'cancelled';
-      error = 'the run was cancelled';
+      const stop = options.signal.reason as RunStop;
+      status = stop === 'budget' ? 'budget' : 'cancelled';
+      error = stop === 'budget' ? "stopped: the run's max-cost-usd was reached" : 'the run was cancelled';
     } else if (timeout.signal.aborted) {
       status = 'timeout';
       error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
@@ -165,6 +169,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     turns,
     toolCalls,
     usage,
+    costUsd: costOf(usage, priceOf(model, options.prices ?? PRICES)),
     report: lastMessage ? textOf(lastMessage) : '',
     branch: worktree?.branch ?? '',
     ...changes,

@@ -19,10 +19,14 @@ export function addUsage(a: Usage, b: Usage): Usage {
 
 /**
  * How an agent ended. `turn-limit` and `timeout` are limits reached, not crashes: the agent's work so far is kept.
- * `skipped` never started (a dependency did not succeed); `cancelled` was stopped by the run's cancellation, before
- * or after it started.
+ * `skipped` never started (a dependency did not succeed); `cancelled` and `budget` were stopped by the run's
+ * cancellation or its spent budget, before or after they started.
  */
-export type AgentStatus = 'succeeded' | 'failed' | 'turn-limit' | 'timeout' | 'cancelled' | 'skipped';
+export type AgentStatus =
+  'succeeded' | 'failed' | 'turn-limit' | 'timeout' | 'budget' | 'cancelled' | 'skipped';
+
+/** Why a whole run stops early: the job was cancelled, or `max-cost-usd` was spent. The abort reason of its signal. */
+export type RunStop = 'cancelled' | 'budget';
 
 /** Everything recorded about one agent's run; also one element of the `results` output. */
 export interface AgentResult {
@@ -39,6 +43,8 @@ export interface AgentResult {
   turns: number;
   toolCalls: number;
   usage: Usage;
+  /** Dollars, from the usage and the model's price; null when the price is unknown. */
+  costUsd: number | null;
   /** The agent's final text. */
   report: string;
   branch: string;
@@ -56,7 +62,7 @@ export interface AgentResult {
 /** The result of a task whose agent never started: nothing ran, nothing changed, and `reason` says why. */
 export function notStarted(
   task: { id: string; title: string },
-  status: 'skipped' | 'cancelled',
+  status: 'skipped' | RunStop,
   reason: string,
   model: string,
 ): AgentResult {
@@ -71,6 +77,7 @@ export function notStarted(
     turns: 0,
     toolCalls: 0,
     usage: noUsage(),
+    costUsd: 0,
     report: '',
     branch: '',
     pushed: false,

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { TaskSet } from '../tasks/task.js';
 import { runAgent, type AgentOptions } from './agent.js';
-import { notStarted, type AgentResult } from './result.js';
+import { notStarted, type AgentResult, type RunStop } from './result.js';
 
 export type RunOptions = Omit<AgentOptions, 'task'> & { maxConcurrency: number };
 
@@ -17,9 +17,15 @@ export async function runTasks(set: TaskSet, options: RunOptions): Promise<Agent
     set.tasks.map((task) =>
       limit(() =>
         options.signal?.aborted
-          ? notStarted(task, 'cancelled', 'the run was cancelled before it started', options.model)
+          ? stoppedBeforeStart(task, options.signal.reason as RunStop, options.model)
           : runAgent({ ...agentOptions, task }),
       ),
     ),
   );
+}
+
+function stoppedBeforeStart(task: { id: string; title: string }, stop: RunStop, model: string): AgentResult {
+  return stop === 'budget'
+    ? notStarted(task, 'budget', "not started: the run's max-cost-usd was reached", model)
+    : notStarted(task, 'cancelled', 'the run was cancelled before it started', model);
 }

@@ -90,6 +90,7 @@ const END_PHRASE: Record<string, string> = {
   'turn-limit': 'reached the turn limit in',
   timeout: 'timed out after',
   cancelled: 'cancelled after',
+  budget: 'stopped at the budget after',
 } satisfies Record<Exclude<AgentStatus, 'skipped'>, string>;
 
 /** `succeeded in 12.3 s · 5 turns · 7 tool calls · 3 files changed`, with `: <error>` when there is one. */

@@ -56,6 +56,7 @@ const STATUS_DISPLAY: Record<string, { icon: string; label: string }> = {
   timeout: { icon: '⏱️', label: 'timed out' },
   cancelled: { icon: '🚫', label: 'cancelled' },
   skipped: { icon: '⏭️', label: 'skipped' },
+  budget: { icon: '💰', label: 'budget reached' },
 } satisfies Record<AgentStatus, { icon: string; label: string }>;
 
 function statusDisplay(status: string): { icon: string; label: string } {
@@ -98,6 +99,10 @@ function runLine(run: RunReport): string {
   ];
   if (run.tasksSource) facts.push(`tasks from ${escapeTableCell(run.tasksSource, 200)}`);
   if (run.repository) facts.push(escapeTableCell(run.repository, 200));
+  const cost = totalCost(run.results);
+  facts.push(
+    cost === null ? 'cost unknown (no price for a model; see `pricing`)' : `cost ${formatCost(cost)}`,
+  );
   return facts.join(' · ');
 }
 
@@ -116,6 +121,7 @@ const COLUMNS: Column[] = [
   { header: 'Turns', align: 'right', cell: (r) => formatCount(r.turns) },
   { header: 'Tool calls', align: 'right', cell: (r) => formatCount(r.toolCalls) },
   { header: 'Tokens in / out / cached', align: 'right', cell: (r) => tokens(r) },
+  { header: 'Cost', align: 'right', cell: (r) => formatCost(r.costUsd) },
   { header: 'Files changed', align: 'right', cell: (r) => filesChanged(r) },
   {
     header: 'Branch',
@@ -131,6 +137,19 @@ const COLUMNS: Column[] = [
 function tokens({ usage }: AgentResult): string {
   const input = usage.input + usage.cacheWrite + usage.cacheRead;
   return `${formatCount(input)} / ${formatCount(usage.output)} / ${formatCount(usage.cacheRead)}`;
+}
+
+/** `$0.42`; below a cent, `$0.0031`; an unknown price is said to be unknown, never shown as $0. */
+export function formatCost(usd: number | null): string {
+  if (usd === null) return 'unknown';
+  return usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+/** The run's cost: a sum when every agent's price is known, and says so when one is not. */
+export function totalCost(results: readonly AgentResult[]): number | null {
+  return results.some((r) => r.costUsd === null)
+    ? null
+    : results.reduce((sum, r) => sum + (r.costUsd ?? 0), 0);
 }
 
 function filesChanged(r: AgentResult): string {
