@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import Anthropic from '@anthropic-ai/sdk';
+import { createModelClient } from '../src/agents/client.js';
 import { EventStream } from '../src/agents/events.js';
 import { systemPrompt } from '../src/agents/prompt.js';
 import type { AgentResult } from '../src/agents/result.js';
@@ -69,7 +69,7 @@ async function run(
   return runTasks(
     { context: CONTEXT, tasks, source: 'the benchmark' },
     {
-      client: new Anthropic({ apiKey: 'bench', baseURL: server.url }),
+      client: createModelClient({ apiKey: 'bench', baseUrl: server.url, maxInFlight: concurrency }),
       system: systemPrompt(CONTEXT, ''),
       model: 'claude-sonnet-4-6',
       maxTurns: 40,

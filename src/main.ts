@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import Anthropic from '@anthropic-ai/sdk';
 import { EventStream } from './agents/events.js';
 import { systemPrompt } from './agents/prompt.js';
 import { watchBudget } from './agents/budget.js';
+import { createModelClient } from './agents/client.js';
 import { priceOf } from './agents/pricing.js';
 import type { RunStop } from './agents/result.js';
 import { runTasks } from './agents/scheduler.js';
@@ -37,7 +37,15 @@ export async function run(): Promise<void> {
     const ticker = setInterval(() => core.info(formatProgress(progress)), PROGRESS_EVERY_MS);
     ticker.unref();
 
-    const client = new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseUrl });
+    const client = createModelClient({
+      apiKey: settings.apiKey,
+      baseUrl: settings.baseUrl,
+      maxInFlight: settings.maxConcurrency,
+      onThrottled: (status, wait, limit) =>
+        core.info(
+          `[model] HTTP ${status}: holding new requests ${(wait / 1000).toFixed(1)} s; ${limit} at once`,
+        ),
+    });
     const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
     // A worktree left registered by an earlier run on this runner would block its branch.
     await workspace.prune();

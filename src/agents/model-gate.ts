@@ -1,0 +1,126 @@
+/**
+ * How many model requests are in flight at once, adapted to what the endpoint says: a 429 or 529 halves the limit
+ * and holds every new request until its `retry-after` has passed; each success lets one more through, up to the
+ * ceiling. The SDK still does the retrying; this only spaces the requests so retries stop failing.
+ */
+export class ModelGate {
+  #limit: number;
+  #inFlight = 0;
+  #pausedUntil = 0;
+  #successes = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(readonly ceiling: number) {
+    this.#limit = ceiling;
+  }
+
+  /** The current limit on requests in flight. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Waits for a slot; the returned function gives it back. */
+  async acquire(): Promise<() => void> {
+    for (;;) {
+      const wait = this.#pausedUntil - Date.now();
+      if (wait > 0) await sleep(wait);
+      else if (this.#inFlight < this.#limit) break;
+      else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#inFlight += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#inFlight -= 1;
+      this.#waiting.shift()?.();
+    };
+  }
+
+  /** The endpoint pushed back: fewer at once, and nothing new until `retryAfterMs` has passed. */
+  throttled(retryAfterMs: number): void {
+    this.#limit = Math.max(1, Math.floor(this.#limit / 2));
+    this.#successes = 0;
+    this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + retryAfterMs);
+  }
+
+  /** A request went through: after as many successes as the limit, one more may fly (additive increase). */
+  succeeded(): void {
+    if (this.#limit >= this.ceiling) return;
+    this.#successes += 1;
+    if (this.#successes >= this.#limit) {
+      this.#successes = 0;
+      this.#limit += 1;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a throttling response asks: `retry-after-ms`, else `retry-after` in seconds, else one second. */
+export function retryAfterMs(headers: Headers): number {
+  const ms = Number(headers.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const seconds = Number(headers.get('retry-after'));
+  if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  return 1000;
+}
+
+/**
+ * A `fetch` for the SDK client that passes every request through `gate`, holding its slot until the response body
+ * has been read (a streamed reply is a request in flight until it ends), and tells `onThrottled` about pushback.
+ */
+export function gatedFetch(
+  gate: ModelGate,
+  onThrottled: (status: number, retryAfterMs: number) => void = () => {},
+) {
+  return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const release = await gate.acquire();
+    let response: Response;
+    try {
+      response = await fetch(input, init);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (response.status === 429 || response.status === 529) {
+      const wait = retryAfterMs(response.headers);
+      gate.throttled(wait);
+      onThrottled(response.status, wait);
+    } else if (response.ok) {
+      gate.succeeded();
+    }
+    if (!response.body) {
+      release();
+      return response;
+    }
+    const reader = response.body.getReader();
+    // However the body ends (read to the end, failed, or abandoned), the slot is given back once.
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            release();
+            controller.close();
+          } else {
+            controller.enqueue(value);
+          }
+        } catch (error) {
+          release();
+          controller.error(error);
+        }
+      },
+      cancel(reason) {
+        release();
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
