@@ -348,7 +348,8 @@ describe('the budget', () => {
       ['BAC-2', 'budget', true],
       ['BAC-3', 'budget', false],
     ]);
-    expect(results[0]!.turns).toBeLessThan(10);
+    // Stopped well before the end of its twenty-turn script.
+    expect(results[0]!.turns).toBeLessThan(20);
     expect(Number(run.outputs['cost-usd'])).toBeGreaterThanOrEqual(5);
     expect(run.stdout).toContain('::warning::max-cost-usd ($5) reached: stopping every agent');
     expect(run.summary).toContain('budget reached');

@@ -11,15 +11,14 @@ export interface ClientOptions {
 }
 
 /**
- * The one client every agent shares, with its requests spaced by an adaptive gate. The SDK honours `retry-after`
- * on its own; more retries than its default ride out a rate limit that the gate is already backing off from.
+ * The one client every agent shares, with its requests spaced by an adaptive gate that also waits out 429 and 529
+ * responses. Other errors get the SDK's own retries.
  */
 export function createModelClient(options: ClientOptions): Anthropic {
   const gate = new ModelGate(options.maxInFlight);
   return new Anthropic({
     apiKey: options.apiKey,
     baseURL: options.baseUrl,
-    maxRetries: 8,
     fetch: gatedFetch(gate, (status, wait) => options.onThrottled?.(status, wait, gate.limit)),
   });
 }

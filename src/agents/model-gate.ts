@@ -69,58 +69,74 @@ export function retryAfterMs(headers: Headers): number {
 
 /**
  * A `fetch` for the SDK client that passes every request through `gate`, holding its slot until the response body
- * has been read (a streamed reply is a request in flight until it ends), and tells `onThrottled` about pushback.
+ * has been read (a streamed reply is a request in flight until it ends). A 429 or 529 is retried here, after the
+ * wait it asked for, up to `throttleRetries` times: pushback is expected under load and worth waiting out, unlike
+ * other errors, which are left to the SDK's own few retries.
  */
 export function gatedFetch(
   gate: ModelGate,
   onThrottled: (status: number, retryAfterMs: number) => void = () => {},
+  throttleRetries = 8,
 ) {
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const release = await gate.acquire();
-    let response: Response;
-    try {
-      response = await fetch(input, init);
-    } catch (error) {
-      release();
-      throw error;
-    }
-    if (response.status === 429 || response.status === 529) {
-      const wait = retryAfterMs(response.headers);
-      gate.throttled(wait);
-      onThrottled(response.status, wait);
-    } else if (response.ok) {
-      gate.succeeded();
-    }
-    if (!response.body) {
-      release();
-      return response;
-    }
-    const reader = response.body.getReader();
-    // However the body ends (read to the end, failed, or abandoned), the slot is given back once.
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            release();
-            controller.close();
-          } else {
-            controller.enqueue(value);
-          }
-        } catch (error) {
-          release();
-          controller.error(error);
-        }
-      },
-      cancel(reason) {
+    for (let attempt = 0; ; attempt++) {
+      const release = await gate.acquire();
+      let response: Response;
+      try {
+        init?.signal?.throwIfAborted();
+        response = await fetch(input, init);
+      } catch (error) {
         release();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+        throw error;
+      }
+      if (response.status === 429 || response.status === 529) {
+        const wait = retryAfterMs(response.headers);
+        gate.throttled(wait);
+        onThrottled(response.status, wait);
+        if (attempt < throttleRetries) {
+          release();
+          await response.body?.cancel();
+          // The gate holds the next attempt until the wait is over.
+          continue;
+        }
+      } else if (response.ok) {
+        gate.succeeded();
+      }
+      return withRelease(response, release);
+    }
   };
+}
+
+/** The response, with its slot given back once however its body ends: read to the end, failed, or abandoned. */
+function withRelease(response: Response, release: () => void): Response {
+  if (!response.body) {
+    release();
+    return response;
+  }
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          release();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
