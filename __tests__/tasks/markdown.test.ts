@@ -1,4 +1,5 @@
 import { InputError } from '../../src/errors.js';
+import { parseEstimate } from '../../src/tasks/fields.js';
 import { parseMarkdownTasks } from '../../src/tasks/markdown.js';
 import { findRefs } from '../../src/tasks/refs.js';
 
@@ -40,9 +41,17 @@ describe('parseMarkdownTasks', () => {
         prompt: 'Add a workflow that runs the tests.\n\nKeep it under 50 lines.',
         dependsOn: [],
         paths: [],
+        where: 'input `tasks` line 4',
       },
-      { id: 'BAC-124', title: 'Fix model routing', prompt: '', dependsOn: [], paths: [] },
-      { id: 'ENG-7', title: '', prompt: '', dependsOn: [], paths: [] },
+      {
+        id: 'BAC-124',
+        title: 'Fix model routing',
+        prompt: '',
+        dependsOn: [],
+        paths: [],
+        where: 'input `tasks` line 8',
+      },
+      { id: 'ENG-7', title: '', prompt: '', dependsOn: [], paths: [], where: 'input `tasks` line 9' },
     ]);
     expect(set.context).toBe('# Sprint 12\nAll code is TypeScript.\n\nThanks!');
   });
@@ -73,5 +82,187 @@ describe('parseMarkdownTasks', () => {
     expect(() => parse('- [x] BAC-1: done\n- [X] BAC-2: done too')).toThrow(
       'input `tasks`: every task is checked as done. Uncheck (`- [ ]`) the tasks to run',
     );
+  });
+});
+
+describe('task fields in Markdown', () => {
+  it('reads depends on, paths, model and estimate lines out of the prompt', () => {
+    const set = parse(
+      [
+        '- BAC-117: Design CI/CD enforcement',
+        '  Add a workflow that runs the tests.',
+        '  paths: .github/workflows/**, docs/ci.md',
+        '  estimate: 2h',
+        '- BAC-124: Fix model routing',
+        '  Return a 400 for unknown models.',
+        '',
+        '  depends on: BAC-117',
+        '  model: claude-opus-4-6',
+        '  estimate: 45m',
+        '  Add a test.',
+      ].join('\n'),
+    );
+    expect(set.tasks).toEqual([
+      {
+        id: 'BAC-117',
+        title: 'Design CI/CD enforcement',
+        prompt: 'Add a workflow that runs the tests.',
+        dependsOn: [],
+        paths: ['.github/workflows/**', 'docs/ci.md'],
+        estimate: 2,
+        where: 'input `tasks` line 1',
+      },
+      {
+        id: 'BAC-124',
+        title: 'Fix model routing',
+        prompt: 'Return a 400 for unknown models.\n\nAdd a test.',
+        dependsOn: ['BAC-117'],
+        paths: [],
+        model: 'claude-opus-4-6',
+        estimate: 0.75,
+        where: 'input `tasks` line 5',
+      },
+    ]);
+  });
+
+  it('reads fields written as nested list items', () => {
+    const [task] = parse(
+      [
+        '1. BAC-131 — Architecture note',
+        '   Write a one-page note on the gateway.',
+        '   - depends on: BAC-117, BAC-124',
+        '   * paths: docs/architecture/gateway.md',
+        '   + estimate: 1',
+        '   - Link it from the README.',
+      ].join('\n'),
+    ).tasks;
+    expect(task).toMatchObject({
+      prompt: 'Write a one-page note on the gateway.\n- Link it from the README.',
+      dependsOn: ['BAC-117', 'BAC-124'],
+      paths: ['docs/architecture/gateway.md'],
+      estimate: 1,
+    });
+  });
+
+  it('takes keys in any case, depends_on as a spelling, ids split by spaces, and quoted values', () => {
+    const [task] = parse(
+      [
+        '- BAC-2: x',
+        '  Depends On: BAC-1 ENG-7,BAC-1',
+        '  PATHS: `src/{gateway,router}/**`, "docs/a b.md"',
+        '  Model: `claude-sonnet-4-6`',
+        '  ESTIMATE: 1.5 hours',
+        '- BAC-3: y',
+        '  depends_on: BAC-2',
+      ].join('\n'),
+    ).tasks;
+    expect(task).toMatchObject({
+      prompt: '',
+      dependsOn: ['BAC-1', 'ENG-7'],
+      paths: ['src/{gateway,router}/**', 'docs/a b.md'],
+      model: 'claude-sonnet-4-6',
+      estimate: 1.5,
+    });
+    expect(parse('- BAC-2: x\n  depends_on: BAC-1').tasks[0]!.dependsOn).toEqual(['BAC-1']);
+  });
+
+  it('leaves other `Key: value` lines, and fields without their colon, in the prompt', () => {
+    const [task] = parse(
+      [
+        '- BAC-2: x',
+        '  Note: the router is hot code.',
+        '  dependson: BAC-1',
+        '  depends on BAC-1 landing first.',
+      ].join('\n'),
+    ).tasks;
+    expect(task).toMatchObject({
+      prompt: 'Note: the router is hot code.\ndependson: BAC-1\ndepends on BAC-1 landing first.',
+      dependsOn: [],
+    });
+  });
+
+  it('reads no field or task inside a fenced code block', () => {
+    const set = parse(
+      [
+        'Config format:',
+        '```yaml',
+        '- BAC-9: not a task',
+        '```',
+        '- BAC-2: Add the config loader',
+        '  ```yaml',
+        '  model: claude-haiku-4-5',
+        '  - BAC-10: still code',
+        '  ```',
+        '  model: claude-opus-4-6',
+      ].join('\n'),
+    );
+    expect(set.context).toBe('Config format:\n```yaml\n- BAC-9: not a task\n```');
+    expect(set.tasks).toEqual([
+      expect.objectContaining({
+        id: 'BAC-2',
+        prompt: '```yaml\nmodel: claude-haiku-4-5\n- BAC-10: still code\n```',
+        model: 'claude-opus-4-6',
+      }),
+    ]);
+  });
+
+  it('skips a checked item with its fields, even ones that would not parse', () => {
+    const set = parse(
+      [
+        '- [x] BAC-101: Rename the config loader',
+        '  - paths: src/config/**',
+        '  - estimate: someday',
+        '  depends on: nothing',
+        '- [ ] BAC-102: Load the config once',
+        '  estimate: 1d',
+      ].join('\n'),
+    );
+    expect(set.tasks).toEqual([
+      {
+        id: 'BAC-102',
+        title: 'Load the config once',
+        prompt: '',
+        dependsOn: [],
+        paths: [],
+        estimate: 8,
+        where: 'input `tasks` line 5',
+      },
+    ]);
+    expect(set.context).toBe('');
+  });
+
+  it('reads a long prompt and a run of replacement characters without failing', () => {
+    const long = parse(`- BAC-1: x\n${'  line\n'.repeat(120_000)}`).tasks[0]!;
+    expect(long.prompt.split('\n')).toHaveLength(120_000);
+    expect(
+      parse(`- BAC-1: ${'\uFFFD'.repeat(5000)}\n  ${'\uFFFD'.repeat(5000)}`).tasks[0]!.prompt,
+    ).toHaveLength(5000);
+  });
+});
+
+describe('parseEstimate', () => {
+  it.each([
+    ['2h', 2],
+    ['1.5h', 1.5],
+    ['45m', 0.75],
+    ['90 min', 1.5],
+    ['3', 3],
+    ['.5', 0.5],
+    ['1d', 8],
+    ['2 hours', 2],
+    [4, 4],
+  ])('reads %p as %p hours', (text, hours) => {
+    expect(parseEstimate(text)).toBe(hours);
+  });
+
+  it.each(['soon', '', '0', '0h', '-1', '2 weeks', '1h30m', 'h', '1.h'])(
+    'reads %p as no duration',
+    (text) => {
+      expect(parseEstimate(text)).toBeUndefined();
+    },
+  );
+
+  it('refuses numbers that are not a positive duration', () => {
+    expect([0, -2, NaN, Infinity].map(parseEstimate)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });

@@ -1,0 +1,539 @@
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Composer, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import type { CST, Document, Node, Pair } from 'yaml';
+import { InputError } from '../errors.js';
+import {
+  checkSize,
+  emptyPaths,
+  ESTIMATE_RULE,
+  ID_RULE,
+  formatBytes,
+  MAX_TASK_BYTES,
+  readDependency,
+  readEstimate,
+  readModel,
+  readPath,
+  readTaskId,
+  tooBig,
+} from './fields.js';
+import { parseMarkdownTasks } from './markdown.js';
+import type { Task, TaskSet } from './task.js';
+
+type Format = 'markdown' | 'yaml' | 'json';
+
+const FORMATS: Record<string, Format> = {
+  '.md': 'markdown',
+  '.yml': 'yaml',
+  '.yaml': 'yaml',
+  '.json': 'json',
+};
+const EXTENSIONS = '.md, .yml, .yaml or .json';
+const TOP_FIELDS = ['context', 'tasks'];
+const TASK_FIELDS = ['id', 'title', 'prompt', 'depends_on', 'paths', 'model', 'estimate'];
+const SHAPE =
+  'List the tasks under a "tasks" key, e.g. {"tasks": [{"id": "BAC-124", "title": "Fix model routing"}]}';
+// A task file is four levels deep (tasks, a task, a field, a list); the YAML composer recurses once per level and
+// a stack overflow inside it can take the process down, so deeper text is refused before it is composed.
+const MAX_DEPTH = 64;
+const TOO_DEEP = `the data is nested more than ${MAX_DEPTH} levels deep`;
+
+/**
+ * Tasks from a `.md`, `.yml`/`.yaml` or `.json` file inside `workspace`. `relPath` is what the user gave (relative to
+ * the repository root); anything outside the workspace, by path or by symbolic link, is refused, as are directories,
+ * files over 1 MiB and text that is not UTF-8. `input` names the setting in messages.
+ */
+export async function readTaskFile(
+  workspace: string,
+  relPath: string,
+  input = 'tasks-file',
+): Promise<TaskSet> {
+  const given = relPath.trim();
+  const fix = `Point ${input} at a ${EXTENSIONS} file in the repository`;
+  if (!given) throw new InputError('no path was given', input, fix);
+  if (path.isAbsolute(given) || path.win32.isAbsolute(given)) {
+    throw new InputError(
+      `${given} is an absolute path`,
+      input,
+      'Give the path relative to the repository root, e.g. docs/tasks.yml',
+    );
+  }
+  const root = path.resolve(workspace);
+  const full = path.resolve(root, given);
+  if (!inside(root, full)) {
+    throw new InputError(
+      `${given} is outside the repository`,
+      input,
+      'Give a path inside it, relative to the repository root',
+    );
+  }
+  if (!formatOf(given)) {
+    throw new InputError(
+      `${given} is not a ${EXTENSIONS} file`,
+      input,
+      `Rename it, or ${fix[0]!.toLowerCase()}${fix.slice(1)}`,
+    );
+  }
+
+  let real: string;
+  try {
+    real = await realpath(full);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') {
+      throw new InputError(
+        `${given} was not found in the repository`,
+        input,
+        'Check the path; it is relative to the repository root',
+      );
+    }
+    throw new InputError(`${given} could not be read (${code ?? String(error)})`, input, fix);
+  }
+  if (!inside(await realpath(root), real)) {
+    throw new InputError(`${given} is a link to a file outside the repository`, input, fix);
+  }
+  const stats = await stat(real);
+  if (stats.isDirectory()) throw new InputError(`${given} is a directory`, input, fix);
+  if (!stats.isFile()) throw new InputError(`${given} is not a regular file`, input, fix);
+  if (stats.size > MAX_TASK_BYTES) throw tooBig(`${given} is ${formatBytes(stats.size)}`, input);
+
+  const bytes = await readFile(real);
+  if (bytes.length > MAX_TASK_BYTES) throw tooBig(`${given} is ${formatBytes(bytes.length)}`, input);
+  const name = path.relative(root, full).split(path.sep).join('/');
+  return parseTaskSource(decodeUtf8(bytes, name), name);
+}
+
+/**
+ * Tasks from the text of a task file, read as Markdown, YAML or JSON by the extension of `name`, which is also how
+ * messages and the set's `source` name it (`docs/tasks.yml line 4, column 7: …`).
+ */
+export function parseTaskSource(text: string, name: string): TaskSet {
+  const format = formatOf(name);
+  if (!format) {
+    throw new InputError(
+      `the extension is not one of ${EXTENSIONS}`,
+      name,
+      'Rename the file, or write the tasks in one of those formats',
+    );
+  }
+  checkSize(text, name);
+  const content = text.replace(/^\uFEFF/, '');
+  return format === 'markdown' ? parseMarkdownTasks(content, name) : parseStructured(content, name, format);
+}
+
+function formatOf(name: string): Format | undefined {
+  return FORMATS[path.extname(name).toLowerCase()];
+}
+
+function inside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel);
+}
+
+function decodeUtf8(bytes: Uint8Array, name: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstBadByte(bytes);
+    const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
+    throw new InputError('the file is not valid UTF-8 text', `${name} line ${line}`, 'Save it as UTF-8');
+  }
+}
+
+/** Where decoding `bytes` as UTF-8 first fails. */
+function firstBadByte(bytes: Uint8Array): number {
+  // A prefix decodes as a stream (a sequence cut off at its end is not yet wrong) exactly when it is before the
+  // first bad byte, so the longest such prefix ends there.
+  const decodes = (length: number) => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let good = 0;
+  let bad = bytes.length;
+  while (bad - good > 1) {
+    const middle = Math.floor((good + bad) / 2);
+    if (decodes(middle)) good = middle;
+    else bad = middle;
+  }
+  return bad - 1;
+}
+
+/** `{ context?, tasks: [{ id, title?, prompt?, depends_on?, paths?, model?, estimate? }] }` as YAML or JSON. */
+function parseStructured(text: string, name: string, format: 'yaml' | 'json'): TaskSet {
+  if (!text.trim()) throw new InputError('the file is empty', name, SHAPE);
+  const lines = new LineCounter();
+  const at = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return `${name} line ${line}, column ${col}`;
+  };
+  const doc = compose(text, format, lines, at);
+
+  // Values are read through aliases, but errors point where the value (or the alias to it) is written.
+  const valueOf = (raw: unknown): Node | null => {
+    const node = isAlias(raw) ? (raw.resolve(doc) ?? null) : raw;
+    return isNode(node) ? node : null;
+  };
+  const offsetOf = (raw: unknown, fallback: number): number =>
+    (isNode(raw) ? raw.range?.[0] : undefined) ?? fallback;
+  /** Where the value of `pair` is written, or its key when it has none. */
+  const valueAt = (pair: Pair) => offsetOf(pair.value, offsetOf(pair.key, 0));
+  /** The text in `raw`, or an error naming `what` (`BAC-2's title`) where it is written. */
+  const textIn = (raw: unknown, fallback: number, what: string, key: string): string => {
+    const node = valueOf(raw);
+    if (isScalar(node) && typeof node.value === 'string') return node.value;
+    throw new InputError(
+      `${what} is ${describe(node)}, not text`,
+      at(offsetOf(raw, fallback)),
+      `Write ${key} as a string, in quotes if need be`,
+    );
+  };
+  /** The entries of the list in `raw`, or an error naming `what` (`BAC-2's paths`) where it is written. */
+  const listIn = (raw: unknown, fallback: number, what: string, example: string): unknown[] => {
+    const node = valueOf(raw);
+    if (isSeq(node)) return node.items;
+    if (isScalar(node) && node.value === null) return [];
+    throw new InputError(
+      `${what} is ${describe(node)}, not a list`,
+      at(offsetOf(raw, fallback)),
+      `Write it as a list: ${example}`,
+    );
+  };
+
+  const root = valueOf(doc.contents);
+  if (!root || (isScalar(root) && root.value === null))
+    throw new InputError('the file is empty', name, SHAPE);
+  if (!isMap(root)) {
+    throw new InputError(
+      `the file holds ${describe(root)}, not a mapping with a "tasks" list`,
+      at(offsetOf(doc.contents, 0)),
+      SHAPE,
+    );
+  }
+  let context = '';
+  let list: Pair | undefined;
+  for (const pair of root.items) {
+    const key = keyOf(pair);
+    if (key === 'context') context = textIn(pair.value, valueAt(pair), 'the context', key).trim();
+    else if (key === 'tasks') list = pair;
+    else {
+      throw new InputError(
+        `unknown field ${JSON.stringify(key)}`,
+        at(offsetOf(pair.key, 0)),
+        `Known fields: ${TOP_FIELDS.join(', ')}`,
+      );
+    }
+  }
+  if (!list) throw new InputError('there is no "tasks" list', at(offsetOf(doc.contents, 0)), SHAPE);
+  const entries = listIn(list.value, valueAt(list), 'tasks', '{"tasks": [{"id": "BAC-124"}]}');
+  if (!entries.length) throw new InputError('the task list is empty', at(valueAt(list)), SHAPE);
+
+  const tasks: Task[] = [];
+  const seen = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const start = offsetOf(entry, valueAt(list));
+    const node = valueOf(entry);
+    if (!isMap(node)) {
+      throw new InputError(
+        `task ${index + 1} is ${describe(node)}, not a mapping`,
+        at(start),
+        'Write each task as a mapping with at least an id, e.g. {"id": "BAC-124"}',
+      );
+    }
+    const idPair = node.items.find((pair) => keyOf(pair) === 'id');
+    if (!idPair)
+      throw new InputError(`task ${index + 1} has no id`, at(start), 'Give it one, e.g. id: BAC-124');
+    const idNode = valueOf(idPair.value);
+    if (!isScalar(idNode) || typeof idNode.value !== 'string') {
+      throw new InputError(
+        `task ${index + 1}'s id is ${describe(idNode)}, not a task id`,
+        at(valueAt(idPair)),
+        ID_RULE,
+      );
+    }
+    const id = readTaskId(idNode.value, at(valueAt(idPair)));
+    const first = seen.get(id);
+    if (first !== undefined) {
+      throw new InputError(
+        `${id} is listed twice (${bothPlaces(lines.linePos(first), lines.linePos(start))})`,
+        name,
+        'Keep one task per id, or give the second task its own id',
+      );
+    }
+    seen.set(id, start);
+
+    const task: Task = {
+      id,
+      title: '',
+      prompt: '',
+      dependsOn: [],
+      paths: [],
+      where: `${name} line ${lines.linePos(start).line}`,
+    };
+    for (const pair of node.items) {
+      const key = keyOf(pair);
+      const offset = valueAt(pair);
+      const where = at(offset);
+      switch (key) {
+        case 'id':
+          break;
+        case 'title':
+          task.title = textIn(pair.value, offset, `${id}'s title`, key).trim();
+          break;
+        case 'prompt':
+          task.prompt = textIn(pair.value, offset, `${id}'s prompt`, key).trim();
+          break;
+        case 'model':
+          task.model = readModel(textIn(pair.value, offset, `${id}'s model`, key), id, where);
+          break;
+        case 'estimate': {
+          const value = valueOf(pair.value);
+          if (!isScalar(value) || (typeof value.value !== 'number' && typeof value.value !== 'string')) {
+            throw new InputError(
+              `${id}'s estimate is ${describe(value)}, not a duration`,
+              where,
+              ESTIMATE_RULE,
+            );
+          }
+          task.estimate = readEstimate(value.value, id, where);
+          break;
+        }
+        case 'depends_on': {
+          const ids = listIn(pair.value, offset, `${id}'s depends_on`, '["BAC-117"]').map((item) => {
+            const itemAt = offsetOf(item, offset);
+            return readDependency(textIn(item, itemAt, `a dependency of ${id}`, key), id, at(itemAt));
+          });
+          task.dependsOn = [...new Set(ids)];
+          break;
+        }
+        case 'paths': {
+          const globs = listIn(pair.value, offset, `${id}'s paths`, '["src/gateway/**"]');
+          if (!globs.length) throw emptyPaths(id, where);
+          task.paths = globs.map((item) => {
+            const itemAt = offsetOf(item, offset);
+            return readPath(textIn(item, itemAt, `a path of ${id}`, key), id, at(itemAt));
+          });
+          break;
+        }
+        default:
+          throw new InputError(
+            `unknown field ${JSON.stringify(key)} in ${id}`,
+            at(offsetOf(pair.key, start)),
+            `Known fields: ${TASK_FIELDS.join(', ')}`,
+          );
+      }
+    }
+    tasks.push(task);
+  });
+  return { context, tasks, source: name };
+}
+
+/** The one YAML document in `text` (JSON first checked as strict JSON), or the first syntax error in it. */
+function compose(
+  text: string,
+  format: 'yaml' | 'json',
+  lines: LineCounter,
+  at: (offset: number) => string,
+): Document {
+  if (format === 'json') {
+    const problem = jsonSyntaxError(text);
+    if (problem) {
+      lines.addNewLine(0);
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+      throw new InputError(problem.what, at(problem.offset), problem.fix ?? 'Fix the JSON syntax there');
+    }
+  }
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) throw new InputError(TOO_DEEP, at(deep), SHAPE);
+  const [doc, second] = [...new Composer().compose(tokens, true, text.length)];
+  if (second) {
+    throw new InputError(
+      'the file holds more than one YAML document',
+      at(second.range[0]),
+      'Keep one: remove the `---` line, or merge the documents',
+    );
+  }
+  const error = doc!.errors[0];
+  if (error) {
+    const { what, fix } = describeYamlError(error.code, error.message, text, error.pos[0]);
+    throw new InputError(what, at(error.pos[0]), fix);
+  }
+  return doc!;
+}
+
+/** The text of a mapping key, or a short description of a key that is not text. */
+function keyOf(pair: Pair): string {
+  const key = pair.key;
+  if (isScalar(key)) return String(key.value);
+  return isNode(key) ? `${describe(key)} key` : String(key);
+}
+
+/** What a YAML node holds, for messages: `the number 42`, `the text "BAC-1"`, `a list`, `empty`. */
+function describe(node: Node | null): string {
+  if (isSeq(node)) return 'a list';
+  if (isMap(node)) return 'a mapping';
+  const value: unknown = isScalar(node) ? node.value : null;
+  if (value === null || value === undefined) return 'empty';
+  if (typeof value === 'string')
+    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`;
+  if (typeof value === 'number' || typeof value === 'bigint') return `the number ${value}`;
+  return `the value ${String(value)}`;
+}
+
+function bothPlaces(first: { line: number; col: number }, second: { line: number; col: number }): string {
+  return first.line === second.line
+    ? `line ${first.line}, columns ${first.col} and ${second.col}`
+    : `lines ${first.line} and ${second.line}`;
+}
+
+/** The YAML library's message made into a sentence for the user, with a fix for the common mistakes. */
+function describeYamlError(
+  code: string,
+  message: string,
+  text: string,
+  offset: number,
+): { what: string; fix: string } {
+  switch (code) {
+    case 'DUPLICATE_KEY': {
+      const key = /^(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s:,{}[\]]+))/.exec(text.slice(offset, offset + 200));
+      return {
+        what: `the key ${JSON.stringify(key?.[1] ?? key?.[2] ?? key?.[3] ?? '')} is given twice in one mapping`,
+        fix: 'Keep one of them',
+      };
+    }
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return {
+        what: 'a value holds ": " where YAML expects a new key',
+        fix: 'Quote text that contains ": ", e.g. title: "Routing: fix the fallback"',
+      };
+    case 'TAB_AS_INDENT':
+      return { what: 'a tab is used for indentation', fix: 'Indent YAML with spaces' };
+    default: {
+      const sentence = message.split('\n')[0]!.replace(/\.$/, '');
+      return { what: sentence[0]!.toLowerCase() + sentence.slice(1), fix: 'Fix the YAML syntax there' };
+    }
+  }
+}
+
+/** The offset of a node nested deeper than MAX_DEPTH, if any, walking the syntax tree without recursion. */
+function tooDeep(tokens: CST.Token[]): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((token) => [token, 0]);
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [token, depth] = next;
+    if (depth > MAX_DEPTH) return token.offset;
+    if (token.type === 'document' && token.value) stack.push([token.value, depth]);
+    if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      for (const item of token.items) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const JSON_ESCAPE = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
+
+/**
+ * Where and why `text` is not JSON, or undefined when it is. `JSON.parse` does not always say where; this does,
+ * and it keeps its own stack, so no nesting can overflow the call stack.
+ */
+interface JsonProblem {
+  offset: number;
+  what: string;
+  fix?: string;
+}
+
+function jsonSyntaxError(text: string): JsonProblem | undefined {
+  const closers: string[] = [];
+  let expect: 'value' | 'key' | 'next' = 'value';
+  let i = 0;
+  const problem = (what: string, offset = i): JsonProblem => ({ offset, what });
+  const found = () =>
+    i < text.length ? `'${String.fromCodePoint(text.codePointAt(i)!)}'` : 'the end of the file';
+  const skipSpace = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const string = (): JsonProblem | undefined => {
+    const start = i++;
+    for (;;) {
+      if (i >= text.length) return problem('a string has no closing quote', start);
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return undefined;
+      }
+      if (c === 0x5c) {
+        JSON_ESCAPE.lastIndex = i;
+        const escape = JSON_ESCAPE.exec(text);
+        if (!escape) return problem('a string has an invalid escape');
+        i += escape[0].length;
+      } else if (c === 0x0a) {
+        return problem('a string runs past the end of its line (write a line break as \\n)');
+      } else if (c < 0x20) {
+        return problem('a string holds a control character');
+      } else {
+        i++;
+      }
+    }
+  };
+
+  for (;;) {
+    skipSpace();
+    if (expect === 'next') {
+      const closer = closers.at(-1);
+      if (closer === undefined) {
+        return i < text.length ? problem(`unexpected ${found()} after the end of the data`) : undefined;
+      }
+      if (text[i] === closer) {
+        closers.pop();
+        i++;
+        continue;
+      }
+      if (text[i] !== ',') return problem(`expected ',' or '${closer}', found ${found()}`);
+      i++;
+      skipSpace();
+      if (text[i] === '}' || text[i] === ']') {
+        return problem(`found ${found()} after a comma, and JSON allows no trailing comma`);
+      }
+      expect = closer === '}' ? 'key' : 'value';
+    } else if (expect === 'key') {
+      if (text[i] !== '"') return problem(`expected a property name in double quotes, found ${found()}`);
+      const bad = string();
+      if (bad) return bad;
+      skipSpace();
+      if (text[i] !== ':') return problem(`expected ':' after the property name, found ${found()}`);
+      i++;
+      expect = 'value';
+    } else {
+      const c = text[i];
+      expect = 'next';
+      if (c === '{' || c === '[') {
+        const closer = c === '{' ? '}' : ']';
+        if (closers.length > MAX_DEPTH) return { offset: i, what: TOO_DEEP, fix: SHAPE };
+        i++;
+        skipSpace();
+        if (text[i] === closer) {
+          i++;
+        } else {
+          closers.push(closer);
+          expect = c === '{' ? 'key' : 'value';
+        }
+      } else if (c === '"') {
+        const bad = string();
+        if (bad) return bad;
+      } else {
+        JSON_NUMBER.lastIndex = i;
+        const word =
+          JSON_NUMBER.exec(text)?.[0] ?? ['true', 'false', 'null'].find((w) => text.startsWith(w, i));
+        if (!word) return problem(`expected a value, found ${found()}`);
+        i += word.length;
+      }
+    }
+  }
+}
