@@ -10,12 +10,15 @@ export const DIST = path.join(ROOT, 'dist/index.js');
 
 type WebhookExamples = { name: string; examples: Record<string, unknown>[] }[];
 
-/** A real webhook payload of `event` from @octokit/webhooks-examples. */
-export function examplePayload(event: string, index = 0): Record<string, unknown> {
+/**
+ * A real webhook payload of `event` from @octokit/webhooks-examples: the first, the one at an index, or the first
+ * whose `action` is the one named.
+ */
+export function examplePayload(event: string, which: number | string = 0): Record<string, unknown> {
   const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as WebhookExamples;
-  const entry = examples.find((e) => e.name === event);
-  const payload = entry?.examples[index];
-  if (!payload) throw new Error(`no example payload for ${event}`);
+  const all = examples.find((e) => e.name === event)?.examples ?? [];
+  const payload = typeof which === 'number' ? all[which] : all.find((p) => p.action === which);
+  if (!payload) throw new Error(`no example payload for ${event} (${which})`);
   return structuredClone(payload);
 }
 

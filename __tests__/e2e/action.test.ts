@@ -436,7 +436,7 @@ describe('bad input through the built action', () => {
     ['allowed-tools', 'read,rm', 'input `allowed-tools`: unknown tool "rm".'],
     ['fail-on', 'sometimes', 'input `fail-on`: "sometimes" is not one of any, all, none.'],
     ['anthropic-api-key', '', 'input `anthropic-api-key`: is required.'],
-    ['tasks', '', 'input `tasks`: no tasks were given.'],
+    ['tasks', '', 'inputs `tasks`, `tasks-file` and `issue-number`: no tasks were given.'],
     ['tasks', 'Please fix routing and add CI.', 'input `tasks`: no task found.'],
   ])('rejects %s=%j with one line, exit 1 and no model request', async (name, value, message) => {
     const run = await runAction({ workspace: repo(), inputs: { ...good(), [name]: value } });

@@ -147,7 +147,7 @@ describe('readIssueBody', () => {
     await start();
     const context = runContextFrom('issues', labeledIssue('- BAC-1: Add a changelog'), ENV);
 
-    const body = await readIssueBody({ octokit, repo, context });
+    const body = await readIssueBody({ octokit: () => octokit, repo, context });
 
     expect(body).toEqual({ text: '- BAC-1: Add a changelog', where: 'issue #1', number: 1 });
     expect(server.calls).toEqual([]);
@@ -157,7 +157,7 @@ describe('readIssueBody', () => {
     await start();
     const context = runContextFrom('pull_request', examplePayload('pull_request', 0), ENV);
 
-    const body = await readIssueBody({ octokit, repo, context });
+    const body = await readIssueBody({ octokit: () => octokit, repo, context });
 
     expect(body?.where).toBe('pull request #2');
   });
@@ -166,7 +166,7 @@ describe('readIssueBody', () => {
     await start({ issues: [{ number: 7, body: '- BAC-2: Document the router' }] });
     const context = runContextFrom('issues', labeledIssue(), ENV);
 
-    const body = await readIssueBody({ octokit, repo, issueNumber: 7, context });
+    const body = await readIssueBody({ octokit: () => octokit, repo, issueNumber: 7, context });
 
     expect(body).toEqual({ text: '- BAC-2: Document the router', where: 'issue #7', number: 7 });
     expect(server.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
@@ -177,7 +177,7 @@ describe('readIssueBody', () => {
   it('fetches a pull request by number and says so', async () => {
     await start({ pulls: [{ number: 3, head: 'tasks', body: '- BAC-3' }] });
 
-    const body = await readIssueBody({ octokit, repo, issueNumber: 3, context: dispatch() });
+    const body = await readIssueBody({ octokit: () => octokit, repo, issueNumber: 3, context: dispatch() });
 
     expect(body).toEqual({ text: '- BAC-3', where: 'pull request #3', number: 3 });
   });
@@ -185,7 +185,7 @@ describe('readIssueBody', () => {
   it('reads a fetched issue without a body as empty text', async () => {
     await start({ issues: [{ number: 7, body: null }] });
 
-    const body = await readIssueBody({ octokit, repo, issueNumber: 7, context: dispatch() });
+    const body = await readIssueBody({ octokit: () => octokit, repo, issueNumber: 7, context: dispatch() });
 
     expect(body?.text).toBe('');
   });
@@ -193,14 +193,14 @@ describe('readIssueBody', () => {
   it('answers undefined when the run has no issue and none is named', async () => {
     await start();
 
-    expect(await readIssueBody({ octokit, repo, context: dispatch() })).toBeUndefined();
+    expect(await readIssueBody({ octokit: () => octokit, repo, context: dispatch() })).toBeUndefined();
     expect(server.calls).toEqual([]);
   });
 
   it('says which issue was not found, where, and what to check', async () => {
     await start({ issues: [{ number: 7 }] });
 
-    const reading = readIssueBody({ octokit, repo, issueNumber: 999, context: dispatch() });
+    const reading = readIssueBody({ octokit: () => octokit, repo, issueNumber: 999, context: dispatch() });
 
     await expect(reading).rejects.toBeInstanceOf(InputError);
     await expect(reading).rejects.toThrow(
@@ -212,9 +212,17 @@ describe('readIssueBody', () => {
   it('lets other failures through as they are', async () => {
     await start({ issues: [{ number: 7 }], tokens: ['ghs_other'] });
 
-    const reading = readIssueBody({ octokit, repo, issueNumber: 7, context: dispatch() });
+    const reading = readIssueBody({ octokit: () => octokit, repo, issueNumber: 7, context: dispatch() });
 
     await expect(reading).rejects.toMatchObject({ status: 401 });
     await expect(reading).rejects.not.toBeInstanceOf(InputError);
+  });
+
+  it('needs a token to fetch an issue by number', async () => {
+    await expect(
+      readIssueBody({ octokit: () => undefined, repo, issueNumber: 7, context: dispatch() }),
+    ).rejects.toThrow(
+      'input `issue-number`: needs a `github-token` to read issue #7. Leave `github-token` at its default (`${{ github.token }}`) or pass a token that can read issues',
+    );
   });
 });

@@ -1,35 +1,101 @@
 import pLimit from 'p-limit';
-import type { TaskSet } from '../tasks/task.js';
+import { planTasks, readyTasks, type Plan } from '../tasks/plan.js';
+import type { Task, TaskSet } from '../tasks/task.js';
 import { runAgent, type AgentOptions } from './agent.js';
+import { describeError } from './describe-error.js';
 import type { EventStream } from './events.js';
 import { notStarted, type AgentResult, type RunStop } from './result.js';
 
-export type RunOptions = Omit<AgentOptions, 'task'> & { maxConcurrency: number };
+export type RunOptions = Omit<AgentOptions, 'task'> & {
+  maxConcurrency: number;
+  /** The plan of `set`, when the caller has made it already. */
+  plan?: Plan;
+};
 
 /**
- * Runs one agent per task, at most `maxConcurrency` at once. One agent's failure never stops the others: every
- * task ends with a result, in the order the tasks were given. Once `signal` aborts, queued tasks end without
- * starting and running agents stop.
+ * Runs one agent per task: a task starts once its dependencies have succeeded, no task whose `paths` overlap its
+ * own is running, and one of `maxConcurrency` slots is free. A task whose dependency did not succeed is skipped
+ * with the reason. One agent's failure never stops the others, and every task ends with a result, in the order the
+ * tasks were given. Once `signal` aborts, tasks not yet started end without starting and running agents stop.
  *
  * The first agent goes alone until its first reply: that request writes the prompt cache (tools and system prompt
  * are the same bytes for every agent), so every other agent's first request reads it instead of writing it again.
  */
-export async function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult[]> {
-  const { maxConcurrency, ...agentOptions } = options;
+export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult[]> {
+  const { maxConcurrency, plan: given, ...agentOptions } = options;
+  const plan = given ?? planTasks(set.tasks);
+  const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
-  const first = set.tasks[0];
-  const warm = first && set.tasks.length > 1 ? firstReply(options.events, first.id) : Promise.resolve();
-  return Promise.all(
-    set.tasks.map((task) =>
-      limit(async () => {
-        if (task !== first) await Promise.race([warm, aborted(options.signal)]);
-        if (options.signal?.aborted) {
-          return stoppedBeforeStart(task, options.signal.reason as RunStop, task.model ?? options.model);
-        }
-        return runAgent({ ...agentOptions, task, model: task.model ?? options.model });
-      }),
-    ),
-  );
+  const results = new Map<string, AgentResult>();
+  const progress = {
+    succeeded: new Set<string>(),
+    failed: new Set<string>(),
+    skipped: new Set<string>(),
+    running: new Set<string>(),
+  };
+  let warm: Promise<void> | undefined;
+
+  const stopped = () => options.signal?.aborted === true;
+  const end = (task: Task, result: AgentResult) => {
+    results.set(task.id, result);
+    options.events.emit({ type: 'ended', task: task.id, at: Date.now(), result });
+  };
+
+  const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
+    if (!first) await Promise.race([warm, aborted(options.signal)]);
+    const model = task.model ?? options.model;
+    if (stopped()) {
+      const result = stoppedBeforeStart(task, options.signal!.reason as RunStop, model);
+      end(task, result);
+      return result;
+    }
+    return runAgent({ ...agentOptions, task, model });
+  };
+
+  return new Promise((resolve) => {
+    const step = () => {
+      const next = readyTasks(plan, progress);
+      for (const { id, reason } of next.skip) {
+        progress.skipped.add(id);
+        const task = byId.get(id)!;
+        const model = task.model ?? options.model;
+        end(
+          task,
+          stopped()
+            ? stoppedBeforeStart(task, options.signal!.reason as RunStop, model)
+            : notStarted(task, 'skipped', reason, model),
+        );
+      }
+      for (const id of next.start) {
+        const task = byId.get(id)!;
+        const first = warm === undefined;
+        if (first) warm = set.tasks.length > 1 ? firstReply(options.events, id) : Promise.resolve();
+        // Counted as running while it waits for a slot, so no conflicting task starts in between.
+        progress.running.add(id);
+        void limit(() => runOne(task, first))
+          .catch((error: unknown) => {
+            // runAgent reports every ending as a result; reaching here is a bug, still kept to this one task.
+            const result = notStarted(
+              task,
+              'cancelled',
+              `internal error: ${describeError(error)}`,
+              options.model,
+            );
+            result.status = 'failed';
+            end(task, result);
+            return result;
+          })
+          .then((result) => {
+            results.set(id, result);
+            progress.running.delete(id);
+            (result.status === 'succeeded' ? progress.succeeded : progress.failed).add(id);
+            step();
+          });
+      }
+      if (next.done) resolve(set.tasks.map((task) => results.get(task.id)!));
+    };
+    step();
+  });
 }
 
 /** Resolves at the task's first model reply, or at its end if it never got one. */

@@ -11,7 +11,8 @@ export interface IssueBody {
 }
 
 export interface ReadIssueBodyOptions {
-  octokit: GitHubClient;
+  /** Made only when an issue has to be fetched; absent when there is no token. */
+  octokit: () => GitHubClient | undefined;
   repo: RepoRef;
   /** The `issue-number` input: fetch this issue or pull request instead of using the triggering one. */
   issueNumber?: number;
@@ -34,8 +35,16 @@ export async function readIssueBody(options: ReadIssueBodyOptions): Promise<Issu
     const { number, body, isPullRequest } = context.issue;
     return { text: body, where: describeIssue(number, isPullRequest), number };
   }
+  const client = octokit();
+  if (!client) {
+    throw new InputError(
+      `needs a \`github-token\` to read issue #${issueNumber}`,
+      'input `issue-number`',
+      'Leave `github-token` at its default (`${{ github.token }}`) or pass a token that can read issues',
+    );
+  }
   try {
-    const { data } = await octokit.rest.issues.get({ ...repo, issue_number: issueNumber });
+    const { data } = await client.rest.issues.get({ ...repo, issue_number: issueNumber });
     return {
       text: data.body ?? '',
       where: describeIssue(data.number, data.pull_request != null),

@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { createModelClient } from '../../src/agents/client.js';
+import { EventStream, type AgentEvent } from '../../src/agents/events.js';
+import { systemPrompt } from '../../src/agents/prompt.js';
+import type { AgentResult } from '../../src/agents/result.js';
+import { runTasks } from '../../src/agents/scheduler.js';
+import { Workspace } from '../../src/agents/workspace.js';
+import type { Task } from '../../src/tasks/task.js';
+import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import type { ScriptedTurn, Scripts } from '../../support/script.js';
+
+const task = (id: string, fields: Partial<Task> = {}): Task => ({
+  id,
+  title: `Task ${id}`,
+  prompt: '',
+  dependsOn: [],
+  paths: [],
+  ...fields,
+});
+
+const threeTurns: ScriptedTurn[] = [
+  { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 80 },
+  { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 80 },
+  { text: 'Done.', latencyMs: 80 },
+];
+
+let server: MessagesServer;
+beforeAll(async () => {
+  server = await startMessagesServer();
+});
+afterAll(() => server.close());
+
+async function run(tasks: Task[], scripts: Scripts, maxConcurrency = 10) {
+  server.requests.length = 0;
+  server.setScripts(scripts);
+  const events = new EventStream();
+  const seen: AgentEvent[] = [];
+  events.on((e) => seen.push(e));
+  const repo = makeRepo({ 'README.md': '# Scheduling\n' });
+  const results = await runTasks(
+    { context: '', tasks, source: 'test' },
+    {
+      client: createModelClient({ apiKey: 'k', baseUrl: server.url, maxInFlight: maxConcurrency }),
+      system: systemPrompt('', ''),
+      model: 'claude-sonnet-4-6',
+      maxTurns: 10,
+      timeoutMs: 60_000,
+      tools: ['read'],
+      workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
+      events,
+      maxConcurrency,
+    },
+  );
+  return { results, seen };
+}
+
+/** First request's arrival to last response's end, per task, from the server's own records. */
+function span(id: string): [number, number] {
+  const mine = server.requests.filter((r) => r.task === id);
+  return [Math.min(...mine.map((r) => r.startedAt)), Math.max(...mine.map((r) => r.endedAt))];
+}
+const overlap = (a: [number, number], b: [number, number]) => a[0] < b[1] && b[0] < a[1];
+const statuses = (results: AgentResult[]) => results.map((r) => [r.id, r.status]);
+
+describe('runTasks', () => {
+  it('runs tasks in dependency order, never runs conflicting tasks at once, and runs the rest together', async () => {
+    const tasks = [
+      task('SCH-1'),
+      task('SCH-2', { dependsOn: ['SCH-1'] }),
+      task('SCH-3', { paths: ['src/gateway/**'] }),
+      task('SCH-4', { paths: ['src/gateway/router.ts'] }),
+      task('SCH-5'),
+    ];
+    // SCH-1 takes longer, so the tasks that do not wait for it clearly run alongside it.
+    const scripts = {
+      ...Object.fromEntries(tasks.map((t) => [t.id, threeTurns])),
+      'SCH-1': [...threeTurns.slice(0, 2), ...threeTurns],
+    };
+    const { results } = await run(tasks, scripts);
+    expect(statuses(results)).toEqual(tasks.map((t) => [t.id, 'succeeded']));
+    expect(span('SCH-2')[0]).toBeGreaterThanOrEqual(span('SCH-1')[1]);
+    expect(overlap(span('SCH-3'), span('SCH-4'))).toBe(false);
+    expect(overlap(span('SCH-1'), span('SCH-5'))).toBe(true);
+    expect(overlap(span('SCH-3'), span('SCH-5'))).toBe(true);
+  });
+
+  it('skips the dependents of a failed task, with the reason, and finishes the others', async () => {
+    const tasks = [
+      task('SKP-1'),
+      task('SKP-2', { dependsOn: ['SKP-1'] }),
+      task('SKP-3', { dependsOn: ['SKP-2'] }),
+      task('SKP-4'),
+    ];
+    const { results, seen } = await run(tasks, {
+      'SKP-1': [{ fault: { kind: 'http', status: 400, message: 'prompt is too long' } }],
+      'SKP-2': threeTurns,
+      'SKP-3': threeTurns,
+      'SKP-4': threeTurns,
+    });
+    expect(statuses(results)).toEqual([
+      ['SKP-1', 'failed'],
+      ['SKP-2', 'skipped'],
+      ['SKP-3', 'skipped'],
+      ['SKP-4', 'succeeded'],
+    ]);
+    expect(results[1]!.error).toBe('skipped: SKP-1 failed');
+    expect(results[2]!.error).toBe('skipped: SKP-2 was skipped');
+    expect(server.requests.some((r) => r.task === 'SKP-2' || r.task === 'SKP-3')).toBe(false);
+    expect(
+      seen
+        .filter((e) => e.type === 'ended')
+        .map((e) => e.task)
+        .sort(),
+    ).toEqual(['SKP-1', 'SKP-2', 'SKP-3', 'SKP-4']);
+  });
+
+  it('gives a task its own model', async () => {
+    const tasks = [task('MOD-1', { model: 'claude-opus-4-6' }), task('MOD-2')];
+    const { results } = await run(tasks, { 'MOD-1': [{ text: 'ok' }], 'MOD-2': [{ text: 'ok' }] });
+    expect(results.map((r) => r.model)).toEqual(['claude-opus-4-6', 'claude-sonnet-4-6']);
+    expect(server.requests.map((r) => [r.task, r.model]).sort()).toEqual([
+      ['MOD-1', 'claude-opus-4-6'],
+      ['MOD-2', 'claude-sonnet-4-6'],
+    ]);
+  });
+});

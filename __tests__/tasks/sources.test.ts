@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { runContextFrom } from '../../src/github/context.js';
+import { readIssueBody } from '../../src/github/issue-source.js';
+import { readTaskSet, type TaskSources } from '../../src/tasks/intake.js';
+import { planTasks, type Plan } from '../../src/tasks/plan.js';
+import { startLinearServer } from '../../support/linear-server.js';
+import { ROOT, examplePayload } from '../../support/run-action.js';
+
+const FIXTURES = path.join(ROOT, '__tests__/fixtures/tasks');
+const MARKDOWN = fs.readFileSync(path.join(FIXTURES, 'tasks.md'), 'utf8');
+
+const none: TaskSources = { tasks: '', tasksFile: '', workspace: FIXTURES, issue: async () => undefined };
+
+/** What a plan says, without where each task was written. */
+function gist(plan: Plan) {
+  return {
+    tasks: plan.tasks.map(({ id, title, dependsOn, estimate }) => ({ id, title, dependsOn, estimate })),
+    dependencies: plan.dependencies,
+    conflicts: plan.conflicts,
+    levels: plan.levels,
+    order: plan.order,
+    criticalPath: plan.criticalPath,
+    criticalPathHours: plan.criticalPathHours,
+  };
+}
+
+async function planFrom(sources: Partial<TaskSources>) {
+  const { set, notes } = await readTaskSet({ ...none, ...sources });
+  return { plan: planTasks(set.tasks), set, notes };
+}
+
+describe('every task source gives the same plan for the same tasks', () => {
+  let expected: ReturnType<typeof gist>;
+  beforeAll(async () => {
+    expected = gist((await planFrom({ tasks: MARKDOWN })).plan);
+    // The fixture is a real plan: a chain of three, the third depending on both others.
+    expect(expected.levels).toEqual([['BAC-117'], ['BAC-124'], ['BAC-131']]);
+    expect(expected.criticalPath).toEqual(['BAC-117', 'BAC-124', 'BAC-131']);
+  });
+
+  it.each(['tasks.md', 'tasks.yml', 'tasks.json'])('from tasks-file %s', async (file) => {
+    const { plan, set } = await planFrom({ tasksFile: file });
+    expect(gist(plan)).toEqual(expected);
+    expect(set.source).toBe(file);
+  });
+
+  it('from the body of the issue a real issues.labeled event is about', async () => {
+    const payload = examplePayload('issues', 'labeled');
+    (payload.issue as { body: string }).body = MARKDOWN;
+    const context = runContextFrom('issues', payload, { GITHUB_REPOSITORY: 'octo-org/gateway' });
+    const { plan, set } = await planFrom({
+      issue: () => readIssueBody({ octokit: () => undefined, repo: context.repo, context }),
+    });
+    expect(gist(plan)).toEqual(expected);
+    expect(set.source).toMatch(/^issue #\d+$/);
+  });
+
+  it('from Linear, given only the ids', async () => {
+    const linear = await startLinearServer({
+      apiKey: 'lin_api_sources',
+      issues: [
+        {
+          identifier: 'BAC-117',
+          title: 'Design CI/CD enforcement',
+          estimate: 2,
+          relations: [
+            { type: 'blocks', relatedIssue: 'BAC-124' },
+            { type: 'blocks', relatedIssue: 'BAC-131' },
+          ],
+        },
+        {
+          identifier: 'BAC-124',
+          title: 'Fix model routing',
+          estimate: 1.5,
+          relations: [{ type: 'blocks', relatedIssue: 'BAC-131' }],
+        },
+        { identifier: 'BAC-131', title: 'Architecture note for the gateway', estimate: 1 },
+      ],
+    });
+    try {
+      const { plan } = await planFrom({
+        tasks: '- BAC-117\n- BAC-124\n- BAC-131\n',
+        linear: { apiKey: 'lin_api_sources', apiUrl: linear.url },
+      });
+      expect(gist(plan)).toEqual(expected);
+    } finally {
+      await linear.close();
+    }
+  });
+
+  it('prefers tasks over tasks-file over the issue body, and says which it used', async () => {
+    const issue = async () => ({ text: '- ISS-1: from the issue', where: 'issue #3' });
+    expect((await planFrom({ tasks: '- INL-1: inline', tasksFile: 'tasks.yml', issue })).notes[0]).toBe(
+      '1 task from input `tasks`',
+    );
+    expect((await planFrom({ tasksFile: 'tasks.yml', issue })).notes[0]).toBe('3 tasks from tasks.yml');
+    expect((await planFrom({ issue })).notes[0]).toBe('1 task from issue #3');
+  });
+});

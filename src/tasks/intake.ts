@@ -1,0 +1,49 @@
+import { InputError } from '../errors.js';
+import { resolveLinearTasks } from './linear.js';
+import { parseMarkdownTasks } from './markdown.js';
+import type { TaskSet } from './task.js';
+import { readTaskFile } from './task-file.js';
+
+/** Where tasks may come from, in the order they win. */
+export interface TaskSources {
+  /** The `tasks` input: Markdown. */
+  tasks: string;
+  /** The `tasks-file` input: a path in the repository. */
+  tasksFile: string;
+  /** The checkout `tasksFile` is read from. */
+  workspace: string;
+  /** The issue or PR body, read only when neither input is given. */
+  issue: () => Promise<{ text: string; where: string } | undefined>;
+  /** With a key, ids are resolved against Linear. */
+  linear?: { apiKey: string; apiUrl?: string };
+}
+
+/**
+ * The tasks, from the first source given: `tasks`, then `tasks-file`, then the issue or PR body; then filled in from
+ * Linear when a key is given. `notes` are for the log (which source was used, what Linear skipped).
+ */
+export async function readTaskSet(sources: TaskSources): Promise<{ set: TaskSet; notes: string[] }> {
+  let set: TaskSet;
+  if (sources.tasks.trim()) {
+    set = parseMarkdownTasks(sources.tasks, 'input `tasks`');
+  } else if (sources.tasksFile) {
+    set = await readTaskFile(sources.workspace, sources.tasksFile);
+  } else {
+    const issue = await sources.issue();
+    if (!issue) {
+      throw new InputError(
+        'no tasks were given',
+        'inputs `tasks`, `tasks-file` and `issue-number`',
+        'Give `tasks` (Markdown), `tasks-file` (a path in the repository), or run on an issue whose body lists the tasks',
+      );
+    }
+    set = parseMarkdownTasks(issue.text, issue.where);
+  }
+  const notes = [`${set.tasks.length} ${set.tasks.length === 1 ? 'task' : 'tasks'} from ${set.source}`];
+  if (sources.linear) {
+    const resolved = await resolveLinearTasks(set, sources.linear);
+    set = resolved.set;
+    notes.push(...resolved.notes);
+  }
+  return { set, notes };
+}
