@@ -148,4 +148,51 @@ describe('runAgent', () => {
       await recording.close();
     }
   });
+
+  it('keeps the file tools inside the worktree: ../, absolute paths and symlinks out get a tool error', async () => {
+    const outside = tempDir('pa-outside-');
+    fs.writeFileSync(path.join(outside, 'secret.txt'), 'outside the worktree\n');
+    const repo = makeRepo({ 'README.md': '# Confined\n' });
+    fs.symlinkSync(outside, path.join(repo, 'escape'));
+    git(repo, 'add', 'escape');
+    git(repo, '-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qm', 'a link out');
+    const relativeOut = path.relative(
+      path.join(tempDir(), 'worktrees', 'bac-7'),
+      path.join(outside, 'secret.txt'),
+    );
+    server.setScripts({
+      'BAC-7': [
+        {
+          tools: [
+            { name: 'read', input: { file_path: '../../../../../../../../etc/passwd' } },
+            { name: 'read', input: { file_path: '/etc/passwd' } },
+            { name: 'read', input: { file_path: 'escape/secret.txt' } },
+            { name: 'read', input: { file_path: relativeOut } },
+            { name: 'write', input: { file_path: 'escape/planted.txt', content: 'x' } },
+            { name: 'write', input: { file_path: path.join(outside, 'absolute.txt'), content: 'x' } },
+            {
+              name: 'edit',
+              input: { file_path: 'escape/secret.txt', old_string: 'outside', new_string: 'owned' },
+            },
+          ],
+        },
+        { text: 'Could not get out.' },
+      ],
+    });
+    const { options, seen } = setup({
+      workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
+    });
+    const result = await runAgent(options);
+
+    const results = seen.filter((e) => e.type === 'tool-result');
+    expect(results).toHaveLength(7);
+    expect(results.every((e) => e.type === 'tool-result' && e.isError)).toBe(true);
+    const said = JSON.stringify(results);
+    expect(said).not.toContain('root:x:0:0');
+    expect(said).not.toContain('outside the worktree');
+    expect(fs.readdirSync(outside)).toEqual(['secret.txt']);
+    expect(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe('outside the worktree\n');
+    expect(result.status).toBe('succeeded');
+    expect(result.filesChanged).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { createModelClient } from '../../src/agents/client.js';
 import { EventStream, type AgentEvent } from '../../src/agents/events.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function run(tasks: Task[], scripts: Scripts, maxConcurrency = 10) {
+async function run(tasks: Task[], scripts: Scripts, maxConcurrency = 10, extra: { maxShells?: number } = {}) {
   server.requests.length = 0;
   server.setScripts(scripts);
   const events = new EventStream();
@@ -46,7 +47,8 @@ async function run(tasks: Task[], scripts: Scripts, maxConcurrency = 10) {
       model: 'claude-sonnet-4-6',
       maxTurns: 10,
       timeoutMs: 60_000,
-      tools: ['read'],
+      tools: ['read', 'bash'],
+      ...extra,
       workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
       events,
       maxConcurrency,
@@ -123,5 +125,26 @@ describe('runTasks', () => {
       ['MOD-1', 'claude-opus-4-6'],
       ['MOD-2', 'claude-sonnet-4-6'],
     ]);
+  });
+
+  it('runs at most maxShells shell commands at once across all agents', async () => {
+    const log = path.join(tempDir(), 'shells.log');
+    const tasks = ['SH-1', 'SH-2', 'SH-3', 'SH-4'].map((id) => task(id));
+    // Each command notes its own start and end, so what is measured is the shell, not the wait for it.
+    const command = `echo start >> ${log}; sleep 0.3; echo end >> ${log}`;
+    const sleepy: ScriptedTurn[] = [{ tools: [{ name: 'bash', input: { command } }] }, { text: 'Slept.' }];
+    const { results } = await run(tasks, Object.fromEntries(tasks.map((t) => [t.id, sleepy])), 4, {
+      maxShells: 2,
+    });
+    expect(results.every((r) => r.status === 'succeeded')).toBe(true);
+    let running = 0;
+    let most = 0;
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+    for (const line of lines) {
+      running += line === 'start' ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(lines).toHaveLength(8);
+    expect(most).toBe(2);
   });
 });

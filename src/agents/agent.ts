@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
+import { AnthropicError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { BetaMessage, BetaToolResultContentBlockParam } from '@anthropic-ai/sdk/resources/beta';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   homeRoot?: string;
   /** Prices by model id, for the agent's cost. */
   prices?: PriceTable;
+  /** Shared by every agent of a run: shell commands, which can load every core, run through it. */
+  shellLimit?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -80,6 +83,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     const env = shellEnvironment(process.env, home);
     tools = betaAgentToolset20260401({ workdir: worktree.path, env })
       .filter((tool) => options.tools.includes(tool.name as ToolName))
+      .map((tool) => (tool.name === 'bash' && options.shellLimit ? limited(tool, options.shellLimit) : tool))
       .map((tool) =>
         observed(tool, task.id, events, () => {
           toolCalls += 1;
@@ -100,21 +104,43 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       { signal },
     );
 
-    for await (const stream of runner) {
-      const message = await stream.finalMessage();
-      lastMessage = message;
-      turns += 1;
-      const turnUsage = usageOf(message);
-      usage = addUsage(usage, turnUsage);
-      events.emit({ type: 'usage', task: task.id, at: Date.now(), usage: turnUsage });
-      events.emit({
-        type: 'turn',
-        task: task.id,
-        at: Date.now(),
-        turn: turns,
-        stopReason: message.stop_reason,
-        text: textOf(message),
-      });
+    // A reply cut off mid-stream (an `error` event, a dropped connection) is not retried by the SDK, as part of it
+    // has arrived. The runner takes its own failure as the end of an iteration and may be iterated again: the next
+    // turn replays the conversation on a new thread.
+    for (let retries = 0; ; retries++) {
+      try {
+        const iterator = runner[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) break;
+          // A failed reply surfaces from the runner itself on the next step, which lets it be iterated again.
+          const message = await next.value.finalMessage().catch(() => undefined);
+          if (!message) continue;
+          lastMessage = message;
+          turns += 1;
+          const turnUsage = usageOf(message);
+          usage = addUsage(usage, turnUsage);
+          events.emit({ type: 'usage', task: task.id, at: Date.now(), usage: turnUsage });
+          events.emit({
+            type: 'turn',
+            task: task.id,
+            at: Date.now(),
+            turn: turns,
+            stopReason: message.stop_reason,
+            text: textOf(message),
+          });
+        }
+        break;
+      } catch (caught) {
+        if (signal.aborted || !isBrokenStream(caught) || retries >= BROKEN_STREAM_RETRIES) throw caught;
+        events.emit({
+          type: 'retry',
+          task: task.id,
+          at: Date.now(),
+          attempt: retries + 1,
+          reason: describeError(caught),
+        });
+      }
     }
     // The runner stops at `max_iterations` even when the model still wants its tools.
     if (lastMessage?.stop_reason === 'tool_use' && turns >= options.maxTurns) {
@@ -178,6 +204,24 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   };
   events.emit({ type: 'ended', task: task.id, at: endedAt, result });
   return result;
+}
+
+/** New turns after replies cut off mid-stream, per agent. */
+const BROKEN_STREAM_RETRIES = 2;
+
+/**
+ * A reply that broke off after it started: an `error` event in the stream (an APIError with no HTTP status) or a
+ * connection that dropped mid-stream. Errors with a status were already retried by the SDK where that was safe.
+ */
+function isBrokenStream(error: unknown): boolean {
+  if (error instanceof APIUserAbortError) return false;
+  if (error instanceof APIError) return error.status === undefined;
+  return error instanceof AnthropicError;
+}
+
+/** The tool with each run waiting its turn under `limit`. */
+function limited(tool: BetaRunnableTool, limit: <T>(run: () => Promise<T>) => Promise<T>): BetaRunnableTool {
+  return { ...tool, run: (input, context) => limit(async () => tool.run(input, context)) };
 }
 
 /** The tool with its calls and results reported on the event stream. */

@@ -19,6 +19,8 @@ export type AgentEvent =
       output: string;
     }
   | { type: 'usage'; task: string; at: number; usage: Usage }
+  /** A reply broke off mid-stream and the turn is being sent again. */
+  | { type: 'retry'; task: string; at: number; attempt: number; reason: string }
   /** The agent's end, whatever it was; `result.status` says which. */
   | { type: 'ended'; task: string; at: number; result: AgentResult };
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import pLimit from 'p-limit';
 import { planTasks, readyTasks, type Plan } from '../tasks/plan.js';
 import type { Task, TaskSet } from '../tasks/task.js';
@@ -6,8 +7,10 @@ import { describeError } from './describe-error.js';
 import type { EventStream } from './events.js';
 import { notStarted, type AgentResult, type RunStop } from './result.js';
 
-export type RunOptions = Omit<AgentOptions, 'task'> & {
+export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   maxConcurrency: number;
+  /** Shell commands running at once across every agent; the runner's core count by default. */
+  maxShells?: number;
   /** The plan of `set`, when the caller has made it already. */
   plan?: Plan;
 };
@@ -22,7 +25,8 @@ export type RunOptions = Omit<AgentOptions, 'task'> & {
  * are the same bytes for every agent), so every other agent's first request reads it instead of writing it again.
  */
 export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult[]> {
-  const { maxConcurrency, plan: given, ...agentOptions } = options;
+  const { maxConcurrency, maxShells, plan: given, ...rest } = options;
+  const agentOptions = { ...rest, shellLimit: pLimit(maxShells ?? os.availableParallelism()) };
   const plan = given ?? planTasks(set.tasks);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);

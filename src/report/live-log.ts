@@ -36,6 +36,8 @@ export function formatEvent(event: AgentEvent, toolInput?: Record<string, unknow
     }
     case 'usage':
       return null;
+    case 'retry':
+      return `${prefix} reply broke off (${oneLine(event.reason, ERROR_CHARS)}); sending the turn again (retry ${event.attempt})`;
     case 'ended':
       return `${prefix} ${describeEnd(event.result)}`;
   }
