@@ -9,6 +9,7 @@ import { runTasks } from './agents/scheduler.js';
 import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { failureReason, runOutputs } from './outputs.js';
+import { openAuditLog, writeResultFiles } from './report/audit.js';
 import { createEventFormatter, formatProgress, initialProgress, progressReducer } from './report/live-log.js';
 import { renderSummary } from './report/summary.js';
 import { computeTiming } from './report/timing.js';
@@ -23,6 +24,8 @@ export async function runAgents(settings: Settings, set: TaskSet, plan: Plan): P
   checkBudgetPrices(settings, set);
 
   const events = new EventStream();
+  const suffix = settings.shard ? `-shard-${settings.shard}` : '';
+  const audit = openAuditLog(events, `${settings.resultsDir}/audit${suffix}.jsonl`, settings.secrets);
   let progress = initialProgress(set.tasks.length);
   const formatEvent = createEventFormatter();
   events.on((event) => {
@@ -88,6 +91,9 @@ export async function runAgents(settings: Settings, set: TaskSet, plan: Plan): P
     maxConcurrency: settings.maxConcurrency,
   }).finally(() => clearInterval(ticker));
   core.info(formatProgress(progress));
+  await audit.close();
+  writeResultFiles(settings.resultsDir, results, settings.secrets);
+  core.info(`Results and audit log: ${settings.resultsDir}`);
 
   const criticalPathSeconds = criticalPathAgentSeconds(plan, results);
   const timing = computeTiming(results, { concurrency: settings.maxConcurrency, criticalPathSeconds });

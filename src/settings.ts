@@ -59,6 +59,10 @@ export interface Settings {
   workspace: string;
   /** Where worktrees go: outside the checkout, so agents never see each other. */
   tempDir: string;
+  /** Where the per-task result files and the audit log go, for upload as an artifact. */
+  resultsDir: string;
+  /** Every secret value read from the inputs, for redacting files the runner's masking never sees. */
+  secrets: string[];
 }
 
 /** How an input is read: `@actions/core`'s `getInput` in the action, a plain map in tests. */
@@ -83,6 +87,7 @@ export const INPUT_NAMES = [
   'pricing',
   'max-cost-usd',
   'mode',
+  'results-dir',
   'shard',
   'max-shards',
 ] as const;
@@ -143,6 +148,11 @@ export function readSettings(
     maxCostUsd: readBudget(getInput),
     workspace: path.resolve(env.GITHUB_WORKSPACE || process.cwd()),
     tempDir: path.join(env.RUNNER_TEMP || os.tmpdir(), 'parallel-agents'),
+    resultsDir: path.resolve(
+      env.GITHUB_WORKSPACE || process.cwd(),
+      getInput('results-dir').trim() || 'parallel-agents-results',
+    ),
+    secrets: [apiKey, githubToken, linearApiKey].filter((s): s is string => Boolean(s)),
   };
 }
 

@@ -145,7 +145,14 @@ describe('the built action, run as the runner runs it', () => {
     expect(git(workspace, 'ls-tree', '--name-only', 'parallel-agents/bac-1-add-a-changelog')).not.toContain(
       'docs',
     );
-    expect(git(workspace, 'status', '--porcelain')).toBe('');
+    // The checkout is untouched but for the results, written for upload as an artifact.
+    expect(git(workspace, 'status', '--porcelain')).toBe('?? parallel-agents-results/');
+    expect(fs.readdirSync(`${workspace}/parallel-agents-results`).sort()).toEqual([
+      'BAC-1.json',
+      'BAC-2.json',
+      'BAC-3.json',
+      'audit.jsonl',
+    ]);
     // Every branch is pushed, and its worktree is gone so a later step can check the branch out.
     expect(
       git(origin, 'branch', '--list', 'parallel-agents/*')
@@ -182,6 +189,9 @@ describe('the built action, run as the runner runs it', () => {
     expect(run.stderr).not.toContain(API_KEY);
     expect(run.summary).not.toContain(API_KEY);
     expect(JSON.stringify(run.outputs)).not.toContain(API_KEY);
+    for (const file of fs.readdirSync(`${workspace}/parallel-agents-results`)) {
+      expect(fs.readFileSync(`${workspace}/parallel-agents-results/${file}`, 'utf8')).not.toContain(API_KEY);
+    }
     const history = execFileSync('git', ['log', '-p', '--all'], { cwd: workspace, encoding: 'utf8' });
     expect(history).toContain('CHANGELOG.md');
     expect(history).not.toContain(API_KEY);
@@ -417,6 +427,24 @@ describe('cancellation', () => {
     ]);
     expect(run.stdout).toContain('::error::The run was cancelled');
     expect(run.summary).toContain('cancelled');
+    // Every agent is accounted for in the result files and the audit log.
+    for (const id of ['BAC-1', 'BAC-2', 'BAC-3', 'BAC-4']) {
+      const file = JSON.parse(fs.readFileSync(`${workspace}/parallel-agents-results/${id}.json`, 'utf8')) as {
+        status: string;
+      };
+      expect(file.status).toBe('cancelled');
+    }
+    const audit = fs
+      .readFileSync(`${workspace}/parallel-agents-results/audit.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; task: string });
+    expect(
+      audit
+        .filter((e) => e.type === 'ended')
+        .map((e) => e.task)
+        .sort(),
+    ).toEqual(['BAC-1', 'BAC-2', 'BAC-3', 'BAC-4']);
     // What an agent wrote before the cancellation is on its branch.
     expect(git(workspace, 'show', 'parallel-agents/bac-1-add-a-changelog:partial.md')).toBe('started');
   });

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AgentEvent, EventStream } from '../agents/events.js';
+import type { AgentResult } from '../agents/result.js';
+
+/** Longest tool output kept per event; the rest is cut with a note. A log is for reading, not for replaying. */
+const OUTPUT_CHARS = 8_000;
+
+/**
+ * Every event as one JSON line in `file`, for upload as an artifact. Known secret values are replaced wherever they
+ * appear, including in what tools printed. `close` flushes and ends the file.
+ */
+export function openAuditLog(
+  events: EventStream,
+  file: string,
+  secrets: readonly string[],
+): { close: () => Promise<void> } {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const out = fs.createWriteStream(file, { flags: 'a' });
+  const redact = redactor(secrets);
+  const stop = events.on((event) => out.write(`${redact(JSON.stringify(trimmed(event)))}\n`));
+  return {
+    close: () =>
+      new Promise((resolve, reject) => {
+        stop();
+        out.end((error?: Error | null) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** One `<id>.json` per task in `dir`: what a later `report` step (or a person) reads back. */
+export function writeResultFiles(
+  dir: string,
+  results: readonly AgentResult[],
+  secrets: readonly string[],
+): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const redact = redactor(secrets);
+  for (const result of results) {
+    fs.writeFileSync(path.join(dir, `${result.id}.json`), `${redact(JSON.stringify(result, null, 2))}\n`);
+  }
+}
+
+function trimmed(event: AgentEvent): AgentEvent {
+  if (event.type !== 'tool-result' || event.output.length <= OUTPUT_CHARS) return event;
+  const omitted = event.output.length - OUTPUT_CHARS;
+  return { ...event, output: `${event.output.slice(0, OUTPUT_CHARS)}… (${omitted} characters omitted)` };
+}
+
+/** Replaces each secret, as written and as it appears inside a JSON string, with `***`. */
+function redactor(secrets: readonly string[]): (text: string) => string {
+  const forms = secrets
+    .filter((s) => s.length >= 4)
+    .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])
+    .sort((a, b) => b.length - a.length);
+  return (text) => forms.reduce((out, secret) => out.split(secret).join('***'), text);
+}
