@@ -41,9 +41,10 @@ export async function run(): Promise<void> {
     }
 
     const [runSet, runPlan] = settings.shard ? shardOf(settings, set, shards) : [set, plan];
-    // Shown while the agents work, above the results that follow it.
-    await writeSummary(renderPlan(runPlan));
-    const failure = await runAgents(settings, runSet, runPlan);
+    // Shown while the agents work; the results take its place at the end.
+    const planMarkdown = renderPlan(runPlan);
+    await writeSummary(`## parallel-agents: ${runSet.tasks.length} agents at work\n\n${planMarkdown}`);
+    const failure = await runAgents(settings, runSet, runPlan, planMarkdown);
     if (failure) core.setFailed(failure);
   } catch (error) {
     if (error instanceof InputError || error instanceof LinearApiError) {

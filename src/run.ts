@@ -11,7 +11,7 @@ import { InputError } from './errors.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
 import { createEventFormatter, formatProgress, initialProgress, progressReducer } from './report/live-log.js';
-import { renderSummary } from './report/summary.js';
+import { SUMMARY_MAX_BYTES, renderSummary } from './report/summary.js';
 import { computeTiming } from './report/timing.js';
 import type { Settings } from './settings.js';
 import type { Plan } from './tasks/plan.js';
@@ -20,7 +20,12 @@ import type { TaskSet } from './tasks/task.js';
 const PROGRESS_EVERY_MS = 5_000;
 
 /** The agents, one per task, then the outputs and the job summary. Returns why the step fails, if it does. */
-export async function runAgents(settings: Settings, set: TaskSet, plan: Plan): Promise<string | null> {
+export async function runAgents(
+  settings: Settings,
+  set: TaskSet,
+  plan: Plan,
+  planMarkdown: string,
+): Promise<string | null> {
   checkBudgetPrices(settings, set);
 
   const events = new EventStream();
@@ -98,25 +103,27 @@ export async function runAgents(settings: Settings, set: TaskSet, plan: Plan): P
   const criticalPathSeconds = criticalPathAgentSeconds(plan, results);
   const timing = computeTiming(results, { concurrency: settings.maxConcurrency, criticalPathSeconds });
   for (const [name, value] of Object.entries(runOutputs(results, timing))) core.setOutput(name, value);
-  await writeSummary(
-    renderSummary({
-      results,
-      timing,
-      concurrency: settings.maxConcurrency,
-      model: settings.model,
-      tasksSource: set.source,
-      warnings,
-    }),
-  );
+  const summary = renderSummary({
+    results,
+    timing,
+    concurrency: settings.maxConcurrency,
+    model: settings.model,
+    tasksSource: set.source,
+    warnings,
+  });
+  // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
+  const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
+  const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
+  await writeSummary(fits ? summary + folded : summary, { overwrite: true });
 
   if (stop.signal.reason === 'cancelled')
     return 'The run was cancelled; the summary and outputs cover what finished';
   return failureReason(results, settings.failOn);
 }
 
-/** Appends to the job summary; outside a runner there is none to write. */
-export async function writeSummary(markdown: string): Promise<void> {
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+/** Appends to (or replaces) the step's job summary; outside a runner there is none to write. */
+export async function writeSummary(markdown: string, options: { overwrite?: boolean } = {}): Promise<void> {
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write(options);
   else core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
 }
 

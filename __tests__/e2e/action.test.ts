@@ -165,6 +165,9 @@ describe('the built action, run as the runner runs it', () => {
     // The live log names each agent's steps; the summary has a row per agent and the timing comparison.
     expect(run.stdout).toMatch(/\[BAC-1\] .*CHANGELOG\.md/);
     expect(run.stdout).toMatch(/\[BAC-3\] .*README\.md/);
+    // The results replace the plan shown during the run, which stays folded below them.
+    expect(run.summary.startsWith('## ✅ parallel-agents: 3/3 tasks succeeded')).toBe(true);
+    expect(run.summary).toContain('<details><summary>Plan</summary>');
     expect(run.summary).toContain('| **BAC-1** | Add a changelog | ✅ succeeded |');
     expect(run.summary).toContain('| **BAC-2** | Document the router | ✅ succeeded |');
     expect(run.summary).toContain('| **BAC-3** | Note the licence | ✅ succeeded |');
