@@ -235,31 +235,16 @@ function observed(
     ...tool,
     run: async (input, context) => {
       const id = context?.toolUse.id ?? '';
+      const result = (isError: boolean, output: string) =>
+        events.emit({ type: 'tool-result', task, at: Date.now(), tool: tool.name, id, isError, output });
       counted();
       events.emit({ type: 'tool-call', task, at: Date.now(), tool: tool.name, id, input: input ?? {} });
       try {
         const output = await tool.run(input, context);
-        events.emit({
-          type: 'tool-result',
-          task,
-          at: Date.now(),
-          tool: tool.name,
-          id,
-          isError: false,
-          output: outputText(output),
-        });
+        result(false, outputText(output));
         return output;
       } catch (caught) {
-        const output = caught instanceof Error ? caught.message : String(caught);
-        events.emit({
-          type: 'tool-result',
-          task,
-          at: Date.now(),
-          tool: tool.name,
-          id,
-          isError: true,
-          output,
-        });
+        result(true, caught instanceof Error ? caught.message : String(caught));
         throw caught;
       }
     },

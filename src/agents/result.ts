@@ -62,7 +62,7 @@ export interface AgentResult {
 /** The result of a task whose agent never started: nothing ran, nothing changed, and `reason` says why. */
 export function notStarted(
   task: { id: string; title: string },
-  status: 'skipped' | RunStop,
+  status: 'skipped' | 'failed' | RunStop,
   reason: string,
   model: string,
 ): AgentResult {
