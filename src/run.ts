@@ -96,7 +96,9 @@ export async function runAgents(
     maxConcurrency: settings.maxConcurrency,
   }).finally(() => clearInterval(ticker));
   core.info(formatProgress(progress));
-  await audit.close();
+  await audit
+    .close()
+    .catch((error: unknown) => core.warning(`The audit log could not be written: ${String(error)}`));
   writeResultFiles(settings.resultsDir, results, settings.secrets);
   core.info(`Results and audit log: ${settings.resultsDir}`);
 
@@ -151,7 +153,9 @@ async function shellWarnings(workspace: Workspace): Promise<string[]> {
     );
   }
   warnings.push(
-    'The `bash` tool is enabled. Its environment is an allowlist with no tokens, but it runs without a sandbox.',
+    'The `bash` tool is enabled and runs without a sandbox, as the runner user. Its environment is an allowlist with ' +
+      "no tokens, but a shell can still read the action process's own environment (its inputs, tokens included) " +
+      'under /proc. Allow `bash` only for tasks whose text you trust.',
   );
   return warnings;
 }

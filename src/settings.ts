@@ -152,7 +152,12 @@ export function readSettings(
       env.GITHUB_WORKSPACE || process.cwd(),
       getInput('results-dir').trim() || 'parallel-agents-results',
     ),
-    secrets: [apiKey, githubToken, linearApiKey].filter((s): s is string => Boolean(s)),
+    secrets: [
+      apiKey,
+      githubToken,
+      githubToken && Buffer.from(`x-access-token:${githubToken}`).toString('base64'),
+      linearApiKey,
+    ].filter((s): s is string => Boolean(s)),
   };
 }
 

@@ -152,4 +152,29 @@ describe('a fault ends one agent at most, never the run', () => {
     expect(results[1]!.error).toMatch(/^GitError: git worktree add failed: fatal: .*already exists/);
     expect(summary).toContain('GitError: git worktree add failed');
   });
+
+  it('still reports the turn limit when a reply broke off on the way', async () => {
+    const many: ScriptedTurn[] = Array.from({ length: 6 }, () => ({
+      tools: [{ name: 'read' as const, input: { file_path: 'README.md' } }],
+    }));
+    many[1] = { ...many[1]!, fault: { kind: 'stream-error', times: 1 } };
+    server.requests.length = 0;
+    server.setScripts({ 'FLT-9': many });
+    const repo = makeRepo({ 'README.md': '# Faults\n' });
+    const [result] = await runTasks(
+      { context: '', tasks: [task('FLT-9')], source: 'test' },
+      {
+        client: createModelClient({ apiKey: 'k', baseUrl: server.url, maxInFlight: 1 }),
+        system: systemPrompt('', ''),
+        model: 'claude-sonnet-4-6',
+        maxTurns: 3,
+        timeoutMs: 30_000,
+        tools: ['read'],
+        workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
+        events: new EventStream(),
+        maxConcurrency: 1,
+      },
+    );
+    expect(result!.status).toBe('turn-limit');
+  });
 });

@@ -21,6 +21,24 @@ describe('ModelGate', () => {
     release();
   });
 
+  it('lets a waiting request go as soon as its signal aborts', async () => {
+    const gate = new ModelGate(4);
+    gate.throttled(30_000);
+    const started = Date.now();
+    await expect(gate.acquire(AbortSignal.timeout(100))).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const full = new ModelGate(1);
+    const held = await full.acquire();
+    const waiting = new AbortController();
+    const queued = full.acquire(waiting.signal);
+    waiting.abort(new Error('stopped'));
+    await expect(queued).rejects.toThrow('stopped');
+    held();
+    // The aborted waiter left no trace: the slot goes straight to the next caller.
+    const next = await full.acquire();
+    next();
+  });
+
   it('lets one more through after as many successes as the limit, up to the ceiling', () => {
     const gate = new ModelGate(4);
     gate.throttled(0);

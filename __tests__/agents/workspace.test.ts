@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BRANCH_PREFIX, COMMIT_AUTHOR, GitError, Workspace, branchName } from '../../src/agents/workspace.js';
+import { makeRepo, tempDir } from '../../support/git-repo.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -257,18 +258,44 @@ describe('Workspace', () => {
         workspace.create(tasks[0]!),
         workspace.create(tasks[1]!),
         workspace.prune(),
-        workspace.remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c' }),
+        workspace.remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c', gitDir: 'd' }),
       ]);
 
       const lines = (await readFile(log, 'utf8')).split('\n');
       // Filling a working tree (`reset --hard` inside it) is the one step that may overlap the others.
       expect(lines.filter((line) => /^(begin|end) .*reset --hard/.test(line))).toHaveLength(4);
       const calls = lines.filter((line) => /^(begin|end) /.test(line) && !line.includes('reset --hard'));
-      expect(calls).toHaveLength(12);
+      expect(calls).toHaveLength(16);
       calls.forEach((line, i) => {
         expect(line.startsWith(i % 2 === 0 ? 'begin ' : 'end ')).toBe(true);
         if (i % 2 === 1) expect(line.slice('end '.length)).toBe(calls[i - 1]!.slice('begin '.length));
       });
     });
+  });
+});
+
+describe('a worktree whose .git the agent rewrote', () => {
+  it('commits to the real branch and runs nothing the fake git directory asks for', async () => {
+    const repo = makeRepo({ 'README.md': '# Real\n' });
+    const workspace = new Workspace({ repo, root: join(tempDir(), 'worktrees') });
+    const worktree = await workspace.create({ id: 'EVIL-1', title: 'rewrite .git' });
+    const marker = join(worktree.path, '..', 'fsmonitor-ran');
+    // What the file tools alone could write: a git directory of its own, and .git pointing at it.
+    const fake = join(worktree.path, 'evil');
+    await mkdir(join(fake, 'objects'), { recursive: true });
+    await mkdir(join(fake, 'refs'), { recursive: true });
+    await writeFile(join(fake, 'HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(
+      join(fake, 'config'),
+      `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = "touch ${marker}"\n`,
+    );
+    await writeFile(join(worktree.path, '.git'), `gitdir: ${fake}\n`);
+    await writeFile(join(worktree.path, 'work.md'), 'real work\n');
+
+    const summary = await workspace.commit(worktree, 'EVIL-1: rewrite .git');
+
+    expect(await exists(marker)).toBe(false);
+    expect(summary.filesChanged).toContain('work.md');
+    expect(await git(repo, 'show', `${worktree.branch}:work.md`)).toBe('real work');
   });
 });

@@ -59,4 +59,17 @@ describe('the audit log', () => {
     expect(lines[3]).toMatchObject({ output: 'token=***' });
     expect((lines[2] as { output: string }).output).toMatch(/^x{8000}… \(12000 characters omitted\)$/);
   });
+
+  it('redacts a secret that straddles the point where a long output is cut', async () => {
+    const file = path.join(tempDir(), 'audit.jsonl');
+    const events = new EventStream();
+    const secret = 'ghs_straddlingTheCut0123456789';
+    const log = openAuditLog(events, file, [secret]);
+    const output = `${'y'.repeat(7_990)}${secret}${'z'.repeat(100)}`;
+    events.emit({ type: 'tool-result', task: 'BAC-1', at: 1, tool: 'bash', id: 't', isError: false, output });
+    await log.close();
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).not.toContain('ghs_straddling');
+    expect(text).toContain('y'.repeat(7_990));
+  });
 });

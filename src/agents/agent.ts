@@ -12,6 +12,7 @@ import { describeError } from './describe-error.js';
 import type { EventStream } from './events.js';
 import { taskPrompt } from './prompt.js';
 import { shellEnvironment } from './shell-env.js';
+import { abortable } from './model-gate.js';
 import { PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
 import { addUsage, noUsage, type AgentResult, type AgentStatus, type RunStop, type Usage } from './result.js';
 import { branchName, type CommitSummary, type Worktree } from './workspace.js';
@@ -143,7 +144,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       }
     }
     // The runner stops at `max_iterations` even when the model still wants its tools.
-    if (lastMessage?.stop_reason === 'tool_use' && turns >= options.maxTurns) {
+    if (lastMessage?.stop_reason === 'tool_use') {
       status = 'turn-limit';
       error = `stopped after ${turns} turns (max-turns)`;
     }
@@ -219,9 +220,19 @@ function isBrokenStream(error: unknown): boolean {
   return error instanceof AnthropicError;
 }
 
-/** The tool with each run waiting its turn under `limit`. */
+/** The tool with each run waiting its turn under `limit`; a call whose agent stops while it waits is dropped. */
 function limited(tool: BetaRunnableTool, limit: <T>(run: () => Promise<T>) => Promise<T>): BetaRunnableTool {
-  return { ...tool, run: (input, context) => limit(async () => tool.run(input, context)) };
+  return {
+    ...tool,
+    run: (input, context) =>
+      abortable(
+        limit(async () => {
+          context?.signal?.throwIfAborted();
+          return tool.run(input, context);
+        }),
+        context?.signal,
+      ),
+  };
 }
 
 /** The tool with its calls and results reported on the event stream. */

@@ -39,6 +39,7 @@ export class EventStream {
   }
 
   emit(event: AgentEvent): void {
-    for (const listener of this.#listeners) listener(event);
+    // A copy: a listener may remove itself (or another) while the event is handed out.
+    for (const listener of [...this.#listeners]) listener(event);
   }
 }

@@ -19,13 +19,22 @@ export class ModelGate {
     return this.#limit;
   }
 
-  /** Waits for a slot; the returned function gives it back. */
-  async acquire(): Promise<() => void> {
+  /** Waits for a slot; the returned function gives it back. Rejects with the signal's reason if it aborts first. */
+  async acquire(signal?: AbortSignal | null): Promise<() => void> {
     for (;;) {
+      signal?.throwIfAborted();
       const wait = this.#pausedUntil - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await abortable(sleep(wait), signal);
       else if (this.#inFlight < this.#limit) break;
-      else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      else {
+        let wake!: () => void;
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        this.#waiting.push(wake);
+        await abortable(woken, signal).finally(() => {
+          const i = this.#waiting.indexOf(wake);
+          if (i >= 0) this.#waiting.splice(i, 1);
+        });
+      }
     }
     this.#inFlight += 1;
     let released = false;
@@ -56,7 +65,18 @@ export class ModelGate {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+export function abortable<T>(promise: Promise<T>, signal?: AbortSignal | null): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /** What a throttling response asks: `retry-after-ms`, else `retry-after` in seconds, else one second. */
 export function retryAfterMs(headers: Headers): number {
@@ -80,7 +100,7 @@ export function gatedFetch(
 ) {
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     for (let attempt = 0; ; attempt++) {
-      const release = await gate.acquire();
+      const release = await gate.acquire(init?.signal);
       let response: Response;
       try {
         init?.signal?.throwIfAborted();

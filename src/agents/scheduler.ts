@@ -38,6 +38,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
     running: new Set<string>(),
   };
   let warm: Promise<void> | undefined;
+  const stopping = aborted(options.signal);
 
   const stopped = () => options.signal?.aborted === true;
   const end = (task: Task, result: AgentResult) => {
@@ -46,7 +47,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   };
 
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
-    if (!first) await Promise.race([warm, aborted(options.signal)]);
+    if (!first) await Promise.race([warm, stopping]);
     const model = task.model ?? options.model;
     if (stopped()) {
       const result = stoppedBeforeStart(task, options.signal!.reason as RunStop, model);

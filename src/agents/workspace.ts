@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Task } from '../tasks/task.js';
@@ -24,6 +25,8 @@ export interface Worktree {
   branch: string;
   /** Commit the branch started from; changes are measured against it. */
   base: string;
+  /** The worktree's own git directory, as git made it: what `<path>/.git` pointed to before the agent ran. */
+  gitDir: string;
 }
 
 /** What an agent's work added to its branch, measured from the worktree's base. */
@@ -87,7 +90,8 @@ export class Workspace {
     const worktree = await this.serialized(async () => {
       const base = await revParse(this.repo, 'HEAD');
       await git(this.repo, ['worktree', 'add', '--quiet', '--no-checkout', '-B', branch, path, base]);
-      return { path, branch, base };
+      const gitDir = (await git(this.repo, ['-C', path, 'rev-parse', '--absolute-git-dir'])).trim();
+      return { path, branch, base, gitDir };
     });
     // Only the bookkeeping above needs the lock; filling the working tree, the slow part in a large
     // repository, runs alongside the other agents'.
@@ -100,10 +104,12 @@ export class Workspace {
    * against its base, so commits the agent made itself are counted too. Nothing changed → no commit.
    */
   async commit(worktree: Worktree, message: string): Promise<CommitSummary> {
-    await git(worktree.path, ['add', '--all']);
-    const staged = await git(worktree.path, ['diff', '--cached', '--name-only', '-z']);
+    const inTree = await pinned(worktree);
+    await git(worktree.path, [...inTree, 'add', '--all']);
+    const staged = await git(worktree.path, [...inTree, 'diff', '--cached', '--name-only', '-z']);
     if (staged !== '') {
       await git(worktree.path, [
+        ...inTree,
         '-c',
         `user.name=${COMMIT_AUTHOR.name}`,
         '-c',
@@ -120,9 +126,9 @@ export class Workspace {
         message,
       ]);
     }
-    const head = await revParse(worktree.path, 'HEAD');
+    const head = (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
     if (head === worktree.base) return { filesChanged: [], insertions: 0, deletions: 0 };
-    return { commit: head, ...(await diffStats(worktree.path, worktree.base, head)) };
+    return { commit: head, ...(await diffStats(this.repo, worktree.base, head)) };
   }
 
   /**
@@ -143,14 +149,9 @@ export class Workspace {
       // The empty value first drops a header actions/checkout may have persisted for the same host.
       auth.push('-c', `${key}=`, '-c', `${key}=AUTHORIZATION: basic ${basic}`);
     }
-    await git(worktree.path, [
-      ...auth,
-      'push',
-      '--quiet',
-      '--force',
-      'origin',
-      `HEAD:refs/heads/${worktree.branch}`,
-    ]);
+    // From the repository itself, by branch name: nothing in the agent's worktree takes part in the push.
+    const ref = `refs/heads/${worktree.branch}`;
+    await git(this.repo, [...auth, 'push', '--quiet', '--force', 'origin', `${ref}:${ref}`]);
     return true;
   }
 
@@ -192,6 +193,18 @@ export class Workspace {
   }
 }
 
+/**
+ * Git options that tie a command to the worktree as git made it. The agent could rewrite `<path>/.git` (it is a file
+ * in its working tree) to point at a git directory of its own, whose config runs commands (`core.fsmonitor`); the
+ * file is put back and the git directory named outright.
+ */
+async function pinned(worktree: Worktree): Promise<string[]> {
+  const dotGit = join(worktree.path, '.git');
+  await rm(dotGit, { recursive: true, force: true });
+  await writeFile(dotGit, `gitdir: ${worktree.gitDir}\n`);
+  return [`--git-dir=${worktree.gitDir}`, `--work-tree=${worktree.path}`];
+}
+
 async function diffStats(cwd: string, base: string, head: string): Promise<Omit<CommitSummary, 'commit'>> {
   // -z keeps unusual file names verbatim; without renames a moved file is one deletion and one addition.
   const out = await git(cwd, ['diff', '--numstat', '-z', '--no-renames', '--no-textconv', base, head]);
@@ -214,7 +227,8 @@ async function revParse(cwd: string, rev: string): Promise<string> {
 
 async function git(cwd: string, args: string[]): Promise<string> {
   // Hooks are the repository's code, not ours: none run (e.g. post-checkout on `worktree add`).
-  const argv = ['-c', 'core.hooksPath=/dev/null', ...args];
+  // Nothing git would run on its own: no fsmonitor daemon either.
+  const argv = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args];
   try {
     const { stdout } = await execFileAsync('git', argv, {
       cwd,

@@ -18,12 +18,17 @@ export function openAuditLog(
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const out = fs.createWriteStream(file, { flags: 'a' });
   const redact = redactor(secrets);
-  const stop = events.on((event) => out.write(`${redact(JSON.stringify(trimmed(event)))}\n`));
+  // Redacted before it is cut, so no secret survives in part at the cut.
+  const stop = events.on((event) => out.write(`${JSON.stringify(trimmed(redactEvent(event, redact)))}\n`));
+  // A log that cannot be written must not take the run down; closing says what went wrong.
+  let failed: Error | undefined;
+  out.on('error', (error) => (failed = error));
   return {
     close: () =>
       new Promise((resolve, reject) => {
         stop();
-        out.end((error?: Error | null) => (error ? reject(error) : resolve()));
+        if (failed) return reject(failed);
+        out.end(() => (failed ? reject(failed) : resolve()));
       }),
   };
 }
@@ -39,6 +44,10 @@ export function writeResultFiles(
   for (const result of results) {
     fs.writeFileSync(path.join(dir, `${result.id}.json`), `${redact(JSON.stringify(result, null, 2))}\n`);
   }
+}
+
+function redactEvent(event: AgentEvent, redact: (text: string) => string): AgentEvent {
+  return JSON.parse(redact(JSON.stringify(event))) as AgentEvent;
 }
 
 function trimmed(event: AgentEvent): AgentEvent {
