@@ -97,4 +97,20 @@ describe('every task source gives the same plan for the same tasks', () => {
     expect((await planFrom({ tasksFile: 'tasks.yml', issue })).notes[0]).toBe('3 tasks from tasks.yml');
     expect((await planFrom({ issue })).notes[0]).toBe('1 task from issue #3');
   });
+
+  it('refuses a list whose every task is already done in Linear', async () => {
+    const linear = await startLinearServer({
+      apiKey: 'lin_api_done',
+      issues: [{ identifier: 'BAC-1', title: 'Shipped', state: { name: 'Done', type: 'completed' } }],
+    });
+    try {
+      await expect(
+        planFrom({ tasks: '- BAC-1\n', linear: { apiKey: 'lin_api_done', apiUrl: linear.url } }),
+      ).rejects.toThrow(
+        'input `tasks`: every task is completed or canceled in Linear, so none is left to run. List tasks that are still open, or leave `linear-api-key` out to run them as written',
+      );
+    } finally {
+      await linear.close();
+    }
+  });
 });

@@ -44,6 +44,13 @@ export async function readTaskSet(sources: TaskSources): Promise<{ set: TaskSet;
     const resolved = await resolveLinearTasks(set, sources.linear);
     set = resolved.set;
     notes.push(...resolved.notes);
+    if (!set.tasks.length) {
+      throw new InputError(
+        'every task is completed or canceled in Linear, so none is left to run',
+        set.source,
+        'List tasks that are still open, or leave `linear-api-key` out to run them as written',
+      );
+    }
   }
   return { set, notes };
 }
