@@ -3,18 +3,14 @@
  * noisy, so each figure is a ratio of two things measured together, not an absolute time.
  */
 import os from 'node:os';
-import path from 'node:path';
-import { createModelClient } from '../src/agents/client.js';
 import { EventStream } from '../src/agents/events.js';
-import { systemPrompt } from '../src/agents/prompt.js';
 import type { AgentResult } from '../src/agents/result.js';
-import { runTasks } from '../src/agents/scheduler.js';
-import { Workspace } from '../src/agents/workspace.js';
 import { computeTiming } from '../src/report/timing.js';
 import type { Task } from '../src/tasks/task.js';
-import { makeRepo, tempDir } from '../support/git-repo.js';
+import { makeRepo } from '../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../support/messages-server.js';
 import { runAction } from '../support/run-action.js';
+import { runAgentsAgainst, taskOf } from '../support/run-agents.js';
 import type { Scripts, ScriptedTurn } from '../support/script.js';
 
 interface Row {
@@ -37,13 +33,7 @@ function workload(n: number, turns: number, latencyMs: number): { tasks: Task[];
   const scripts: Scripts = {};
   for (let i = 1; i <= n; i++) {
     const id = `BEN-${i}`;
-    tasks.push({
-      id,
-      title: `Task ${i}`,
-      prompt: 'Read the README a few times, then report.',
-      dependsOn: [],
-      paths: [],
-    });
+    tasks.push(taskOf(id, { prompt: 'Read the README a few times, then report.' }));
     const script: ScriptedTurn[] = [];
     for (let t = 1; t < turns; t++) {
       script.push({
@@ -58,33 +48,19 @@ function workload(n: number, turns: number, latencyMs: number): { tasks: Task[];
   return { tasks, scripts };
 }
 
-async function run(
+function run(
   server: MessagesServer,
   tasks: Task[],
   concurrency: number,
   events = new EventStream(),
 ): Promise<AgentResult[]> {
-  const repo = makeRepo({ 'README.md': '# Bench\n\nA repository for the benchmark.\n' });
-  const workspace = new Workspace({ repo, root: path.join(tempDir('pa-bench-'), 'worktrees') });
-  return runTasks(
-    { context: CONTEXT, tasks, source: 'the benchmark' },
-    {
-      client: createModelClient({ apiKey: 'bench', baseUrl: server.url, maxInFlight: concurrency }),
-      system: systemPrompt(CONTEXT, ''),
-      model: 'claude-sonnet-4-6',
-      maxTurns: 40,
-      timeoutMs: 10 * 60_000,
-      tools: ['read', 'write', 'edit', 'glob', 'grep'],
-      workspace: {
-        create: (task) => workspace.create(task),
-        commit: (wt, message) => workspace.commit(wt, message),
-        push: (wt) => workspace.push(wt),
-        remove: (wt) => workspace.remove(wt),
-      },
-      events,
-      maxConcurrency: concurrency,
-    },
-  );
+  return runAgentsAgainst(server.url, tasks, {
+    context: CONTEXT,
+    maxConcurrency: concurrency,
+    maxTurns: 40,
+    timeoutMs: 10 * 60_000,
+    events,
+  });
 }
 
 const failedOf = (results: AgentResult[]) => results.filter((r) => r.status !== 'succeeded').length;

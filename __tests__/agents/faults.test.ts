@@ -1,16 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createModelClient } from '../../src/agents/client.js';
 import { EventStream, type AgentEvent } from '../../src/agents/events.js';
-import { systemPrompt } from '../../src/agents/prompt.js';
 import type { AgentStatus } from '../../src/agents/result.js';
-import { runTasks } from '../../src/agents/scheduler.js';
-import { Workspace } from '../../src/agents/workspace.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { computeTiming } from '../../src/report/timing.js';
-import type { Task } from '../../src/tasks/task.js';
 import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
 import type { ScriptedTurn } from '../../support/script.js';
 
 const healthy: ScriptedTurn[] = [
@@ -18,8 +14,6 @@ const healthy: ScriptedTurn[] = [
   { tools: [{ name: 'write', input: { file_path: 'notes.md', content: 'done\n' } }] },
   { text: 'All done.' },
 ];
-
-const task = (id: string): Task => ({ id, title: `Task ${id}`, prompt: '', dependsOn: [], paths: [] });
 
 let server: MessagesServer;
 beforeAll(async () => {
@@ -40,18 +34,14 @@ async function runWithFault(
   const events = new EventStream();
   const seen: AgentEvent[] = [];
   events.on((e) => seen.push(e));
-  const results = await runTasks(
-    { context: '', tasks: ['FLT-1', 'FLT-2', 'FLT-3', 'FLT-4'].map(task), source: 'test' },
+  const results = await runAgentsAgainst(
+    server.url,
+    ['FLT-1', 'FLT-2', 'FLT-3', 'FLT-4'].map((id) => taskOf(id)),
     {
-      client: createModelClient({ apiKey: 'k', baseUrl: server.url, maxInFlight: 4 }),
-      system: systemPrompt('', ''),
-      model: 'claude-sonnet-4-6',
-      maxTurns: 10,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      tools: ['read', 'write', 'edit', 'glob', 'grep'],
-      workspace: new Workspace({ repo, root }),
+      repo,
+      root,
       events,
-      maxConcurrency: 4,
+      timeoutMs: options.timeoutMs ?? 30_000,
     },
   );
   const summary = renderSummary({
@@ -160,21 +150,7 @@ describe('a fault ends one agent at most, never the run', () => {
     many[1] = { ...many[1]!, fault: { kind: 'stream-error', times: 1 } };
     server.requests.length = 0;
     server.setScripts({ 'FLT-9': many });
-    const repo = makeRepo({ 'README.md': '# Faults\n' });
-    const [result] = await runTasks(
-      { context: '', tasks: [task('FLT-9')], source: 'test' },
-      {
-        client: createModelClient({ apiKey: 'k', baseUrl: server.url, maxInFlight: 1 }),
-        system: systemPrompt('', ''),
-        model: 'claude-sonnet-4-6',
-        maxTurns: 3,
-        timeoutMs: 30_000,
-        tools: ['read'],
-        workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
-        events: new EventStream(),
-        maxConcurrency: 1,
-      },
-    );
+    const [result] = await runAgentsAgainst(server.url, [taskOf('FLT-9')], { maxTurns: 3, tools: ['read'] });
     expect(result!.status).toBe('turn-limit');
   });
 });

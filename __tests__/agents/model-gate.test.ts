@@ -1,13 +1,7 @@
-import path from 'node:path';
-import { createModelClient } from '../../src/agents/client.js';
-import { EventStream } from '../../src/agents/events.js';
 import { ModelGate } from '../../src/agents/model-gate.js';
-import { systemPrompt } from '../../src/agents/prompt.js';
-import { runTasks } from '../../src/agents/scheduler.js';
-import { Workspace } from '../../src/agents/workspace.js';
 import type { Task } from '../../src/tasks/task.js';
-import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer } from '../../support/messages-server.js';
+import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
 import type { Scripts } from '../../support/script.js';
 
 describe('ModelGate', () => {
@@ -76,7 +70,7 @@ describe('under a server-enforced rate limit', () => {
     const tasks: Task[] = [];
     for (let i = 1; i <= 10; i++) {
       const id = `RL-${i}`;
-      tasks.push({ id, title: `Task ${i}`, prompt: '', dependsOn: [], paths: [] });
+      tasks.push(taskOf(id));
       scripts[id] = [
         { tools: [{ name: 'read', input: { file_path: 'README.md' } }] },
         { tools: [{ name: 'read', input: { file_path: 'README.md' } }] },
@@ -85,28 +79,11 @@ describe('under a server-enforced rate limit', () => {
     }
     const server = await startMessagesServer({ scripts, rateLimit: { requestsPerSecond: 8 } });
     try {
-      const repo = makeRepo({ 'README.md': '# Rate limited\n' });
-      const workspace = new Workspace({ repo, root: path.join(tempDir(), 'worktrees') });
       let throttled = 0;
-      const results = await runTasks(
-        { context: '', tasks, source: 'test' },
-        {
-          client: createModelClient({
-            apiKey: 'k',
-            baseUrl: server.url,
-            maxInFlight: 10,
-            onThrottled: () => throttled++,
-          }),
-          system: systemPrompt('', ''),
-          model: 'claude-sonnet-4-6',
-          maxTurns: 10,
-          timeoutMs: 60_000,
-          tools: ['read'],
-          workspace,
-          events: new EventStream(),
-          maxConcurrency: 10,
-        },
-      );
+      const results = await runAgentsAgainst(server.url, tasks, {
+        tools: ['read'],
+        onThrottled: () => throttled++,
+      });
       expect(results.map((r) => r.status)).toEqual(Array(10).fill('succeeded'));
       // The limit was really hit, and ridden out.
       expect(server.requests.filter((r) => r.status === 429).length).toBeGreaterThan(0);

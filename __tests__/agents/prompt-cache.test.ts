@@ -1,13 +1,7 @@
-import path from 'node:path';
-import { createModelClient } from '../../src/agents/client.js';
-import { EventStream } from '../../src/agents/events.js';
-import { systemPrompt } from '../../src/agents/prompt.js';
 import type { AgentResult } from '../../src/agents/result.js';
-import { runTasks } from '../../src/agents/scheduler.js';
-import { Workspace } from '../../src/agents/workspace.js';
 import type { Task } from '../../src/tasks/task.js';
-import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer } from '../../support/messages-server.js';
+import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
 import type { Scripts } from '../../support/script.js';
 
 const CONTEXT = 'The gateway routes each request to a provider by the model prefix. '.repeat(60);
@@ -17,7 +11,7 @@ async function tenAgents(threads: boolean): Promise<{ results: AgentResult[]; wr
   const tasks: Task[] = [];
   for (let i = 1; i <= 10; i++) {
     const id = `PC-${i}`;
-    tasks.push({ id, title: `Task ${i}`, prompt: `Do task ${i}.`, dependsOn: [], paths: [] });
+    tasks.push(taskOf(id, { prompt: `Do task ${i}.` }));
     scripts[id] = [
       { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 20 },
       { tools: [{ name: 'grep', input: { pattern: 'Cache' } }], latencyMs: 20 },
@@ -26,21 +20,7 @@ async function tenAgents(threads: boolean): Promise<{ results: AgentResult[]; wr
   }
   const server = await startMessagesServer({ scripts, threads });
   try {
-    const repo = makeRepo({ 'README.md': '# Cache\n' });
-    const results = await runTasks(
-      { context: CONTEXT, tasks, source: 'test' },
-      {
-        client: createModelClient({ apiKey: 'k', baseUrl: server.url, maxInFlight: 10 }),
-        system: systemPrompt(CONTEXT, ''),
-        model: 'claude-sonnet-4-6',
-        maxTurns: 10,
-        timeoutMs: 60_000,
-        tools: ['read', 'write', 'edit', 'glob', 'grep'],
-        workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
-        events: new EventStream(),
-        maxConcurrency: 10,
-      },
-    );
+    const results = await runAgentsAgainst(server.url, tasks, { context: CONTEXT });
     const writes = server.requests
       .filter((r) => r.status === 200 && r.turn === 0)
       .map((r) => r.usage?.cache_creation_input_tokens ?? 0);

@@ -1,24 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createModelClient } from '../../src/agents/client.js';
 import { EventStream, type AgentEvent } from '../../src/agents/events.js';
-import { systemPrompt } from '../../src/agents/prompt.js';
 import type { AgentResult } from '../../src/agents/result.js';
-import { runTasks } from '../../src/agents/scheduler.js';
-import { Workspace } from '../../src/agents/workspace.js';
 import type { Task } from '../../src/tasks/task.js';
-import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
 import type { ScriptedTurn, Scripts } from '../../support/script.js';
 
-const task = (id: string, fields: Partial<Task> = {}): Task => ({
-  id,
-  title: `Task ${id}`,
-  prompt: '',
-  dependsOn: [],
-  paths: [],
-  ...fields,
-});
+const task = taskOf;
 
 const threeTurns: ScriptedTurn[] = [
   { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 80 },
@@ -38,22 +28,12 @@ async function run(tasks: Task[], scripts: Scripts, maxConcurrency = 10, extra: 
   const events = new EventStream();
   const seen: AgentEvent[] = [];
   events.on((e) => seen.push(e));
-  const repo = makeRepo({ 'README.md': '# Scheduling\n' });
-  const results = await runTasks(
-    { context: '', tasks, source: 'test' },
-    {
-      client: createModelClient({ apiKey: 'k', baseUrl: server.url, maxInFlight: maxConcurrency }),
-      system: systemPrompt('', ''),
-      model: 'claude-sonnet-4-6',
-      maxTurns: 10,
-      timeoutMs: 60_000,
-      tools: ['read', 'bash'],
-      ...extra,
-      workspace: new Workspace({ repo, root: path.join(tempDir(), 'worktrees') }),
-      events,
-      maxConcurrency,
-    },
-  );
+  const results = await runAgentsAgainst(server.url, tasks, {
+    maxConcurrency,
+    tools: ['read', 'bash'],
+    events,
+    ...extra,
+  });
   return { results, seen };
 }
 
