@@ -3,7 +3,7 @@
  * noisy, so each figure is a ratio of two things measured together, not an absolute time.
  */
 import os from 'node:os';
-import { EventStream } from '../src/agents/events.js';
+import { EventStream } from '../src/events.js';
 import type { AgentResult } from '../src/agents/result.js';
 import { computeTiming } from '../src/report/timing.js';
 import type { Task } from '../src/tasks/task.js';

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { watchBudget } from './agents/budget.js';
 import { createModelClient } from './agents/client.js';
-import { EventStream } from './agents/events.js';
+import { EventStream } from './events.js';
 import { priceOf } from './agents/pricing.js';
 import { systemPrompt } from './agents/prompt.js';
 import type { RunStop } from './agents/result.js';
@@ -10,7 +10,8 @@ import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
-import { createEventFormatter, formatProgress, initialProgress, progressReducer } from './report/live-log.js';
+import { createEventFormatter, formatProgress } from './report/live-log.js';
+import { initialRunState, progressOf, runReducer } from './run-state.js';
 import { SUMMARY_MAX_BYTES, renderSummary } from './report/summary.js';
 import { computeTiming } from './report/timing.js';
 import type { Settings } from './settings.js';
@@ -31,10 +32,18 @@ export async function runAgents(
   const events = new EventStream();
   const suffix = settings.shard ? `-shard-${settings.shard}` : '';
   const audit = openAuditLog(events, `${settings.resultsDir}/audit${suffix}.jsonl`, settings.secrets);
-  let progress = initialProgress(set.tasks.length);
+  const reduce = runReducer(settings.prices);
+  let state = initialRunState();
   const formatEvent = createEventFormatter();
+  events.emit({
+    type: 'run-started',
+    at: Date.now(),
+    tasks: set.tasks.map((t) => ({ id: t.id, title: t.title, model: t.model ?? settings.model })),
+    concurrency: settings.maxConcurrency,
+    source: set.source,
+  });
   events.on((event) => {
-    progress = progressReducer(progress, event);
+    state = reduce(state, event);
     const line = formatEvent(event);
     if (line) core.info(line);
   });
@@ -73,7 +82,10 @@ export async function runAgents(
         `[model] HTTP ${status}: holding new requests ${(wait / 1000).toFixed(1)} s; ${limit} at once`,
       ),
   });
-  const ticker = setInterval(() => core.info(formatProgress(progress)), PROGRESS_EVERY_MS);
+  const ticker = setInterval(
+    () => core.info(formatProgress(progressOf(state), state.spentUsd)),
+    PROGRESS_EVERY_MS,
+  );
   ticker.unref();
   const results = await runTasks(set, {
     plan,
@@ -95,7 +107,7 @@ export async function runAgents(
     signal: stop.signal,
     maxConcurrency: settings.maxConcurrency,
   }).finally(() => clearInterval(ticker));
-  core.info(formatProgress(progress));
+  core.info(formatProgress(progressOf(state), state.spentUsd));
   await audit
     .close()
     .catch((error: unknown) => core.warning(`The audit log could not be written: ${String(error)}`));

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { createModelClient } from '../src/agents/client.js';
-import { EventStream } from '../src/agents/events.js';
+import { EventStream } from '../src/events.js';
 import { systemPrompt } from '../src/agents/prompt.js';
 import type { AgentResult } from '../src/agents/result.js';
 import { runTasks, type RunOptions } from '../src/agents/scheduler.js';

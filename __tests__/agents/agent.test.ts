@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { runAgent, type AgentOptions } from '../../src/agents/agent.js';
-import { EventStream, type AgentEvent } from '../../src/agents/events.js';
+import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import { systemPrompt } from '../../src/agents/prompt.js';
 import { Workspace } from '../../src/agents/workspace.js';
 import { git, makeRepo, tempDir } from '../../support/git-repo.js';
@@ -42,7 +42,7 @@ function setup(overrides: Partial<AgentOptions> = {}, serverUrl = server.url) {
   const repo = makeRepo({ 'src/router.js': 'export function route(model) {\n  return "openai";\n}\n' });
   const events = new EventStream();
   const seen: AgentEvent[] = [];
-  events.on((e) => seen.push(e));
+  events.on((e) => isAgentEvent(e) && seen.push(e));
   const options: AgentOptions = {
     client: new Anthropic({ apiKey: 'test-key', baseURL: serverUrl, maxRetries: 0 }),
     task: {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EventStream, type AgentEvent } from '../../src/agents/events.js';
+import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import type { AgentStatus } from '../../src/agents/result.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { computeTiming } from '../../src/report/timing.js';
@@ -33,7 +33,7 @@ async function runWithFault(
   options.before?.(root);
   const events = new EventStream();
   const seen: AgentEvent[] = [];
-  events.on((e) => seen.push(e));
+  events.on((e) => isAgentEvent(e) && seen.push(e));
   const results = await runAgentsAgainst(
     server.url,
     ['FLT-1', 'FLT-2', 'FLT-3', 'FLT-4'].map((id) => taskOf(id)),

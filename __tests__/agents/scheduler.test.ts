@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EventStream, type AgentEvent } from '../../src/agents/events.js';
+import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import type { AgentResult } from '../../src/agents/result.js';
 import type { Task } from '../../src/tasks/task.js';
 import { tempDir } from '../../support/git-repo.js';
@@ -27,7 +27,7 @@ async function run(tasks: Task[], scripts: Scripts, maxConcurrency = 10, extra: 
   server.setScripts(scripts);
   const events = new EventStream();
   const seen: AgentEvent[] = [];
-  events.on((e) => seen.push(e));
+  events.on((e) => isAgentEvent(e) && seen.push(e));
   const results = await runAgentsAgainst(server.url, tasks, {
     maxConcurrency,
     tools: ['read', 'bash'],

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { EventStream, type AgentEvent } from '../../src/agents/events.js';
+import { EventStream, type AgentEvent } from '../../src/events.js';
 import { openAuditLog } from '../../src/report/audit.js';
 import { tempDir } from '../../support/git-repo.js';
 

@@ -1,12 +1,8 @@
-import type { AgentEvent } from '../../src/agents/events.js';
+import type { AgentEvent, RunEvent } from '../../src/events.js';
+import { PRICES } from '../../src/agents/pricing.js';
+import { initialRunState, progressOf, runReducer } from '../../src/run-state.js';
 import type { AgentResult } from '../../src/agents/result.js';
-import {
-  createEventFormatter,
-  formatEvent,
-  formatProgress,
-  initialProgress,
-  progressReducer,
-} from '../../src/report/live-log.js';
+import { createEventFormatter, formatEvent, formatProgress } from '../../src/report/live-log.js';
 
 const T0 = 1_700_000_000_000;
 const task = 'BAC-124';
@@ -169,8 +165,14 @@ describe('progress', () => {
     model: 'm',
   });
 
+  const reduceAll = (events: AgentEvent[], total: number) => {
+    const ids = Array.from({ length: total }, (_, i) => ({ id: `BAC-${i + 1}`, title: '', model: 'm' }));
+    const start: RunEvent = { type: 'run-started', at: T0, tasks: ids, concurrency: 4, source: 'test' };
+    return [start, ...events].reduce(runReducer(PRICES), initialRunState());
+  };
+
   it('starts with every task queued', () => {
-    expect(formatProgress(initialProgress(5))).toBe('0/5 running · 5 queued');
+    expect(formatProgress(progressOf(reduceAll([], 5)))).toBe('0/5 running · 5 queued');
   });
 
   it('counts running, done, failed and queued agents from the events', () => {
@@ -182,23 +184,19 @@ describe('progress', () => {
       started('BAC-4'),
       { type: 'turn', task: 'BAC-2', at: T0, turn: 1, stopReason: 'tool_use', text: '' },
     ];
-    const state = events.reduce(progressReducer, initialProgress(5));
+    const state = progressOf(reduceAll(events, 5));
     expect(state).toEqual({ total: 5, queued: 1, running: 3, done: 1, failed: 0 });
     expect(formatProgress(state)).toBe('3/5 running · 1 done · 1 queued');
   });
 
   it('counts an agent that did not succeed as failed', () => {
-    const state = [started('BAC-1'), ended({ id: 'BAC-1', status: 'timeout' })].reduce(
-      progressReducer,
-      initialProgress(2),
-    );
+    const state = progressOf(reduceAll([started('BAC-1'), ended({ id: 'BAC-1', status: 'timeout' })], 2));
     expect(formatProgress(state)).toBe('0/2 running · 1 failed · 1 queued');
   });
 
   it('takes a task that ended before it started off the queue, not a slot', () => {
-    const state = [started('BAC-1'), ended({ id: 'BAC-2', status: 'cancelled', startedAt: 0 })].reduce(
-      progressReducer,
-      initialProgress(2),
+    const state = progressOf(
+      reduceAll([started('BAC-1'), ended({ id: 'BAC-2', status: 'cancelled', startedAt: 0 })], 2),
     );
     expect(state).toEqual({ total: 2, queued: 0, running: 1, done: 0, failed: 1 });
   });

@@ -9,7 +9,7 @@ import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/
 import type { ToolName } from '../settings.js';
 import type { Task } from '../tasks/task.js';
 import { describeError } from './describe-error.js';
-import type { EventStream } from './events.js';
+import type { EventStream } from '../events.js';
 import { taskPrompt } from './prompt.js';
 import { shellEnvironment } from './shell-env.js';
 import { abortable } from './model-gate.js';

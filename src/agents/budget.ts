@@ -1,4 +1,4 @@
-import type { EventStream } from './events.js';
+import type { EventStream } from '../events.js';
 import { costOf, priceOf, type PriceTable } from './pricing.js';
 
 /**

@@ -4,7 +4,7 @@ import { planTasks, readyTasks, type Plan } from '../tasks/plan.js';
 import type { Task, TaskSet } from '../tasks/task.js';
 import { runAgent, type AgentOptions } from './agent.js';
 import { describeError } from './describe-error.js';
-import type { EventStream } from './events.js';
+import { isAgentEvent, type EventStream } from '../events.js';
 import { notStarted, type AgentResult, type RunStop } from './result.js';
 
 export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
@@ -107,7 +107,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
 function firstReply(events: EventStream, task: string): Promise<void> {
   return new Promise((resolve) => {
     const stop = events.on((event) => {
-      if (event.task === task && (event.type === 'turn' || event.type === 'ended')) {
+      if (isAgentEvent(event) && event.task === task && (event.type === 'turn' || event.type === 'ended')) {
         stop();
         resolve();
       }

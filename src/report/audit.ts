@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AgentEvent, EventStream } from '../agents/events.js';
+import type { EventStream, RunEvent } from '../events.js';
 import type { AgentResult } from '../agents/result.js';
 
 /** Longest tool output kept per event; the rest is cut with a note. A log is for reading, not for replaying. */
@@ -46,11 +46,11 @@ export function writeResultFiles(
   }
 }
 
-function redactEvent(event: AgentEvent, redact: (text: string) => string): AgentEvent {
-  return JSON.parse(redact(JSON.stringify(event))) as AgentEvent;
+function redactEvent(event: RunEvent, redact: (text: string) => string): RunEvent {
+  return JSON.parse(redact(JSON.stringify(event))) as RunEvent;
 }
 
-function trimmed(event: AgentEvent): AgentEvent {
+function trimmed(event: RunEvent): RunEvent {
   if (event.type !== 'tool-result' || event.output.length <= OUTPUT_CHARS) return event;
   const omitted = event.output.length - OUTPUT_CHARS;
   return { ...event, output: `${event.output.slice(0, OUTPUT_CHARS)}… (${omitted} characters omitted)` };

@@ -1,4 +1,5 @@
-import type { AgentEvent } from '../agents/events.js';
+import type { RunEvent } from '../events.js';
+import type { Progress } from '../run-state.js';
 import type { AgentResult, AgentStatus } from '../agents/result.js';
 import { formatDuration, hasStarted } from './timing.js';
 
@@ -14,7 +15,17 @@ const ERROR_CHARS = 200;
  * a line (usage, successful tool results). `toolInput` is the input of the call a tool result answers, so that a
  * failed call can name what it was aimed at; {@link createEventFormatter} supplies it.
  */
-export function formatEvent(event: AgentEvent, toolInput?: Record<string, unknown>): string | null {
+export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>): string | null {
+  switch (event.type) {
+    case 'run-started':
+    case 'run-ended':
+      return null;
+    case 'throttled':
+      return `[model] HTTP ${event.status}: holding new requests ${(event.waitMs / 1000).toFixed(1)} s; ${event.limit} at once`;
+    case 'stopping':
+    case 'warning':
+      return event.type === 'stopping' ? event.detail : event.message;
+  }
   const prefix = `[${oneLine(event.task, 40)}]`;
   switch (event.type) {
     case 'started':
@@ -47,7 +58,7 @@ export function formatEvent(event: AgentEvent, toolInput?: Record<string, unknow
  * {@link formatEvent} with memory: remembers each tool call's input until its result arrives, so a failed result
  * reads `✗ read ../../etc/passwd: …` rather than `✗ read: …`.
  */
-export function createEventFormatter(): (event: AgentEvent) => string | null {
+export function createEventFormatter(): (event: RunEvent) => string | null {
   const pending = new Map<string, Record<string, unknown>>();
   return (event) => {
     if (event.type === 'tool-call') pending.set(`${event.task}\n${event.id}`, event.input);
@@ -129,38 +140,12 @@ export function oneLine(text: string, maxChars: number): string {
   return `${line.slice(0, cut).trimEnd()}…`;
 }
 
-/** Where the run stands. Every task starts queued; `done` counts agents that succeeded, `failed` all other ends. */
-export interface ProgressState {
-  total: number;
-  queued: number;
-  running: number;
-  done: number;
-  failed: number;
-}
-
-export function initialProgress(total: number): ProgressState {
-  return { total, queued: total, running: 0, done: 0, failed: 0 };
-}
-
-/** The next state after `event`. Pure: the caller keeps the state. */
-export function progressReducer(state: ProgressState, event: AgentEvent): ProgressState {
-  if (event.type === 'started') {
-    return { ...state, queued: Math.max(0, state.queued - 1), running: state.running + 1 };
-  }
-  if (event.type !== 'ended') return state;
-  // A task that ends without having started (skipped, or cancelled while queued) leaves the queue, not a slot.
-  const from = hasStarted(event.result)
-    ? { running: Math.max(0, state.running - 1) }
-    : { queued: Math.max(0, state.queued - 1) };
-  const to = event.result.status === 'succeeded' ? { done: state.done + 1 } : { failed: state.failed + 1 };
-  return { ...state, ...from, ...to };
-}
-
-/** `3/5 running · 1 done · 1 queued`; counts that are zero are left out, except running. */
-export function formatProgress(state: ProgressState): string {
+/** `3/5 running · 1 done · 1 queued · $0.42`; counts that are zero are left out, except running. */
+export function formatProgress(state: Progress, spentUsd?: number): string {
   const parts = [`${state.running}/${state.total} running`];
   if (state.done) parts.push(`${state.done} done`);
   if (state.failed) parts.push(`${state.failed} failed`);
   if (state.queued) parts.push(`${state.queued} queued`);
+  if (spentUsd !== undefined) parts.push(`$${spentUsd.toFixed(2)}`);
   return parts.join(' · ');
 }

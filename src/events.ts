@@ -1,0 +1,87 @@
+import type { AgentResult, RunStop, Usage } from './agents/result.js';
+
+/**
+ * Every fact of a run, as one typed stream. The live log, the audit log, the budget, the summary, the outputs and
+ * the sticky comment all read these; none of them reaches into an agent or into another reporter.
+ */
+export type AgentEvent =
+  | { type: 'started'; task: string; at: number; branch: string; model: string }
+  /** A model reply arrived; `text` is what it said this turn. */
+  | { type: 'turn'; task: string; at: number; turn: number; stopReason: string | null; text: string }
+  | { type: 'tool-call'; task: string; at: number; tool: string; id: string; input: Record<string, unknown> }
+  | {
+      type: 'tool-result';
+      task: string;
+      at: number;
+      tool: string;
+      id: string;
+      isError: boolean;
+      output: string;
+    }
+  | { type: 'usage'; task: string; at: number; usage: Usage }
+  /** A reply broke off mid-stream and the turn is being sent again. */
+  | { type: 'retry'; task: string; at: number; attempt: number; reason: string }
+  /** The task's end, whatever it was (never started, too); `result.status` says which. Emitted once per task. */
+  | { type: 'ended'; task: string; at: number; result: AgentResult };
+
+/** Facts about the run as a whole rather than one agent. */
+export type RunLevelEvent =
+  /** The agents are about to start: the tasks in order, with their titles, and the limit on agents at once. */
+  | {
+      type: 'run-started';
+      at: number;
+      tasks: { id: string; title: string; model: string }[];
+      concurrency: number;
+      source: string;
+    }
+  /** The endpoint pushed back (429/529): new requests wait `waitMs`, and `limit` may be in flight at once. */
+  | { type: 'throttled'; at: number; status: number; waitMs: number; limit: number }
+  /** The run is stopping every agent: the job was cancelled, or `max-cost-usd` was spent. */
+  | { type: 'stopping'; at: number; reason: RunStop; detail: string }
+  /** Something the reader should know about the run itself (trusted text, one line). */
+  | { type: 'warning'; at: number; message: string }
+  /** Every task has ended. */
+  | { type: 'run-ended'; at: number };
+
+export type RunEvent = AgentEvent | RunLevelEvent;
+
+export type RunEventListener = (event: RunEvent) => void;
+
+/**
+ * A synchronous fan-out: listeners see events in the order they were emitted. A listener that throws is dropped
+ * and reported once through `onListenerError`; the run and every other listener go on.
+ */
+export class EventStream {
+  readonly #listeners: RunEventListener[] = [];
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void = () => {}) {
+    this.#onListenerError = onListenerError;
+  }
+
+  on(listener: RunEventListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
+    };
+  }
+
+  emit(event: RunEvent): void {
+    // A copy: a listener may remove itself (or another) while the event is handed out.
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        const i = this.#listeners.indexOf(listener);
+        if (i >= 0) this.#listeners.splice(i, 1);
+        this.#onListenerError(error);
+      }
+    }
+  }
+}
+
+/** Whether the event belongs to one task. */
+export function isAgentEvent(event: RunEvent): event is AgentEvent {
+  return 'task' in event;
+}
