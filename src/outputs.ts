@@ -1,14 +1,32 @@
 import type { AgentResult } from './agents/result.js';
+import { redactor } from './report/redact.js';
 import type { FailOn } from './settings.js';
 import { totalCost } from './report/summary.js';
 import type { Timing } from './report/timing.js';
 
-/** The step's outputs, by name, as strings. */
-export function runOutputs(results: AgentResult[], timing: Timing): Record<string, string> {
+/**
+ * Longest report and error kept per task in the `results` output. Outputs share about 1 MB per job, and the full
+ * reports are in the result files and the summary.
+ */
+const REPORT_CHARS = 4_000;
+const ERROR_CHARS = 1_000;
+
+/** The step's outputs, by name, as strings; known secrets are redacted wherever an agent or an API echoed them. */
+export function runOutputs(
+  results: AgentResult[],
+  timing: Timing,
+  secrets: readonly string[] = [],
+): Record<string, string> {
   const succeeded = results.filter((r) => r.status === 'succeeded').length;
   const cost = totalCost(results);
+  const redact = redactor(secrets);
+  const bounded = results.map((r) => ({
+    ...r,
+    report: cut(redact(r.report), REPORT_CHARS),
+    ...(r.error === undefined ? {} : { error: cut(redact(r.error), ERROR_CHARS) }),
+  }));
   return {
-    results: JSON.stringify(results),
+    results: redact(JSON.stringify(bounded)),
     succeeded: String(succeeded),
     failed: String(results.length - succeeded),
     'wall-seconds': timing.wallSeconds.toFixed(3),
@@ -17,6 +35,12 @@ export function runOutputs(results: AgentResult[], timing: Timing): Record<strin
     // Empty when a model's price is unknown: a guess would be worse than nothing.
     'cost-usd': cost === null ? '' : cost.toFixed(4),
   };
+}
+
+/** Redacted before it is cut, so no secret survives in part at the cut. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} characters cut; the full text is in the result file)`;
 }
 
 /** Why the step fails under `fail-on`, or null when it passes. */

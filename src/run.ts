@@ -1,24 +1,37 @@
 import * as core from '@actions/core';
-import { watchBudget } from './agents/budget.js';
 import { createModelClient } from './agents/client.js';
-import { EventStream } from './events.js';
-import { priceOf } from './agents/pricing.js';
 import { systemPrompt } from './agents/prompt.js';
 import type { RunStop } from './agents/result.js';
 import { runTasks } from './agents/scheduler.js';
 import { Workspace } from './agents/workspace.js';
-import { InputError } from './errors.js';
+import { EventStream, type RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
 import { createEventFormatter, formatProgress } from './report/live-log.js';
-import { initialRunState, progressOf, runReducer } from './run-state.js';
 import { SUMMARY_MAX_BYTES, renderSummary } from './report/summary.js';
 import { computeTiming } from './report/timing.js';
+import { initialRunState, progressOf, resultsOf, runReducer, type RunState } from './run-state.js';
 import type { Settings } from './settings.js';
 import type { Plan } from './tasks/plan.js';
 import type { TaskSet } from './tasks/task.js';
 
 const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * A reader of the run's events. It subscribes itself to `events` and may return work to finish once the run has
+ * ended (flush a file, send a last update). A reporter that throws loses its subscription, nothing else.
+ */
+export type Reporter = (events: EventStream, state: () => RunState) => { close?: () => Promise<void> } | void;
+
+/** What the run needs from outside besides its settings: the process it answers signals for, and extra readers. */
+export interface RunIO {
+  /** Where SIGINT/SIGTERM come from: the process, in the action. */
+  signals: NodeJS.EventEmitter;
+  /** More readers of the event stream (the sticky comment, a test's probe). */
+  reporters?: Reporter[];
+  /** Trusted one-line warnings found before the run started (e.g. about the shell), shown in the summary. */
+  warnings?: string[];
+}
 
 /** The agents, one per task, then the outputs and the job summary. Returns why the step fails, if it does. */
 export async function runAgents(
@@ -26,15 +39,28 @@ export async function runAgents(
   set: TaskSet,
   plan: Plan,
   planMarkdown: string,
+  io: RunIO,
 ): Promise<string | null> {
-  checkBudgetPrices(settings, set);
-
-  const events = new EventStream();
-  const suffix = settings.shard ? `-shard-${settings.shard}` : '';
-  const audit = openAuditLog(events, `${settings.resultsDir}/audit${suffix}.jsonl`, settings.secrets);
+  const events = new EventStream((error) =>
+    core.warning(
+      `A reporter failed and was dropped: ${error instanceof Error ? error.message : String(error)}`,
+    ),
+  );
   const reduce = runReducer(settings.prices);
   let state = initialRunState();
-  const formatEvent = createEventFormatter();
+  // The reducer goes first, so every other reader sees the state the event left.
+  events.on((event) => (state = reduce(state, event)));
+
+  const suffix = settings.shard ? `-shard-${settings.shard}` : '';
+  const readers = [
+    liveLog,
+    budgetKeeper(settings, () => stop),
+    auditLog(`${settings.resultsDir}/audit${suffix}.jsonl`, settings.secrets),
+    ...(io.reporters ?? []),
+  ];
+  const stop = new AbortController();
+  const closers = readers.map((reader) => reader(events, () => state));
+
   events.emit({
     type: 'run-started',
     at: Date.now(),
@@ -42,95 +68,91 @@ export async function runAgents(
     concurrency: settings.maxConcurrency,
     source: set.source,
   });
-  events.on((event) => {
-    state = reduce(state, event);
-    const line = formatEvent(event);
-    if (line) core.info(line);
-  });
+  for (const message of io.warnings ?? []) events.emit({ type: 'warning', at: Date.now(), message });
 
-  const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
-  // A worktree left registered by an earlier run on this runner would block its branch.
-  await workspace.prune();
-  const warnings = settings.allowedTools.includes('bash') ? await shellWarnings(workspace) : [];
-  for (const warning of warnings) core.warning(warning);
-
-  // A cancelled job or a job timeout (the runner sends SIGINT, then SIGTERM) and a spent budget stop every agent the
-  // same way: their work so far is committed, and the reports below are still written.
-  const stop = new AbortController();
-  const onSignal = (name: string) => () => {
-    core.warning(`${name} received: cancelling every agent`);
+  // A cancelled job or a job timeout (the runner sends SIGINT, then SIGTERM) stops every agent; their work so far is
+  // committed and the reports below are still written. A second signal must not kill the run before it has.
+  const onSignal = (name: NodeJS.Signals) => {
+    if (stop.signal.aborted) return;
+    events.emit({
+      type: 'stopping',
+      at: Date.now(),
+      reason: 'cancelled',
+      detail: `${name} received: cancelling every agent`,
+    });
     stop.abort('cancelled' satisfies RunStop);
   };
-  process.once('SIGINT', onSignal('SIGINT'));
-  process.once('SIGTERM', onSignal('SIGTERM'));
-  watchBudget(events, {
-    maxUsd: settings.maxCostUsd,
-    prices: settings.prices,
-    defaultModel: settings.model,
-    onSpent: () => {
-      core.warning(`max-cost-usd ($${settings.maxCostUsd}) reached: stopping every agent`);
-      stop.abort('budget' satisfies RunStop);
-    },
-  });
+  io.signals.on('SIGINT', onSignal);
+  io.signals.on('SIGTERM', onSignal);
 
+  const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
   const client = createModelClient({
     apiKey: settings.apiKey,
     baseUrl: settings.baseUrl,
     maxInFlight: settings.maxConcurrency,
-    onThrottled: (status, wait, limit) =>
-      core.info(
-        `[model] HTTP ${status}: holding new requests ${(wait / 1000).toFixed(1)} s; ${limit} at once`,
-      ),
+    onThrottled: (status, waitMs, limit) =>
+      events.emit({ type: 'throttled', at: Date.now(), status, waitMs, limit }),
   });
-  const ticker = setInterval(
-    () => core.info(formatProgress(progressOf(state), state.spentUsd)),
-    PROGRESS_EVERY_MS,
-  );
-  ticker.unref();
-  const results = await runTasks(set, {
-    plan,
-    client,
-    system: systemPrompt(set.context, settings.instructions),
-    model: settings.model,
-    maxTurns: settings.maxTurns,
-    timeoutMs: settings.timeoutMs,
-    tools: settings.allowedTools,
-    workspace: {
-      create: (task) => workspace.create(task),
-      commit: (worktree, message) => workspace.commit(worktree, message),
-      push: (worktree) => workspace.push(worktree, settings.githubToken),
-      remove: (worktree) => workspace.remove(worktree),
-    },
-    events,
-    homeRoot: `${settings.tempDir}/homes`,
-    prices: settings.prices,
-    signal: stop.signal,
-    maxConcurrency: settings.maxConcurrency,
-  }).finally(() => clearInterval(ticker));
-  core.info(formatProgress(progressOf(state), state.spentUsd));
-  await audit
-    .close()
-    .catch((error: unknown) => core.warning(`The audit log could not be written: ${String(error)}`));
-  writeResultFiles(settings.resultsDir, results, settings.secrets);
-  core.info(`Results and audit log: ${settings.resultsDir}`);
+  try {
+    await runTasks(set, {
+      plan,
+      client,
+      system: systemPrompt(set.context, settings.instructions),
+      model: settings.model,
+      maxTurns: settings.maxTurns,
+      timeoutMs: settings.timeoutMs,
+      tools: settings.allowedTools,
+      workspace: {
+        create: (task) => workspace.create(task),
+        commit: (worktree, message) => workspace.commit(worktree, message),
+        push: (worktree) => workspace.push(worktree, settings.githubToken),
+        remove: (worktree) => workspace.remove(worktree),
+      },
+      events,
+      homeRoot: `${settings.tempDir}/homes`,
+      prices: settings.prices,
+      signal: stop.signal,
+      maxConcurrency: settings.maxConcurrency,
+    });
+    events.emit({ type: 'run-ended', at: Date.now() });
+  } finally {
+    io.signals.off('SIGINT', onSignal);
+    io.signals.off('SIGTERM', onSignal);
+    for (const closer of closers) {
+      await closer?.close?.().catch((error: unknown) => core.warning(String(error)));
+    }
+  }
 
-  const criticalPathSeconds = criticalPathAgentSeconds(plan, results);
-  const timing = computeTiming(results, { concurrency: settings.maxConcurrency, criticalPathSeconds });
-  for (const [name, value] of Object.entries(runOutputs(results, timing))) core.setOutput(name, value);
+  const results = resultsOf(state);
+  try {
+    writeResultFiles(settings.resultsDir, results, settings.secrets);
+    core.info(`Results and audit log: ${settings.resultsDir}`);
+  } catch (error) {
+    // The outputs and the summary below matter more than the files; they are still written.
+    core.warning(`The result files could not be written to ${settings.resultsDir}: ${String(error)}`);
+  }
+
+  const timing = computeTiming(results, {
+    concurrency: settings.maxConcurrency,
+    criticalPathSeconds: criticalPathAgentSeconds(plan, results),
+  });
+  for (const [name, value] of Object.entries(runOutputs(results, timing, settings.secrets))) {
+    core.setOutput(name, value);
+  }
   const summary = renderSummary({
     results,
     timing,
     concurrency: settings.maxConcurrency,
     model: settings.model,
     tasksSource: set.source,
-    warnings,
+    warnings: state.warnings,
   });
   // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
   const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
   const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
   await writeSummary(fits ? summary + folded : summary, { overwrite: true });
 
-  if (stop.signal.reason === 'cancelled')
+  if (state.stopping?.reason === 'cancelled')
     return 'The run was cancelled; the summary and outputs cover what finished';
   return failureReason(results, settings.failOn);
 }
@@ -141,35 +163,58 @@ export async function writeSummary(markdown: string, options: { overwrite?: bool
   else core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
 }
 
-/** A budget is only kept when every model's price is known: an unknown one would count as free. */
-function checkBudgetPrices(settings: Settings, set: TaskSet): void {
-  if (settings.maxCostUsd === undefined) return;
-  const models = new Set([settings.model, ...set.tasks.flatMap((t) => (t.model ? [t.model] : []))]);
-  for (const model of models) {
-    if (priceOf(model, settings.prices)) continue;
-    throw new InputError(
-      `needs a price for the model "${model}", and none is known`,
-      'input `max-cost-usd`',
-      `Give its price in \`pricing\`, e.g. {"${model}":{"input":3,"output":15}}`,
-    );
-  }
+/** One line per event in the job log, warnings as warnings, and a progress line every few seconds. */
+const liveLog: Reporter = (events, state) => {
+  const format = createEventFormatter();
+  const progress = () => {
+    const now = state();
+    return formatProgress(progressOf(now), now.unpriced ? undefined : now.spentUsd);
+  };
+  const ticker = setInterval(() => core.info(progress()), PROGRESS_EVERY_MS);
+  ticker.unref();
+  events.on((event: RunEvent) => {
+    const line = format(event);
+    if (!line) return;
+    if (event.type === 'warning' || event.type === 'stopping') core.warning(line);
+    else core.info(line);
+  });
+  return {
+    close: async () => {
+      clearInterval(ticker);
+      core.info(progress());
+    },
+  };
+};
+
+/** Stops the run once the spend the reducer counted reaches `max-cost-usd`: no agent starts, running ones stop. */
+function budgetKeeper(settings: Settings, stop: () => AbortController): Reporter {
+  return (events, state) => {
+    const max = settings.maxCostUsd;
+    if (max === undefined) return;
+    events.on((event) => {
+      if (event.type !== 'usage' || state().spentUsd < max || stop().signal.aborted) return;
+      events.emit({
+        type: 'stopping',
+        at: Date.now(),
+        reason: 'budget',
+        detail: `max-cost-usd ($${max}) reached: stopping every agent`,
+      });
+      stop().abort('budget' satisfies RunStop);
+    });
+  };
 }
 
-async function shellWarnings(workspace: Workspace): Promise<string[]> {
-  const warnings: string[] = [];
-  const credentials = await workspace.persistedCredentials();
-  if (credentials.length) {
-    warnings.push(
-      `The agents' shell can read a credential persisted in .git/config (${credentials.join(', ')}). ` +
-        'Check out with `persist-credentials: false`; the action pushes with `github-token` on its own.',
-    );
-  }
-  warnings.push(
-    'The `bash` tool is enabled and runs without a sandbox, as the runner user. Its environment is an allowlist with ' +
-      "no tokens, but a shell can still read the action process's own environment (its inputs, tokens included) " +
-      'under /proc. Allow `bash` only for tasks whose text you trust.',
-  );
-  return warnings;
+/** Every event as a JSON line in `file`, secrets redacted. */
+function auditLog(file: string, secrets: readonly string[]): Reporter {
+  return (events) => {
+    const log = openAuditLog(events, file, secrets);
+    return {
+      close: () =>
+        log.close().catch((error: unknown) => {
+          throw new Error(`The audit log could not be written: ${String(error)}`);
+        }),
+    };
+  };
 }
 
 /** Agent time along the plan's critical path, as the agents actually took: the chain no schedule could shorten. */

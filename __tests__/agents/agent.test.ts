@@ -95,7 +95,6 @@ describe('runAgent', () => {
       'tool-result',
       'usage',
       'turn',
-      'ended',
     ]);
   });
 

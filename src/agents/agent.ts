@@ -203,7 +203,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     pushed,
     ...(error ? { error } : {}),
   };
-  events.emit({ type: 'ended', task: task.id, at: endedAt, result });
+  // The scheduler announces the end, once for every task, started or not.
   return result;
 }
 

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { planTasks, readyTasks, type Plan } from '../tasks/plan.js';
 import type { Task, TaskSet } from '../tasks/task.js';
@@ -13,7 +14,12 @@ export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   maxShells?: number;
   /** The plan of `set`, when the caller has made it already. */
   plan?: Plan;
+  /** Longest the other agents wait for the first agent's first reply (the prompt-cache warm-up). */
+  warmUpMs?: number;
 };
+
+/** A warm-up that hangs must not hold every other agent to its timeout; past this they start without it. */
+const WARM_UP_MS = 30_000;
 
 /**
  * Runs one agent per task: a task starts once its dependencies have succeeded, no task whose `paths` overlap its
@@ -25,7 +31,7 @@ export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
  * are the same bytes for every agent), so every other agent's first request reads it instead of writing it again.
  */
 export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult[]> {
-  const { maxConcurrency, maxShells, plan: given, ...rest } = options;
+  const { maxConcurrency, maxShells, plan: given, warmUpMs = WARM_UP_MS, ...rest } = options;
   const agentOptions = { ...rest, shellLimit: pLimit(maxShells ?? os.availableParallelism()) };
   const plan = given ?? planTasks(set.tasks);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
@@ -49,11 +55,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
     if (!first) await Promise.race([warm, stopping]);
     const model = task.model ?? options.model;
-    if (stopped()) {
-      const result = stoppedBeforeStart(task, options.signal!.reason as RunStop, model);
-      end(task, result);
-      return result;
-    }
+    if (stopped()) return stoppedBeforeStart(task, options.signal!.reason as RunStop, model);
     return runAgent({ ...agentOptions, task, model });
   };
 
@@ -74,24 +76,19 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
       for (const id of next.start) {
         const task = byId.get(id)!;
         const first = warm === undefined;
-        if (first) warm = set.tasks.length > 1 ? firstReply(options.events, id) : Promise.resolve();
+        if (first) {
+          warm =
+            set.tasks.length > 1 ? warmUp(options.events, id, warmUpMs, options.signal) : Promise.resolve();
+        }
         // Counted as running while it waits for a slot, so no conflicting task starts in between.
         progress.running.add(id);
         void limit(() => runOne(task, first))
-          .catch((error: unknown) => {
+          .catch((error: unknown) =>
             // runAgent reports every ending as a result; reaching here is a bug, still kept to this one task.
-            const result = notStarted(
-              task,
-              'cancelled',
-              `internal error: ${describeError(error)}`,
-              options.model,
-            );
-            result.status = 'failed';
-            end(task, result);
-            return result;
-          })
+            notStarted(task, 'failed', `internal error: ${describeError(error)}`, options.model),
+          )
           .then((result) => {
-            results.set(id, result);
+            end(task, result);
             progress.running.delete(id);
             (result.status === 'succeeded' ? progress.succeeded : progress.failed).add(id);
             step();
@@ -103,15 +100,32 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   });
 }
 
-/** Resolves at the task's first model reply, or at its end if it never got one. */
-function firstReply(events: EventStream, task: string): Promise<void> {
+/**
+ * Resolves at the task's first model reply, at its end if it never got one, or after `maxMs` (with a warning on
+ * the stream) if the reply is that slow to come.
+ */
+function warmUp(events: EventStream, task: string, maxMs: number, signal?: AbortSignal): Promise<void> {
+  const done = new AbortController();
+  const cancel = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
   return new Promise((resolve) => {
     const stop = events.on((event) => {
       if (isAgentEvent(event) && event.task === task && (event.type === 'turn' || event.type === 'ended')) {
-        stop();
-        resolve();
+        finish();
       }
     });
+    const finish = () => {
+      stop();
+      done.abort();
+      resolve();
+    };
+    sleep(maxMs, undefined, { signal: cancel }).then(() => {
+      events.emit({
+        type: 'warning',
+        at: Date.now(),
+        message: `The first agent's first request (it warms the prompt cache) got no reply in ${maxMs / 1000} s; the other agents start without waiting for it`,
+      });
+      finish();
+    }, finish);
   });
 }
 
