@@ -1,4 +1,8 @@
-import { ModelGate } from '../../src/agents/model-gate.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Anthropic, { RateLimitError } from '@anthropic-ai/sdk';
+import { describeError } from '../../src/agents/describe-error.js';
+import { MAX_RETRY_AFTER_MS, ModelGate, gatedFetch, sleep } from '../../src/agents/model-gate.js';
 import type { Task } from '../../src/tasks/task.js';
 import { startMessagesServer } from '../../support/messages-server.js';
 import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
@@ -33,6 +37,31 @@ describe('ModelGate', () => {
     next();
   });
 
+  it('leaves no timer running once an aborted wait has given up', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const gate = new ModelGate(4);
+    gate.throttled(30_000);
+    const stop = new AbortController();
+    const waiting = gate.acquire(stop.signal);
+    expect(timers()).toBe(before + 1);
+    stop.abort(new Error('cancelled'));
+    await expect(waiting).rejects.toThrow('cancelled');
+    // Before, the 30 s sleep outlived the abort: the process (and Jest) waited for it.
+    expect(timers()).toBe(before);
+  });
+
+  it('holds new requests no longer than the cap, however long the endpoint asks', () => {
+    const gate = new ModelGate(4);
+    gate.throttled(3_600_000);
+    expect(MAX_RETRY_AFTER_MS).toBe(60_000);
+    expect(gate.pausedForMs).toBeGreaterThan(MAX_RETRY_AFTER_MS - 1_000);
+    expect(gate.pausedForMs).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS);
+    gate.throttled(Number.NaN);
+    gate.throttled(-5);
+    expect(gate.pausedForMs).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS);
+  });
+
   it('lets one more through after as many successes as the limit, up to the ceiling', () => {
     const gate = new ModelGate(4);
     gate.throttled(0);
@@ -61,6 +90,94 @@ describe('ModelGate', () => {
       }),
     );
     expect(most).toBe(2);
+  });
+});
+
+describe('sleep', () => {
+  it('waits the time given', async () => {
+    const started = Date.now();
+    await sleep(50);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+
+  it("rejects with the signal's reason as soon as it aborts, or at once when it already has", async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    const waiting = sleep(30_000, stop.signal);
+    setTimeout(() => stop.abort(new Error('stopped')), 20);
+    await expect(waiting).rejects.toThrow('stopped');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await expect(sleep(30_000, AbortSignal.abort('gone'))).rejects.toBe('gone');
+  });
+});
+
+/** A loopback endpoint that answers every request with `status` and `headers`, and counts the requests. */
+async function pushbackServer(status: number, headers: Record<string, string>) {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    req.resume();
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'Slow down.' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a retry-after longer than the cap', () => {
+  it('fails the request at once with an error naming the wait, instead of holding it for an hour', async () => {
+    const server = await pushbackServer(429, { 'retry-after': '3600' });
+    try {
+      const gate = new ModelGate(4);
+      const waits: number[] = [];
+      const client = new Anthropic({
+        apiKey: 'loopback-key',
+        baseURL: server.url,
+        fetch: gatedFetch(gate, (_status, wait) => waits.push(wait)),
+      });
+      const started = Date.now();
+      const request = client.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      const error: unknown = await request.catch((caught: unknown) => caught);
+
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(error).toBeInstanceOf(RateLimitError);
+      expect(describeError(error)).toBe(
+        'RateLimitError (HTTP 429): the API asked to wait 3600 s (retry-after) before another request, ' +
+          'more than the 60 s this action waits, so the request was not retried; it said: Slow down.',
+      );
+      // Neither the gate nor the SDK asked again.
+      expect(server.requests()).toBe(1);
+      // The others are held for the cap only.
+      expect(waits).toEqual([MAX_RETRY_AFTER_MS]);
+      expect(gate.pausedForMs).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('ends the agent as failed with the cause, not as a timeout', async () => {
+    const server = await startMessagesServer({
+      scripts: { 'RA-1': [{ fault: { kind: 'http', status: 429, retryAfter: 3600 } }] },
+    });
+    try {
+      const started = Date.now();
+      const [result] = await runAgentsAgainst(server.url, [taskOf('RA-1')], { timeoutMs: 120_000 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(result?.status).toBe('failed');
+      expect(result?.error).toMatch(
+        /^RateLimitError \(HTTP 429\): the API asked to wait 3600 s \(retry-after-ms\)/,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
 

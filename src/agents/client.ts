@@ -6,13 +6,14 @@ export interface ClientOptions {
   baseUrl?: string;
   /** Most model requests in flight; pushback from the endpoint lowers it for a while. */
   maxInFlight: number;
-  /** Told about each 429/529 with the wait it asked for. */
+  /** Told about each 429/529 with how long new requests are held for it (its `retry-after`, capped). */
   onThrottled?: (status: number, retryAfterMs: number, limit: number) => void;
 }
 
 /**
  * The one client every agent shares, with its requests spaced by an adaptive gate that also waits out 429 and 529
- * responses. Other errors get the SDK's own retries.
+ * responses, up to a minute each; a request asked to wait longer fails with an error saying so. Other errors get the
+ * SDK's own retries.
  */
 export function createModelClient(options: ClientOptions): Anthropic {
   const gate = new ModelGate(options.maxInFlight);
