@@ -21,24 +21,40 @@ export const PRICES: Readonly<Record<string, Price>> = {
 
 export type PriceTable = Readonly<Record<string, Price>>;
 
-/** The price of `model` in `table`, by exact id or by the longest known id it starts with; undefined if unknown. */
+/**
+ * The price of `model` in `table`, by exact id or by the longest known id it starts with; undefined if unknown.
+ * Only the table's own entries count: a model id such as `constructor` or `__proto__` must not find what every
+ * object inherits.
+ */
 export function priceOf(model: string, table: PriceTable): Price | undefined {
-  if (table[model]) return table[model];
+  if (Object.hasOwn(table, model)) return table[model];
   const family = Object.keys(table)
     .filter((id) => model.startsWith(`${id}-`))
     .sort((a, b) => b.length - a.length)[0];
-  return family ? table[family] : undefined;
+  return family === undefined ? undefined : table[family];
 }
 
-/** Dollars for `usage` at `price`; null when the price is unknown (shown as unknown, never as $0). */
+/**
+ * Dollars for `usage` at `price`; null when the price is unknown or not a price (shown as unknown, never as $0).
+ * A token count that is negative or not a finite number (a misbehaving endpoint) counts as none, so one bad reply
+ * cannot make the run's spend negative, infinite or NaN.
+ */
 export function costOf(usage: Usage, price: Price | undefined): number | null {
-  if (!price) return null;
+  if (!price || !isAmount(price.input) || !isAmount(price.output)) return null;
   const perToken = 1 / 1_000_000;
   return (
-    (usage.input * price.input +
-      usage.cacheWrite * price.input * 1.25 +
-      usage.cacheRead * price.input * 0.1 +
-      usage.output * price.output) *
+    (tokens(usage.input) * price.input +
+      tokens(usage.cacheWrite) * price.input * 1.25 +
+      tokens(usage.cacheRead) * price.input * 0.1 +
+      tokens(usage.output) * price.output) *
     perToken
   );
+}
+
+function isAmount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0;
+}
+
+function tokens(n: unknown): number {
+  return isAmount(n) ? n : 0;
 }
