@@ -1,3 +1,4 @@
+import { appendFile, writeFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { createModelClient } from './agents/client.js';
 import { systemPrompt } from './agents/prompt.js';
@@ -157,10 +158,17 @@ export async function runAgents(
   return failureReason(results, settings.failOn);
 }
 
-/** Appends to (or replaces) the step's job summary; outside a runner there is none to write. */
+/**
+ * Appends to (or replaces) the step's job summary, the file the runner names in `GITHUB_STEP_SUMMARY` (read on
+ * every call: `core.summary` keeps the first path it saw). Outside a runner there is none to write.
+ */
 export async function writeSummary(markdown: string, options: { overwrite?: boolean } = {}): Promise<void> {
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write(options);
-  else core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (!file) return core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
+  await (options.overwrite ? writeFile : appendFile)(
+    file,
+    markdown.endsWith('\n') ? markdown : `${markdown}\n`,
+  );
 }
 
 /** One line per event in the job log, warnings as warnings, and a progress line every few seconds. */
