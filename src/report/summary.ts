@@ -63,7 +63,7 @@ function statusDisplay(status: string): { icon: string; label: string } {
   return STATUS_DISPLAY[status] ?? { icon: '❔', label: status.replace(/[^\w -]/g, '') || 'unknown' };
 }
 
-function statusCell(status: string): string {
+export function statusCell(status: string): string {
   const { icon, label } = statusDisplay(status);
   return `${icon} ${label}`;
 }
@@ -182,7 +182,7 @@ const IDEAL_MEANING: Record<IdealBound, (concurrency: number) => string> = {
   concurrency: (n) => `lower bound: all agent time spread over ${n} ${n === 1 ? 'slot' : 'slots'}`,
 };
 
-function timingTable(timing: Timing): string {
+export function timingTable(timing: Timing): string {
   const speedup = timing.speedup === null ? '—' : `${timing.speedup.toFixed(2)}×`;
   const efficiency = timing.efficiency === null ? '—' : `${Math.round(timing.efficiency * 100)} %`;
   return [
