@@ -10,7 +10,8 @@ import { runAgents, writeSummary, type RunIO } from './run.js';
 import { readSettings, type Settings } from './settings.js';
 import { readTaskSet } from './tasks/intake.js';
 import { LinearApiError } from './tasks/linear.js';
-import { matrixFor, planTasks, shardPlan, type Plan, type Shard } from './tasks/plan.js';
+import { planTasks, type Plan } from './tasks/plan.js';
+import { matrixFor, shardPlan, type Shard } from './tasks/shards.js';
 import type { TaskSet } from './tasks/task.js';
 
 /**

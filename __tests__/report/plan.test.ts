@@ -1,5 +1,6 @@
 import { mermaidText, renderPlan } from '../../src/report/plan.js';
-import { planTasks, shardPlan } from '../../src/tasks/plan.js';
+import { planTasks } from '../../src/tasks/plan.js';
+import { shardPlan } from '../../src/tasks/shards.js';
 import type { Task } from '../../src/tasks/task.js';
 
 function task(id: string, fields: Partial<Task> = {}): Task {

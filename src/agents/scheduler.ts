@@ -1,10 +1,11 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { planTasks, readyTasks, type Plan } from '../tasks/plan.js';
+import { planTasks, type Plan } from '../tasks/plan.js';
 import type { Task, TaskSet } from '../tasks/task.js';
 import { runAgent, type AgentOptions } from './agent.js';
 import { describeError } from './describe-error.js';
+import { readyTasks } from './ready.js';
 import { isAgentEvent, type EventStream } from '../events.js';
 import { notStarted, type AgentResult, type RunStop } from './result.js';
 

@@ -1,4 +1,5 @@
-import type { Plan, Shard } from '../tasks/plan.js';
+import type { Plan } from '../tasks/plan.js';
+import type { Shard } from '../tasks/shards.js';
 import type { Task } from '../tasks/task.js';
 import { codeSpan, escapeTableCell } from './sanitize.js';
 import { formatCount, utf8Length } from './summary.js';
