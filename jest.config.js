@@ -7,4 +7,12 @@ export default {
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 60000,
   verbose: true,
+  // Coverage counts what runs in the test process; the end-to-end runs of dist/ prove the bundle, not these lines.
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['src/**/*.ts', '!src/index.ts'],
+  coverageReporters: ['text-summary', 'text'],
+  coverageThreshold: {
+    global: { lines: 90 },
+    './src/**/*.ts': { lines: 80 },
+  },
 };
