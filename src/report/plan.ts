@@ -2,7 +2,7 @@ import type { Plan } from '../tasks/plan.js';
 import type { Shard } from '../tasks/shards.js';
 import type { Task } from '../tasks/task.js';
 import { codeSpan, escapeTableCell } from './sanitize.js';
-import { formatCount, utf8Length } from './summary.js';
+import { formatCount } from './summary.js';
 
 /** The plan's share of the job summary, at most; the rest is left for the run's own report. */
 export const PLAN_MAX_BYTES = 256 * 1024;
@@ -32,9 +32,9 @@ export function renderPlan(plan: Plan, shards?: readonly Shard[], maxBytes = PLA
   const conflicts = conflictList(plan);
   if (conflicts) fixed.push(conflicts);
   const graph = flowchart(plan);
-  const used = utf8Length(fixed.join('\n\n')) + utf8Length(graph) + 1024;
+  const used = Buffer.byteLength(fixed.join('\n\n')) + Buffer.byteLength(graph) + 1024;
   const parts = [...fixed.slice(0, 3), table(plan, shards, maxBytes - used), ...fixed.slice(3)];
-  if (utf8Length(parts.join('\n\n')) + utf8Length(graph) + 4 < maxBytes) parts.push(graph);
+  if (Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(graph) + 4 < maxBytes) parts.push(graph);
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -122,16 +122,16 @@ function table(plan: Plan, shards: readonly Shard[] | undefined, maxBytes: numbe
     `| ${cols.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
   ];
   const legend = plan.criticalPath.length > 0 ? `\n\n${CRITICAL_MARK} on the critical path` : '';
-  let bytes = utf8Length(lines.join('\n')) + utf8Length(legend);
+  let bytes = Buffer.byteLength(lines.join('\n')) + Buffer.byteLength(legend);
   for (const [i, task] of plan.tasks.entries()) {
     const row = `| ${cols.map((c) => c.cell(task)).join(' | ')} |`;
     // Room is kept for the line saying how many rows were left out.
-    if (bytes + utf8Length(row) + 200 > maxBytes) {
+    if (bytes + Buffer.byteLength(row) + 200 > maxBytes) {
       const left = plan.tasks.length - i;
       return `${lines.join('\n')}\n\n_${plural(left, 'more task', 'more tasks')} not shown: the summary has no room for them._${legend}`;
     }
     lines.push(row);
-    bytes += utf8Length(row) + 1;
+    bytes += Buffer.byteLength(row) + 1;
   }
   return lines.join('\n') + legend;
 }

@@ -36,13 +36,17 @@ export function renderSummary(run: RunReport): string {
   if (run.warnings?.length) fixed.push(run.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'));
   const timing = timingTable(run.timing);
   // Past a few thousand agents the table alone would not fit; the rows that do are kept.
-  const tableBudget = SUMMARY_MAX_BYTES - utf8Length(fixed.join('\n\n')) - utf8Length(timing) - 1024;
+  const tableBudget =
+    SUMMARY_MAX_BYTES - Buffer.byteLength(fixed.join('\n\n')) - Buffer.byteLength(timing) - 1024;
   const parts = [...fixed, agentTable(run.results, tableBudget), timing];
   const timeline = gantt(run.results);
-  if (timeline && utf8Length(parts.join('\n\n')) + utf8Length(timeline) + 1024 < SUMMARY_MAX_BYTES) {
+  if (
+    timeline &&
+    Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(timeline) + 1024 < SUMMARY_MAX_BYTES
+  ) {
     parts.push(timeline);
   }
-  const used = utf8Length(parts.join('\n\n')) + 2 + 1;
+  const used = Buffer.byteLength(parts.join('\n\n')) + 2 + 1;
   const reports = agentReports(run.results, SUMMARY_MAX_BYTES - used);
   if (reports) parts.push(reports);
   return `${parts.join('\n\n')}\n`;
@@ -162,16 +166,16 @@ function agentTable(results: readonly AgentResult[], maxBytes: number): string {
     `| ${COLUMNS.map((c) => c.header).join(' | ')} |`,
     `| ${COLUMNS.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
   ];
-  let bytes = utf8Length(lines.join('\n'));
+  let bytes = Buffer.byteLength(lines.join('\n'));
   for (const [i, result] of results.entries()) {
     const row = `| ${COLUMNS.map((c) => c.cell(result)).join(' | ')} |`;
     // Room is kept for the line saying how many rows were left out.
-    if (bytes + utf8Length(row) + 200 > maxBytes) {
+    if (bytes + Buffer.byteLength(row) + 200 > maxBytes) {
       const left = results.length - i;
       return `${lines.join('\n')}\n\n_${formatCount(left)} more ${left === 1 ? 'agent' : 'agents'} not shown: the summary is limited to 1 MiB._`;
     }
     lines.push(row);
-    bytes += utf8Length(row) + 1;
+    bytes += Buffer.byteLength(row) + 1;
   }
   return lines.join('\n');
 }
@@ -243,7 +247,7 @@ function agentReports(results: readonly AgentResult[], maxBytes: number): string
   const heading = '### Reports';
   const note = (n: number) =>
     `_The reports of ${formatCount(n)} ${n === 1 ? 'agent are' : 'agents are'} left out: the summary is limited to 1 MiB._`;
-  let available = maxBytes - utf8Length(heading) - utf8Length(note(results.length)) - 4;
+  let available = maxBytes - Buffer.byteLength(heading) - Buffer.byteLength(note(results.length)) - 4;
   if (available < 0) return '';
   const order = results
     .map((r, i) => ({ i, size: r.report.length + (r.error?.length ?? 0) }))
@@ -255,7 +259,7 @@ function agentReports(results: readonly AgentResult[], maxBytes: number): string
     const share = Math.floor(available / (order.length - k)) - 2;
     const block = share >= MIN_BLOCK_BYTES ? detailsBlock(result, share) : '';
     blocks[i] = block;
-    if (block) available -= utf8Length(block) + 2;
+    if (block) available -= Buffer.byteLength(block) + 2;
   }
   const shown = blocks.filter(Boolean);
   const omitted = results.length - shown.length;
@@ -270,23 +274,23 @@ function detailsBlock(r: AgentResult, maxBytes: number): string {
   const open = `<details><summary>${escapeHtml(r.id, 40)}${title} (${icon} ${label})</summary>`;
   const close = '</details>';
   // Blank lines around the body let GitHub read it as Markdown and end anything it left open before `</details>`.
-  let room = maxBytes - utf8Length(open) - utf8Length(close) - 4;
+  let room = maxBytes - Buffer.byteLength(open) - Buffer.byteLength(close) - 4;
   const body: string[] = [];
   if (r.error) {
     const lead = '**Error:**';
     const errorRoom =
-      Math.min(ERROR_MAX_BYTES, r.report ? Math.floor(room / 2) : room) - utf8Length(lead) - 2;
+      Math.min(ERROR_MAX_BYTES, r.report ? Math.floor(room / 2) : room) - Buffer.byteLength(lead) - 2;
     const error = fitBytes((chars) => codeBlock(r.error ?? '', chars), errorRoom);
     if (error) {
       body.push(lead, error);
-      room -= utf8Length(lead) + utf8Length(error) + 4;
+      room -= Buffer.byteLength(lead) + Buffer.byteLength(error) + 4;
     }
   }
   const empty = '_No report._';
   const report = r.report.trim() ? fitBytes((chars) => sanitizeMarkdown(r.report, chars), room) : '';
   body.push(report || empty);
   const block = [open, ...body, close].join('\n\n');
-  return utf8Length(block) <= maxBytes ? block : '';
+  return Buffer.byteLength(block) <= maxBytes ? block : '';
 }
 
 /**
@@ -298,32 +302,14 @@ function fitBytes(render: (maxChars: number) => string, maxBytes: number): strin
   let chars = maxBytes;
   for (;;) {
     const out = render(chars);
-    const bytes = utf8Length(out);
+    const bytes = Buffer.byteLength(out);
     if (bytes <= maxBytes) return out;
     if (chars <= 1) return '';
     chars = Math.max(1, Math.min(chars - 1, Math.floor((chars * maxBytes) / bytes)));
   }
 }
 
-/** UTF-8 length without encoding: what GitHub's limit counts. */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i += 1;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-/** Thousands separated, whatever the runner's locale. */
+/** A whole number with thousands separated by commas, whatever the runner's locale: `12,345`. */
 export function formatCount(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return Math.round(n).toLocaleString('en-US');
 }
