@@ -76,6 +76,20 @@ describe('mode: plan, through the built action', () => {
     expect(run.stdout).toMatch(/3 tasks from issue #\d+/);
   });
 
+  it('reads exactly the real tasks from a body made from an issue template', async () => {
+    const payload = examplePayload('issues', 'labeled');
+    (payload.issue as { body: string }).body = fixture('issue-template.md');
+    const run = await runAction({
+      workspace: makeRepo({ 'README.md': '# x\n' }),
+      inputs: { mode: 'plan' },
+      event: { name: 'issues', payload },
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs.matrix!)).toEqual({ include: [{ shard: '1', tasks: 'BAC-117,BAC-124' }] });
+    expect(run.stdout).toMatch(/2 tasks from issue #\d+/);
+    expect(run.summary).not.toMatch(/ABC-|EXA-|BAC-500/);
+  });
+
   it('names a dependency cycle in one line and stops', async () => {
     const run = await runAction({
       workspace: makeRepo({ 'README.md': '# x\n' }),
