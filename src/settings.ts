@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PRICES, type Price, type PriceTable } from './agents/pricing.js';
 import { InputError } from './errors.js';
+import { PERMISSIONS, UNTRUSTED_TEXT, type Permission, type UntrustedText } from './github/permission.js';
 
 /** Tools of the SDK's agent toolset an agent may be given. `bash` is opt-in. */
 export const TOOL_NAMES = ['read', 'write', 'edit', 'glob', 'grep', 'bash'] as const;
@@ -63,6 +64,18 @@ export interface Settings {
   resultsDir: string;
   /** Every secret value read from the inputs, for redacting files the runner's masking never sees. */
   secrets: string[];
+  /** Post and keep updating the sticky comment on the issue or pull request. */
+  comment: boolean;
+  /** The label that starts a run when added to an issue or pull request. */
+  triggerLabel: string;
+  /** Least repository permission of whoever starts a run, and of whoever wrote task text read from an issue. */
+  requiredPermission: Permission;
+  /** Whether `/agents run [ids]` comments start runs. */
+  commentCommand: boolean;
+  /** Bot logins that may start a run (`renovate` or `renovate[bot]`; `*` for any); no bot otherwise. */
+  allowedBots: string[];
+  /** Task text by someone without `requiredPermission`: `refuse` the run, or run it `read-only` (without `bash`). */
+  untrustedText: UntrustedText;
 }
 
 /** How an input is read: `@actions/core`'s `getInput` in the action, a plain map in tests. */
@@ -90,6 +103,12 @@ export const INPUT_NAMES = [
   'results-dir',
   'shard',
   'max-shards',
+  'comment',
+  'trigger-label',
+  'required-permission',
+  'comment-command',
+  'allowed-bots',
+  'untrusted-text',
 ] as const;
 
 export function readSettings(
@@ -158,6 +177,15 @@ export function readSettings(
       githubToken && Buffer.from(`x-access-token:${githubToken}`).toString('base64'),
       linearApiKey,
     ].filter((s): s is string => Boolean(s)),
+    comment: readBoolean(getInput, 'comment', true),
+    triggerLabel: getInput('trigger-label').trim() || 'parallel-agents',
+    requiredPermission: readChoice(getInput, 'required-permission', PERMISSIONS, 'write'),
+    commentCommand: readBoolean(getInput, 'comment-command', true),
+    allowedBots: getInput('allowed-bots')
+      .split(/[\s,]+/)
+      .map((b) => b.trim())
+      .filter(Boolean),
+    untrustedText: readChoice(getInput, 'untrusted-text', UNTRUSTED_TEXT, 'refuse'),
   };
 }
 
@@ -242,6 +270,19 @@ function readIssueNumber(getInput: GetInput): number | undefined {
     );
   }
   return Number(raw.replace('#', ''));
+}
+
+/** `true` or `false` in any of the spellings YAML 1.2 allows, as `core.getBooleanInput` reads them. */
+function readBoolean(getInput: GetInput, name: string, fallback: boolean): boolean {
+  const raw = getInput(name).trim();
+  if (!raw) return fallback;
+  if (['true', 'True', 'TRUE'].includes(raw)) return true;
+  if (['false', 'False', 'FALSE'].includes(raw)) return false;
+  throw new InputError(
+    `"${raw}" is not true or false`,
+    `input \`${name}\``,
+    `Set it to \`true\` or \`false\`, or leave it out for the default (\`${fallback}\`)`,
+  );
 }
 
 function readChoice<T extends string>(
