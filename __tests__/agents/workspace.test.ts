@@ -3,8 +3,16 @@ import { chmod, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BRANCH_PREFIX, COMMIT_AUTHOR, GitError, Workspace, branchName } from '../../src/agents/workspace.js';
-import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { InputError } from '../../src/errors.js';
+import {
+  BRANCH_PREFIX,
+  COMMIT_AUTHOR,
+  GitError,
+  NESTED_REPOSITORY,
+  Workspace,
+  branchName,
+} from '../../src/agents/workspace.js';
+import { addBareOrigin, makeRepo, tempDir } from '../../support/git-repo.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -188,8 +196,10 @@ describe('Workspace', () => {
     await workspace.create(task);
     const elsewhere = new Workspace({ repo, root: join(dir, 'elsewhere') });
 
-    await expect(elsewhere.create(task)).rejects.toThrow(
-      /^git worktree add failed: fatal: 'parallel-agents\/bac-4-busy' is already checked out/,
+    const promise = elsewhere.create(task);
+    await expect(promise).rejects.toBeInstanceOf(GitError);
+    await expect(promise).rejects.toThrow(
+      /^git worktree add failed: fatal: 'parallel-agents\/bac-4-busy' is already checked out[^\n]*$/,
     );
   });
 
@@ -202,13 +212,179 @@ describe('Workspace', () => {
     expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain('bac-5');
   });
 
-  it('rejects with the git command and the first line of its error', async () => {
+  it('says to add actions/checkout when the workspace is not a git repository', async () => {
     const notRepo = join(dir, 'not-a-repo');
     await mkdir(notRepo);
-    const promise = new Workspace({ repo: notRepo, root: join(dir, 'worktrees') }).create(tasks[0]!);
+    const elsewhere = new Workspace({ repo: notRepo, root: join(dir, 'worktrees') });
+    const message =
+      `workspace ${notRepo}: not a git repository. ` +
+      'Add actions/checkout before this step, so the agents have a repository to branch from.';
 
-    await expect(promise).rejects.toBeInstanceOf(GitError);
-    await expect(promise).rejects.toThrow(/^git rev-parse failed: fatal: not a git repository[^\n]*$/);
+    // Before, this said "git worktree prune failed: fatal: not a git repository …".
+    await expect(elsewhere.prune()).rejects.toBeInstanceOf(InputError);
+    await expect(elsewhere.prune()).rejects.toThrow(message);
+    await expect(elsewhere.create(tasks[0]!)).rejects.toThrow(message);
+  });
+
+  it('says so when the workspace directory does not exist, or has no commit', async () => {
+    const missing = join(dir, 'missing');
+    await expect(new Workspace({ repo: missing, root: join(dir, 'w1') }).prune()).rejects.toThrow(
+      `workspace ${missing}: no such directory. Add actions/checkout before this step`,
+    );
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    await git(empty, 'init', '--quiet');
+    const promise = new Workspace({ repo: empty, root: join(dir, 'w2') }).create(tasks[0]!);
+    await expect(promise).rejects.toBeInstanceOf(InputError);
+    await expect(promise).rejects.toThrow(`workspace ${empty}: no commit is checked out.`);
+  });
+
+  describe('when git cannot commit everything', () => {
+    const committedFiles = async (branch: string) =>
+      (await git(repo, 'ls-tree', '-r', '--name-only', branch)).split('\n').sort();
+
+    it('commits the rest when git add refuses one file, and lists that file with why', async () => {
+      const worktree = await workspace.create({ id: 'BAC-20', title: 'Encodings' });
+      await writeFile(join(worktree.path, '.gitattributes'), '*.utf16 text working-tree-encoding=UTF-16\n');
+      // An odd number of bytes is no UTF-16 at all: git refuses to convert it.
+      await writeFile(join(worktree.path, 'broken.utf16'), Buffer.from([0xff, 0xfe, 0x41]));
+      await writeFile(join(worktree.path, 'router.ts'), 'one\ntwo\nthree\nfour\n');
+      await writeFile(join(worktree.path, 'new.ts'), 'new\n');
+      await unlink(join(worktree.path, 'old.txt'));
+
+      // Before, this threw "git add failed" and the branch got none of the work.
+      const summary = await workspace.commit(worktree, 'BAC-20: Encodings');
+
+      expect(summary.skipped).toEqual([
+        {
+          path: 'broken.utf16',
+          reason: "git add refused it: failed to encode 'broken.utf16' from UTF-16 to UTF-8",
+        },
+      ]);
+      expect(summary.filesChanged.sort()).toEqual(['.gitattributes', 'new.ts', 'old.txt', 'router.ts']);
+      expect(await committedFiles(worktree.branch)).toEqual([
+        '.gitattributes',
+        'README.md',
+        'new.ts',
+        'router.ts',
+      ]);
+      expect(await git(repo, 'show', `${worktree.branch}:router.ts`)).toBe('one\ntwo\nthree\nfour');
+    });
+
+    it('finds the one refused file among many', async () => {
+      const worktree = await workspace.create({ id: 'BAC-21', title: 'Many files' });
+      await writeFile(join(worktree.path, '.gitattributes'), '*.utf16 text working-tree-encoding=UTF-16\n');
+      const names = Array.from({ length: 60 }, (_, i) => `file-${String(i).padStart(2, '0')}.txt`);
+      for (const name of names) await writeFile(join(worktree.path, name), `${name}\n`);
+      await writeFile(join(worktree.path, 'odd [name] *.utf16'), Buffer.from([0x41]));
+
+      const summary = await workspace.commit(worktree, 'BAC-21: Many files');
+
+      expect(summary.skipped?.map((s) => s.path)).toEqual(['odd [name] *.utf16']);
+      expect(summary.filesChanged).toHaveLength(61);
+      expect(await committedFiles(worktree.branch)).toEqual(
+        ['.gitattributes', 'README.md', ...names, 'old.txt', 'router.ts'].sort(),
+      );
+    });
+
+    it('leaves out a nested repository without a commit, and commits the rest', async () => {
+      const worktree = await workspace.create({ id: 'BAC-22', title: 'Empty nested' });
+      await mkdir(join(worktree.path, 'vendor', 'lib'), { recursive: true });
+      await git(join(worktree.path, 'vendor', 'lib'), 'init', '--quiet');
+      await writeFile(join(worktree.path, 'vendor', 'lib', 'lib.ts'), 'lib\n');
+      await writeFile(join(worktree.path, 'app.ts'), 'app\n');
+
+      // Before: "git add failed: error: 'vendor/lib/' does not have a commit checked out", and nothing committed.
+      const summary = await workspace.commit(worktree, 'BAC-22');
+
+      expect(summary.skipped).toEqual([{ path: 'vendor/lib', reason: NESTED_REPOSITORY }]);
+      expect(summary.filesChanged).toEqual(['app.ts']);
+    });
+
+    it('never commits a nested repository as a gitlink', async () => {
+      const worktree = await workspace.create({ id: 'BAC-23', title: 'Cloned nested' });
+      const nested = join(worktree.path, 'cloned');
+      await mkdir(nested);
+      await git(nested, 'init', '--quiet');
+      await writeFile(join(nested, 'x.ts'), 'x\n');
+      await git(nested, 'add', 'x.ts');
+      await git(nested, '-c', 'user.name=A', '-c', 'user.email=a@b', 'commit', '-qm', 'nested');
+      await writeFile(join(worktree.path, 'app.ts'), 'app\n');
+
+      // Before, `cloned` was committed as mode 160000: a pointer to a commit that exists only on the runner.
+      const summary = await workspace.commit(worktree, 'BAC-23');
+
+      expect(summary.skipped).toEqual([{ path: 'cloned', reason: NESTED_REPOSITORY }]);
+      expect(summary.filesChanged).toEqual(['app.ts']);
+      expect(await git(repo, 'ls-tree', '-r', worktree.branch)).not.toMatch(/^160000/m);
+    });
+
+    it('leaves out a new commit in a submodule the branch already has, keeping the old pointer', async () => {
+      const sub = makeRepo({ 'lib.ts': 'v1\n' }, join(dir, 'sub-origin'));
+      const first = await git(sub, 'rev-parse', 'HEAD');
+      await git(repo, 'update-index', '--add', '--cacheinfo', `160000,${first},lib`);
+      await git(
+        repo,
+        '-c',
+        'user.name=Dev',
+        '-c',
+        'user.email=dev@example.com',
+        'commit',
+        '-qm',
+        'submodule',
+      );
+      const worktree = await workspace.create({ id: 'BAC-24', title: 'Submodule' });
+      await rm(join(worktree.path, 'lib'), { recursive: true, force: true });
+      await git(dir, 'clone', '--quiet', sub, join(worktree.path, 'lib'));
+      await writeFile(join(worktree.path, 'lib', 'lib.ts'), 'v2\n');
+      await git(
+        join(worktree.path, 'lib'),
+        '-c',
+        'user.name=A',
+        '-c',
+        'user.email=a@b',
+        'commit',
+        '-qam',
+        'v2',
+      );
+      await writeFile(join(worktree.path, 'app.ts'), 'app\n');
+
+      const summary = await workspace.commit(worktree, 'BAC-24');
+
+      expect(summary.skipped).toEqual([{ path: 'lib', reason: NESTED_REPOSITORY }]);
+      expect(summary.filesChanged).toEqual(['app.ts']);
+      expect(await git(repo, 'rev-parse', `${worktree.branch}:lib`)).toBe(first);
+    });
+  });
+
+  describe('pushing', () => {
+    it('says that nothing was pushed, and why, when there is no origin', async () => {
+      const worktree = await workspace.create({ id: 'BAC-30', title: 'Local only' });
+      await writeFile(join(worktree.path, 'app.ts'), 'app\n');
+      await workspace.commit(worktree, 'BAC-30');
+
+      expect(await workspace.publish(worktree)).toEqual({
+        pushed: false,
+        reason: `not pushed: the repository has no remote named origin, so ${worktree.branch} exists only on this runner`,
+      });
+      expect(await workspace.push(worktree)).toBe(false);
+    });
+
+    it('pushes the branch to origin', async () => {
+      const origin = addBareOrigin(repo);
+      const worktree = await workspace.create({ id: 'BAC-31', title: 'Published' });
+      await writeFile(join(worktree.path, 'app.ts'), 'app\n');
+      const { commit } = await workspace.commit(worktree, 'BAC-31');
+
+      expect(await workspace.publish(worktree)).toEqual({ pushed: true });
+      expect(await git(origin, 'rev-parse', worktree.branch)).toBe(commit);
+    });
+
+    it('rejects when origin refuses the push', async () => {
+      await git(repo, 'remote', 'add', 'origin', join(dir, 'no-such-remote'));
+      const worktree = await workspace.create({ id: 'BAC-32', title: 'Refused' });
+      await expect(workspace.publish(worktree)).rejects.toThrow(/^git push failed: /);
+    });
   });
 
   it('keeps serving after a failed command', async () => {
@@ -265,7 +441,8 @@ describe('Workspace', () => {
       // Filling a working tree (`reset --hard` inside it) is the one step that may overlap the others.
       expect(lines.filter((line) => /^(begin|end) .*reset --hard/.test(line))).toHaveLength(4);
       const calls = lines.filter((line) => /^(begin|end) /.test(line) && !line.includes('reset --hard'));
-      expect(calls).toHaveLength(16);
+      // Eight commands, and the one-time check that the workspace is a repository.
+      expect(calls).toHaveLength(18);
       calls.forEach((line, i) => {
         expect(line.startsWith(i % 2 === 0 ? 'begin ' : 'end ')).toBe(true);
         if (i % 2 === 1) expect(line.slice('end '.length)).toBe(calls[i - 1]!.slice('begin '.length));

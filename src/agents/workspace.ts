@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { promisify } from 'node:util';
+import { InputError } from '../errors.js';
 import type { Task } from '../tasks/task.js';
 
 const execFileAsync = promisify(execFile);
@@ -29,6 +30,13 @@ export interface Worktree {
   gitDir: string;
 }
 
+/** A change the commit left out, and why. */
+export interface SkippedFile {
+  /** Relative to the worktree; a nested repository is its directory. */
+  path: string;
+  reason: string;
+}
+
 /** What an agent's work added to its branch, measured from the worktree's base. */
 export interface CommitSummary {
   /** Tip of the branch; absent when the agent changed nothing. */
@@ -36,7 +44,17 @@ export interface CommitSummary {
   filesChanged: string[];
   insertions: number;
   deletions: number;
+  /** Changes that are not in the commit, each with why; absent when everything went in. */
+  skipped?: SkippedFile[];
 }
+
+/** Whether a branch reached `origin`, and if not, why not, in words for the report. */
+export type PushOutcome = { pushed: true } | { pushed: false; reason: string };
+
+/** Why a nested repository is left out: git would record only its commit id (a gitlink), which nobody can fetch. */
+export const NESTED_REPOSITORY =
+  'a git repository of its own (it has a .git): left out, as git would record only a pointer to a commit ' +
+  'no one can fetch; remove its .git to commit its files';
 
 /** A git command that exited non-zero (or could not start). */
 export class GitError extends Error {
@@ -74,6 +92,8 @@ export class Workspace {
   readonly root: string;
   /** Worktree administration shares locks in the repository's git dir, so it runs one command at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Settled once `repo` has been found to be a git repository (or not). */
+  private checked?: Promise<void>;
 
   constructor(options: { repo: string; root: string }) {
     this.repo = resolve(options.repo);
@@ -88,7 +108,17 @@ export class Workspace {
     const branch = branchName(task);
     const path = join(this.root, slug(task.id) || 'task');
     const worktree = await this.serialized(async () => {
-      const base = await revParse(this.repo, 'HEAD');
+      await this.checkRepository();
+      const base = await revParse(this.repo, 'HEAD').catch((error: unknown) => {
+        if (error instanceof GitError && /needed a single revision|unknown revision/i.test(error.stderr)) {
+          throw new InputError(
+            'no commit is checked out',
+            `workspace ${this.repo}`,
+            'Check out a branch with at least one commit before this step (actions/checkout does).',
+          );
+        }
+        throw error;
+      });
       await git(this.repo, ['worktree', 'add', '--quiet', '--no-checkout', '-B', branch, path, base]);
       const gitDir = (await git(this.repo, ['-C', path, 'rev-parse', '--absolute-git-dir'])).trim();
       return { path, branch, base, gitDir };
@@ -101,11 +131,13 @@ export class Workspace {
 
   /**
    * Commits everything in the worktree (tracked, untracked, deleted) to its branch and measures the branch
-   * against its base, so commits the agent made itself are counted too. Nothing changed → no commit.
+   * against its base, so commits the agent made itself are counted too. Nothing changed → no commit. What cannot
+   * be committed (a file `git add` refuses, a nested repository) is left out and listed in `skipped`; the rest
+   * is committed all the same.
    */
   async commit(worktree: Worktree, message: string): Promise<CommitSummary> {
     const inTree = await pinned(worktree);
-    await git(worktree.path, [...inTree, 'add', '--all']);
+    const skipped = await stageAll(worktree.path, inTree);
     const staged = await git(worktree.path, [...inTree, 'diff', '--cached', '--name-only', '-z']);
     if (staged !== '') {
       await git(worktree.path, [
@@ -127,20 +159,30 @@ export class Workspace {
       ]);
     }
     const head = (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
-    if (head === worktree.base) return { filesChanged: [], insertions: 0, deletions: 0 };
-    return { commit: head, ...(await diffStats(this.repo, worktree.base, head)) };
+    const summary: CommitSummary =
+      head === worktree.base
+        ? { filesChanged: [], insertions: 0, deletions: 0 }
+        : { commit: head, ...(await diffStats(this.repo, worktree.base, head)) };
+    return skipped.length > 0 ? { ...summary, skipped } : summary;
   }
 
   /**
-   * Pushes the worktree's branch to `origin`, replacing an earlier run's branch of the same name. Returns false when
-   * the repository has no `origin`. The token goes in a one-off header for that remote only, never into the config.
+   * Pushes the worktree's branch to `origin`, replacing an earlier run's branch of the same name. When the
+   * repository has no `origin`, nothing is pushed and the outcome says so. The token goes in a one-off header for
+   * that remote only, never into the config. A push that git refuses rejects with a {@link GitError}.
    */
-  async push(worktree: Worktree, token?: string): Promise<boolean> {
+  async publish(worktree: Worktree, token?: string): Promise<PushOutcome> {
     let url: string;
     try {
       url = (await git(this.repo, ['remote', 'get-url', 'origin'])).trim();
-    } catch {
-      return false;
+    } catch (error) {
+      if (error instanceof GitError && /no such remote/i.test(error.stderr)) {
+        return {
+          pushed: false,
+          reason: `not pushed: the repository has no remote named origin, so ${worktree.branch} exists only on this runner`,
+        };
+      }
+      throw error;
     }
     const auth: string[] = [];
     if (token && /^https?:\/\//.test(url)) {
@@ -152,7 +194,12 @@ export class Workspace {
     // From the repository itself, by branch name: nothing in the agent's worktree takes part in the push.
     const ref = `refs/heads/${worktree.branch}`;
     await git(this.repo, [...auth, 'push', '--quiet', '--force', 'origin', `${ref}:${ref}`]);
-    return true;
+    return { pushed: true };
+  }
+
+  /** {@link publish}, answering only whether the branch was pushed. */
+  async push(worktree: Worktree, token?: string): Promise<boolean> {
+    return (await this.publish(worktree, token)).pushed;
   }
 
   /**
@@ -179,11 +226,37 @@ export class Workspace {
     });
   }
 
-  /** Forgets worktrees whose directories are gone (e.g. a previous run's temp dir). */
+  /**
+   * Forgets worktrees whose directories are gone (e.g. a previous run's temp dir). The first thing a run does with
+   * the workspace, so a workspace that is no repository at all is reported here, as an {@link InputError}.
+   */
   prune(): Promise<void> {
     return this.serialized(async () => {
+      await this.checkRepository();
       await git(this.repo, ['worktree', 'prune']);
     });
+  }
+
+  /** Rejects with an {@link InputError} when `repo` is missing or not in a git repository; checked once. */
+  private checkRepository(): Promise<void> {
+    this.checked ??= (async () => {
+      const where = `workspace ${this.repo}`;
+      const fix = 'Add actions/checkout before this step, so the agents have a repository to branch from.';
+      const isDirectory = await stat(this.repo).then(
+        (stats) => stats.isDirectory(),
+        () => false,
+      );
+      if (!isDirectory) throw new InputError('no such directory', where, fix);
+      try {
+        await git(this.repo, ['rev-parse', '--git-dir']);
+      } catch (error) {
+        if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
+          throw new InputError('not a git repository', where, fix);
+        }
+        throw error;
+      }
+    })();
+    return this.checked;
   }
 
   private serialized<T>(step: () => Promise<T>): Promise<T> {
@@ -203,6 +276,80 @@ async function pinned(worktree: Worktree): Promise<string[]> {
   await rm(dotGit, { recursive: true, force: true });
   await writeFile(dotGit, `gitdir: ${worktree.gitDir}\n`);
   return [`--git-dir=${worktree.gitDir}`, `--work-tree=${worktree.path}`];
+}
+
+/**
+ * Stages every change in the worktree that git can commit, and returns the ones it cannot. Nested repositories are
+ * left out up front (`git add` refuses one without a commit and records one with a commit as a gitlink). One file
+ * that `git add` refuses (a failing `working-tree-encoding`, say) fails the whole command, so then the changes are
+ * added in halves until each refused file is alone.
+ */
+async function stageAll(cwd: string, inTree: string[]): Promise<SkippedFile[]> {
+  const untracked = nulSeparated(
+    await git(cwd, [...inTree, 'ls-files', '-z', '--others', '--exclude-standard']),
+  );
+  // A directory git will not go into, because it has a .git of its own, is listed with a trailing slash.
+  const nested = untracked.filter((path) => path.endsWith('/')).map((path) => path.slice(0, -1));
+  const skipped: SkippedFile[] = nested.map((path) => ({ path, reason: NESTED_REPOSITORY }));
+  const excluded = nested.map((path) => `:(exclude,literal)${path}`);
+  try {
+    await git(cwd, [...inTree, 'add', '--all', '--', '.', ...excluded]);
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    const tracked = nulSeparated(await git(cwd, [...inTree, 'ls-files', '-z', '--modified', '--deleted']));
+    const changed = [...new Set([...tracked, ...untracked.filter((path) => !path.endsWith('/'))])];
+    skipped.push(...(await addInHalves(cwd, inTree, changed)));
+  }
+  skipped.push(...(await unstageGitlinks(cwd, inTree)));
+  return skipped;
+}
+
+/** Adds `paths`; when git refuses, adds each half on its own, down to the single paths it refuses. */
+async function addInHalves(cwd: string, inTree: string[], paths: string[]): Promise<SkippedFile[]> {
+  if (paths.length === 0) return [];
+  try {
+    // Paths on stdin, taken literally: no length limit on the command line, no glob in a file name.
+    await git(
+      cwd,
+      ['--literal-pathspecs', ...inTree, 'add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'],
+      paths.join('\0'),
+    );
+    return [];
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    if (paths.length === 1) return [{ path: paths[0]!, reason: `git add refused it: ${gitMessage(error)}` }];
+    const half = Math.ceil(paths.length / 2);
+    return [
+      ...(await addInHalves(cwd, inTree, paths.slice(0, half))),
+      ...(await addInHalves(cwd, inTree, paths.slice(half))),
+    ];
+  }
+}
+
+/**
+ * Takes out of the index any gitlink the commit would add or change (a nested repository at a path git already
+ * tracked, such as a submodule's), restoring what the branch had there.
+ */
+async function unstageGitlinks(cwd: string, inTree: string[]): Promise<SkippedFile[]> {
+  const raw = nulSeparated(await git(cwd, [...inTree, 'diff', '--cached', '--raw', '-z', '--no-renames']));
+  const gitlinks: string[] = [];
+  // Records come in pairs: `:<old mode> <new mode> <old id> <new id> <status>`, then the path.
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.split(' ')[1] === '160000') gitlinks.push(raw[i + 1]!);
+  }
+  if (gitlinks.length === 0) return [];
+  await git(cwd, ['--literal-pathspecs', ...inTree, 'reset', '--quiet', 'HEAD', '--', ...gitlinks]);
+  return gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY }));
+}
+
+function nulSeparated(text: string): string[] {
+  return text.split('\0').filter((part) => part !== '');
+}
+
+/** The first `fatal:` or `error:` line of a git failure, without its prefix. */
+function gitMessage(error: GitError): string {
+  const line = error.stderr.split('\n').find((l) => /^(fatal|error): /.test(l));
+  return line ? line.replace(/^(fatal|error): /, '') : error.message;
 }
 
 async function diffStats(cwd: string, base: string, head: string): Promise<Omit<CommitSummary, 'commit'>> {
@@ -225,17 +372,22 @@ async function revParse(cwd: string, rev: string): Promise<string> {
   return (await git(cwd, ['rev-parse', '--verify', `${rev}^{commit}`])).trim();
 }
 
-async function git(cwd: string, args: string[]): Promise<string> {
+/** Runs git in `cwd`; `input`, when given, is its standard input. */
+async function git(cwd: string, args: string[], input?: string): Promise<string> {
   // Hooks are the repository's code, not ours: none run (e.g. post-checkout on `worktree add`).
   // Nothing git would run on its own: no fsmonitor daemon either.
   const argv = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args];
   try {
-    const { stdout } = await execFileAsync('git', argv, {
+    const running = execFileAsync('git', argv, {
       cwd,
       env: gitEnvironment(),
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
+    // A git that failed to start (or exited early) closes its end; that surfaces as the command's failure.
+    running.child.stdin?.on('error', () => undefined);
+    running.child.stdin?.end(input ?? '');
+    const { stdout } = await running;
     return stdout;
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
