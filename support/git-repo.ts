@@ -28,11 +28,6 @@ export function makeRepo(files: Record<string, string>, dir = tempDir('pa-repo-'
   return dir;
 }
 
-/** Copies a directory tree (the demo repository, say) into `dest`. */
-export function copyTree(src: string, dest: string): void {
-  fs.cpSync(src, dest, { recursive: true });
-}
-
 /** A bare repository set as `repo`'s `origin`, the way a checkout's remote is; returns its path. */
 export function addBareOrigin(repo: string): string {
   const bare = tempDir('pa-origin-');

@@ -16,9 +16,9 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 
-export type LinearStateType =
+type LinearStateType =
   'triage' | 'backlog' | 'unstarted' | 'started' | 'completed' | 'canceled' | 'duplicate';
-export type LinearRelationType = 'blocks' | 'duplicate' | 'related' | 'similar';
+type LinearRelationType = 'blocks' | 'duplicate' | 'related' | 'similar';
 
 export interface LinearIssueFixture {
   /** `TEAM-NUMBER`, e.g. `BAC-124`. */
@@ -50,7 +50,7 @@ export interface LinearServerOptions {
   port?: number;
 }
 
-export interface LinearRequestRecord {
+interface LinearRequestRecord {
   method: string;
   path: string;
   /** The `Authorization` header as received. */

@@ -23,8 +23,6 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Fault, ScriptedTurn, Scripts } from './script.js';
 
-export type { Fault, ScriptedTurn, Scripts } from './script.js';
-
 export interface MessagesServerOptions {
   scripts?: Scripts;
   /** Default think time before each reply, in ms (a scripted turn's `latencyMs` overrides it). Default 0. */
@@ -41,17 +39,17 @@ export interface MessagesServerOptions {
   recordBodies?: boolean;
 }
 
-export interface Usage {
+interface Usage {
   input_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   output_tokens: number;
 }
 
-export type ThreadMode = 'create' | 'continue' | 'none';
+type ThreadMode = 'create' | 'continue' | 'none';
 
 /** How a request ended. */
-export type RequestOutcome =
+type RequestOutcome =
   /** The whole reply was sent. */
   | 'completed'
   /** An HTTP error response (validation, auth, rate limit, thread errors, `http` faults). */
@@ -159,7 +157,7 @@ class HttpError extends Error {
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** `prefix` + 24 random base-62 characters, like the API's ids. */
-export function randomId(prefix: string): string {
+function randomId(prefix: string): string {
   const bytes = randomBytes(24);
   let id = prefix;
   for (const byte of bytes) id += BASE62[byte % 62];
@@ -189,7 +187,7 @@ function messageText(message: MessageParam | undefined): string {
  * The script id that occurs first, as a whole word (no letter, digit or `_` on either side), in the first user message;
  * on a tie the longer id.
  */
-export function matchTask(messages: readonly MessageParam[], scripts: Scripts): string | null {
+function matchTask(messages: readonly MessageParam[], scripts: Scripts): string | null {
   const text = messageText(messages.find((message) => message.role === 'user'));
   let best: { id: string; index: number } | null = null;
   for (const id of Object.keys(scripts)) {
@@ -313,7 +311,7 @@ class PromptCache {
 }
 
 /** The text in a few pieces, split at word starts, that join back to it exactly. */
-export function splitText(text: string, maxPieces = 6): string[] {
+function splitText(text: string, maxPieces = 6): string[] {
   const words = text.match(/\s*\S+|\s+$/g) ?? [text];
   const size = Math.ceil(words.length / maxPieces);
   const pieces: string[] = [];
@@ -322,7 +320,7 @@ export function splitText(text: string, maxPieces = 6): string[] {
 }
 
 /** The JSON of a tool input as the API streams it: an empty first piece, then a few pieces of the text. */
-export function splitJson(json: string, pieces = 3): string[] {
+function splitJson(json: string, pieces = 3): string[] {
   const size = Math.max(1, Math.ceil(json.length / pieces));
   const out = [''];
   for (let i = 0; i < json.length; i += size) out.push(json.slice(i, i + size));

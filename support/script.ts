@@ -15,7 +15,7 @@ export type Fault =
   /** The server never answers (until the client gives up). */
   | { kind: 'hang' };
 
-export interface ScriptedToolCall {
+interface ScriptedToolCall {
   name: string;
   input: Record<string, unknown>;
 }

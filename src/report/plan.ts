@@ -5,7 +5,7 @@ import { codeSpan, escapeTableCell } from './sanitize.js';
 import { formatCount } from './summary.js';
 
 /** The plan's share of the job summary, at most; the rest is left for the run's own report. */
-export const PLAN_MAX_BYTES = 256 * 1024;
+const PLAN_MAX_BYTES = 256 * 1024;
 
 /** Mermaid refuses a diagram longer than this (its `maxTextSize`)… */
 const MERMAID_MAX_CHARS = 50_000;
@@ -67,7 +67,7 @@ function criticalPathLine(plan: Plan): string {
 }
 
 /** `7 h`, `1.5 h`, `0.25 h`. */
-export function formatHours(hours: number): string {
+function formatHours(hours: number): string {
   return `${Number(hours.toFixed(2))} h`;
 }
 

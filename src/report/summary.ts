@@ -5,7 +5,7 @@ import { formatDuration, hasStarted, type IdealBound, type Timing } from './timi
 /** GitHub refuses a job summary larger than this many bytes. */
 export const SUMMARY_MAX_BYTES = 1024 * 1024;
 
-export type RunStatus = 'succeeded' | 'failed' | 'partial';
+type RunStatus = 'succeeded' | 'failed' | 'partial';
 
 /** Everything the job summary is rendered from. */
 export interface RunReport {

@@ -18,7 +18,7 @@
  */
 
 /** Brace alternatives one glob may expand to before it is taken to match every path. */
-export const MAX_EXPANSIONS = 1024;
+const MAX_EXPANSIONS = 1024;
 
 /** Whether some path could match both globs. */
 export function globsOverlap(a: string, b: string): boolean {

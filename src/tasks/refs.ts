@@ -7,7 +7,7 @@ const REF_SOURCE = '[A-Z][A-Z0-9]*-[1-9][0-9]*';
 const BEFORE = '(?<![A-Za-z0-9_-])';
 const AFTER = '(?![A-Za-z0-9_]|-[A-Za-z0-9])';
 
-export const REF = new RegExp(`${BEFORE}${REF_SOURCE}${AFTER}`, 'g');
+const REF = new RegExp(`${BEFORE}${REF_SOURCE}${AFTER}`, 'g');
 
 /** Whether `text` is exactly one reference. */
 export function isRef(text: string): boolean {
