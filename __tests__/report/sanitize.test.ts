@@ -88,6 +88,79 @@ describe('sanitizeMarkdown: HTML', () => {
   });
 });
 
+describe('sanitizeMarkdown: images', () => {
+  it('shows a Markdown image as a link, so viewing the report fetches nothing', () => {
+    expect(sanitizeMarkdown('Done. ![chart](https://tracker.example/p.gif?u=1 "t")')).toBe(
+      'Done. \\![chart](https://tracker.example/p.gif?u=1 "t")',
+    );
+  });
+
+  it('gives an image with no alt text a word, so its link can be seen', () => {
+    expect(sanitizeMarkdown('![](https://tracker.example/p.gif)')).toBe(
+      '\\![image](https://tracker.example/p.gif)',
+    );
+  });
+
+  it('turns reference images and images inside links into links too', () => {
+    const out = sanitizeMarkdown(
+      '![pixel][p] and [![badge](https://x.example/b.svg)](https://x.example)\n\n[p]: https://x.example/p.gif',
+    );
+    expect(out).toBe(
+      '\\![pixel][p] and [\\![badge](https://x.example/b.svg)](https://x.example)\n\n[p]: https://x.example/p.gif',
+    );
+    // Every `![` left is escaped: GitHub can form no image from it.
+    expect(out).not.toMatch(/(^|[^\\])!\[/);
+  });
+
+  it('shows an <img> tag as text', () => {
+    expect(sanitizeMarkdown('<img src="https://tracker.example/p.gif">')).toBe(
+      '&lt;img src="https://tracker.example/p.gif">',
+    );
+  });
+
+  it('does the same in a table cell, and leaves code alone', () => {
+    expect(escapeTableCell('![x](https://t.example/p.gif)')).toBe('\\![x](https://t.example/p.gif)');
+    expect(sanitizeMarkdown('`![x](y)`\n```\n![x](y)\n```')).toBe('`![x](y)`\n```\n![x](y)\n```');
+    expect(sanitizeMarkdown('Wow! [link](https://x.example) \\![not an image](y)')).toBe(
+      'Wow! [link](https://x.example) \\![not an image](y)',
+    );
+  });
+});
+
+describe('sanitizeMarkdown: diagrams', () => {
+  it("shows an agent's own mermaid block as code instead of drawing it", () => {
+    const gantt = '```mermaid\ngantt\n  title Fake timeline\n  BAC-1 :done, 0, 1s\n```';
+    expect(sanitizeMarkdown(gantt)).toBe('```text\ngantt\n  title Fake timeline\n  BAC-1 :done, 0, 1s\n```');
+    expect(sanitizeMarkdown('~~~ Mermaid {x}\ngraph TD\n~~~')).toBe('~~~text\ngraph TD\n~~~');
+  });
+
+  it('shows the other blocks GitHub draws (maps, 3D models) as code too', () => {
+    for (const lang of ['geojson', 'topojson', 'stl']) {
+      expect(sanitizeMarkdown(`\`\`\`${lang}\n{}\n\`\`\``)).toBe('```text\n{}\n```');
+    }
+    expect(sanitizeMarkdown('```ts\nlet a;\n```')).toBe('```ts\nlet a;\n```');
+  });
+});
+
+describe('bidi controls', () => {
+  const bidi = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+  const text = `rm${bidi.join('')} -rf\u200e /\u200f tmp\u061c`;
+
+  it('are dropped from prose, code, cells, spans and HTML', () => {
+    expect(sanitizeMarkdown(text)).toBe('rm -rf / tmp');
+    expect(sanitizeMarkdown(`\`\`\`sh\n${text}\n\`\`\``)).toBe('```sh\nrm -rf / tmp\n```');
+    expect(sanitizeMarkdown(`\`${text}\``)).toBe('`rm -rf / tmp`');
+    expect(codeBlock(text)).toBe('```text\nrm -rf / tmp\n```');
+    expect(codeSpan(text)).toBe('`rm -rf / tmp`');
+    expect(escapeTableCell(text)).toBe('rm -rf / tmp');
+    expect(escapeHtml(text)).toBe('rm -rf / tmp');
+  });
+
+  it('leave right-to-left text itself alone', () => {
+    expect(sanitizeMarkdown('שלום عربي')).toBe('שלום عربي');
+  });
+});
+
 describe('sanitizeMarkdown: code fences', () => {
   it('closes a fence the text left open, so it cannot swallow what follows', () => {
     const out = sanitizeMarkdown('Here:\n```ts\nconst a = 1;');

@@ -1,7 +1,8 @@
 /**
  * Agent text is untrusted: it may try to notify people, inject HTML, fake the hidden markers the action finds its
- * own comments by, or leave a code fence open that swallows everything rendered after it. These helpers make it
- * inert while keeping ordinary Markdown (headings, lists, links, code) readable.
+ * own comments by, leave a code fence open that swallows everything rendered after it, embed an image that reports
+ * each view to its server, draw a diagram of its own (a fake timeline), or reorder what a reader sees with bidi
+ * controls. These helpers make it inert while keeping ordinary Markdown (headings, lists, links, code) readable.
  *
  * The approach: code (fenced blocks and inline spans) is re-emitted in a form GitHub must read exactly as we did,
  * and everything outside code has every `<` escaped. Where the two parsers could disagree, the text is escaped
@@ -19,9 +20,11 @@ export function truncationMarker(omitted: number): string {
 }
 
 /**
- * Untrusted Markdown made safe to embed in ours: HTML comments removed, every other `<` shown as text, `@mentions`
- * that notify nobody, code fences closed where they end, and at most `maxChars` characters (UTF-16 code units),
- * cut with a visible {@link truncationMarker}. `#123` references are left alone: they link, they do not notify.
+ * Untrusted Markdown made safe to embed in ours: HTML comments removed, every other `<` shown as text (an `<img>`
+ * included), `@mentions` that notify nobody, images shown as links, diagram blocks (`mermaid` and the like) shown
+ * as code, code fences closed where they end, bidi controls dropped, and at most `maxChars` characters (UTF-16 code
+ * units), cut with a visible {@link truncationMarker}. `#123` references are left alone: they link, they do not
+ * notify.
  */
 export function sanitizeMarkdown(text: string, maxChars = Number.POSITIVE_INFINITY): string {
   return fitWithin(normalize(text), maxChars, renderMarkdown, (omitted, kept) =>
@@ -91,9 +94,16 @@ export function codeSpan(text: string): string {
   return `${fence}${pad}${breakCommentOpeners(value)}${pad}${fence}`;
 }
 
-// C0 controls other than tab and newline, and DEL: terminal escapes and the like have no business in a report.
+/**
+ * C0 controls other than tab and newline, and DEL: terminal escapes and the like have no business in a report. And
+ * the bidi controls (embeddings, overrides, isolates, marks), which make text read in another order than it is
+ * written: a report could show a reviewer one command and hold another.
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Fence languages GitHub draws instead of showing (diagrams, maps, 3D models); shown as plain code instead. */
+const DRAWN_LANGUAGES = new Set(['mermaid', 'geojson', 'topojson', 'stl']);
 
 /** `<!-- … -->`, plus the two degenerate forms CommonMark also reads as complete comments. */
 const HTML_COMMENT = /<!--(?:-?>|[\s\S]*?-->)/g;
@@ -202,7 +212,7 @@ function renderMarkdown(source: string): string {
     if (open && marker && !(marker[0] === '`' && info.includes('`'))) {
       fence = { indent: open[1]?.length ?? 0, char: marker[0] === '`' ? '`' : '~', length: marker.length };
       const lang = /^\s*([\w+#.-]*)/.exec(info)?.[1] ?? '';
-      out.push(marker + lang);
+      out.push(marker + (DRAWN_LANGUAGES.has(lang.toLowerCase()) ? 'text' : lang));
       continue;
     }
     out.push(renderInline(line, false));
@@ -212,12 +222,12 @@ function renderMarkdown(source: string): string {
 }
 
 const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/;
-const INLINE_SPECIAL = /[\\`<@|~]/g;
+const INLINE_SPECIAL = /[\\`<@|~!]/g;
 
 /**
  * One line of prose. Every backtick either belongs to a code span that opens and closes on this line or is
  * escaped, so GitHub pairs backticks exactly as we did; every `<` outside those spans is escaped, and so is any
- * run of three tildes, so no prose line can open a fence.
+ * run of three tildes, so no prose line can open a fence, and the `!` of every `![`, so no image can form.
  */
 function renderInline(line: string, cell: boolean): string {
   let out = '';
@@ -251,6 +261,13 @@ function renderInline(line: string, cell: boolean): string {
       out += isMention(line, at) ? `@${MENTION_BREAK}` : '@';
     } else if (c === '|') {
       out += cell ? '\\|' : '|';
+    } else if (c === '!' && next === '[') {
+      // An image is fetched whenever the text is viewed, which tells its server who read it and when; a link
+      // fetches nothing until clicked. An escaped `!` leaves `[alt](url)`, a link. An empty alt gets a word, so the
+      // link can be seen.
+      const empty = line[at + 2] === ']';
+      out += empty ? '\\![image]' : '\\!';
+      i = empty ? at + 3 : at + 1;
     } else if (c === '~') {
       // Three tildes after a list or quote marker would open a fence we did not see; escaped, they stay text.
       const run = runLength(line, at, '~');
