@@ -10,6 +10,9 @@
  *   GitHub's 422;
  * - `DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}`;
  * - `GET /repos/{owner}/{repo}/collaborators/{username}/permission`;
+ * - `GET /user` — the token's user; for a bot (an installation token, as `GITHUB_TOKEN` is) GitHub's 403
+ *   `Resource not accessible by integration`;
+ * - `POST /graphql` — only `viewer { login databaseId }`, which answers for user and installation tokens alike;
  * - `POST /repos/{owner}/{repo}/pulls`, `GET /repos/{owner}/{repo}/pulls` (`state`, `head`, `base`, pagination).
  *
  * Every call needs `Authorization: token …` or `Bearer …` (401 `Bad credentials` otherwise), is recorded in `calls`,
@@ -128,6 +131,8 @@ export interface GitHubServerOptions {
   pulls?: PullSeed[];
   permissions?: Record<string, RepoRole>;
   faults?: GitHubFault[];
+  /** Milliseconds every answer is held back, as a real API's round trip would. Default 0. */
+  latencyMs?: number;
   /** Port on 127.0.0.1. Default 0 (ephemeral). */
   port?: number;
 }
@@ -808,6 +813,29 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     };
   });
 
+  route('GET /user', () => {
+    if (login.endsWith('[bot]')) {
+      throw new HttpError(403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: `${DOCS}/users/users#get-the-authenticated-user`,
+        status: '403',
+      });
+    }
+    return { status: 200, body: { ...user(login), name: null, company: null, blog: '', location: null } };
+  });
+
+  route('POST /graphql', ({ body }) => {
+    const query = field(body, 'query');
+    if (typeof query !== 'string' || !/\bviewer\b/.test(query)) {
+      return {
+        status: 200,
+        body: { errors: [{ message: 'The GitHub stand-in only answers `viewer { login databaseId }`' }] },
+      };
+    }
+    const { login: viewerLogin, id } = user(login);
+    return { status: 200, body: { data: { viewer: { login: viewerLogin, databaseId: id } } } };
+  });
+
   route('POST /repos/{owner}/{repo}/pulls', ({ body }) => {
     const documentation = `${DOCS}/pulls/pulls#create-a-pull-request`;
     const title = field(body, 'title');
@@ -950,8 +978,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       const fault = takeFault(candidate.name);
       if (fault) throw faultReply(fault);
       if (
-        params['owner']?.toLowerCase() !== owner.toLowerCase() ||
-        params['repo']?.toLowerCase() !== repoName.toLowerCase()
+        'owner' in params &&
+        (params['owner']?.toLowerCase() !== owner.toLowerCase() ||
+          params['repo']?.toLowerCase() !== repoName.toLowerCase())
       ) {
         throw notFound();
       }
@@ -1004,18 +1033,22 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       }
       call.status = reply.status;
       const text = reply.status === 204 ? '' : JSON.stringify(reply.body);
-      res.writeHead(reply.status, {
-        'content-type': 'application/json; charset=utf-8',
-        'x-github-media-type': 'github.v3; format=json',
-        'x-github-api-version-selected': '2022-11-28',
-        'x-github-request-id': randomUUID().toUpperCase(),
-        'x-ratelimit-limit': '5000',
-        'x-ratelimit-remaining': String(Math.max(0, 5000 - calls.length)),
-        'x-ratelimit-used': String(calls.length),
-        'x-ratelimit-resource': 'core',
-        ...reply.headers,
-      });
-      res.end(text);
+      const send = () => {
+        res.writeHead(reply.status, {
+          'content-type': 'application/json; charset=utf-8',
+          'x-github-media-type': 'github.v3; format=json',
+          'x-github-api-version-selected': '2022-11-28',
+          'x-github-request-id': randomUUID().toUpperCase(),
+          'x-ratelimit-limit': '5000',
+          'x-ratelimit-remaining': String(Math.max(0, 5000 - calls.length)),
+          'x-ratelimit-used': String(calls.length),
+          'x-ratelimit-resource': 'core',
+          ...reply.headers,
+        });
+        res.end(text);
+      };
+      if (options.latencyMs) setTimeout(send, options.latencyMs);
+      else send();
     });
   });
 

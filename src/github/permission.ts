@@ -158,7 +158,7 @@ export async function checkAccess(options: CheckAccessOptions): Promise<AccessDe
     return { allowed: true, notes };
   }
   const why = isAccess(access)
-    ? `${who(textAuthor)} wrote the tasks in ${source} and has ${describeAccess(access)} permission, not ${required}`
+    ? `${who(textAuthor)} wrote the tasks in ${source} but has ${describeAccess(access)} permission on this repository (${required} required)`
     : `could not check who may steer the agents: ${access}`;
   if (options.untrustedText === 'read-only') {
     notes.push(

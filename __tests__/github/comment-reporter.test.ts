@@ -1,0 +1,227 @@
+import { getOctokit } from '@actions/github';
+import type { AgentResult } from '../../src/agents/result.js';
+import { EventStream, type RunEvent } from '../../src/events.js';
+import { commentReporter } from '../../src/github/comment-reporter.js';
+import { checkAccess } from '../../src/github/permission.js';
+import { postStickyComment } from '../../src/github/sticky-comment.js';
+import { decideTrigger, type TriggerSettings } from '../../src/github/trigger.js';
+import { renderComment, renderRefusal, runUrl } from '../../src/report/comment.js';
+import { startGitHubServer, type GitHubServer } from '../../support/github-server.js';
+import { examplePayload } from '../../support/run-action.js';
+
+const repo = { owner: 'octo-org', repo: 'gateway' };
+const TOKEN = 'ghs_standInToken0123456789';
+const MARKER = '<!-- parallel-agents -->';
+const CREATE = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
+const UPDATE = 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}';
+const SETTINGS: TriggerSettings = { triggerLabel: 'parallel-agents', commentCommand: true, allowedBots: [] };
+const RUN_URL = runUrl({ GITHUB_REPOSITORY: 'octo-org/gateway', GITHUB_RUN_ID: '42' });
+
+type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let server: GitHubServer;
+let octokit: ReturnType<typeof getOctokit>;
+
+afterEach(async () => {
+  await server?.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const writes = () => server.calls.filter((c) => c.route === CREATE || c.route === UPDATE).map((c) => c.route);
+
+function result(id: string, from: number, to: number): AgentResult {
+  return {
+    id,
+    title: `Task ${id}`,
+    status: 'succeeded',
+    model: 'claude-sonnet-4-5',
+    startedAt: from,
+    endedAt: to,
+    seconds: (to - from) / 1000,
+    turns: 2,
+    toolCalls: 1,
+    usage: { input: 100, output: 100, cacheWrite: 0, cacheRead: 0 },
+    costUsd: 0.01,
+    report: `Report of ${id}.`,
+    branch: `parallel-agents/${id.toLowerCase()}`,
+    pushed: false,
+    filesChanged: [],
+    insertions: 0,
+    deletions: 0,
+  };
+}
+
+/** Three agents going through their events, a few milliseconds apart, as the scheduler would emit them. */
+async function runThreeAgents(events: EventStream): Promise<void> {
+  const ids = ['BAC-1', 'BAC-2', 'BAC-3'];
+  const t0 = Date.now();
+  const emit = async (event: RunEvent) => {
+    events.emit(event);
+    await sleep(15);
+  };
+  await emit({
+    type: 'run-started',
+    at: t0,
+    tasks: ids.map((id) => ({ id, title: `Task ${id}`, model: 'claude-sonnet-4-5' })),
+    concurrency: 3,
+    source: 'issue #1',
+  });
+  for (const id of ids) {
+    await emit({ type: 'started', task: id, at: Date.now(), branch: 'b', model: 'claude-sonnet-4-5' });
+  }
+  for (const id of ids) {
+    await emit({ type: 'turn', task: id, at: Date.now(), turn: 1, stopReason: 'tool_use', text: '' });
+    await emit({ type: 'tool-call', task: id, at: Date.now(), tool: 'read', id: 't', input: {} });
+    await emit({ type: 'turn', task: id, at: Date.now(), turn: 2, stopReason: 'end_turn', text: '' });
+  }
+  for (const id of ids) {
+    await emit({ type: 'ended', task: id, at: Date.now(), result: result(id, t0, Date.now()) });
+  }
+  events.emit({ type: 'run-ended', at: Date.now() });
+}
+
+describe('commentReporter', () => {
+  it('makes exactly one comment, edits it several times, and ends with every task’s row and the timing', async () => {
+    server = await startGitHubServer({ issues: [{ number: 1 }] });
+    octokit = getOctokit(TOKEN, { baseUrl: server.url });
+    const events = new EventStream();
+
+    const reporter = commentReporter({
+      octokit,
+      repo,
+      issueNumber: 1,
+      events,
+      render: (state) => renderComment(state, { runUrl: RUN_URL }),
+      minIntervalMs: 40,
+    });
+    await runThreeAgents(events);
+    const url = await reporter.finish();
+
+    expect(writes()[0]).toBe(CREATE);
+    expect(writes().filter((w) => w === CREATE)).toHaveLength(1);
+    expect(writes().filter((w) => w === UPDATE).length).toBeGreaterThanOrEqual(3);
+    expect(server.state.comments).toHaveLength(1);
+    const body = server.state.comments[0]!.body;
+    expect(body.startsWith(`${MARKER}\n### ✅ parallel-agents: 3/3 tasks succeeded`)).toBe(true);
+    for (const id of ['BAC-1', 'BAC-2', 'BAC-3'])
+      expect(body).toContain(`| **${id}** | Task ${id} | ✅ succeeded |`);
+    expect(body).toContain('| **Speedup** |');
+    expect(body).toContain(`[workflow run](${RUN_URL})`);
+    expect(url).toBe(
+      `https://github.com/octo-org/gateway/issues/1#issuecomment-${server.state.comments[0]!.id}`,
+    );
+    expect(reporter.url).toBe(url);
+  });
+
+  it('shows the run starting at once, before any event', async () => {
+    server = await startGitHubServer({ issues: [{ number: 1 }] });
+    octokit = getOctokit(TOKEN, { baseUrl: server.url });
+
+    const reporter = commentReporter({
+      octokit,
+      repo,
+      issueNumber: 1,
+      events: new EventStream(),
+      render: (state) => renderComment(state),
+    });
+    await sleep(100);
+
+    expect(server.state.comments.map((c) => c.body)).toEqual([
+      `${MARKER}\n### ⏳ parallel-agents: starting\n\n_Reading the tasks…_\n`,
+    ]);
+    await reporter.finish();
+  });
+
+  it('has a second run on the same issue edit the same comment, and leaves a quoting user’s comment alone', async () => {
+    server = await startGitHubServer({
+      issues: [{ number: 1 }],
+      comments: [{ issueNumber: 1, body: `> ${MARKER}\n> quoting the bot`, user: 'mallory' }],
+    });
+    octokit = getOctokit(TOKEN, { baseUrl: server.url });
+    server.state.comments.push({
+      id: 5,
+      issueNumber: 1,
+      body: `${MARKER}\nI made this look like yours`,
+      user: 'mallory',
+      createdAt: '',
+      updatedAt: '',
+    });
+    const quoting = server.state.comments.map((c) => ({ ...c }));
+
+    for (let run = 1; run <= 2; run++) {
+      const events = new EventStream();
+      const reporter = commentReporter({
+        octokit,
+        repo,
+        issueNumber: 1,
+        events,
+        render: (state) => renderComment(state),
+        minIntervalMs: 40,
+      });
+      await runThreeAgents(events);
+      await reporter.finish();
+    }
+
+    expect(server.state.comments).toHaveLength(3);
+    expect(server.state.comments.slice(0, 2)).toEqual(quoting);
+    expect(server.state.comments[2]!.user).toBe('github-actions[bot]');
+    expect(writes().filter((w) => w === CREATE)).toHaveLength(1);
+  });
+
+  it('stops listening when finished, and ends with the body it is given', async () => {
+    server = await startGitHubServer({ issues: [{ number: 1 }] });
+    octokit = getOctokit(TOKEN, { baseUrl: server.url });
+    const events = new EventStream();
+    const reporter = commentReporter({
+      octokit,
+      repo,
+      issueNumber: 1,
+      events,
+      render: (state) => renderComment(state),
+      minIntervalMs: 0,
+    });
+
+    await reporter.finish((state) => renderComment(state, { failure: 'worktrees could not be made' }));
+    events.emit({ type: 'warning', at: Date.now(), message: 'late' });
+    await sleep(50);
+
+    expect(server.state.comments).toHaveLength(1);
+    expect(server.state.comments[0]!.body).toContain('### ❌ parallel-agents failed');
+  });
+});
+
+describe('the way in, end to end in this process', () => {
+  it('a reader’s label gets one short refusal comment, and the run’s comment is left as it was', async () => {
+    server = await startGitHubServer({
+      issues: [{ number: 1, user: 'Codertocat', labels: ['parallel-agents'] }],
+      permissions: { Codertocat: 'read' },
+      comments: [{ issueNumber: 1, body: `${MARKER}\nResults of the last run`, user: 'github-actions[bot]' }],
+    });
+    octokit = getOctokit(TOKEN, { baseUrl: server.url });
+    const payload = examplePayload('issues', 'labeled') as Payload;
+    payload['label'].name = 'parallel-agents';
+
+    const trigger = decideTrigger('issues', payload, SETTINGS);
+    if (!trigger.run) throw new Error(trigger.reason);
+    const access = await checkAccess({
+      octokit: () => octokit,
+      repo,
+      trigger,
+      required: 'write',
+      untrustedText: 'refuse',
+      textAuthor: trigger.issue?.author,
+      bash: false,
+    });
+    const url = await postStickyComment(
+      { octokit, repo, issueNumber: 1, key: 'refusal' },
+      renderRefusal(access.refusal ?? '', { runUrl: RUN_URL }),
+    );
+
+    expect(access.allowed).toBe(false);
+    expect(url).toBeDefined();
+    expect(server.state.comments.map((c) => c.body)).toEqual([
+      `${MARKER}\nResults of the last run`,
+      `<!-- parallel-agents:refusal -->\n### 🚫 parallel-agents did not run\n\n\`Codertocat\` has only read permission on this repository; starting a run takes write (\`required-permission\`).\n\n[Workflow run](${RUN_URL})\n`,
+    ]);
+  });
+});

@@ -1,0 +1,291 @@
+import { getOctokit } from '@actions/github';
+import {
+  StickyComment,
+  findStickyComment,
+  postStickyComment,
+  stickyMarker,
+  tokenIdentity,
+  type StickyCommentOptions,
+} from '../../src/github/sticky-comment.js';
+import {
+  startGitHubServer,
+  type GitHubServer,
+  type GitHubServerOptions,
+} from '../../support/github-server.js';
+
+const repo = { owner: 'octo-org', repo: 'gateway' };
+const TOKEN = 'ghs_standInToken0123456789';
+const MARKER = '<!-- parallel-agents -->';
+const LIST = 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments';
+const CREATE = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
+const UPDATE = 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}';
+
+let server: GitHubServer;
+let octokit: ReturnType<typeof getOctokit>;
+/** Requests in flight at once, at most. */
+let peakInFlight = 0;
+let warnings: string[];
+
+async function start(options: GitHubServerOptions = {}): Promise<void> {
+  server = await startGitHubServer({ issues: [{ number: 7 }], ...options });
+  octokit = getOctokit(TOKEN, { baseUrl: server.url });
+  let inFlight = 0;
+  peakInFlight = 0;
+  octokit.hook.wrap('request', async (request, options) => {
+    inFlight += 1;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    try {
+      return await request(options);
+    } finally {
+      inFlight -= 1;
+    }
+  });
+  warnings = [];
+}
+
+afterEach(async () => {
+  await server?.close();
+});
+
+function sticky(extra: Partial<StickyCommentOptions> = {}): StickyComment {
+  return new StickyComment({
+    octokit,
+    repo,
+    issueNumber: 7,
+    minIntervalMs: 100,
+    warn: (message) => warnings.push(message),
+    ...extra,
+  });
+}
+
+const writes = () => server.calls.filter((c) => c.route === CREATE || c.route === UPDATE);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('StickyComment', () => {
+  it('creates one comment with the hidden marker and edits it in place', async () => {
+    await start();
+    const comment = sticky();
+
+    comment.update('Starting');
+    await sleep(150);
+    comment.update('Running');
+    await sleep(150);
+    const url = await comment.finish('Done');
+
+    expect(server.state.comments).toEqual([
+      expect.objectContaining({ issueNumber: 7, user: 'github-actions[bot]', body: `${MARKER}\nDone` }),
+    ]);
+    expect(writes().map((c) => c.route)).toEqual([CREATE, UPDATE, UPDATE]);
+    expect(url).toBe(
+      `https://github.com/octo-org/gateway/issues/7#issuecomment-${server.state.comments[0]!.id}`,
+    );
+    expect(comment.url).toBe(url);
+  });
+
+  it('sends at most one update per interval, only the newest, never two at once, and always the last', async () => {
+    await start({ latencyMs: 30 });
+    const comment = sticky({ minIntervalMs: 200 });
+    const started = Date.now();
+
+    for (let i = 0; i < 40; i++) {
+      comment.update(`update ${i}`);
+      await sleep(10);
+    }
+    await comment.finish('final');
+
+    const sent = writes();
+    // 40 updates over ~400 ms: the first at once, then one per 200 ms, then the final one.
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent.length).toBeLessThanOrEqual(5);
+    for (let i = 2; i < sent.length - 1; i++) {
+      expect(sent[i]!.time - sent[i - 1]!.time).toBeGreaterThanOrEqual(190);
+    }
+    expect((sent[0]!.body as { body: string }).body).toBe(`${MARKER}\nupdate 0`);
+    expect((sent.at(-1)!.body as { body: string }).body).toBe(`${MARKER}\nfinal`);
+    expect(peakInFlight).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('renders a body only when it is sent', async () => {
+    await start();
+    const comment = sticky({ minIntervalMs: 1_000 });
+    let renders = 0;
+    const render = () => `render ${++renders}`;
+
+    for (let i = 0; i < 50; i++) comment.update(render);
+    await comment.finish();
+
+    expect(renders).toBe(2);
+  });
+
+  it('does not send a body that has not changed', async () => {
+    await start();
+    const comment = sticky({ minIntervalMs: 0 });
+
+    comment.update('Same');
+    await sleep(50);
+    comment.update('Same');
+    await sleep(50);
+    await comment.finish('Same');
+
+    expect(writes()).toHaveLength(1);
+  });
+
+  it('finds its comment of an earlier run past the first pages, and edits it', async () => {
+    const others = Array.from({ length: 250 }, (_, i) => ({
+      issueNumber: 7,
+      body: `comment ${i}`,
+      user: 'someone',
+    }));
+    await start({
+      comments: [...others, { issueNumber: 7, body: `${MARKER}\nEarlier run`, user: 'github-actions[bot]' }],
+    });
+    const earlier = server.state.comments.at(-1)!;
+
+    await sticky().finish('This run');
+
+    expect(server.state.comments).toHaveLength(251);
+    expect(earlier.body).toBe(`${MARKER}\nThis run`);
+    expect(server.calls.filter((c) => c.route === LIST).map((c) => c.query['page'] ?? '1')).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
+    expect(writes().map((c) => c.route)).toEqual([UPDATE]);
+  });
+
+  it('never touches another user’s comment that quotes the marker, nor another bot’s', async () => {
+    await start({
+      comments: [
+        { issueNumber: 7, body: `${MARKER}\nI quoted your marker`, user: 'mallory' },
+        { issueNumber: 7, body: `${MARKER}\nSo did I`, user: 'renovate[bot]' },
+      ],
+    });
+
+    await sticky().finish('Ours');
+
+    expect(server.state.comments.map((c) => [c.user, c.body])).toEqual([
+      ['mallory', `${MARKER}\nI quoted your marker`],
+      ['renovate[bot]', `${MARKER}\nSo did I`],
+      ['github-actions[bot]', `${MARKER}\nOurs`],
+    ]);
+  });
+
+  it('takes a comment of its own only when the marker starts it', async () => {
+    await start({ comments: [{ issueNumber: 7, body: `Quoting: ${MARKER}`, user: 'github-actions[bot]' }] });
+
+    await sticky().finish('Ours');
+
+    expect(server.state.comments).toHaveLength(2);
+  });
+
+  it('keeps comments of another key apart', async () => {
+    await start();
+
+    await sticky().finish('The run');
+    await sticky({ key: 'refusal' }).finish('Refused');
+    await sticky({ key: 'refusal' }).finish('Refused again');
+
+    expect(server.state.comments.map((c) => c.body)).toEqual([
+      `${MARKER}\nThe run`,
+      '<!-- parallel-agents:refusal -->\nRefused again',
+    ]);
+  });
+
+  it('creates a new comment when its comment was deleted meanwhile', async () => {
+    await start();
+    const comment = sticky({ minIntervalMs: 0 });
+    comment.update('First');
+    await sleep(50);
+    server.state.comments.length = 0;
+
+    await comment.finish('Second');
+
+    expect(server.state.comments.map((c) => c.body)).toEqual([`${MARKER}\nSecond`]);
+  });
+
+  it('warns about a failed update and goes on; the final update is tried again', async () => {
+    await start();
+    const comment = sticky({ minIntervalMs: 0 });
+    server.inject({ route: CREATE, kind: 'status', status: 502 });
+
+    comment.update('First');
+    await sleep(50);
+    server.inject({ route: CREATE, kind: 'secondary-rate-limit', retryAfterSeconds: 1 });
+    const url = await comment.finish('Last');
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^Could not update the comment on #7: HTTP 502/);
+    expect(server.state.comments.map((c) => c.body)).toEqual([`${MARKER}\nLast`]);
+    expect(url).toBeDefined();
+  });
+
+  it('resolves to undefined, and warns, when the comment can never be written', async () => {
+    await start();
+    server.inject({ route: '*', kind: 'status', status: 403, times: 100 });
+
+    const url = await sticky().finish('Never');
+
+    expect(url).toBeUndefined();
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('cuts a body over GitHub’s limit rather than have it refused', async () => {
+    await start();
+
+    await sticky().finish('x'.repeat(70_000));
+
+    expect([...server.state.comments[0]!.body].length).toBeLessThanOrEqual(65_536);
+    expect(server.state.comments[0]!.body).toMatch(/shortened to fit the comment limit/);
+  });
+});
+
+describe('postStickyComment', () => {
+  it('writes one comment and resolves to its URL', async () => {
+    await start();
+
+    const url = await postStickyComment({ octokit, repo, issueNumber: 7, key: 'refusal' }, 'Refused');
+
+    expect(url).toMatch(/#issuecomment-\d+$/);
+    expect(server.state.comments).toHaveLength(1);
+  });
+});
+
+describe('tokenIdentity', () => {
+  it('asks GraphQL’s viewer, which answers for GITHUB_TOKEN', async () => {
+    await start();
+
+    expect(await tokenIdentity(octokit)).toEqual({ login: 'github-actions[bot]', how: 'graphql' });
+  });
+
+  it('falls back to GET /user, then to github-actions[bot]', async () => {
+    await start({ login: 'octocat' });
+    server.inject({ route: 'POST /graphql', kind: 'status', status: 404, times: 2 });
+
+    expect(await tokenIdentity(octokit)).toEqual({ login: 'octocat', how: 'rest' });
+
+    await server.close();
+    await start({ faults: [{ route: '*', kind: 'status', status: 403, times: 2 }] });
+    expect(await tokenIdentity(octokit)).toEqual({ login: 'github-actions[bot]', how: 'assumed' });
+  });
+
+  it('lets a personal token find the comments it wrote', async () => {
+    await start({
+      login: 'octocat',
+      comments: [
+        { issueNumber: 7, body: `${MARKER}\nby the bot`, user: 'github-actions[bot]' },
+        { issueNumber: 7, body: `${MARKER}\nby octocat`, user: 'octocat' },
+      ],
+    });
+
+    const found = await findStickyComment(
+      octokit,
+      repo,
+      7,
+      stickyMarker(),
+      (await tokenIdentity(octokit)).login,
+    );
+
+    expect(found?.body).toBe(`${MARKER}\nby octocat`);
+  });
+});

@@ -1,0 +1,329 @@
+import type { AgentResult } from '../agents/result.js';
+import { formatProgress } from './live-log.js';
+import { progressOf, resultsOf, type RunState } from '../run-state.js';
+import { codeBlock, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
+import { formatCost, formatCount, statusCell, timingTable, totalCost } from './summary.js';
+import { computeTiming, formatDuration, hasStarted } from './timing.js';
+
+/** GitHub refuses an issue comment longer than this many characters. */
+export const COMMENT_MAX_CHARS = 65_536;
+
+/** What a comment body may take: the limit less room for the hidden marker the sticky comment puts first. */
+export const COMMENT_BODY_MAX_CHARS = COMMENT_MAX_CHARS - 256;
+
+/** Everything besides the run's state that the comment shows. All of it is trusted text the action wrote. */
+export interface CommentView {
+  /** The workflow run's page (see {@link runUrl}); its job summary has every detail. */
+  runUrl?: string;
+  /** The plan as Markdown (`renderPlan`), folded under the table until the run ends. */
+  plan?: string;
+  /** One-line facts for the reader: who started the run, that the agents run without `bash`, what a comment selected. */
+  notes?: string[];
+  /** Pull request URL by task id, for results that carry none of their own. */
+  pullRequests?: Record<string, string>;
+  /** Agent time along the plan's critical path, for the ideal in the timing comparison. */
+  criticalPathSeconds?: number;
+  /** Epoch milliseconds: how long the running agents have been at it. */
+  now?: number;
+  /** The run broke off with an unexpected error (not an agent's failure): said at the top. */
+  failure?: string;
+  /** Characters the body may take. Default {@link COMMENT_BODY_MAX_CHARS}. */
+  maxChars?: number;
+}
+
+/** `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`, or undefined outside a workflow run. */
+export function runUrl(env: Record<string, string | undefined>): string | undefined {
+  const repository = env['GITHUB_REPOSITORY'];
+  const id = env['GITHUB_RUN_ID'];
+  if (!repository || !id) return undefined;
+  const server = (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, '');
+  return `${server}/${repository}/actions/runs/${id}`;
+}
+
+/**
+ * The sticky comment for a run in any state: starting (the plan, every task queued, the run link), running (a row
+ * per agent with its status, turns, tool calls and time so far), ended (the results table, the timing comparison,
+ * PR links, each agent's report folded), cancelled or stopped at the budget, or broken off (`view.failure`). Agent
+ * text is sanitized. Never longer than `view.maxChars`: the plan and the reports are shortened first, then the table
+ * loses rows, and a visible note says what was shortened.
+ */
+export function renderComment(state: RunState, view: CommentView = {}): string {
+  const maxChars = view.maxChars ?? COMMENT_BODY_MAX_CHARS;
+  const ended = state.endedAt !== null;
+  const head = [header(state, view), runLine(state, view)];
+  if (view.notes?.length) head.push(view.notes.map((n) => `> ${oneLine(n)}`).join('\n>\n'));
+  if (view.failure) head.push(codeBlock(view.failure, 2_000));
+  if (state.tasks.length === 0) {
+    return fit([...head, '_Reading the tasks…_'], maxChars);
+  }
+
+  const results = resultsOf(state);
+  const timing = ended
+    ? timingTable(
+        computeTiming(results, {
+          concurrency: Math.max(1, state.concurrency),
+          criticalPathSeconds: view.criticalPathSeconds,
+        }),
+      )
+    : '';
+  const fixed = [...head, timing].filter(Boolean);
+  const note = (what: string) => shortenedNote(what, view.runUrl);
+  // The table comes first; it may take what the rest leaves, less room for the note about what was shortened.
+  const tableRoom = maxChars - length(fixed) - 400;
+  const { table, omitted } = agentTable(state, view, tableRoom);
+  const parts = [...head, table];
+  if (timing) parts.push(timing);
+  const shortened: string[] = [];
+  if (omitted) shortened.push(`${formatCount(omitted)} of the table's rows`);
+
+  const extraRoom = maxChars - length(parts) - 400;
+  if (ended) {
+    const { block, cut, left } = reports(results, extraRoom);
+    if (block) parts.push(block);
+    if (cut) shortened.push(`${formatCount(cut)} ${cut === 1 ? 'report' : 'reports'} cut`);
+    if (left) shortened.push(`${formatCount(left)} ${left === 1 ? 'report' : 'reports'} left out`);
+  } else if (view.plan) {
+    const plan = foldedPlan(view.plan, extraRoom);
+    if (plan) parts.push(plan);
+    else shortened.push('the plan left out');
+  }
+  if (shortened.length) parts.push(note(shortened.join(', ')));
+  return fit(parts, maxChars);
+}
+
+/** A run that was refused before any work: why, in a line or two. */
+export function renderRefusal(reason: string, view: Pick<CommentView, 'runUrl'> = {}): string {
+  const parts = ['### 🚫 parallel-agents did not run', oneLine(reason)];
+  if (view.runUrl) parts.push(`[Workflow run](${view.runUrl})`);
+  return fit(parts, COMMENT_BODY_MAX_CHARS);
+}
+
+/** A run stopped by a mistake in its input (an `InputError`): the one line that says what and how to fix it. */
+export function renderInputError(message: string, view: Pick<CommentView, 'runUrl'> = {}): string {
+  const parts = ['### ❌ parallel-agents could not start', codeBlock(message, 4_000)];
+  if (view.runUrl) parts.push(`[Workflow run](${view.runUrl})`);
+  return fit(parts, COMMENT_BODY_MAX_CHARS);
+}
+
+function header(state: RunState, view: CommentView): string {
+  if (view.failure) return '### ❌ parallel-agents failed';
+  if (state.startedAt === null) return '### ⏳ parallel-agents: starting';
+  const progress = progressOf(state);
+  if (state.endedAt === null) {
+    const stopping = state.stopping ? ` · stopping: ${stopWords(state.stopping.reason)}` : '';
+    return `### 🏃 parallel-agents: ${formatProgress(progress, state.spentUsd)}${stopping}`;
+  }
+  const results = resultsOf(state);
+  const succeeded = results.filter((r) => r.status === 'succeeded').length;
+  const total = state.tasks.length;
+  const tally = `${succeeded}/${total} ${total === 1 ? 'task' : 'tasks'} succeeded`;
+  if (state.stopping) {
+    const icon = state.stopping.reason === 'cancelled' ? '🚫' : '💰';
+    return `### ${icon} parallel-agents ${stopWords(state.stopping.reason)}: ${tally}`;
+  }
+  const icon = succeeded === total ? '✅' : succeeded === 0 ? '❌' : '⚠️';
+  return `### ${icon} parallel-agents: ${tally}`;
+}
+
+function stopWords(reason: string): string {
+  return reason === 'cancelled' ? 'cancelled' : 'stopped at the budget (`max-cost-usd`)';
+}
+
+/** `3 agents, up to 4 at once · tasks from issue #7 · $0.42 · [workflow run](…)` */
+function runLine(state: RunState, view: CommentView): string {
+  const facts: string[] = [];
+  if (state.tasks.length) {
+    const n = state.tasks.length;
+    facts.push(`${formatCount(n)} ${n === 1 ? 'agent' : 'agents'}, up to ${state.concurrency} at once`);
+  }
+  if (state.source) facts.push(`tasks from ${escapeTableCell(state.source, 120)}`);
+  if (state.endedAt !== null) {
+    const cost = totalCost(resultsOf(state));
+    facts.push(cost === null ? 'cost unknown' : `cost ${formatCost(cost)}`);
+  }
+  if (view.runUrl) facts.push(`[workflow run](${view.runUrl})`);
+  return facts.join(' · ');
+}
+
+/** The plan under a fold, or nothing when it does not fit in `room`. */
+function foldedPlan(plan: string, room: number): string {
+  const block = `<details><summary>Plan</summary>\n\n${plan.trim()}\n\n</details>`;
+  return block.length <= room ? block : '';
+}
+
+interface Column {
+  header: string;
+  align: 'left' | 'right';
+  cell: (row: Row) => string;
+}
+
+/** A task's row: its result when it has ended, its progress while it runs, or neither while it waits. */
+interface Row {
+  id: string;
+  title: string;
+  result?: AgentResult;
+  running?: { seconds: number; turns: number; toolCalls: number };
+  pullRequest?: string;
+}
+
+const COLUMNS: Column[] = [
+  { header: 'Task', align: 'left', cell: (r) => `**${escapeTableCell(r.id, 40)}**` },
+  { header: 'Title', align: 'left', cell: (r) => escapeTableCell(r.title, 60) || '—' },
+  {
+    header: 'Status',
+    align: 'left',
+    cell: (r) => (r.result ? statusCell(r.result.status) : r.running ? '🏃 running' : '⏳ queued'),
+  },
+  { header: 'Time', align: 'right', cell: (r) => time(r) },
+  {
+    header: 'Turns',
+    align: 'right',
+    cell: (r) => count(r.result?.turns ?? r.running?.turns),
+  },
+  {
+    header: 'Tool calls',
+    align: 'right',
+    cell: (r) => count(r.result?.toolCalls ?? r.running?.toolCalls),
+  },
+  { header: 'Cost', align: 'right', cell: (r) => (r.result ? formatCost(r.result.costUsd) : '—') },
+  { header: 'Files', align: 'right', cell: (r) => files(r.result) },
+  { header: 'PR', align: 'left', cell: (r) => pullLink(r.pullRequest) },
+];
+
+function time(r: Row): string {
+  if (r.result) return hasStarted(r.result) ? formatDuration(r.result.seconds) : '—';
+  return r.running ? formatDuration(r.running.seconds) : '—';
+}
+
+function count(n: number | undefined): string {
+  return n === undefined ? '—' : formatCount(n);
+}
+
+function files(r: AgentResult | undefined): string {
+  if (!r) return '—';
+  if (r.filesChanged.length === 0) return '0';
+  return `${formatCount(r.filesChanged.length)} (+${formatCount(r.insertions)} −${formatCount(r.deletions)})`;
+}
+
+/** `[#12](https://github.com/o/r/pull/12)`; only an http(s) URL is linked. */
+function pullLink(url: string | undefined): string {
+  if (!url || !/^https?:\/\/[^\s()<>|]+$/.test(url)) return '—';
+  const number = /\/pull\/(\d+)/.exec(url)?.[1];
+  return `[${number ? `#${number}` : 'PR'}](${url})`;
+}
+
+function rowsOf(state: RunState, view: CommentView): Row[] {
+  const now = view.now ?? state.endedAt ?? Date.now();
+  return state.tasks.map((task) => {
+    const result = state.ended[task.id];
+    const running = state.running[task.id];
+    const row: Row = { id: task.id, title: task.title };
+    if (result) row.result = result;
+    else if (running) {
+      const { startedAt, turns, toolCalls } = running;
+      row.running = { seconds: Math.max(0, now - startedAt) / 1000, turns, toolCalls };
+    }
+    const pull = (result as { pullRequestUrl?: unknown } | undefined)?.pullRequestUrl;
+    const url = typeof pull === 'string' ? pull : view.pullRequests?.[task.id];
+    if (url) row.pullRequest = url;
+    return row;
+  });
+}
+
+/** The table, rows in task order, within `room` characters; rows that do not fit are counted. */
+function agentTable(state: RunState, view: CommentView, room: number): { table: string; omitted: number } {
+  const lines = [
+    `| ${COLUMNS.map((c) => c.header).join(' | ')} |`,
+    `| ${COLUMNS.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
+  ];
+  let used = lines.join('\n').length;
+  const rows = rowsOf(state, view);
+  for (const [i, row] of rows.entries()) {
+    const line = `| ${COLUMNS.map((c) => c.cell(row)).join(' | ')} |`;
+    if (used + line.length + 1 > room) return { table: lines.join('\n'), omitted: rows.length - i };
+    lines.push(line);
+    used += line.length + 1;
+  }
+  return { table: lines.join('\n'), omitted: 0 };
+}
+
+/** A report smaller than this is left out rather than shown as a stub. */
+const MIN_REPORT_CHARS = 500;
+
+/**
+ * Every agent's report (and error) folded under its own `<details>`, inside one fold. The room is shared out
+ * smallest first, so short reports are shown whole and what they leave goes to the long ones.
+ */
+function reports(
+  results: readonly AgentResult[],
+  room: number,
+): { block: string; cut: number; left: number } {
+  const withText = results.filter((r) => r.report.trim() || r.error);
+  if (withText.length === 0) return { block: '', cut: 0, left: 0 };
+  const open = '<details><summary>Reports</summary>';
+  const close = '</details>';
+  let available = room - open.length - close.length - 8;
+  const order = withText
+    .map((r, i) => ({ i, size: r.report.length + (r.error?.length ?? 0) }))
+    .sort((a, b) => a.size - b.size);
+  const blocks = new Array<string>(withText.length).fill('');
+  let cut = 0;
+  for (const [k, { i }] of order.entries()) {
+    const result = withText[i]!;
+    const share = Math.floor(available / (order.length - k)) - 2;
+    if (share < MIN_REPORT_CHARS) continue;
+    const { block, shortened } = reportBlock(result, share);
+    blocks[i] = block;
+    if (shortened) cut += 1;
+    available -= block.length + 2;
+  }
+  const shown = blocks.filter(Boolean);
+  const left = withText.length - shown.length;
+  if (!shown.length) return { block: '', cut: 0, left };
+  return { block: [open, ...shown, close].join('\n\n'), cut, left };
+}
+
+function reportBlock(r: AgentResult, room: number): { block: string; shortened: boolean } {
+  const summary = `<details><summary>${escapeHtml(r.id, 40)}${r.title ? ` — ${escapeHtml(r.title, 80)}` : ''}</summary>`;
+  const close = '</details>';
+  let left = room - summary.length - close.length - 8;
+  const body: string[] = [];
+  let shortened = false;
+  if (r.error) {
+    const error = codeBlock(r.error, Math.min(1_000, Math.floor(left / 2)));
+    if (error !== codeBlock(r.error)) shortened = true;
+    body.push(error);
+    left -= error.length + 2;
+  }
+  if (r.report.trim()) {
+    const whole = sanitizeMarkdown(r.report);
+    const report = whole.length <= left ? whole : sanitizeMarkdown(r.report, Math.max(0, left));
+    if (report !== whole) shortened = true;
+    if (report) body.push(report);
+  }
+  return { block: [summary, ...body, close].join('\n\n'), shortened };
+}
+
+function shortenedNote(what: string, url: string | undefined): string {
+  const where = url ? `the [job summary](${url})` : 'the job summary';
+  return `_Shortened to fit GitHub's ${formatCount(COMMENT_MAX_CHARS)}-character limit (${what}); ${where} has everything._`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function length(parts: readonly string[]): number {
+  return parts.join('\n\n').length + 2;
+}
+
+/** The parts joined; past `maxChars` (which the budgeting above should never reach) cut with a marker. */
+function fit(parts: readonly string[], maxChars: number): string {
+  const body = `${parts.filter(Boolean).join('\n\n')}\n`;
+  if (body.length <= maxChars) return body;
+  const marker = '\n\n_… shortened to fit the comment limit._\n';
+  let cut = Math.max(0, maxChars - marker.length);
+  const code = body.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return body.slice(0, cut) + marker;
+}
