@@ -19,11 +19,11 @@ export function addUsage(a: Usage, b: Usage): Usage {
 
 /**
  * How an agent ended. `turn-limit` and `timeout` are limits reached, not crashes: the agent's work so far is kept.
- * `skipped` never started (a dependency did not succeed); `cancelled` and `budget` were stopped by the run's
+ * `skipped` never started (a dependency did not succeed); `missing` is a task of a fan-out whose shard left no result; `cancelled` and `budget` were stopped by the run's
  * cancellation or its spent budget, before or after they started.
  */
 export type AgentStatus =
-  'succeeded' | 'failed' | 'turn-limit' | 'timeout' | 'budget' | 'cancelled' | 'skipped';
+  'succeeded' | 'failed' | 'turn-limit' | 'timeout' | 'budget' | 'cancelled' | 'skipped' | 'missing';
 
 /** Why a whole run stops early: the job was cancelled, or `max-cost-usd` was spent. The abort reason of its signal. */
 export type RunStop = 'cancelled' | 'budget';

@@ -104,7 +104,7 @@ const END_PHRASE: Record<string, string> = {
   timeout: 'timed out after',
   cancelled: 'cancelled after',
   budget: 'stopped at the budget after',
-} satisfies Record<Exclude<AgentStatus, 'skipped'>, string>;
+} satisfies Record<Exclude<AgentStatus, 'skipped' | 'missing'>, string>;
 
 /** `succeeded in 12.3 s · 5 turns · 7 tool calls · 3 files changed`, with `: <error>` when there is one. */
 function describeEnd(r: AgentResult): string {

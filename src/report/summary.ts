@@ -61,6 +61,7 @@ const STATUS_DISPLAY: Record<string, { icon: string; label: string }> = {
   cancelled: { icon: '🚫', label: 'cancelled' },
   skipped: { icon: '⏭️', label: 'skipped' },
   budget: { icon: '💰', label: 'budget reached' },
+  missing: { icon: '❓', label: 'missing' },
 } satisfies Record<AgentStatus, { icon: string; label: string }>;
 
 function statusDisplay(status: string): { icon: string; label: string } {
