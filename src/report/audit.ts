@@ -1,66 +1,233 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { types } from 'node:util';
 import type { EventStream, RunEvent } from '../events.js';
 import type { AgentResult } from '../agents/result.js';
 
-/** Longest tool output kept per event; the rest is cut with a note. A log is for reading, not for replaying. */
-const OUTPUT_CHARS = 8_000;
+/**
+ * How much of an event the audit log keeps. A log is for reading, not for replaying: a tool's 10 MB output or a
+ * 10 MB reply is cut to its first few thousand characters, and no line can grow past `lineChars`.
+ */
+const AUDIT_LIMITS = {
+  /** Per string (a tool's output, a reply's text, a file written). */
+  chars: 8_000,
+  /** Per list or object. */
+  items: 200,
+  /** Per line; an event still longer once cut is logged with its type, task and time only. */
+  lineChars: 64 * 1024,
+};
+
+/** How much of a result a result file keeps: the whole report up to 64 KB, and what the table needs. */
+const RESULT_LIMITS = {
+  report: 64 * 1024,
+  error: 8 * 1024,
+  /** Any other string: a title, a branch, a path. */
+  chars: 1_000,
+  /** Files listed per result. */
+  items: 1_000,
+  /** Per file; past it, fewer files are listed (the report keeps its 64 KB). */
+  fileChars: 256 * 1024,
+};
+
+/** What each cut leaves in place of what it took, so a reader can see that something is missing and how much. */
+function omitted(count: number, what: string): string {
+  return `… (${count} ${what} omitted)`;
+}
 
 /**
- * Every event as one JSON line in `file`, for upload as an artifact. Known secret values are replaced wherever they
- * appear, including in what tools printed. `close` flushes and ends the file.
+ * Every event as one JSON line in `file`, for upload as an artifact. Known secrets are replaced wherever they
+ * appear, in every form the log could hold them (see {@link redactor}), and only then is anything cut, so no part
+ * of a secret survives at a cut. A file that cannot be written (no space left, a file where the directory should
+ * be) never interrupts the run: the events are dropped, and `close` rejects saying why.
  */
 export function openAuditLog(
   events: EventStream,
   file: string,
   secrets: readonly string[],
 ): { close: () => Promise<void> } {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const out = fs.createWriteStream(file, { flags: 'a' });
-  const redact = redactor(secrets);
-  // Redacted before it is cut, so no secret survives in part at the cut.
-  const stop = events.on((event) => out.write(`${JSON.stringify(trimmed(redactEvent(event, redact)))}\n`));
-  // A log that cannot be written must not take the run down; closing says what went wrong.
   let failed: Error | undefined;
-  out.on('error', (error) => (failed = error));
+  const fail = (error: unknown) => {
+    failed ??= new Error(`${file}: ${reasonOf(error)}`);
+  };
+  let out: fs.WriteStream | undefined;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    out = fs.createWriteStream(file, { flags: 'a' });
+    out.on('error', fail);
+  } catch (error) {
+    fail(error);
+  }
+  const redact = redactor(secrets);
+  const stop = events.on((event) => {
+    if (failed || !out) return;
+    out.write(`${auditLine(event, redact)}\n`);
+  });
   return {
-    close: () =>
-      new Promise((resolve, reject) => {
-        stop();
-        if (failed) return reject(failed);
-        out.end(() => (failed ? reject(failed) : resolve()));
-      }),
+    close: async () => {
+      stop();
+      if (out) {
+        out.end();
+        await finished(out).catch(fail);
+      }
+      if (failed) throw failed;
+    },
   };
 }
 
-/** One `<id>.json` per task in `dir`: what a later `report` step (or a person) reads back. */
+/** One event as its audit-log line: redacted, then cut to the limits. */
+function auditLine(event: RunEvent, redact: (text: string) => string): string {
+  const clean = deepRedact(event, redact);
+  const tighter = [AUDIT_LIMITS, { chars: 1_000, items: 50 }, { chars: 200, items: 10 }];
+  for (const limits of tighter) {
+    const line = JSON.stringify(bound(clean, () => limits.chars, limits.items));
+    if (line.length <= AUDIT_LIMITS.lineChars) return line;
+  }
+  const whole = JSON.stringify(clean).length;
+  return JSON.stringify({
+    type: event.type,
+    ...('task' in event ? { task: event.task } : {}),
+    at: event.at,
+    omitted: omitted(whole, 'characters of this event'),
+  });
+}
+
+/** Result files that could not be written, each with why. The others were written. */
+export class ResultFilesError extends Error {
+  override name = 'ResultFilesError';
+
+  constructor(readonly failures: readonly { file: string; reason: string }[]) {
+    super(
+      `${failures.length} result file${failures.length === 1 ? '' : 's'} could not be written: ` +
+        failures.map((f) => `${f.file} (${f.reason})`).join('; '),
+    );
+  }
+}
+
+/**
+ * One `<id>.json` per task in `dir`: what a later `report` step (or a person) reads back. Secrets are redacted and
+ * each file is bounded ({@link boundedResult}). Every file is attempted even when some fail (no space left, say);
+ * then one {@link ResultFilesError} lists those that failed.
+ */
 export function writeResultFiles(
   dir: string,
   results: readonly AgentResult[],
   secrets: readonly string[],
 ): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const redact = redactor(secrets);
-  for (const result of results) {
-    fs.writeFileSync(path.join(dir, `${result.id}.json`), `${redact(JSON.stringify(result, null, 2))}\n`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new ResultFilesError(
+      results.map((r) => ({ file: path.join(dir, `${r.id}.json`), reason: reasonOf(error) })),
+    );
   }
+  const redact = redactor(secrets);
+  const failures: { file: string; reason: string }[] = [];
+  for (const result of results) {
+    const file = path.join(dir, `${result.id}.json`);
+    try {
+      fs.writeFileSync(file, `${boundedResult(result, redact)}\n`);
+    } catch (error) {
+      failures.push({ file, reason: reasonOf(error) });
+    }
+  }
+  if (failures.length > 0) throw new ResultFilesError(failures);
 }
 
-function redactEvent(event: RunEvent, redact: (text: string) => string): RunEvent {
-  return JSON.parse(redact(JSON.stringify(event))) as RunEvent;
+/**
+ * A result as the JSON of its result file: redacted first, then its report cut at 64 KB and its error at 8 KB, other
+ * strings and lists shortened, each cut marked; at most about 256 KB in all.
+ */
+function boundedResult(result: AgentResult, redact: (text: string) => string): string {
+  const clean = deepRedact(result, redact);
+  const charsFor = (key: string | undefined) =>
+    key === 'report' ? RESULT_LIMITS.report : key === 'error' ? RESULT_LIMITS.error : RESULT_LIMITS.chars;
+  let text = '';
+  for (const items of [RESULT_LIMITS.items, 100, 10, 0]) {
+    text = JSON.stringify(bound(clean, charsFor, items), null, 2);
+    if (text.length <= RESULT_LIMITS.fileChars) break;
+  }
+  return text;
 }
 
-function trimmed(event: RunEvent): RunEvent {
-  if (event.type !== 'tool-result' || event.output.length <= OUTPUT_CHARS) return event;
-  const omitted = event.output.length - OUTPUT_CHARS;
-  return { ...event, output: `${event.output.slice(0, OUTPUT_CHARS)}… (${omitted} characters omitted)` };
+/**
+ * Strings longer than `charsFor(their key)` cut, lists and objects with more than `items` entries shortened, each
+ * cut saying how much it took.
+ */
+function bound(
+  value: unknown,
+  charsFor: (key: string | undefined) => number,
+  items: number,
+  key?: string,
+): unknown {
+  if (typeof value === 'string') return cut(value, charsFor(key));
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const kept: unknown[] = value.slice(0, items).map((item) => bound(item, charsFor, items, key));
+    if (value.length > items) kept.push(omitted(value.length - items, 'more items'));
+    return kept;
+  }
+  const entries = Object.entries(value);
+  const kept = entries
+    .slice(0, items)
+    .map(([k, v]) => [cut(k, charsFor(undefined)), bound(v, charsFor, items, k)] as const);
+  if (entries.length > items) kept.push(['…', omitted(entries.length - items, 'more fields')]);
+  // fromEntries defines each key as data, so a key such as `__proto__` stays a key.
+  return Object.fromEntries(kept);
 }
 
-/** Replaces each secret, as written and as it appears inside a JSON string, with `***`. */
-function redactor(secrets: readonly string[]): (text: string) => string {
-  const forms = secrets
-    .filter((s) => s.length >= 4)
-    .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])
-    .sort((a, b) => b.length - a.length);
-  return (text) => forms.reduce((out, secret) => out.split(secret).join('***'), text);
+/** The first `max` characters and a note of how many more there were; never half of a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let keep = max;
+  const code = text.charCodeAt(keep - 1);
+  if (code >= 0xd800 && code <= 0xdbff) keep -= 1;
+  return `${text.slice(0, keep)}${omitted(text.length - keep, 'characters')}`;
+}
+
+/** Every string in `value` (keys too) with `redact` applied. */
+function deepRedact(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => deepRedact(item, redact));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), deepRedact(v, redact)]));
+}
+
+function reasonOf(error: unknown): string {
+  return types.isNativeError(error) ? error.message : String(error);
+}
+
+/** Shortest secret looked for; anything shorter would match ordinary text. */
+const MIN_SECRET_CHARS = 4;
+
+/** Shortest part of a secret's base64 looked for, for the same reason. */
+const MIN_BASE64_CHARS = 12;
+
+/**
+ * Replaces each secret with `***` in every form a file could hold it: as written; escaped as in a JSON string, once
+ * or twice (JSON that a tool printed, inside an event's JSON); percent-encoded, as in a URL; and in base64 or
+ * base64url at any alignment, as in a basic-auth header (`x-access-token:<token>`) or `echo $TOKEN | base64`.
+ * For base64 the characters that depend on the secret alone are replaced, which leaves at most two characters at
+ * each end that also depend on what surrounds it.
+ */
+export function redactor(secrets: readonly string[]): (text: string) => string {
+  const forms = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_CHARS).flatMap(secretForms))].sort(
+    (a, b) => b.length - a.length,
+  );
+  return (text) =>
+    forms.reduce((out, form) => (out.includes(form) ? out.split(form).join('***') : out), text);
+}
+
+function secretForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const forms = [secret, json, JSON.stringify(json).slice(1, -1), encodeURIComponent(secret)];
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    // The first group of four mixes in what came before; a last group that is padded, what comes after.
+    const end = (offset + bytes.length) % 3 === 0 ? encoded.length : encoded.length - 4;
+    const core = encoded.slice(offset > 0 ? 4 : 0, end);
+    if (core.length >= MIN_BASE64_CHARS) forms.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return forms;
 }
