@@ -23,9 +23,9 @@ import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 
 /** A user's role in the repository, as `role_name` says it. */
-export type RepoRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+type RepoRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
-export interface IssueRecord {
+interface IssueRecord {
   number: number;
   title: string;
   body: string | null;
@@ -40,7 +40,7 @@ export interface IssueRecord {
   updatedAt: string;
 }
 
-export interface CommentRecord {
+interface CommentRecord {
   id: number;
   issueNumber: number;
   body: string;
@@ -50,7 +50,7 @@ export interface CommentRecord {
   updatedAt: string;
 }
 
-export interface PullRecord {
+interface PullRecord {
   number: number;
   title: string;
   body: string | null;
@@ -67,7 +67,7 @@ export interface PullRecord {
   createdAt: string;
 }
 
-export interface GitHubState {
+interface GitHubState {
   issues: IssueRecord[];
   comments: CommentRecord[];
   pulls: PullRecord[];
@@ -75,7 +75,7 @@ export interface GitHubState {
   permissions: Record<string, RepoRole>;
 }
 
-export interface IssueSeed {
+interface IssueSeed {
   number: number;
   title?: string;
   body?: string | null;
@@ -85,14 +85,14 @@ export interface IssueSeed {
   pullRequest?: boolean;
 }
 
-export interface CommentSeed {
+interface CommentSeed {
   issueNumber: number;
   body: string;
   user?: string;
   id?: number;
 }
 
-export interface PullSeed {
+interface PullSeed {
   /** Default: the next free issue number. An issue record with `pullRequest: true` is added for it. */
   number?: number;
   title?: string;
@@ -106,7 +106,7 @@ export interface PullSeed {
 }
 
 /** Which calls fail and how. */
-export type GitHubFault = {
+type GitHubFault = {
   /** A route as in `GitHubCall.route` (`POST /repos/{owner}/{repo}/issues/{issue_number}/comments`), or `*`. */
   route: string;
   /** How many of the next matching calls fail. Default 1. */
@@ -137,7 +137,7 @@ export interface GitHubServerOptions {
   port?: number;
 }
 
-export interface GitHubCall {
+interface GitHubCall {
   method: string;
   /** The path without the query, as sent (still percent-encoded). */
   path: string;
@@ -168,7 +168,7 @@ export interface GitHubServer {
 }
 
 /** GitHub's limit on issue, pull request and comment bodies, in characters. */
-export const MAX_BODY_CHARS = 65_536;
+const MAX_BODY_CHARS = 65_536;
 const WEB = 'https://github.com';
 const DOCS = 'https://docs.github.com/rest';
 const KNOWN_USER_IDS: Record<string, number> = { 'github-actions[bot]': 41898282 };
