@@ -1,9 +1,11 @@
 import { getOctokit } from '@actions/github';
+import { InputError } from '../../src/errors.js';
 import {
   checkAccess,
   issueAuthor,
   repoPermission,
   satisfies,
+  taskTextAuthor,
   type CheckAccessOptions,
 } from '../../src/github/permission.js';
 import { decideTrigger, type RunTrigger, type TriggerSettings } from '../../src/github/trigger.js';
@@ -229,5 +231,62 @@ describe('checkAccess', () => {
       allowed: false,
       refusal: expect.stringContaining('no `github-token`'),
     });
+  });
+});
+
+describe('taskTextAuthor', () => {
+  it('is nobody when the tasks do not come from an issue', async () => {
+    await start();
+
+    expect(
+      await taskTextAuthor({
+        trigger: labelTrigger('m', 'stranger'),
+        readsIssue: false,
+        octokit: () => octokit,
+        repo,
+      }),
+    ).toBeUndefined();
+  });
+
+  it('is the triggering issue’s author, from the payload', async () => {
+    await start();
+
+    const author = await taskTextAuthor({
+      trigger: labelTrigger('m', 'stranger'),
+      readsIssue: true,
+      issueNumber: 1,
+      octokit: () => octokit,
+      repo,
+    });
+
+    expect(author).toBe('stranger');
+    expect(server.calls).toEqual([]);
+  });
+
+  it('looks up the author of another issue that issue-number names, and says when it does not exist', async () => {
+    await start({ issues: [{ number: 12, user: 'someone' }] });
+    const trigger = decideTrigger('workflow_dispatch', examplePayload('workflow_dispatch'), SETTINGS);
+    if (!trigger.run) throw new Error(trigger.reason);
+
+    const author = await taskTextAuthor({
+      trigger,
+      readsIssue: true,
+      issueNumber: 12,
+      octokit: () => octokit,
+      repo,
+    });
+    const missing = taskTextAuthor({
+      trigger,
+      readsIssue: true,
+      issueNumber: 99,
+      octokit: () => octokit,
+      repo,
+    });
+
+    expect(author).toBe('someone');
+    await expect(missing).rejects.toThrow(InputError);
+    await expect(missing).rejects.toThrow(
+      'input `issue-number`: issue #99 was not found in octo-org/gateway.',
+    );
   });
 });

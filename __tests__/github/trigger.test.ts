@@ -1,6 +1,7 @@
 import { InputError } from '../../src/errors.js';
 import {
   botAllowed,
+  commentIssue,
   decideTrigger,
   parseCommand,
   selectTasks,
@@ -273,5 +274,28 @@ describe('selectTasks', () => {
     expect((error as Error).message).toBe(
       'the `/agents run` comment: "BAC-9", "bac-1" are not tasks of issue #7. Name tasks the list has (BAC-1, BAC-2, BAC-3), or write `/agents run` alone for every task',
     );
+  });
+});
+
+describe('commentIssue', () => {
+  function run(event: string, payload: Payload) {
+    const decision = decideTrigger(event, payload, SETTINGS);
+    if (!decision.run) throw new Error(decision.reason);
+    return decision;
+  }
+
+  it('comments on the issue a label or a command came from', () => {
+    expect(commentIssue(run('issues', labeled('issues')), undefined)).toBe(1);
+    expect(commentIssue(run('issue_comment', comment('/agents run')), undefined)).toBe(1);
+  });
+
+  it('comments on issue-number when it is given, and nowhere for a dispatch or another event without it', () => {
+    expect(commentIssue(run('workflow_dispatch', examplePayload('workflow_dispatch')), 12)).toBe(12);
+    expect(
+      commentIssue(run('workflow_dispatch', examplePayload('workflow_dispatch')), undefined),
+    ).toBeUndefined();
+    expect(
+      commentIssue(run('pull_request', examplePayload('pull_request', 'opened')), undefined),
+    ).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import type { GitHubClient, RepoRef } from './context.js';
 import type { RunTrigger } from './trigger.js';
 
@@ -94,6 +95,38 @@ export async function issueAuthor(
 ): Promise<string> {
   const { data } = await octokit.rest.issues.get({ ...repo, issue_number: issueNumber });
   return data.user?.login ?? '';
+}
+
+/**
+ * Who wrote the task text, for {@link checkAccess}: undefined when the tasks do not come from an issue (`tasks` or
+ * `tasks-file` was given); the triggering issue's author from the payload; otherwise (`issue-number` names another
+ * issue) its author, looked up. Empty when it cannot be learnt, which the gate treats as untrusted.
+ */
+export async function taskTextAuthor(options: {
+  trigger: RunTrigger;
+  /** Whether the tasks are read from an issue body: neither `tasks` nor `tasks-file` was given. */
+  readsIssue: boolean;
+  /** The `issue-number` input. */
+  issueNumber?: number;
+  octokit: () => GitHubClient | undefined;
+  repo: RepoRef;
+}): Promise<string | undefined> {
+  const { trigger, readsIssue, issueNumber } = options;
+  if (!readsIssue) return undefined;
+  if (issueNumber === undefined || issueNumber === trigger.issue?.number) return trigger.issue?.author ?? '';
+  const client = options.octokit();
+  if (!client) return '';
+  try {
+    return await issueAuthor(client, options.repo, issueNumber);
+  } catch (error) {
+    if ((error as { status?: unknown }).status !== 404) return '';
+    const { owner, repo } = options.repo;
+    throw new InputError(
+      `issue #${issueNumber} was not found in ${owner}/${repo}`,
+      'input `issue-number`',
+      'Check the number, and that github-token can read issues',
+    );
+  }
 }
 
 /**

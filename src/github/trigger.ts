@@ -211,3 +211,12 @@ export function selectTasks(
   notes.unshift(`Selected by the comment: ${tasks.map((t) => t.id).join(', ')}`);
   return { set: { ...set, tasks }, notes };
 }
+
+/**
+ * The issue or pull request the sticky comment goes on: `issue-number` when given, else the one a label or comment
+ * started the run from. Other events (a push, a pull request's `synchronize`) comment nowhere unless told where.
+ */
+export function commentIssue(trigger: RunTrigger, issueNumber: number | undefined): number | undefined {
+  if (issueNumber !== undefined) return issueNumber;
+  return trigger.kind === 'label' || trigger.kind === 'comment' ? trigger.issue?.number : undefined;
+}
