@@ -14,6 +14,10 @@ export type FailOn = (typeof FAIL_ON)[number];
 export const MODES = ['run', 'plan'] as const;
 export type Mode = (typeof MODES)[number];
 
+/** `auto`: the shell runs in bubblewrap, and `bash` is refused where it cannot start; `none`: no sandbox. */
+export const SANDBOX_MODES = ['auto', 'none'] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
 export const DEFAULT_MODEL = 'claude-sonnet-4-6';
 
 /** Every input, read and validated once. Nothing else reads inputs. */
@@ -76,6 +80,10 @@ export interface Settings {
   allowedBots: string[];
   /** Task text by someone without `requiredPermission`: `refuse` the run, or run it `read-only` (without `bash`). */
   untrustedText: UntrustedText;
+  /** How the agents' shell is confined: bubblewrap (`auto`) or not at all (`none`, the explicit opt-out). */
+  sandbox: SandboxMode;
+  /** Whether the sandboxed shell shares the runner's network (`shell-network: on`). */
+  shellNetwork: boolean;
 }
 
 /** How an input is read: `@actions/core`'s `getInput` in the action, a plain map in tests. */
@@ -109,6 +117,8 @@ export const INPUT_NAMES = [
   'comment-command',
   'allowed-bots',
   'untrusted-text',
+  'sandbox',
+  'shell-network',
 ] as const;
 
 export function readSettings(
@@ -186,6 +196,10 @@ export function readSettings(
       .map((b) => b.trim())
       .filter(Boolean),
     untrustedText: readChoice(getInput, 'untrusted-text', UNTRUSTED_TEXT, 'refuse'),
+    sandbox: readChoice(getInput, 'sandbox', SANDBOX_MODES, 'auto'),
+    // On by default: installing dependencies and running tests need it, and the sandbox keeps every token out of the
+    // shell's reach, so what a command can send is what the agent can read anyway. `off` for tasks that need none.
+    shellNetwork: readChoice(getInput, 'shell-network', ['on', 'off'] as const, 'on') === 'on',
   };
 }
 

@@ -12,6 +12,8 @@ import { describeError } from './describe-error.js';
 import type { EventStream } from '../events.js';
 import { taskPrompt } from './prompt.js';
 import { shellEnvironment } from './shell-env.js';
+import { globTool } from './glob.js';
+import { sandboxedBashTool, type ShellSandbox } from './sandbox.js';
 import { abortable } from './model-gate.js';
 import { PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
 import { addUsage, noUsage, type AgentResult, type AgentStatus, type RunStop, type Usage } from './result.js';
@@ -48,6 +50,8 @@ export interface AgentOptions {
   prices?: PriceTable;
   /** Shared by every agent of a run: shell commands, which can load every core, run through it. */
   shellLimit?: <T>(run: () => Promise<T>) => Promise<T>;
+  /** Where `bash` runs (see `shellSandbox`); without it, unsandboxed as with `sandbox: none`. */
+  shell?: ShellSandbox;
 }
 
 /**
@@ -82,8 +86,17 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     await mkdir(home, { recursive: true });
     // `env` replaces the shell's environment entirely, so nothing of the runner's reaches it unless listed.
     const env = shellEnvironment(process.env, home);
+    const shell = options.shell ?? { sandbox: 'none' };
+    const inWorktree = worktree;
     tools = betaAgentToolset20260401({ workdir: worktree.path, env })
       .filter((tool) => options.tools.includes(tool.name as ToolName))
+      // The SDK's glob matches on this thread, where one pattern can stall every agent for minutes.
+      .map((tool) => (tool.name === 'glob' ? globTool({ workdir: inWorktree.path }) : tool))
+      .map((tool) =>
+        tool.name === 'bash' && shell.sandbox === 'bwrap'
+          ? sandboxedBashTool({ ...shell, worktree: inWorktree, home, env })
+          : tool,
+      )
       .map((tool) => (tool.name === 'bash' && options.shellLimit ? limited(tool, options.shellLimit) : tool))
       .map((tool) =>
         observed(tool, task.id, events, () => {

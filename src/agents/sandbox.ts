@@ -1,0 +1,405 @@
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import {
+  access,
+  copyFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  realpath,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
+import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
+import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
+import { InputError } from '../errors.js';
+import type { SandboxMode } from '../settings.js';
+import type { Worktree } from './workspace.js';
+
+const execFileAsync = promisify(execFile);
+
+/** How the agents' shell runs. */
+export type ShellSandbox =
+  /** In bubblewrap, with `network` shared with the runner or not. */
+  | { sandbox: 'bwrap'; bwrap: string; network: boolean }
+  /** As the runner user with only the allowlisted environment: the explicit opt-out. */
+  | { sandbox: 'none' };
+
+/** Whether bubblewrap can start a sandbox on this runner, and if not, why and what to do. */
+export type SandboxProbe =
+  { available: true; bwrap: string } | { available: false; reason: string; fix: string };
+
+export interface ProbeOptions {
+  /** The `bwrap` to try; the first on `env.PATH` when absent. */
+  bwrap?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where the kernel's switches for user namespaces are read, to say which one blocks. */
+  procSys?: string;
+}
+
+/** Said when the sandbox cannot start, after what to do about it. */
+const OPT_OUT = 'or set `sandbox: none` to run it without one';
+
+/** What the run says when `sandbox: none` gives the agents an unsandboxed shell. */
+export const UNSANDBOXED_WARNING =
+  '`sandbox: none`: the `bash` tool runs without a sandbox, as the runner user. Its environment is an allowlist ' +
+  "with no tokens, but a command can still read the action's own environment (its inputs and the job's tokens) " +
+  "under /proc, write the runner's GITHUB_ENV and GITHUB_PATH, change other agents' worktrees and leave processes " +
+  'running. Allow `bash` only for tasks whose text you trust.';
+
+// The flags the shell runs with, on a root of nothing but the runner's system: what must work for it to work.
+const PROBE_ARGS = [
+  '--unshare-all',
+  '--die-with-parent',
+  '--new-session',
+  '--ro-bind',
+  '/',
+  '/',
+  '--proc',
+  '/proc',
+  '--dev',
+  '/dev',
+  '--',
+  'true',
+];
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts `bwrap` once with the shell's namespaces and nothing in them (a few milliseconds). Never throws: a `bwrap`
+ * that is missing or cannot start is an answer, with what to do about it.
+ */
+export async function probeSandbox(options: ProbeOptions = {}): Promise<SandboxProbe> {
+  const env = options.env ?? process.env;
+  const bwrap = options.bwrap ?? (await findOnPath('bwrap', env.PATH ?? ''));
+  const install = 'Add a step that runs `sudo apt-get install -y bubblewrap` before this one';
+  if (!bwrap) return { available: false, reason: 'bubblewrap (`bwrap`) is not installed', fix: install };
+  try {
+    await execFileAsync(bwrap, PROBE_ARGS, {
+      env: { PATH: '/usr/bin:/bin' },
+      timeout: PROBE_TIMEOUT_MS,
+      encoding: 'utf8',
+    });
+    return { available: true, bwrap };
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+    if (failure.code === 'ENOENT' || failure.code === 'EACCES') {
+      return { available: false, reason: `bubblewrap is not installed at ${bwrap}`, fix: install };
+    }
+    const said = failure.killed
+      ? `no answer in ${PROBE_TIMEOUT_MS / 1000} s`
+      : firstLine(failure.stderr ?? '') || failure.message;
+    return {
+      available: false,
+      reason: `bubblewrap cannot start a sandbox here (${said})`,
+      fix: await userNamespaceFix(options.procSys ?? '/proc/sys'),
+    };
+  }
+}
+
+/**
+ * The shell the settings ask for, given what the probe found, and the warning the run shows for it. With
+ * `sandbox: auto` and no working bubblewrap, `bash` is refused: an `InputError` whose message is one line saying how
+ * to make it work.
+ */
+export function shellSandbox(
+  mode: SandboxMode,
+  network: boolean,
+  probe: SandboxProbe,
+): { shell: ShellSandbox; warning?: string } {
+  if (mode === 'none') return { shell: { sandbox: 'none' }, warning: UNSANDBOXED_WARNING };
+  if (!probe.available) {
+    throw new InputError(
+      `cannot run in its sandbox: ${probe.reason}`,
+      '`bash` in `allowed-tools`',
+      `${probe.fix}, ${OPT_OUT}`,
+    );
+  }
+  return { shell: { sandbox: 'bwrap', bwrap: probe.bwrap, network } };
+}
+
+/** Which switch keeps unprivileged programs from making user namespaces, and how to turn it. */
+async function userNamespaceFix(procSys: string): Promise<string> {
+  const read = async (name: string) =>
+    (await readFile(path.join(procSys, name), 'utf8').catch(() => '')).trim();
+  if ((await read('kernel/apparmor_restrict_unprivileged_userns')) === '1') {
+    return (
+      'AppArmor keeps unprivileged programs from making user namespaces here (Ubuntu 24.04 does by default): add a ' +
+      'step that runs `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` before this one (or give bwrap ' +
+      'an AppArmor profile that allows `userns`)'
+    );
+  }
+  if ((await read('kernel/unprivileged_userns_clone')) === '0') {
+    return 'Add a step that runs `sudo sysctl -w kernel.unprivileged_userns_clone=1` before this one';
+  }
+  if ((await read('user/max_user_namespaces')) === '0') {
+    return 'Add a step that runs `sudo sysctl -w user.max_user_namespaces=10000` before this one';
+  }
+  return 'Allow unprivileged user namespaces on this runner (bubblewrap needs them)';
+}
+
+export interface SandboxedBashOptions {
+  /** Absolute path of `bwrap`, as the probe found it. */
+  bwrap: string;
+  /** Share the runner's network; without it the shell has only a loopback of its own. */
+  network: boolean;
+  worktree: Pick<Worktree, 'path' | 'branch' | 'gitDir'>;
+  /** The shell's own `HOME`, kept across restarts of the shell. */
+  home: string;
+  /** The shell's whole environment (an allowlist, see `shellEnvironment`). */
+  env: Record<string, string>;
+}
+
+/**
+ * The SDK's `bash` tool — its definition, persistent session, timeouts, output cap, restart and errors — with its
+ * shell inside bubblewrap: its own PID namespace and `/proc`, the system read-only, only its worktree (and what git
+ * needs to commit there) and its `HOME` writable, a private `/tmp`, none of the runner's other files, and nothing
+ * left running once the tool is closed or the action exits.
+ *
+ * The SDK starts `/bin/bash` itself, so the sandbox is entered from `BASH_ENV`: a non-interactive bash runs that file
+ * before it reads a command, and the file replaces the shell with `bwrap … /bin/bash`, which goes on reading the
+ * SDK's commands from the same pipe. Killing the SDK's shell kills `bwrap`, and with it the sandbox's PID namespace:
+ * every process in it, daemons included.
+ */
+export function sandboxedBashTool(options: SandboxedBashOptions): BetaRunnableTool {
+  // Built only for its definition: the model sees the same tool as without a sandbox.
+  const definition = betaBashTool({ workdir: options.worktree.path });
+  let shell: Promise<{ dir: string; tool: BetaRunnableTool }> | undefined;
+  let closed = false;
+  return {
+    ...definition,
+    run: async (input, context) => {
+      let tool: BetaRunnableTool;
+      try {
+        tool = (await (shell ??= enterSandbox(options))).tool;
+      } catch (error) {
+        shell = undefined;
+        // Never a shell without the sandbox.
+        throw new ToolError(`bash: the sandbox could not be set up: ${messageOf(error)}`);
+      }
+      if (closed) throw new ToolError('bash: the shell was closed');
+      try {
+        return await tool.run(input, context);
+      } finally {
+        // A command still running when the tool was closed may have started a new shell.
+        if (closed) await tool.close?.();
+      }
+    },
+    close: async () => {
+      closed = true;
+      const ready = await shell?.catch(() => undefined);
+      if (!ready) return;
+      await ready.tool.close?.();
+      await rm(ready.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes the file that takes a new shell into the sandbox, and the SDK's bash tool that starts shells with it. */
+async function enterSandbox(options: SandboxedBashOptions): Promise<{ dir: string; tool: BetaRunnableTool }> {
+  // Private to the runner user, outside everything the sandbox mounts.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'parallel-agents-shell-'));
+  try {
+    const args = await bwrapArgs(options, dir);
+    const script = path.join(dir, 'enter-sandbox.sh');
+    // `exec` failing ends the shell as well: it never goes on outside the sandbox.
+    await writeFile(script, `exec ${args.map(shellQuote).join(' ')}\nexit 126\n`, { mode: 0o600 });
+    // The sandbox's environment is set by `bwrap`; the shell outside it gets nothing else.
+    const tool = betaBashTool({ workdir: options.worktree.path, env: { BASH_ENV: script } });
+    return { dir, tool };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+// The system, read-only; a directory that is a link (merged /usr) stays a link.
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt'];
+// Hidden even where /etc is visible; an unprivileged runner cannot read them anyway, root can.
+const ETC_SECRETS = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshadow-'];
+// Tool installs named by allowlisted variables, mounted read-only. CARGO_HOME and GOPATH are left unset in the
+// sandbox instead: they hold caches (and cargo's registry token), so cargo and go use the shell's own HOME.
+const TOOL_HOMES = ['JAVA_HOME', 'GOROOT', 'RUSTUP_HOME', 'PYENV_ROOT', 'NVM_DIR'];
+const CACHE_HOMES = ['CARGO_HOME', 'GOPATH'];
+
+async function bwrapArgs(options: SandboxedBashOptions, dir: string): Promise<string[]> {
+  const worktree = await realpath(options.worktree.path);
+  const home = await realpath(options.home);
+  const git = await gitMounts(options.worktree, dir);
+  const args = [options.bwrap, '--die-with-parent', '--new-session', '--unshare-all'];
+  if (options.network) args.push('--share-net');
+
+  const mounted: string[] = [];
+  for (const system of SYSTEM_DIRS) {
+    const info = await lstat(system).catch(() => undefined);
+    if (info?.isSymbolicLink()) args.push('--symlink', await readlink(system), system);
+    else if (info?.isDirectory()) {
+      args.push('--ro-bind', system, system);
+      mounted.push(system);
+    }
+  }
+  for (const secret of ETC_SECRETS) {
+    if (await exists(secret)) args.push('--ro-bind', '/dev/null', secret);
+  }
+  // On Ubuntu /etc/resolv.conf leads to /run, which is not mounted.
+  const resolv = await realpath('/etc/resolv.conf').catch(() => undefined);
+  if (options.network && resolv && !isUnder(resolv, mounted)) args.push('--ro-bind', resolv, resolv);
+  for (const tools of await toolDirs(options.env, mounted, [worktree, home, git.repo])) {
+    args.push('--ro-bind', tools, tools);
+  }
+
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  args.push(...git.args);
+  args.push('--bind', worktree, worktree, '--bind', home, home, '--chdir', worktree);
+
+  args.push('--clearenv');
+  const env: Record<string, string> = { ...options.env, HOME: home, TMPDIR: '/tmp' };
+  for (const name of CACHE_HOMES) delete env[name];
+  // What the SDK sets for its shell, which `--clearenv` dropped.
+  Object.assign(env, { PS1: '', PS2: '', TERM: 'dumb' });
+  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  args.push('--', '/bin/bash', '--noprofile', '--norc');
+  return args;
+}
+
+/**
+ * What git needs to commit in the worktree, and no more: the repository's git directory read-only with its config
+ * stripped of credentials; writable only the object store, the directory of the agent's branch ref and its reflog,
+ * and the worktree's own git directory. In that directory the files that point git elsewhere (`commondir`, `gitdir`,
+ * `config.worktree`) stay read-only, so what the action's own git reads there after the agent is what git wrote.
+ */
+async function gitMounts(
+  worktree: SandboxedBashOptions['worktree'],
+  dir: string,
+): Promise<{ args: string[]; repo: string }> {
+  const gitDir = await realpath(worktree.gitDir);
+  const pointer = await readFile(path.join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
+  const common = pointer === undefined ? gitDir : await realpath(path.resolve(gitDir, pointer.trim()));
+  const config = path.join(dir, 'git-config');
+  await writeWithoutCredentials(path.join(common, 'config'), config);
+
+  const objects = path.join(common, 'objects');
+  const refs = path.dirname(path.join(common, 'refs', 'heads', worktree.branch));
+  const logs = path.dirname(path.join(common, 'logs', 'refs', 'heads', worktree.branch));
+  // Made here as git would make them, since the sandbox could not.
+  for (const made of [path.join(objects, 'info'), refs, logs]) await mkdir(made, { recursive: true });
+
+  const args = ['--ro-bind', common, common];
+  for (const writable of [objects, refs, logs, gitDir]) args.push('--bind', writable, writable);
+  args.push('--ro-bind', config, path.join(common, 'config'));
+  // `objects/info/alternates` would add another object store to every git reading this repository.
+  args.push('--ro-bind', path.join(objects, 'info'), path.join(objects, 'info'));
+  for (const name of ['commondir', 'gitdir', 'config.worktree']) {
+    const file = path.join(gitDir, name);
+    // A missing one becomes an empty file that cannot be written, rather than one the agent can create.
+    args.push('--ro-bind', (await exists(file)) ? file : '/dev/null', file);
+  }
+  return { args, repo: path.dirname(common) };
+}
+
+// Config keys that hold or fetch a credential, and URLs with a password in them.
+const CREDENTIAL_KEY = /^(credential\..*|http\.(.*\.)?extraheader)$/i;
+const URL_PASSWORD = /\/\/[^/@\s]*:[^/@\s]*@/;
+
+/** A copy of a git config without the credentials that actions/checkout and others persist there. */
+async function writeWithoutCredentials(source: string, target: string): Promise<void> {
+  await copyFile(source, target);
+  const config = (...args: string[]) =>
+    execFileAsync('git', ['config', '--file', target, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1' },
+      encoding: 'utf8',
+    });
+  const entries = (await config('--list', '--null')).stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((entry): [string, string] => {
+      const newline = entry.indexOf('\n');
+      return newline < 0 ? [entry, ''] : [entry.slice(0, newline), entry.slice(newline + 1)];
+    });
+  const dropped = new Set(
+    entries.filter(([key]) => CREDENTIAL_KEY.test(key) || URL_PASSWORD.test(key)).map(([k]) => k),
+  );
+  for (const key of dropped) await config('--unset-all', key);
+  // A remote keeps its URL, without the password.
+  const withPassword = new Set(
+    entries.filter(([k, v]) => !dropped.has(k) && URL_PASSWORD.test(v)).map(([k]) => k),
+  );
+  for (const key of withPassword) {
+    await config('--unset-all', key);
+    for (const [, value] of entries.filter(([k]) => k === key)) {
+      await config('--add', key, value.replace(/\/\/[^/@\s]*@/, '//'));
+    }
+  }
+}
+
+/**
+ * Directories of installed tools outside the system ones: each on `PATH` and each a tool variable names, read-only.
+ * Never one that is or holds the runner user's home, the temp dir, the runner's temp dir or workspace, or the
+ * directories of `ours` (repository, worktree, the shell's home); nor one inside the last four.
+ */
+async function toolDirs(env: Record<string, string>, mounted: string[], ours: string[]): Promise<string[]> {
+  const inside = [process.env.RUNNER_TEMP, process.env.GITHUB_WORKSPACE, ...ours]
+    .filter((d): d is string => Boolean(d))
+    .map((d) => path.resolve(d));
+  const holding = [os.homedir(), os.tmpdir(), ...inside].map((d) => path.resolve(d));
+  const named = [...(env.PATH ?? '').split(':'), ...TOOL_HOMES.map((name) => env[name] ?? '')];
+  const dirs: string[] = [];
+  for (const entry of named) {
+    if (!path.isAbsolute(entry)) continue;
+    const real = await realpath(entry).catch(() => undefined);
+    if (
+      !real ||
+      !(await stat(real).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      continue;
+    if (isUnder(real, [...mounted, ...dirs, ...inside]) || holding.some((d) => isUnder(d, [real]))) continue;
+    dirs.push(real);
+  }
+  return dirs;
+}
+
+function isUnder(file: string, dirs: string[]): boolean {
+  return dirs.some((dir) => file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
+}
+
+async function findOnPath(name: string, searchPath: string): Promise<string | undefined> {
+  for (const dir of searchPath.split(':')) {
+    if (!path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      if ((await stat(candidate)).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() !== '') ?? '';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
