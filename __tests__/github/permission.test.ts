@@ -156,6 +156,8 @@ describe('checkAccess', () => {
     expect(decision).toEqual({
       allowed: true,
       dropBash: true,
+      warning:
+        '`stranger` wrote the tasks in issue #1 but has no permission on this repository (write required): the agents run without `bash` (`untrusted-text: read-only`)',
       notes: [
         '`maintainer` has write permission (write required)',
         '`stranger` wrote the tasks in issue #1 but has no permission on this repository (write required): the agents run without `bash` (`untrusted-text: read-only`)',

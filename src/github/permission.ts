@@ -20,7 +20,9 @@ export interface AccessDecision {
   refusal?: string;
   /** Run without `bash`: the task text is untrusted and `untrusted-text` is `read-only`. */
   dropBash?: boolean;
-  /** What was checked, for the log; a line to show readers when `dropBash` is set. */
+  /** With `dropBash`: the line that says so, for a warning in the log, the comment and the summary. */
+  warning?: string;
+  /** What was checked, for the log. */
   notes: string[];
 }
 
@@ -194,12 +196,11 @@ export async function checkAccess(options: CheckAccessOptions): Promise<AccessDe
     ? `${who(textAuthor)} wrote the tasks in ${source} but has ${describeAccess(access)} permission on this repository (${required} required)`
     : `could not check who may steer the agents: ${access}`;
   if (options.untrustedText === 'read-only') {
-    notes.push(
-      options.bash
-        ? `${why}: the agents run without \`bash\` (\`untrusted-text: read-only\`)`
-        : `${why}: the agents run without a shell (\`untrusted-text: read-only\`; \`bash\` was not allowed anyway)`,
-    );
-    return { allowed: true, dropBash: true, notes };
+    const warning = options.bash
+      ? `${why}: the agents run without \`bash\` (\`untrusted-text: read-only\`)`
+      : `${why}: the agents run without a shell (\`untrusted-text: read-only\`; \`bash\` was not allowed anyway)`;
+    notes.push(warning);
+    return { allowed: true, dropBash: true, warning, notes };
   }
   return refuse(
     `${why}. Text from someone without ${required} permission does not steer agents here: a maintainer can copy the tasks into an issue of their own, or set \`untrusted-text: read-only\` to run them without a shell.`,
