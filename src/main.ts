@@ -1,12 +1,20 @@
+import fs from 'node:fs';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { priceOf } from './agents/pricing.js';
 import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
-import { readRunContext } from './github/context.js';
+import { commentReporter } from './github/comment-reporter.js';
+import { readRunContext, type GitHubClient, type RunContext } from './github/context.js';
 import { readIssueBody } from './github/issue-source.js';
+import { removeLabel } from './github/labels.js';
+import { checkAccess, taskTextAuthor } from './github/permission.js';
+import { postStickyComment } from './github/sticky-comment.js';
+import { commentIssue, decideTrigger, selectTasks, type RunTrigger } from './github/trigger.js';
+import { renderComment, renderInputError, renderRefusal, runUrl } from './report/comment.js';
 import { renderPlan } from './report/plan.js';
-import { runAgents, writeSummary, type RunIO } from './run.js';
+import { criticalPathAgentSeconds, runAgents, writeSummary, type Reporter, type RunIO } from './run.js';
+import { resultsOf } from './run-state.js';
 import { readSettings, type Settings } from './settings.js';
 import { readTaskSet } from './tasks/intake.js';
 import { LinearApiError } from './tasks/linear.js';
@@ -14,55 +22,49 @@ import { planTasks, type Plan } from './tasks/plan.js';
 import { matrixFor, shardPlan, type Shard } from './tasks/shards.js';
 import type { TaskSet } from './tasks/task.js';
 
+/** Where the run reports to on GitHub, once the trigger is known. */
+interface GitHubSide {
+  octokit: () => GitHubClient | undefined;
+  context: RunContext;
+  trigger: RunTrigger;
+  /** The issue or PR the sticky comment goes on; undefined with `comment: false` or when there is none. */
+  commentOn?: number;
+  link?: string;
+}
+
 /**
- * Settings → tasks → plan → agents → reports. Every check of the input comes before anything is written or any
- * model is called; a mistake in the input ends the step with one line.
+ * Settings → trigger → trust gate → tasks → plan → agents → reports. Every check of the input comes before anything
+ * is written or any model is called; a mistake in the input ends the step with one line (and, when the run was
+ * started from an issue, a comment saying it).
  */
 export async function run(io: RunIO = { signals: process }): Promise<void> {
+  let github: GitHubSide | undefined;
   try {
     const settings = readSettings(core.getInput, process.env, core.setSecret);
-    const context = readRunContext();
-    const { set, notes } = await readTaskSet({
-      tasks: settings.tasks,
-      tasksFile: settings.tasksFile,
-      workspace: settings.workspace,
-      issue: () =>
-        readIssueBody({
-          octokit: () => (settings.githubToken ? getOctokit(settings.githubToken) : undefined),
-          repo: context.repo,
-          issueNumber: settings.issueNumber,
-          context,
-        }),
-      linear: settings.linearApiKey ? { apiKey: settings.linearApiKey } : undefined,
-    });
-    for (const note of notes) core.info(note);
-
-    const plan = planTasks(set.tasks);
-    const shards = shardPlan(plan, settings.maxShards);
-    if (settings.mode === 'plan') {
-      core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
-      core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
-      await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`);
-      return;
+    const context = readRunContext(process.env);
+    const trigger = decideTrigger(context.eventName, eventPayload(), settings, process.env.GITHUB_ACTOR);
+    if (!trigger.run) return core.info(`Nothing to do: ${trigger.reason}`);
+    let client: GitHubClient | undefined;
+    const octokit = () => (client ??= settings.githubToken ? getOctokit(settings.githubToken) : undefined);
+    github = {
+      octokit,
+      context,
+      trigger,
+      commentOn: settings.comment ? commentIssue(trigger, settings.issueNumber) : undefined,
+      link: runUrl(process.env),
+    };
+    try {
+      await runTriggered(settings, github, io);
+    } finally {
+      // Whatever the outcome, so that adding the label again starts another run.
+      const client = octokit();
+      if (trigger.label && trigger.issue && client) {
+        await removeLabel(client, context.repo, trigger.issue.number, trigger.label, core.warning);
+      }
     }
-
-    const [runSet, runPlan] = settings.shard ? shardOf(settings, set, shards) : [set, plan];
-    checkBudgetPrices(settings, runSet);
-    const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
-    // A worktree left registered by an earlier run on this runner would block its branch.
-    await workspace.prune();
-    const warnings = settings.allowedTools.includes('bash') ? await shellWarnings(workspace) : [];
-
-    // Shown while the agents work; the results take its place at the end.
-    const planMarkdown = renderPlan(runPlan);
-    await writeSummary(`## parallel-agents: ${runSet.tasks.length} agents at work\n\n${planMarkdown}`);
-    const failure = await runAgents(settings, runSet, runPlan, planMarkdown, {
-      ...io,
-      warnings: [...(io.warnings ?? []), ...warnings],
-    });
-    if (failure) core.setFailed(failure);
   } catch (error) {
     if (error instanceof InputError || error instanceof LinearApiError) {
+      await postToIssue(github, renderInputError(error.message, { runUrl: github?.link }));
       core.setFailed(error.message);
       return;
     }
@@ -71,6 +73,121 @@ export async function run(io: RunIO = { signals: process }): Promise<void> {
       `parallel-agents failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): Promise<void> {
+  const { context, trigger, octokit } = github;
+  // Who may start a run, and whose text may steer it, before a word of that text is read.
+  const access = await checkAccess({
+    octokit,
+    repo: context.repo,
+    trigger,
+    required: settings.requiredPermission,
+    untrustedText: settings.untrustedText,
+    bash: settings.allowedTools.includes('bash'),
+    textAuthor: await taskTextAuthor({
+      trigger,
+      readsIssue: !settings.tasks.trim() && !settings.tasksFile,
+      issueNumber: settings.issueNumber,
+      octokit,
+      repo: context.repo,
+    }),
+  });
+  for (const note of access.notes) core.info(note);
+  if (!access.allowed) {
+    const refusal = access.refusal ?? 'the trust gate refused the run';
+    await postToIssue(github, renderRefusal(refusal, { runUrl: github.link }), 'refusal');
+    core.setFailed(`parallel-agents did not run: ${refusal}`);
+    return;
+  }
+  const warnings: string[] = [];
+  if (access.dropBash) {
+    settings = { ...settings, allowedTools: settings.allowedTools.filter((t) => t !== 'bash') };
+    if (access.warning) warnings.push(access.warning);
+  }
+
+  const read = await readTaskSet({
+    tasks: settings.tasks,
+    tasksFile: settings.tasksFile,
+    workspace: settings.workspace,
+    issue: () => readIssueBody({ octokit, repo: context.repo, issueNumber: settings.issueNumber, context }),
+    linear: settings.linearApiKey ? { apiKey: settings.linearApiKey } : undefined,
+  });
+  const selected = selectTasks(read.set, trigger.selected);
+  const set = selected.set;
+  const notes = [...read.notes, ...selected.notes];
+  for (const note of notes) core.info(note);
+
+  const plan = planTasks(set.tasks);
+  const shards = shardPlan(plan, settings.maxShards);
+  if (settings.mode === 'plan') {
+    core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
+    core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
+    await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`);
+    return;
+  }
+
+  const [runSet, runPlan] = settings.shard ? shardOf(settings, set, shards) : [set, plan];
+  checkBudgetPrices(settings, runSet);
+  const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
+  // A worktree left registered by an earlier run on this runner would block its branch.
+  await workspace.prune();
+  if (settings.allowedTools.includes('bash')) warnings.push(...(await shellWarnings(workspace)));
+
+  // Shown while the agents work; the results take its place at the end.
+  const planMarkdown = renderPlan(runPlan);
+  await writeSummary(`## parallel-agents: ${runSet.tasks.length} agents at work\n\n${planMarkdown}`);
+  let commentUrl: string | undefined;
+  const reporters = [...(io.reporters ?? [])];
+  const commentOn = github.commentOn;
+  const client = commentOn === undefined ? undefined : octokit();
+  if (commentOn !== undefined && client) {
+    const shortPlan = renderPlan(runPlan, undefined, 20_000);
+    const comment: Reporter = (events, state) => {
+      const reporter = commentReporter({
+        octokit: client,
+        repo: context.repo,
+        issueNumber: commentOn,
+        events,
+        prices: settings.prices,
+        initialState: state(),
+        render: (s) =>
+          renderComment(s, {
+            runUrl: github.link,
+            plan: shortPlan,
+            notes: [...warnings, ...notes],
+            criticalPathSeconds: criticalPathAgentSeconds(runPlan, resultsOf(s)),
+            now: Date.now(),
+          }),
+      });
+      return { close: async () => void (commentUrl = await reporter.finish()) };
+    };
+    reporters.push(comment);
+  }
+  const failure = await runAgents(settings, runSet, runPlan, planMarkdown, {
+    ...io,
+    reporters,
+    warnings: [...(io.warnings ?? []), ...warnings],
+  });
+  if (commentUrl) core.setOutput('comment-url', commentUrl);
+  if (failure) core.setFailed(failure);
+}
+
+/** The event's payload as the runner wrote it; read here, not from `@actions/github`, which read it at import. */
+function eventPayload(): unknown {
+  const file = process.env.GITHUB_EVENT_PATH;
+  return file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+}
+
+/** A short comment on the triggering issue (a refusal, an input error); sets `comment-url`. */
+async function postToIssue(github: GitHubSide | undefined, body: string, key?: string): Promise<void> {
+  const client = github?.commentOn === undefined ? undefined : github.octokit();
+  if (!github || github.commentOn === undefined || !client) return;
+  const url = await postStickyComment(
+    { octokit: client, repo: github.context.repo, issueNumber: github.commentOn, key },
+    body,
+  );
+  if (url) core.setOutput('comment-url', url);
 }
 
 /** The tasks of one matrix shard, as `mode: plan` numbered them for the same tasks and `max-shards`. */

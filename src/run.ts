@@ -226,7 +226,7 @@ function auditLog(file: string, secrets: readonly string[]): Reporter {
 }
 
 /** Agent time along the plan's critical path, as the agents actually took: the chain no schedule could shorten. */
-function criticalPathAgentSeconds(
+export function criticalPathAgentSeconds(
   plan: Plan,
   results: { id: string; seconds: number }[],
 ): number | undefined {

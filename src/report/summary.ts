@@ -1,4 +1,5 @@
 import type { AgentResult, AgentStatus } from '../agents/result.js';
+import type { ShardReport } from './merge.js';
 import { codeBlock, codeSpan, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
 import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
 
@@ -24,6 +25,8 @@ export interface RunReport {
   tasksSource?: string;
   /** Things the reader should know about the run itself (trusted text, one line each), shown under the header. */
   warnings?: string[];
+  /** The runners of a fan-out, when this reports one (`mode: report`). */
+  shards?: ShardReport[];
 }
 
 /**
@@ -34,7 +37,9 @@ export interface RunReport {
 export function renderSummary(run: RunReport): string {
   const fixed = [header(run), runLine(run)];
   if (run.warnings?.length) fixed.push(run.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'));
-  const timing = timingTable(run.timing);
+  const timing = run.shards
+    ? `${timingTable(run.timing)}\n\n${shardTable(run.shards)}`
+    : timingTable(run.timing);
   // Past a few thousand agents the table alone would not fit; the rows that do are kept.
   const tableBudget =
     SUMMARY_MAX_BYTES - Buffer.byteLength(fixed.join('\n\n')) - Buffer.byteLength(timing) - 1024;
@@ -200,6 +205,21 @@ export function timingTable(timing: Timing): string {
     `| **Speedup** | **${speedup}** | sequential ÷ wall |`,
     `| Ideal | ${formatDuration(timing.idealSeconds)} | ${IDEAL_MEANING[timing.idealBound](timing.concurrency)} |`,
     `| Parallel efficiency | ${efficiency} | ideal ÷ wall: 100 % means no schedule could have finished sooner |`,
+  ].join('\n');
+}
+
+/** A fan-out's runners: each shard's tasks, how long after the first it began, and its own wall time. */
+function shardTable(shards: readonly ShardReport[]): string {
+  const rows = shards.map(
+    (s) =>
+      `| ${escapeTableCell(s.shard, 10)} | ${s.tasks} | ${formatDuration(s.queueSeconds)} | ${formatDuration(s.wallSeconds)} | ${s.concurrency} |`,
+  );
+  return [
+    `### Runners: ${shards.length}`,
+    '',
+    '| Shard | Tasks | Started after the first | Wall | Agents at once |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows,
   ].join('\n');
 }
 
