@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { git, makeRepo } from '../../support/git-repo.js';
+import { startGitHubServer } from '../../support/github-server.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { ROOT, examplePayload, runAction } from '../../support/run-action.js';
 
@@ -28,6 +29,24 @@ afterAll(() => server.close());
 beforeEach(() => {
   server.requests.length = 0;
 });
+
+/** `mode: plan` on a real `issues.labeled` payload whose issue body is `body`, its labeller allowed to write. */
+async function planFromLabel(body: string) {
+  const payload = examplePayload('issues', 'labeled');
+  (payload.label as { name: string }).name = 'parallel-agents';
+  (payload.issue as { body: string }).body = body;
+  const github = await startGitHubServer({ permissions: { Codertocat: 'write' } });
+  try {
+    return await runAction({
+      workspace: makeRepo({ 'README.md': '# x\n' }),
+      inputs: { mode: 'plan', comment: 'false', 'github-token': 'ghs_planToken0123456789' },
+      event: { name: 'issues', payload },
+      env: { GITHUB_API_URL: github.url },
+    });
+  } finally {
+    await github.close();
+  }
+}
 
 describe('mode: plan, through the built action', () => {
   it('plans a task file with no API key and no model call, and sets the matrix', async () => {
@@ -62,13 +81,7 @@ describe('mode: plan, through the built action', () => {
   });
 
   it('reads the tasks from the issue a real issues.labeled event is about', async () => {
-    const payload = examplePayload('issues', 'labeled');
-    (payload.issue as { body: string }).body = fixture('tasks.md');
-    const run = await runAction({
-      workspace: makeRepo({ 'README.md': '# x\n' }),
-      inputs: { mode: 'plan' },
-      event: { name: 'issues', payload },
-    });
+    const run = await planFromLabel(fixture('tasks.md'));
     expect(run.code).toBe(0);
     expect(JSON.parse(run.outputs.matrix!)).toEqual({
       include: [{ shard: '1', tasks: 'BAC-117,BAC-124,BAC-131' }],
@@ -77,13 +90,7 @@ describe('mode: plan, through the built action', () => {
   });
 
   it('reads exactly the real tasks from a body made from an issue template', async () => {
-    const payload = examplePayload('issues', 'labeled');
-    (payload.issue as { body: string }).body = fixture('issue-template.md');
-    const run = await runAction({
-      workspace: makeRepo({ 'README.md': '# x\n' }),
-      inputs: { mode: 'plan' },
-      event: { name: 'issues', payload },
-    });
+    const run = await planFromLabel(fixture('issue-template.md'));
     expect(run.code).toBe(0);
     expect(JSON.parse(run.outputs.matrix!)).toEqual({ include: [{ shard: '1', tasks: 'BAC-117,BAC-124' }] });
     expect(run.stdout).toMatch(/2 tasks from issue #\d+/);
