@@ -166,7 +166,10 @@ function planting(r: Runner, other: Worktree): string[] {
     `echo 'touch /tmp/pwned' > ${r.repo}/.git/hooks/post-checkout`,
     `echo /tmp/evil > "$(git rev-parse --git-dir)/commondir"`,
     `echo /tmp/objects > ${r.repo}/.git/objects/info/alternates`,
+    `touch ${r.repo}/.git/objects/pack/planted.pack`,
     'git update-ref refs/heads/main HEAD',
+    // Succeeds, on the sandbox's own copy of the branch directory: the real branch stays where it is.
+    `git update-ref refs/heads/${other.branch} HEAD`,
   ];
 }
 
@@ -180,7 +183,8 @@ function runnerState(r: Runner, other: Worktree) {
     config: read(path.join(r.repo, '.git/config')),
     hook: read(path.join(r.repo, '.git/hooks/post-checkout')),
     alternates: read(path.join(r.repo, '.git/objects/info/alternates')),
-    main: git(r.repo, 'rev-parse', 'refs/heads/main'),
+    packs: fs.readdirSync(path.join(r.repo, '.git/objects/pack')),
+    branches: git(r.repo, 'rev-parse', 'refs/heads/main', `refs/heads/${other.branch}`),
   };
 }
 
@@ -234,7 +238,8 @@ describe('the sandboxed bash tool', () => {
       ...[true, true, true, true],
       ...[true, true],
       ...[false, false],
-      ...[true, true, true, true, true],
+      ...[true, true, true, true, true, true],
+      false,
     ]);
     expect(fs.existsSync('/tmp/pwned')).toBe(false);
   });
@@ -444,6 +449,8 @@ describe('an agent with the sandboxed shell', () => {
       // Answers once the daemon runs under its name, so the test can see it on the runner before the agent ends.
       `setsid bash -c 'exec -a ${marker} sleep 1000' & disown
       until [ "$(ps -o args= -p $! | cut -d' ' -f1)" = ${marker} ]; do sleep 0.05; done; echo daemon started`,
+      'echo "committed by the agent" > own.txt && git add own.txt',
+      'git -c user.name=Agent -c user.email=agent@example.com commit -qm "Its own commit"',
       'echo "done by the agent" > result.txt',
     ];
     server.setScripts({
@@ -492,7 +499,14 @@ describe('an agent with the sandboxed shell', () => {
     expect(runnerState(r, other)).toEqual(before);
     expect(daemonSeen).toBe(true);
     expect(processesNamed(marker)).toEqual([]);
-    expect(result).toMatchObject({ status: 'succeeded', filesChanged: ['result.txt'] });
+    expect(result).toMatchObject({ status: 'succeeded', filesChanged: ['own.txt', 'result.txt'] });
+    expect(git(r.repo, 'log', '--format=%s', result!.branch).split('\n')).toEqual([
+      'BAC-1: Escape',
+      'Its own commit',
+      'initial',
+    ]);
     expect(git(r.repo, 'show', `${result!.branch}:result.txt`)).toBe('done by the agent');
+    // The worktree is removed once its work is on the branch, as without the sandbox.
+    expect(fs.existsSync(path.join(r.workspace.root, 'bac-1'))).toBe(false);
   });
 });

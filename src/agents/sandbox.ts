@@ -170,16 +170,16 @@ export interface SandboxedBashOptions {
 export function sandboxedBashTool(options: SandboxedBashOptions): BetaRunnableTool {
   // Built only for its definition: the model sees the same tool as without a sandbox.
   const definition = betaBashTool({ workdir: options.worktree.path });
-  let shell: Promise<{ dir: string; tool: BetaRunnableTool }> | undefined;
+  let sandbox: Promise<Sandbox> | undefined;
   let closed = false;
   return {
     ...definition,
     run: async (input, context) => {
       let tool: BetaRunnableTool;
       try {
-        tool = (await (shell ??= enterSandbox(options))).tool;
+        tool = (await (sandbox ??= enterSandbox(options))).tool;
       } catch (error) {
-        shell = undefined;
+        sandbox = undefined;
         // Never a shell without the sandbox.
         throw new ToolError(`bash: the sandbox could not be set up: ${messageOf(error)}`);
       }
@@ -193,26 +193,37 @@ export function sandboxedBashTool(options: SandboxedBashOptions): BetaRunnableTo
     },
     close: async () => {
       closed = true;
-      const ready = await shell?.catch(() => undefined);
+      const ready = await sandbox?.catch(() => undefined);
       if (!ready) return;
-      await ready.tool.close?.();
-      await rm(ready.dir, { recursive: true, force: true });
+      try {
+        await ready.tool.close?.();
+        await ready.branch.bringBack();
+      } finally {
+        await rm(ready.dir, { recursive: true, force: true });
+      }
     },
   };
 }
 
-/** Writes the file that takes a new shell into the sandbox, and the SDK's bash tool that starts shells with it. */
-async function enterSandbox(options: SandboxedBashOptions): Promise<{ dir: string; tool: BetaRunnableTool }> {
+/** One bash tool's way into the sandbox: its private files, and the SDK's bash tool that starts shells there. */
+interface Sandbox {
+  dir: string;
+  tool: BetaRunnableTool;
+  branch: PrivateBranch;
+}
+
+/** Writes the file that takes a new shell into the sandbox, and makes the SDK's bash tool that starts shells with it. */
+async function enterSandbox(options: SandboxedBashOptions): Promise<Sandbox> {
   // Private to the runner user, outside everything the sandbox mounts.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'parallel-agents-shell-'));
   try {
-    const args = await bwrapArgs(options, dir);
+    const { args, branch } = await bwrapArgs(options, dir);
     const script = path.join(dir, 'enter-sandbox.sh');
     // `exec` failing ends the shell as well: it never goes on outside the sandbox.
     await writeFile(script, `exec ${args.map(shellQuote).join(' ')}\nexit 126\n`, { mode: 0o600 });
     // The sandbox's environment is set by `bwrap`; the shell outside it gets nothing else.
     const tool = betaBashTool({ workdir: options.worktree.path, env: { BASH_ENV: script } });
-    return { dir, tool };
+    return { dir, tool, branch };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -228,7 +239,10 @@ const ETC_SECRETS = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshado
 const TOOL_HOMES = ['JAVA_HOME', 'GOROOT', 'RUSTUP_HOME', 'PYENV_ROOT', 'NVM_DIR'];
 const CACHE_HOMES = ['CARGO_HOME', 'GOPATH'];
 
-async function bwrapArgs(options: SandboxedBashOptions, dir: string): Promise<string[]> {
+async function bwrapArgs(
+  options: SandboxedBashOptions,
+  dir: string,
+): Promise<{ args: string[]; branch: PrivateBranch }> {
   const worktree = await realpath(options.worktree.path);
   const home = await realpath(options.home);
   const git = await gitMounts(options.worktree, dir);
@@ -265,42 +279,77 @@ async function bwrapArgs(options: SandboxedBashOptions, dir: string): Promise<st
   Object.assign(env, { PS1: '', PS2: '', TERM: 'dumb' });
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
   args.push('--', '/bin/bash', '--noprofile', '--norc');
-  return args;
+  return { args, branch: git.branch };
+}
+
+/** The agent's branch as the sandbox sees it: a copy of its ref, which `bringBack` makes the real one. */
+interface PrivateBranch {
+  bringBack: () => Promise<void>;
 }
 
 /**
- * What git needs to commit in the worktree, and no more: the repository's git directory read-only with its config
- * stripped of credentials; writable only the object store, the directory of the agent's branch ref and its reflog,
- * and the worktree's own git directory. In that directory the files that point git elsewhere (`commondir`, `gitdir`,
- * `config.worktree`) stay read-only, so what the action's own git reads there after the agent is what git wrote.
+ * What git needs to commit in the worktree, and no more. The repository's git directory is read-only, its config
+ * without credentials. Writable are the loose objects (packs and `objects/info` stay read-only), the worktree's own
+ * git directory, and a private copy of the directory that holds the agent's branch ref and of its reflog: the
+ * sandbox sees no other agent's branch there, so it can move none. In the worktree's git directory the files that
+ * point git elsewhere (`commondir`, `gitdir`, `config.worktree`) stay read-only, so what the action's own git reads
+ * there after the agent is what git wrote.
  */
 async function gitMounts(
   worktree: SandboxedBashOptions['worktree'],
   dir: string,
-): Promise<{ args: string[]; repo: string }> {
+): Promise<{ args: string[]; repo: string; branch: PrivateBranch }> {
   const gitDir = await realpath(worktree.gitDir);
   const pointer = await readFile(path.join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
   const common = pointer === undefined ? gitDir : await realpath(path.resolve(gitDir, pointer.trim()));
   const config = path.join(dir, 'git-config');
   await writeWithoutCredentials(path.join(common, 'config'), config);
 
-  const objects = path.join(common, 'objects');
-  const refs = path.dirname(path.join(common, 'refs', 'heads', worktree.branch));
-  const logs = path.dirname(path.join(common, 'logs', 'refs', 'heads', worktree.branch));
-  // Made here as git would make them, since the sandbox could not.
-  for (const made of [path.join(objects, 'info'), refs, logs]) await mkdir(made, { recursive: true });
+  const ref = `refs/heads/${worktree.branch}`;
+  const tip = (await hostGit(common, ['rev-parse', '--verify', `${ref}^{commit}`])).trim();
+  const refs = path.dirname(path.join(common, ref));
+  const logs = path.dirname(path.join(common, 'logs', ref));
+  const copy = { refs: path.join(dir, 'refs'), logs: path.join(dir, 'logs') };
+  const copied = path.join(copy.refs, path.basename(ref));
+  for (const made of [copy.refs, copy.logs]) await mkdir(made);
+  await writeFile(copied, `${tip}\n`);
 
-  const args = ['--ro-bind', common, common];
-  for (const writable of [objects, refs, logs, gitDir]) args.push('--bind', writable, writable);
+  const objects = path.join(common, 'objects');
+  const readOnly = [path.join(objects, 'pack'), path.join(objects, 'info')];
+  // Mount points, made here as git would make them, since the sandbox could not.
+  for (const made of [...readOnly, refs, logs]) await mkdir(made, { recursive: true });
+
+  const args = ['--ro-bind', common, common, '--bind', objects, objects, '--bind', gitDir, gitDir];
+  args.push('--bind', copy.refs, refs, '--bind', copy.logs, logs);
   args.push('--ro-bind', config, path.join(common, 'config'));
-  // `objects/info/alternates` would add another object store to every git reading this repository.
-  args.push('--ro-bind', path.join(objects, 'info'), path.join(objects, 'info'));
+  // Packs hold the history every branch shares; `objects/info/alternates` would add an object store to every git
+  // that reads this repository.
+  for (const kept of readOnly) args.push('--ro-bind', kept, kept);
   for (const name of ['commondir', 'gitdir', 'config.worktree']) {
     const file = path.join(gitDir, name);
     // A missing one becomes an empty file that cannot be written, rather than one the agent can create.
     args.push('--ro-bind', (await exists(file)) ? file : '/dev/null', file);
   }
-  return { args, repo: path.dirname(common) };
+
+  const bringBack = async () => {
+    const moved = (await readFile(copied, 'utf8').catch(() => '')).trim();
+    if (moved === tip || !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(moved)) return;
+    // The agent could write anything in that file: only a commit of this repository, and only over the tip the
+    // sandbox started from.
+    await hostGit(common, ['cat-file', '-e', `${moved}^{commit}`]);
+    await hostGit(common, ['update-ref', '-m', 'commit: in the shell sandbox', ref, moved, tip]);
+  };
+  return { args, repo: path.dirname(common), branch: { bringBack } };
+}
+
+/** Git on the repository itself, outside the sandbox: no hooks, no fsmonitor, none of the runner's environment. */
+async function hostGit(gitDir: string, args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(
+    'git',
+    ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', `--git-dir=${gitDir}`, ...args],
+    { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_TERMINAL_PROMPT: '0' }, encoding: 'utf8' },
+  );
+  return stdout;
 }
 
 // Config keys that hold or fetch a credential, and URLs with a password in them.
