@@ -11,9 +11,9 @@ import type { Scripts } from '../../support/script.js';
 describe('ModelGate', () => {
   it('halves the limit on pushback and holds new requests for the wait asked', async () => {
     const gate = new ModelGate(8);
+    const started = Date.now();
     gate.throttled(150);
     expect(gate.limit).toBe(4);
-    const started = Date.now();
     const release = await gate.acquire();
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     release();
