@@ -148,6 +148,8 @@ function snooping(r: Runner): string[] {
     `cat ${r.repo}/.git/config`,
     'git config --list --show-origin',
     'git remote -v',
+    // Root on a self-hosted runner could read it; in the sandbox it is empty, and no capability can unmount that.
+    'cat /etc/shadow; umount /etc/shadow; cat /etc/shadow',
   ];
 }
 
@@ -213,6 +215,7 @@ describe('the sandboxed bash tool', () => {
       const said = inside.join('\n');
       for (const secret of SECRETS) expect(said).not.toContain(secret);
       expect(said).toContain('the action is hidden');
+      expect(said).not.toMatch(/^root:/m);
       expect(said).not.toContain('untouched');
       // The remote is still there, without its password.
       expect(said).toContain('origin\thttps://github.com/o/r');
@@ -275,12 +278,14 @@ describe('the sandboxed bash tool', () => {
       'echo from the shell > shell.txt && git add shell.txt',
       'git -c user.name=Agent -c user.email=agent@example.com commit -qm "From the shell" && git log --format=%s',
       'echo not committed yet > later.txt',
+      // Would have the action's commit land on main.
+      'git symbolic-ref HEAD refs/heads/main',
     ];
     const results = [];
     for (const command of steps) results.push(await call(tool, { command }));
     await tool.close?.();
 
-    expect(results.map((result) => result.isError)).toEqual([false, false, false, false]);
+    expect(results.map((result) => result.isError)).toEqual([false, false, false, false, false]);
     expect(results[0]!.output).toBe('## parallel-agents/bac-1-commit');
     expect(results[2]!.output).toBe('From the shell\ninitial');
     const summary = await r.workspace.commit(worktree, 'BAC-1: Commit');

@@ -246,7 +246,9 @@ async function bwrapArgs(
   const worktree = await realpath(options.worktree.path);
   const home = await realpath(options.home);
   const git = await gitMounts(options.worktree, dir);
-  const args = [options.bwrap, '--die-with-parent', '--new-session', '--unshare-all'];
+  // No capability even where the runner user is root (a self-hosted runner): as root the sandbox could otherwise
+  // unmount what hides a file.
+  const args = [options.bwrap, '--die-with-parent', '--new-session', '--unshare-all', '--cap-drop', 'ALL'];
   if (options.network) args.push('--share-net');
 
   const mounted: string[] = [];
@@ -282,7 +284,10 @@ async function bwrapArgs(
   return { args, branch: git.branch };
 }
 
-/** The agent's branch as the sandbox sees it: a copy of its ref, which `bringBack` makes the real one. */
+/**
+ * The agent's branch as the sandbox sees it: a copy of its ref, which `bringBack` makes the real one, with the
+ * worktree's HEAD on it again.
+ */
 interface PrivateBranch {
   bringBack: () => Promise<void>;
 }
@@ -332,6 +337,10 @@ async function gitMounts(
   }
 
   const bringBack = async () => {
+    // HEAD back on the branch, so the action's own commit lands there, not on a branch HEAD was pointed at.
+    const head = path.join(gitDir, 'HEAD');
+    if ((await readFile(head, 'utf8').catch(() => '')) !== `ref: ${ref}\n`)
+      await writeFile(head, `ref: ${ref}\n`);
     const moved = (await readFile(copied, 'utf8').catch(() => '')).trim();
     if (moved === tip || !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(moved)) return;
     // The agent could write anything in that file: only a commit of this repository, and only over the tip the
