@@ -2,7 +2,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic, { RateLimitError } from '@anthropic-ai/sdk';
 import { describeError } from '../../src/agents/describe-error.js';
-import { MAX_RETRY_AFTER_MS, ModelGate, gatedFetch, sleep } from '../../src/agents/model-gate.js';
+import {
+  MAX_RETRY_AFTER_MS,
+  ModelGate,
+  gatedFetch,
+  retryAfterMs,
+  sleep,
+} from '../../src/agents/model-gate.js';
 import type { Task } from '../../src/tasks/task.js';
 import { startMessagesServer } from '../../support/messages-server.js';
 import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
@@ -90,6 +96,18 @@ describe('ModelGate', () => {
       }),
     );
     expect(most).toBe(2);
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('reads milliseconds, seconds or a date, and waits a second when told nothing usable', () => {
+    expect(retryAfterMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }))).toBe(250);
+    expect(retryAfterMs(new Headers({ 'retry-after': '3600' }))).toBe(3_600_000);
+    const inTwoMinutes = new Date(Date.now() + 120_000).toUTCString();
+    expect(retryAfterMs(new Headers({ 'retry-after': inTwoMinutes }))).toBeGreaterThan(118_000);
+    expect(retryAfterMs(new Headers({ 'retry-after': inTwoMinutes }))).toBeLessThanOrEqual(120_000);
+    expect(retryAfterMs(new Headers({ 'retry-after': 'soon' }))).toBe(1_000);
+    expect(retryAfterMs(new Headers())).toBe(1_000);
   });
 });
 

@@ -9,8 +9,9 @@ export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * How many model requests are in flight at once, adapted to what the endpoint says: a 429 or 529 halves the limit
- * and holds every new request until its `retry-after` has passed (at most {@link MAX_RETRY_AFTER_MS}); each success lets one more through, up to the
- * ceiling. The SDK still does the retrying; this only spaces the requests so retries stop failing.
+ * and holds every new request until its `retry-after` has passed (at most {@link MAX_RETRY_AFTER_MS}); each success
+ * lets one more through, up to the ceiling. The SDK still does the retrying; this only spaces the requests so
+ * retries stop failing.
  */
 export class ModelGate {
   #limit: number;
