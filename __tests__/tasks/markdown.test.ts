@@ -3,7 +3,7 @@ import { parseEstimate } from '../../src/tasks/fields.js';
 import { parseMarkdownTasks } from '../../src/tasks/markdown.js';
 import { findRefs } from '../../src/tasks/refs.js';
 
-const parse = (md: string) => parseMarkdownTasks(md, 'input `tasks`');
+const parse = (md: string) => parseMarkdownTasks(md, 'input `tasks`').set;
 
 describe('references', () => {
   it('matches whole, upper-case ids without leading zeros', () => {

@@ -8,13 +8,13 @@ import { parseTaskSource, readTaskFile } from '../../src/tasks/task-file.js';
 import type { TaskSet } from '../../src/tasks/task.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/tasks');
-const yaml = (...lines: string[]) => parseTaskSource(lines.join('\n'), 'tasks.yml');
-const json = (...lines: string[]) => parseTaskSource(lines.join('\n'), 'tasks.json');
+const yaml = (...lines: string[]) => parseTaskSource(lines.join('\n'), 'tasks.yml').set;
+const json = (...lines: string[]) => parseTaskSource(lines.join('\n'), 'tasks.json').set;
 const markdown = (...lines: string[]) => parseMarkdownTasks(lines.join('\n'), 'input `tasks`');
 
 let base: string;
 let workspace: string;
-const read = (relPath: string) => readTaskFile(workspace, relPath);
+const read = async (relPath: string) => (await readTaskFile(workspace, relPath)).set;
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(os.tmpdir(), 'task-file-'));
@@ -350,7 +350,7 @@ describe('task files', () => {
 
   it('reads the same three tasks from Markdown, YAML and JSON', async () => {
     const [md, yml, jsn] = await Promise.all(
-      ['tasks.md', 'tasks.yml', 'tasks.json'].map((file) => readTaskFile(fixtures, file)),
+      ['tasks.md', 'tasks.yml', 'tasks.json'].map(async (file) => (await readTaskFile(fixtures, file)).set),
     );
     expect(withoutOrigin(yml!)).toEqual(withoutOrigin(md!));
     expect(withoutOrigin(jsn!)).toEqual(withoutOrigin(md!));
@@ -358,7 +358,7 @@ describe('task files', () => {
   });
 
   it('reads ids, fields and where each task is defined', async () => {
-    const set = await readTaskFile(fixtures, './tasks.yml');
+    const { set } = await readTaskFile(fixtures, './tasks.yml');
     expect(set.source).toBe('tasks.yml');
     expect(set.context).toMatch(/^# Sprint 12: gateway hardening\n\nThe gateway is a TypeScript service/);
     expect(set.tasks).toEqual([
@@ -395,7 +395,7 @@ describe('task files', () => {
   });
 
   it('leaves the checked Markdown task out, with its fields', async () => {
-    const set = await readTaskFile(fixtures, 'tasks.md');
+    const { set } = await readTaskFile(fixtures, 'tasks.md');
     expect(set.tasks.map((t) => t.id)).toEqual(['BAC-117', 'BAC-124', 'BAC-131']);
     expect(set.tasks.map((t) => t.where)).toEqual([
       'tasks.md line 6',
@@ -442,7 +442,7 @@ describe('task files', () => {
   });
 
   it('reads a .md file name as Markdown', () => {
-    const set = parseTaskSource('Shared.\n\n- BAC-1: Fix routing\n  estimate: 1h', 'docs/tasks.md');
+    const { set } = parseTaskSource('Shared.\n\n- BAC-1: Fix routing\n  estimate: 1h', 'docs/tasks.md');
     expect(set).toEqual({
       context: 'Shared.',
       source: 'docs/tasks.md',

@@ -19,6 +19,9 @@ const DURATION = /^(\d+(?:\.\d+)?|\.\d+)\s*(h|hrs?|hours?|m|mins?|minutes?|d|day
 const HOURS_PER_UNIT: Record<string, number> = { h: 1, m: 1 / 60, d: 8 };
 /** How an estimate is written, for messages. */
 export const ESTIMATE_RULE = 'Write it as 2h, 1.5h, 30m, 1d (8 hours) or a number of hours, above zero';
+// C0 and C1 control characters and DEL, except tab.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/;
 // Model ids as the API and the cloud platforms spell them: `claude-opus-4-6`, `…@20250929`, `us.anthropic.…-v1:0`.
 const MODEL_ID = /^[A-Za-z0-9][\w.:@/-]*$/;
 
@@ -54,8 +57,32 @@ export function parseEstimate(value: string | number): number | undefined {
 
 /** A task's own id. */
 export function readTaskId(value: string, where: string): string {
+  const control = controlIn(value);
+  if (control)
+    throw new InputError(`the id ${quote(value)} holds ${control}`, where, `Remove it. ${ID_RULE}`);
   if (!isRef(value)) throw new InputError(`${quote(value)} is not a task id`, where, ID_RULE);
   return value;
+}
+
+/** A task's title, refused when it holds a control character: it goes into branch names, PR titles and tables. */
+export function readTitle(value: string, task: string, where: string): string {
+  const control = controlIn(value);
+  if (control) {
+    throw new InputError(
+      `${task}'s title holds ${control}`,
+      where,
+      'Remove it: a title is one line of plain text, and longer text belongs in the prompt',
+    );
+  }
+  return value;
+}
+
+/** The first control character in `text` other than tab, described for a message (`a control character (U+0000)`). */
+export function controlIn(text: string): string | undefined {
+  const found = CONTROL.exec(text)?.[0];
+  if (found === undefined) return undefined;
+  const code = `U+${found.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return found === '\n' || found === '\r' ? `a line break (${code})` : `a control character (${code})`;
 }
 
 /** One id in a task's dependencies. */

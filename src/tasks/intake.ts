@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { resolveLinearTasks } from './linear.js';
 import { parseMarkdownTasks } from './markdown.js';
-import type { TaskSet } from './task.js';
+import type { TaskReading } from './task.js';
 import { readTaskFile } from './task-file.js';
 
 /** Where tasks may come from, in the order they win. */
@@ -20,14 +20,16 @@ export interface TaskSources {
 
 /**
  * The tasks, from the first source given: `tasks`, then `tasks-file`, then the issue or PR body; then filled in from
- * Linear when a key is given. `notes` are for the log (which source was used, what Linear skipped).
+ * Linear when a key is given. `notes` are for the log (which source was used, what was skipped as done in the list or
+ * in Linear); `warnings` name input that was probably meant otherwise, such as an item that looks like a task but is
+ * not one.
  */
-export async function readTaskSet(sources: TaskSources): Promise<{ set: TaskSet; notes: string[] }> {
-  let set: TaskSet;
+export async function readTaskSet(sources: TaskSources): Promise<TaskReading> {
+  let reading: TaskReading;
   if (sources.tasks.trim()) {
-    set = parseMarkdownTasks(sources.tasks, 'input `tasks`');
+    reading = parseMarkdownTasks(sources.tasks, 'input `tasks`');
   } else if (sources.tasksFile) {
-    set = await readTaskFile(sources.workspace, sources.tasksFile);
+    reading = await readTaskFile(sources.workspace, sources.tasksFile);
   } else {
     const issue = await sources.issue();
     if (!issue) {
@@ -37,9 +39,13 @@ export async function readTaskSet(sources: TaskSources): Promise<{ set: TaskSet;
         'Give `tasks` (Markdown), `tasks-file` (a path in the repository), or run on an issue whose body lists the tasks',
       );
     }
-    set = parseMarkdownTasks(issue.text, issue.where);
+    reading = parseMarkdownTasks(issue.text, issue.where);
   }
-  const notes = [`${set.tasks.length} ${set.tasks.length === 1 ? 'task' : 'tasks'} from ${set.source}`];
+  let set = reading.set;
+  const notes = [
+    `${set.tasks.length} ${set.tasks.length === 1 ? 'task' : 'tasks'} from ${set.source}`,
+    ...reading.notes,
+  ];
   if (sources.linear) {
     const resolved = await resolveLinearTasks(set, sources.linear);
     set = resolved.set;
@@ -52,5 +58,5 @@ export async function readTaskSet(sources: TaskSources): Promise<{ set: TaskSet;
       );
     }
   }
-  return { set, notes };
+  return { set, notes, warnings: reading.warnings };
 }

@@ -1,7 +1,18 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Composer, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, Parser } from 'yaml';
-import type { CST, Document, Node, Pair } from 'yaml';
+import {
+  Composer,
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  visit,
+} from 'yaml';
+import type { Alias, CST, Document, Node, Pair } from 'yaml';
 import { InputError } from '../errors.js';
 import {
   checkSize,
@@ -15,10 +26,11 @@ import {
   readModel,
   readPath,
   readTaskId,
+  readTitle,
   tooBig,
 } from './fields.js';
 import { parseMarkdownTasks } from './markdown.js';
-import type { Task, TaskSet } from './task.js';
+import type { Task, TaskReading, TaskSet } from './task.js';
 
 type Format = 'markdown' | 'yaml' | 'json';
 
@@ -37,6 +49,10 @@ const SHAPE =
 // a stack overflow inside it can take the process down, so deeper text is refused before it is composed.
 const MAX_DEPTH = 64;
 const TOO_DEEP = `the data is nested more than ${MAX_DEPTH} levels deep`;
+// Aliases (`*name`) let a few bytes stand for a large value, and aliases to lists of aliases for a huge one (the
+// "billion laughs"). Each value read through an alias counts, a list as one plus its entries; a task file that shares
+// a few values this way stays far below the cap.
+const MAX_ALIAS_VALUES = 10_000;
 
 /**
  * Tasks from a `.md`, `.yml`/`.yaml` or `.json` file inside `workspace`. `relPath` is what the user gave (relative to
@@ -47,7 +63,7 @@ export async function readTaskFile(
   workspace: string,
   relPath: string,
   input = 'tasks-file',
-): Promise<TaskSet> {
+): Promise<TaskReading> {
   const given = relPath.trim();
   const fix = `Point ${input} at a ${EXTENSIONS} file in the repository`;
   if (!given) throw new InputError('no path was given', input, fix);
@@ -107,7 +123,7 @@ export async function readTaskFile(
  * Tasks from the text of a task file, read as Markdown, YAML or JSON by the extension of `name`, which is also how
  * messages and the set's `source` name it (`docs/tasks.yml line 4, column 7: …`).
  */
-export function parseTaskSource(text: string, name: string): TaskSet {
+export function parseTaskSource(text: string, name: string): TaskReading {
   const format = formatOf(name);
   if (!format) {
     throw new InputError(
@@ -118,7 +134,8 @@ export function parseTaskSource(text: string, name: string): TaskSet {
   }
   checkSize(text, name);
   const content = text.replace(/^\uFEFF/, '');
-  return format === 'markdown' ? parseMarkdownTasks(content, name) : parseStructured(content, name, format);
+  if (format === 'markdown') return parseMarkdownTasks(content, name);
+  return { set: parseStructured(content, name, format), notes: [], warnings: [] };
 }
 
 function formatOf(name: string): Format | undefined {
@@ -173,9 +190,20 @@ function parseStructured(text: string, name: string, format: 'yaml' | 'json'): T
   const doc = compose(text, format, lines, at);
 
   // Values are read through aliases, but errors point where the value (or the alias to it) is written.
+  const anchored = anchoredValues(doc);
+  let aliasValues = 0;
   const valueOf = (raw: unknown): Node | null => {
-    const node = isAlias(raw) ? (raw.resolve(doc) ?? null) : raw;
-    return isNode(node) ? node : null;
+    if (!isAlias(raw)) return isNode(raw) ? raw : null;
+    const node = anchored.get(raw) ?? null;
+    aliasValues += 1 + (isCollection(node) ? node.items.length : 0);
+    if (aliasValues > MAX_ALIAS_VALUES) {
+      throw new InputError(
+        `the aliases expand to more than ${MAX_ALIAS_VALUES.toLocaleString('en-US')} values`,
+        at(offsetOf(raw, 0)),
+        'Write the values out instead of repeating them through anchors (`&name`) and aliases (`*name`)',
+      );
+    }
+    return node;
   };
   const offsetOf = (raw: unknown, fallback: number): number =>
     (isNode(raw) ? raw.range?.[0] : undefined) ?? fallback;
@@ -281,7 +309,7 @@ function parseStructured(text: string, name: string, format: 'yaml' | 'json'): T
         case 'id':
           break;
         case 'title':
-          task.title = textIn(pair.value, offset, `${id}'s title`, key).trim();
+          task.title = readTitle(textIn(pair.value, offset, `${id}'s title`, key).trim(), id, where);
           break;
         case 'prompt':
           task.prompt = textIn(pair.value, offset, `${id}'s prompt`, key).trim();
@@ -363,6 +391,24 @@ function compose(
     throw new InputError(what, at(error.pos[0]), fix);
   }
   return doc!;
+}
+
+/**
+ * What each alias in `doc` stands for: the last node before it with that anchor, as YAML says. One pass over the
+ * document; `Alias.resolve` walks the whole document for every alias, which takes minutes for a file of aliases.
+ */
+function anchoredValues(doc: Document): Map<Alias, Node> {
+  const anchors = new Map<string, Node>();
+  const values = new Map<Alias, Node>();
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) {
+      const value = anchors.get(node.source);
+      if (value) values.set(node, value);
+    } else if (isNode(node) && node.anchor) {
+      anchors.set(node.anchor, node);
+    }
+  });
+  return values;
 }
 
 /** The text of a mapping key, or a short description of a key that is not text. */

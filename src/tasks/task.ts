@@ -25,3 +25,12 @@ export interface TaskSet {
   /** What the tasks were read from, said in the log and the summary: "input `tasks`", "tasks.yml", "issue #7". */
   source: string;
 }
+
+/** A task set as one source gave it, with what was noticed while reading it. */
+export interface TaskReading {
+  set: TaskSet;
+  /** For the log: what was left out and why (`BAC-101 is checked as done; skipped`). */
+  notes: string[];
+  /** Input that was probably meant otherwise (`"**BAC-5**" looks like a task but is not one: …`). */
+  warnings: string[];
+}
