@@ -9,7 +9,9 @@
  * - a missing or wrong `Authorization` header (the personal key itself, no `Bearer`): HTTP 401 `AUTHENTICATION_ERROR`;
  * - a rate limit, when told to: HTTP 429 (or the status given) with `RATELIMITED`, `retry-after` and the headers
  *   showing the request budget spent;
- * - a field the schema lacks or a malformed query: HTTP 400 `GRAPHQL_VALIDATION_FAILED`.
+ * - a field the schema lacks or a malformed query: HTTP 400 `GRAPHQL_VALIDATION_FAILED`;
+ * - when told to, the next requests get scripted answers instead (`answers`): any status and body, even one that is
+ *   not JSON or one sent in pieces, for the answers Linear should never give.
  *
  * Every request is recorded in `requests`.
  */
@@ -48,6 +50,15 @@ export interface LinearServerOptions {
   retryAfterSeconds?: number | null;
   /** Port on 127.0.0.1. Default 0 (ephemeral). */
   port?: number;
+  /** Answers for the next requests, one each, sent as given after the key is checked. Default none. */
+  answers?: LinearScriptedAnswer[];
+}
+
+/** A raw answer: the body as text, or as pieces sent one by one without a `content-length`. */
+export interface LinearScriptedAnswer {
+  /** Default 200. */
+  status?: number;
+  body: string | string[];
 }
 
 interface LinearRequestRecord {
@@ -666,6 +677,7 @@ function resolveValue(value: Value, vars: Record<string, unknown>): unknown {
 export async function startLinearServer(options: LinearServerOptions): Promise<LinearServer> {
   const issues = buildIssues(options.issues);
   const requests: LinearRequestRecord[] = [];
+  const answers = [...(options.answers ?? [])];
   let limitNext = options.rateLimitNext ?? 0;
   let windowStart = Date.now();
   let spent = 0;
@@ -729,6 +741,19 @@ export async function startLinearServer(options: LinearServerOptions): Promise<L
               'You need to authenticate to access this operation.',
             ),
           );
+        }
+        const scripted = answers.shift();
+        if (scripted) {
+          record.status = scripted.status ?? 200;
+          res.writeHead(record.status, { 'content-type': 'application/json; charset=utf-8' });
+          if (typeof scripted.body === 'string') res.end(scripted.body);
+          else {
+            // A client that stops reading closes the connection; the rest of the pieces then go nowhere.
+            res.on('error', () => undefined);
+            for (const piece of scripted.body) res.write(piece);
+            res.end();
+          }
+          return;
         }
         if (limitNext > 0) {
           limitNext--;

@@ -6,6 +6,7 @@
  * 0.2 s to every start, and its models fetch an issue's state and relations one request at a time.
  */
 import { InputError } from '../errors.js';
+import { formatBytes, readTitle } from './fields.js';
 import type { Task, TaskSet } from './task.js';
 
 export const LINEAR_API_URL = 'https://api.linear.app/graphql';
@@ -60,6 +61,9 @@ const ISSUES_PER_REQUEST = 25;
 const RELATIONS_PER_ISSUE = 50;
 const DEFAULT_RETRIES = 3;
 const REQUEST_TIMEOUT_MS = 30_000;
+// The most one answer may weigh. 25 issues with long descriptions come to well under a megabyte; past this the answer
+// is not read further.
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 // A rate limit that resets later than this fails now rather than holding the job.
 const MAX_WAIT_MS = 60_000;
 const AUTH_FIX =
@@ -132,7 +136,7 @@ export async function resolveLinearTasks(
       task.estimate ?? (issue.estimate !== null && issue.estimate > 0 ? issue.estimate : undefined);
     const resolved: Task = {
       ...task,
-      title: task.title || issue.title,
+      title: task.title || readTitle(issue.title, task.id, `${task.id} in Linear`),
       prompt: task.prompt || (issue.description ?? '').trim(),
       dependsOn,
     };
@@ -228,11 +232,7 @@ async function requestIssues(
   if (unknown.length) return { issues: new Map(), unknown };
 
   const issues = new Map<string, LinearIssue>();
-  aliases.forEach((alias, i) => {
-    const issue = body.data?.[alias];
-    if (!isIssue(issue)) throw new LinearApiError(`Linear's answer for ${ids[i]} is not an issue`);
-    issues.set(ids[i]!, issue);
-  });
+  aliases.forEach((alias, i) => issues.set(ids[i]!, readIssue(body.data?.[alias], ids[i]!)));
   return { issues, unknown };
 }
 
@@ -244,16 +244,118 @@ function isNotFound(error: GraphQLError): boolean {
   );
 }
 
-function isIssue(value: unknown): value is LinearIssue {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<LinearIssue>;
-  return (
-    typeof v.identifier === 'string' &&
-    typeof v.title === 'string' &&
-    typeof v.state?.type === 'string' &&
-    Array.isArray(v.relations?.nodes) &&
-    Array.isArray(v.inverseRelations?.nodes)
-  );
+/** The issue in Linear's answer for `id`, checked field by field, or a LinearApiError naming the first odd one. */
+function readIssue(value: unknown, id: string): LinearIssue {
+  const wrong = (path: string, found: unknown) =>
+    new LinearApiError(`Linear's answer for ${id} is not an issue: ${path} is ${describeJson(found)}`);
+  const object = (v: unknown, path: string): Record<string, unknown> => {
+    if (!isObject(v)) throw wrong(path, v);
+    return v;
+  };
+  const text = (v: unknown, path: string): string => {
+    if (typeof v !== 'string') throw wrong(path, v);
+    return v;
+  };
+  const numberOrNull = (v: unknown, path: string): number | null => {
+    if (v === null || v === undefined) return null;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw wrong(path, v);
+    return v;
+  };
+  const nodes = (v: unknown, path: string): Record<string, unknown>[] => {
+    const list = object(v, path).nodes;
+    if (!Array.isArray(list)) throw wrong(`${path}.nodes`, list);
+    return list.map((node, i) => object(node, `${path}.nodes[${i}]`));
+  };
+
+  const issue = object(value, 'the issue');
+  const description = issue.description ?? null;
+  const state = object(issue.state, 'state');
+  return {
+    identifier: text(issue.identifier, 'identifier'),
+    title: text(issue.title, 'title'),
+    description: description === null ? null : text(description, 'description'),
+    priority: numberOrNull(issue.priority, 'priority') ?? 0,
+    estimate: numberOrNull(issue.estimate, 'estimate'),
+    state: { type: text(state.type, 'state.type'), name: text(state.name, 'state.name') },
+    relations: {
+      nodes: nodes(issue.relations, 'relations').map((r, i) => ({
+        type: text(r.type, `relations.nodes[${i}].type`),
+        relatedIssue: {
+          identifier: text(
+            object(r.relatedIssue, `relations.nodes[${i}].relatedIssue`).identifier,
+            `relations.nodes[${i}].relatedIssue.identifier`,
+          ),
+        },
+      })),
+    },
+    inverseRelations: {
+      nodes: nodes(issue.inverseRelations, 'inverseRelations').map((r, i) => ({
+        type: text(r.type, `inverseRelations.nodes[${i}].type`),
+        issue: {
+          identifier: text(
+            object(r.issue, `inverseRelations.nodes[${i}].issue`).identifier,
+            `inverseRelations.nodes[${i}].issue.identifier`,
+          ),
+        },
+      })),
+    },
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What a JSON value is, for messages: `null`, `a list`, `the number 3`, `the text "…"`, `an object`. */
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'missing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string')
+    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`;
+  return `the ${typeof value} ${String(value)}`;
+}
+
+/** The GraphQL response in `text`, or what the text holds instead (`null`, `text that is not JSON`). */
+function readAnswer(text: string): GraphQLResponse | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text.trim() ? 'text that is not JSON' : 'an empty body';
+  }
+  if (!isObject(value)) return describeJson(value);
+  const { data, errors } = value;
+  if (errors !== undefined && errors !== null && !(Array.isArray(errors) && errors.every(isObject))) {
+    return `an "errors" field that is not a list of errors`;
+  }
+  if (data !== undefined && data !== null && !isObject(data)) return `"data" that is ${describeJson(data)}`;
+  return value as GraphQLResponse;
+}
+
+/** The body of `response` as text, or undefined when it is over `limit` bytes, in which case it is not read further. */
+async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > limit) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** POSTs one GraphQL request; retries rate limits, HTTP 5xx and lost connections; turns a refused key into an InputError. */
@@ -267,7 +369,7 @@ async function post(
     options.signal?.throwIfAborted();
     const last = attempt >= retries;
     let response: Response;
-    let text: string;
+    let text: string | undefined;
     try {
       response = await fetch(url, {
         method: 'POST',
@@ -279,7 +381,7 @@ async function post(
         body: JSON.stringify(payload),
         signal: withTimeout(options.signal),
       });
-      text = await response.text();
+      text = await readCapped(response, MAX_ANSWER_BYTES);
     } catch (error) {
       options.signal?.throwIfAborted();
       if (!last) {
@@ -289,12 +391,15 @@ async function post(
       throw new LinearApiError(redact(`Could not reach Linear at ${url}: ${reason(error)}`, options.apiKey));
     }
 
-    let body: GraphQLResponse | undefined;
-    try {
-      body = JSON.parse(text) as GraphQLResponse;
-    } catch {
-      body = undefined;
+    if (text === undefined) {
+      throw new LinearApiError(
+        `Linear's answer is over the ${MAX_ANSWER_BYTES / 1024 / 1024} MiB limit (${formatBytes(MAX_ANSWER_BYTES)}); ` +
+          'list fewer tasks per run, or leave linear-api-key out to use the tasks as written',
+        response.status,
+      );
     }
+    const answer = readAnswer(text);
+    const body = typeof answer === 'string' ? undefined : answer;
     const errors = body?.errors ?? [];
     const code = errors[0]?.extensions?.code;
     const has = (c: string, type: string) =>
@@ -331,16 +436,16 @@ async function post(
       );
     }
 
-    if (!body || typeof body !== 'object') {
+    if (typeof answer === 'string') {
       throw new LinearApiError(
-        `Linear answered HTTP ${response.status} without a GraphQL body`,
+        `Linear answered HTTP ${response.status} with ${answer}, not a GraphQL response; run again later`,
         response.status,
       );
     }
     if (!response.ok && !errors.length) {
       throw new LinearApiError(`Linear answered HTTP ${response.status}`, response.status);
     }
-    return body;
+    return answer;
   }
 }
 

@@ -59,7 +59,7 @@ const INLINE_CONSTRUCTS = [
  * hundreds of nested `1.` lists) slow the parser down with the square of their length, and are stopped here rather
  * than holding the job for minutes.
  */
-export const MARKDOWN_TIME_LIMIT_MS = 10_000;
+const MARKDOWN_TIME_LIMIT_MS = 10_000;
 
 type FieldName = 'depends on' | 'paths' | 'model' | 'estimate';
 
@@ -90,7 +90,7 @@ interface LookAlike {
 }
 
 export interface MarkdownOptions {
-  /** Default {@link MARKDOWN_TIME_LIMIT_MS}. */
+  /** How long reading the text may take before it is refused; default 10 s. */
   timeLimitMs?: number;
 }
 

@@ -3,6 +3,7 @@
  * without a leading zero. Whole words only and case-sensitive, so `xBAC-12`, `BAC-12x`, `bac-12` and `BAC-012` are
  * not references.
  */
+
 /** A reference as a regular expression source, without the whole-word checks. */
 export const REF_SOURCE = '[A-Z][A-Z0-9]*-[1-9][0-9]*';
 const BEFORE = '(?<![A-Za-z0-9_-])';
