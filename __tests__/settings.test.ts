@@ -130,7 +130,7 @@ describe('readSettings', () => {
     ],
     [
       { mode: 'dry-run' },
-      'input `mode`: "dry-run" is not one of run, plan. Use one of `run`, `plan` (default `run`)',
+      'input `mode`: "dry-run" is not one of run, plan, report. Use one of `run`, `plan`, `report` (default `run`)',
     ],
     [
       { mode: 'plan', shard: '2' },

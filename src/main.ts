@@ -6,6 +6,7 @@ import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { commentReporter } from './github/comment-reporter.js';
 import { readRunContext, type GitHubClient, type RunContext } from './github/context.js';
+import { plannedState, reportFanOut } from './fan-out.js';
 import { readIssueBody } from './github/issue-source.js';
 import { removeLabel } from './github/labels.js';
 import { checkAccess, taskTextAuthor } from './github/permission.js';
@@ -124,6 +125,16 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
     core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
     await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`);
+    // The fan-out's comment: the shards are on their way; the report job finishes it.
+    const view = { runUrl: github.link, plan: renderPlan(plan, shards, 20_000), notes };
+    await postToIssue(github, renderComment(plannedState(set, shards, settings), view));
+    return;
+  }
+  if (settings.mode === 'report') {
+    const report = await reportFanOut(settings, set, plan, shards);
+    const notes = [...read.notes, ...report.merged.problems];
+    await postToIssue(github, renderComment(report.state, { runUrl: github.link, notes }));
+    if (report.failure) core.setFailed(report.failure);
     return;
   }
 

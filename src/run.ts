@@ -1,4 +1,5 @@
 import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as core from '@actions/core';
 import { createModelClient } from './agents/client.js';
 import { systemPrompt } from './agents/prompt.js';
@@ -8,6 +9,7 @@ import { Workspace } from './agents/workspace.js';
 import { EventStream, type RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
+import { recordDir, thisRun, writeRunFile } from './report/records.js';
 import { createEventFormatter, formatProgress } from './report/live-log.js';
 import { SUMMARY_MAX_BYTES, renderSummary } from './report/summary.js';
 import { computeTiming } from './report/timing.js';
@@ -52,11 +54,12 @@ export async function runAgents(
   // The reducer goes first, so every other reader sees the state the event left.
   events.on((event) => (state = reduce(state, event)));
 
-  const suffix = settings.shard ? `-shard-${settings.shard}` : '';
+  const thisStep = thisRun(process.env, settings.shard);
+  const folder = recordDir(settings.resultsDir, thisStep);
   const readers = [
     liveLog,
     budgetKeeper(settings, () => stop),
-    auditLog(`${settings.resultsDir}/audit${suffix}.jsonl`, settings.secrets),
+    auditLog(path.join(folder, 'audit.jsonl'), settings.secrets),
     ...(io.reporters ?? []),
   ];
   const stop = new AbortController();
@@ -126,11 +129,19 @@ export async function runAgents(
 
   const results = resultsOf(state);
   try {
-    writeResultFiles(settings.resultsDir, results, settings.secrets);
-    core.info(`Results and audit log: ${settings.resultsDir}`);
+    writeResultFiles(folder, results, settings.secrets);
+    await writeRunFile(folder, {
+      ...thisStep,
+      tasks: set.tasks.map((t) => t.id),
+      // The step's own start, so that a fan-out's report can tell how long each shard waited for a runner.
+      startedAt: Math.round(performance.timeOrigin),
+      endedAt: Date.now(),
+      concurrency: settings.maxConcurrency,
+    });
+    core.info(`Results and audit log: ${folder}`);
   } catch (error) {
     // The outputs and the summary below matter more than the files; they are still written.
-    core.warning(`The result files could not be written to ${settings.resultsDir}: ${String(error)}`);
+    core.warning(`The result files could not be written to ${folder}: ${String(error)}`);
   }
 
   const timing = computeTiming(results, {

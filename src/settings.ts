@@ -11,7 +11,7 @@ export type ToolName = (typeof TOOL_NAMES)[number];
 export const FAIL_ON = ['any', 'all', 'none'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
-export const MODES = ['run', 'plan'] as const;
+export const MODES = ['run', 'plan', 'report'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** `auto`: the shell runs in bubblewrap, and `bash` is refused where it cannot start; `none`: no sandbox. */

@@ -55,7 +55,7 @@ export interface LinearServerOptions {
 }
 
 /** A raw answer: the body as text, or as pieces sent one by one without a `content-length`. */
-export interface LinearScriptedAnswer {
+interface LinearScriptedAnswer {
   /** Default 200. */
   status?: number;
   body: string | string[];

@@ -147,11 +147,12 @@ describe('the built action, run as the runner runs it', () => {
     );
     // The checkout is untouched but for the results, written for upload as an artifact.
     expect(git(workspace, 'status', '--porcelain')).toBe('?? parallel-agents-results/');
-    expect(fs.readdirSync(`${workspace}/parallel-agents-results`).sort()).toEqual([
+    expect(fs.readdirSync(`${workspace}/parallel-agents-results/run-local-1`).sort()).toEqual([
       'BAC-1.json',
       'BAC-2.json',
       'BAC-3.json',
       'audit.jsonl',
+      'run.json',
     ]);
     // Every branch is pushed, and its worktree is gone so a later step can check the branch out.
     expect(
@@ -192,8 +193,10 @@ describe('the built action, run as the runner runs it', () => {
     expect(run.stderr).not.toContain(API_KEY);
     expect(run.summary).not.toContain(API_KEY);
     expect(JSON.stringify(run.outputs)).not.toContain(API_KEY);
-    for (const file of fs.readdirSync(`${workspace}/parallel-agents-results`)) {
-      expect(fs.readFileSync(`${workspace}/parallel-agents-results/${file}`, 'utf8')).not.toContain(API_KEY);
+    for (const file of fs.readdirSync(`${workspace}/parallel-agents-results/run-local-1`)) {
+      expect(
+        fs.readFileSync(`${workspace}/parallel-agents-results/run-local-1/${file}`, 'utf8'),
+      ).not.toContain(API_KEY);
     }
     const history = execFileSync('git', ['log', '-p', '--all'], { cwd: workspace, encoding: 'utf8' });
     expect(history).toContain('CHANGELOG.md');
@@ -432,13 +435,15 @@ describe('cancellation', () => {
     expect(run.summary).toContain('cancelled');
     // Every agent is accounted for in the result files and the audit log.
     for (const id of ['BAC-1', 'BAC-2', 'BAC-3', 'BAC-4']) {
-      const file = JSON.parse(fs.readFileSync(`${workspace}/parallel-agents-results/${id}.json`, 'utf8')) as {
+      const file = JSON.parse(
+        fs.readFileSync(`${workspace}/parallel-agents-results/run-local-1/${id}.json`, 'utf8'),
+      ) as {
         status: string;
       };
       expect(file.status).toBe('cancelled');
     }
     const audit = fs
-      .readFileSync(`${workspace}/parallel-agents-results/audit.jsonl`, 'utf8')
+      .readFileSync(`${workspace}/parallel-agents-results/run-local-1/audit.jsonl`, 'utf8')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; task: string });

@@ -242,7 +242,7 @@ describe('selectTasks', () => {
   const set = parseMarkdownTasks(
     ['- BAC-1: Base', '- BAC-2: On top', '  depends on: BAC-1', '- BAC-3: Apart'].join('\n'),
     'issue #7',
-  );
+  ).set;
 
   it('keeps every task when nothing was selected', () => {
     expect(selectTasks(set, undefined)).toEqual({ set, notes: [] });

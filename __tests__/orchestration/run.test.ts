@@ -49,7 +49,7 @@ const inputs = (extra: Record<string, string> = {}) => ({
 });
 const auditOf = (workspace: string): RunEvent[] =>
   fs
-    .readFileSync(path.join(workspace, 'parallel-agents-results/audit.jsonl'), 'utf8')
+    .readFileSync(path.join(workspace, 'parallel-agents-results/run-local-1/audit.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as RunEvent);
@@ -201,7 +201,9 @@ describe('run(), in this process', () => {
     const shard = await runInProcess({ workspace, inputs: inputs({ shard: '2', 'max-shards': '2' }) });
     expect(shard.code).toBe(0);
     expect((JSON.parse(shard.outputs.results!) as { id: string }[]).map((r) => r.id)).toEqual(['BAC-3']);
-    expect(fs.existsSync(path.join(workspace, 'parallel-agents-results/audit-shard-2.jsonl'))).toBe(true);
+    expect(
+      fs.existsSync(path.join(workspace, 'parallel-agents-results/run-local-1-shard-2/audit.jsonl')),
+    ).toBe(true);
 
     const missing = await runInProcess({ workspace, inputs: inputs({ shard: '5', 'max-shards': '2' }) });
     expect(missing.code).toBe(1);

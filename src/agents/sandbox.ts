@@ -411,14 +411,7 @@ async function toolDirs(env: Record<string, string>, mounted: string[], ours: st
   for (const entry of named) {
     if (!path.isAbsolute(entry)) continue;
     const real = await realpath(entry).catch(() => undefined);
-    if (
-      !real ||
-      !(await stat(real).then(
-        (s) => s.isDirectory(),
-        () => false,
-      ))
-    )
-      continue;
+    if (!real || !(await isDirectory(real))) continue;
     if (isUnder(real, [...mounted, ...dirs, ...inside]) || holding.some((d) => isUnder(d, [real]))) continue;
     dirs.push(real);
   }
@@ -441,6 +434,13 @@ async function findOnPath(name: string, searchPath: string): Promise<string | un
     }
   }
   return undefined;
+}
+
+async function isDirectory(file: string): Promise<boolean> {
+  return stat(file).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }
 
 async function exists(file: string): Promise<boolean> {

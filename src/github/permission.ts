@@ -114,7 +114,8 @@ export async function taskTextAuthor(options: {
   repo: RepoRef;
 }): Promise<string | undefined> {
   const { trigger, readsIssue, issueNumber } = options;
-  if (!readsIssue) return undefined;
+  // No issue to read either: intake says no tasks were given, which needs no one's permission.
+  if (!readsIssue || (issueNumber === undefined && !trigger.issue)) return undefined;
   if (issueNumber === undefined || issueNumber === trigger.issue?.number) return trigger.issue?.author ?? '';
   const client = options.octokit();
   if (!client) return '';

@@ -352,7 +352,7 @@ function lookAlike(head: string, line: number): LookAlike | undefined {
 function describeLookAlike(alike: LookAlike): string {
   if (alike.ids.length > 1) {
     return (
-      `${quote(alike.text)} looks like tasks but is not one: write ${alike.change} ` +
+      `${quote(alike.text)} looks like several tasks in one item: write ${alike.change} ` +
       `(${alike.ids.map((id) => `\`- ${id}: title\``).join(', ')}) to make them tasks`
     );
   }

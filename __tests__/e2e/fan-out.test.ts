@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { runAction, type ActionRun } from '../../support/run-action.js';
+import type { Scripts } from '../../support/script.js';
+
+const API_KEY = 'sk-ant-api03-fanOutSecretKey0123456789';
+const IDS = Array.from({ length: 12 }, (_, i) => `FAN-${i + 1}`);
+const TASKS = IDS.map((id) => `- ${id}: Task ${id}\n  estimate: 1h`).join('\n');
+const SCRIPTS: Scripts = Object.fromEntries(
+  IDS.map((id) => [
+    id,
+    [{ tools: [{ name: 'write', input: { file_path: `${id}.md`, content: id } }] }, { text: `Did ${id}.` }],
+  ]),
+);
+const ENV = { GITHUB_RUN_ID: '9001', GITHUB_RUN_ATTEMPT: '1' };
+
+let model: MessagesServer;
+beforeAll(async () => {
+  model = await startMessagesServer({ scripts: SCRIPTS, latencyMs: 150 });
+});
+afterAll(() => model.close());
+
+type Row = { id: string; status: string; startedAt: number; endedAt: number; seconds: number };
+
+/** Plans, then runs every shard as its own process of the built action at the same time, each on its own runner. */
+async function fanOut(): Promise<{
+  matrix: { shard: string; tasks: string }[];
+  shardDirs: string[];
+  shards: ActionRun[];
+}> {
+  const plan = await runAction({
+    workspace: makeRepo({ 'README.md': '# x\n' }),
+    inputs: { tasks: TASKS, mode: 'plan', 'max-shards': '3' },
+    env: ENV,
+  });
+  expect(plan.code).toBe(0);
+  const matrix = (JSON.parse(plan.outputs.matrix!) as { include: { shard: string; tasks: string }[] })
+    .include;
+  const workspaces = matrix.map(() => makeRepo({ 'README.md': '# x\n' }));
+  const shards = await Promise.all(
+    matrix.map(({ shard }, i) =>
+      runAction({
+        workspace: workspaces[i]!,
+        inputs: {
+          'anthropic-api-key': API_KEY,
+          'anthropic-base-url': model.url,
+          tasks: TASKS,
+          'max-shards': '3',
+          shard,
+          'max-concurrency': '4',
+        },
+        env: ENV,
+      }),
+    ),
+  );
+  return { matrix, shards, shardDirs: workspaces.map((w) => path.join(w, 'parallel-agents-results')) };
+}
+
+/** What `download-artifact` with `merge-multiple: true` makes of the shards' artifacts: one folder, side by side. */
+function downloaded(dirs: string[]): string {
+  const merged = tempDir('pa-artifacts-');
+  for (const dir of dirs) fs.cpSync(dir, merged, { recursive: true });
+  return merged;
+}
+
+function report(resultsDir: string, inputs: Record<string, string> = {}) {
+  return runAction({
+    workspace: makeRepo({ 'README.md': '# x\n' }),
+    inputs: { tasks: TASKS, mode: 'report', 'max-shards': '3', 'results-dir': resultsDir, ...inputs },
+    env: ENV,
+  });
+}
+
+describe('a fan-out over a matrix, through the built action', () => {
+  it('plans 12 tasks into 3 shards, runs them as 3 processes at once, and reports the whole run', async () => {
+    const { matrix, shards, shardDirs } = await fanOut();
+    expect(matrix.map((m) => m.tasks.split(',').length)).toEqual([4, 4, 4]);
+    for (const shard of shards) expect(shard.code).toBe(0);
+    for (const [i, dir] of shardDirs.entries()) {
+      expect(fs.readdirSync(dir)).toEqual([`run-9001-1-shard-${i + 1}`]);
+    }
+
+    const merged = await report(downloaded(shardDirs));
+    expect(merged.code).toBe(0);
+    const rows = JSON.parse(merged.outputs.results!) as Row[];
+    expect(rows.map((r) => r.id)).toEqual(IDS);
+    expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
+    expect(merged.outputs.succeeded).toBe('12');
+
+    // Wall spans the earliest start to the latest end across shards; sequential sums every agent's time.
+    const wall = (Math.max(...rows.map((r) => r.endedAt)) - Math.min(...rows.map((r) => r.startedAt))) / 1000;
+    const sequential = rows.reduce((sum, r) => sum + r.seconds, 0);
+    expect(Number(merged.outputs['wall-seconds'])).toBeCloseTo(wall, 2);
+    expect(Number(merged.outputs['sequential-seconds'])).toBeCloseTo(sequential, 2);
+    expect(Number(merged.outputs.speedup)).toBeCloseTo(sequential / wall, 1);
+    // The three shards ran at once: the whole run took less than the sum of the shards' own wall times.
+    const shardWalls = shards.map((s) => Number(s.outputs['wall-seconds']));
+    expect(wall).toBeLessThan(shardWalls.reduce((a, b) => a + b, 0));
+
+    expect(merged.summary).toContain('## ✅ parallel-agents: 12/12 tasks succeeded');
+    expect(merged.summary).toContain('### Runners: 3');
+    expect(merged.summary).toMatch(/\| 1 \| 4 \| \d+\.\d s \|/);
+    expect(merged.summary).toMatch(/\| 3 \| 4 \| \d+\.\d s \|/);
+    expect(model.requests.filter((r) => r.task && IDS.includes(r.task))).not.toHaveLength(0);
+  });
+
+  it("names the missing shard's tasks and fails under fail-on when one shard's files are gone", async () => {
+    const { shardDirs, matrix } = await fanOut();
+    const lost = matrix[1]!.tasks.split(',');
+    const merged = await report(downloaded([shardDirs[0]!, shardDirs[2]!]));
+    expect(merged.code).toBe(1);
+    expect(merged.stdout).toContain(
+      `::warning::shard 2 left no results (${lost.join(', ')}): did its job fail before uploading them?`,
+    );
+    const rows = JSON.parse(merged.outputs.results!) as Row[];
+    expect(rows).toHaveLength(12);
+    expect(rows.filter((r) => r.status === 'missing').map((r) => r.id)).toEqual(lost);
+    expect(merged.outputs.failed).toBe('4');
+    expect(merged.summary).toContain('❓ missing');
+    expect(merged.stdout).toMatch(/::error::4 of 12 agents did not succeed/);
+
+    const lenient = await report(downloaded([shardDirs[0]!, shardDirs[2]!]), { 'fail-on': 'none' });
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toContain('::warning::shard 2 left no results');
+  });
+});
