@@ -25,7 +25,7 @@ export type AgentEvent =
   | { type: 'ended'; task: string; at: number; result: AgentResult };
 
 /** Facts about the run as a whole rather than one agent. */
-export type RunLevelEvent =
+type RunLevelEvent =
   /** The agents are about to start: the tasks in order, with their titles, and the limit on agents at once. */
   | {
       type: 'run-started';

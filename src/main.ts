@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { priceOf } from './agents/pricing.js';
+import { probeSandbox, shellSandbox, type ShellSandbox } from './agents/sandbox.js';
 import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { commentReporter } from './github/comment-reporter.js';
@@ -143,7 +144,16 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
   // A worktree left registered by an earlier run on this runner would block its branch.
   await workspace.prune();
-  if (settings.allowedTools.includes('bash')) warnings.push(...(await shellWarnings(workspace)));
+  let shell: ShellSandbox | undefined;
+  if (settings.allowedTools.includes('bash')) {
+    // Before anything is written: with `sandbox: auto` and no working bubblewrap, `bash` is refused in one line.
+    const probe = settings.sandbox === 'none' ? undefined : await probeSandbox();
+    const chosen = shellSandbox(settings.sandbox, settings.shellNetwork, probe);
+    shell = chosen.shell;
+    if (chosen.warning) warnings.push(chosen.warning);
+    // In the sandbox, git reads a copy of the config without credentials.
+    if (shell.sandbox === 'none') warnings.push(...(await credentialWarnings(workspace)));
+  }
 
   // Shown while the agents work; the results take its place at the end.
   const planMarkdown = renderPlan(runPlan);
@@ -179,6 +189,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     ...io,
     reporters,
     warnings: [...(io.warnings ?? []), ...warnings],
+    shell,
   });
   if (commentUrl) core.setOutput('comment-url', commentUrl);
   if (failure) core.setFailed(failure);
@@ -231,19 +242,12 @@ function checkBudgetPrices(settings: Settings, set: TaskSet): void {
   }
 }
 
-async function shellWarnings(workspace: Workspace): Promise<string[]> {
-  const warnings: string[] = [];
+/** The shell can read the repository's config: a token actions/checkout persisted there is within its reach. */
+async function credentialWarnings(workspace: Workspace): Promise<string[]> {
   const credentials = await workspace.persistedCredentials();
-  if (credentials.length) {
-    warnings.push(
-      `The agents' shell can read a credential persisted in .git/config (${credentials.join(', ')}). ` +
-        'Check out with `persist-credentials: false`; the action pushes with `github-token` on its own.',
-    );
-  }
-  warnings.push(
-    'The `bash` tool is enabled and runs without a sandbox, as the runner user. Its environment is an allowlist with ' +
-      "no tokens, but a shell can still read the action process's own environment (its inputs, tokens included) " +
-      'under /proc. Allow `bash` only for tasks whose text you trust.',
-  );
-  return warnings;
+  if (credentials.length === 0) return [];
+  return [
+    `The agents' shell can read a credential persisted in .git/config (${credentials.join(', ')}). ` +
+      'Check out with `persist-credentials: false`; the action pushes with `github-token` on its own.',
+  ];
 }

@@ -10,6 +10,8 @@ import type { Timing } from './report/timing.js';
  */
 const REPORT_CHARS = 4_000;
 const ERROR_CHARS = 1_000;
+/** Files left out of a commit, listed by name at most; the result file has them all. */
+const SKIPPED_LISTED = 50;
 
 /** The step's outputs, by name, as strings; known secrets are redacted wherever an agent or an API echoed them. */
 export function runOutputs(
@@ -24,6 +26,7 @@ export function runOutputs(
     ...r,
     report: cut(redact(r.report), REPORT_CHARS),
     ...(r.error === undefined ? {} : { error: cut(redact(r.error), ERROR_CHARS) }),
+    ...(r.skipped === undefined ? {} : { skipped: r.skipped.slice(0, SKIPPED_LISTED) }),
   }));
   return {
     results: redact(JSON.stringify(bounded)),

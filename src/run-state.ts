@@ -3,7 +3,7 @@ import type { AgentResult, RunStop } from './agents/result.js';
 import type { RunEvent } from './events.js';
 
 /** An agent at work: what the live views show while it runs. */
-export interface RunningAgent {
+interface RunningAgent {
   startedAt: number;
   model: string;
   turns: number;

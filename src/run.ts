@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { createModelClient } from './agents/client.js';
 import { systemPrompt } from './agents/prompt.js';
 import type { RunStop } from './agents/result.js';
+import type { ShellSandbox } from './agents/sandbox.js';
 import { runTasks } from './agents/scheduler.js';
 import { Workspace } from './agents/workspace.js';
 import { EventStream, type RunEvent } from './events.js';
@@ -34,6 +35,8 @@ export interface RunIO {
   reporters?: Reporter[];
   /** Trusted one-line warnings found before the run started (e.g. about the shell), shown in the summary. */
   warnings?: string[];
+  /** Where the agents' `bash` runs; unsandboxed without it (`sandbox: none`). */
+  shell?: ShellSandbox;
 }
 
 /** The agents, one per task, then the outputs and the job summary. Returns why the step fails, if it does. */
@@ -117,6 +120,7 @@ export async function runAgents(
       prices: settings.prices,
       signal: stop.signal,
       maxConcurrency: settings.maxConcurrency,
+      shell: io.shell,
     });
     events.emit({ type: 'run-ended', at: Date.now() });
   } finally {
@@ -128,8 +132,17 @@ export async function runAgents(
   }
 
   const results = resultsOf(state);
+  // The outputs and the summary below matter more than the files: they are written whatever happens here.
+  const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  let filesWritten = true;
   try {
+    // Writes every file it can, then says which it could not.
     writeResultFiles(folder, results, settings.secrets);
+  } catch (error) {
+    filesWritten = false;
+    core.warning(`Result files in ${folder}: ${messageOf(error)}`);
+  }
+  try {
     await writeRunFile(folder, {
       ...thisStep,
       tasks: set.tasks.map((t) => t.id),
@@ -138,11 +151,11 @@ export async function runAgents(
       endedAt: Date.now(),
       concurrency: settings.maxConcurrency,
     });
-    core.info(`Results and audit log: ${folder}`);
   } catch (error) {
-    // The outputs and the summary below matter more than the files; they are still written.
-    core.warning(`The result files could not be written to ${folder}: ${String(error)}`);
+    filesWritten = false;
+    core.warning(`The run record ${path.join(folder, 'run.json')} could not be written: ${messageOf(error)}`);
   }
+  if (filesWritten) core.info(`Results and audit log: ${folder}`);
 
   const timing = computeTiming(results, {
     concurrency: settings.maxConcurrency,

@@ -5,20 +5,20 @@ import { InputError } from './errors.js';
 import { PERMISSIONS, UNTRUSTED_TEXT, type Permission, type UntrustedText } from './github/permission.js';
 
 /** Tools of the SDK's agent toolset an agent may be given. `bash` is opt-in. */
-export const TOOL_NAMES = ['read', 'write', 'edit', 'glob', 'grep', 'bash'] as const;
+const TOOL_NAMES = ['read', 'write', 'edit', 'glob', 'grep', 'bash'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
-export const FAIL_ON = ['any', 'all', 'none'] as const;
+const FAIL_ON = ['any', 'all', 'none'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
-export const MODES = ['run', 'plan', 'report'] as const;
-export type Mode = (typeof MODES)[number];
+const MODES = ['run', 'plan', 'report'] as const;
+type Mode = (typeof MODES)[number];
 
 /** `auto`: the shell runs in bubblewrap, and `bash` is refused where it cannot start; `none`: no sandbox. */
-export const SANDBOX_MODES = ['auto', 'none'] as const;
+const SANDBOX_MODES = ['auto', 'none'] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-6';
+const DEFAULT_MODEL = 'claude-sonnet-4-6';
 
 /** Every input, read and validated once. Nothing else reads inputs. */
 export interface Settings {

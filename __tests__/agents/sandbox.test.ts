@@ -487,7 +487,7 @@ describe('an agent with the sandboxed shell', () => {
         workspace: {
           create: (task) => r.workspace.create(task),
           commit: (tree, message) => r.workspace.commit(tree, message),
-          push: async () => false,
+          push: async () => ({ pushed: false, reason: 'no origin here' }),
           remove: (tree) => r.workspace.remove(tree),
         },
         events,

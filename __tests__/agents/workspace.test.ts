@@ -363,11 +363,10 @@ describe('Workspace', () => {
       await writeFile(join(worktree.path, 'app.ts'), 'app\n');
       await workspace.commit(worktree, 'BAC-30');
 
-      expect(await workspace.publish(worktree)).toEqual({
+      expect(await workspace.push(worktree)).toEqual({
         pushed: false,
         reason: `not pushed: the repository has no remote named origin, so ${worktree.branch} exists only on this runner`,
       });
-      expect(await workspace.push(worktree)).toBe(false);
     });
 
     it('pushes the branch to origin', async () => {
@@ -376,14 +375,14 @@ describe('Workspace', () => {
       await writeFile(join(worktree.path, 'app.ts'), 'app\n');
       const { commit } = await workspace.commit(worktree, 'BAC-31');
 
-      expect(await workspace.publish(worktree)).toEqual({ pushed: true });
+      expect(await workspace.push(worktree)).toEqual({ pushed: true });
       expect(await git(origin, 'rev-parse', worktree.branch)).toBe(commit);
     });
 
     it('rejects when origin refuses the push', async () => {
       await git(repo, 'remote', 'add', 'origin', join(dir, 'no-such-remote'));
       const worktree = await workspace.create({ id: 'BAC-32', title: 'Refused' });
-      await expect(workspace.publish(worktree)).rejects.toThrow(/^git push failed: /);
+      await expect(workspace.push(worktree)).rejects.toThrow(/^git push failed: /);
     });
   });
 

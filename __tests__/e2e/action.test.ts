@@ -86,6 +86,27 @@ beforeEach(() => {
 });
 
 describe('the built action, run as the runner runs it', () => {
+  it('says where the work is when the repository has no origin to push to', async () => {
+    const run = await runAction({
+      workspace: repo(),
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: '- BAC-1: Add a changelog',
+      },
+    });
+    expect(run.code).toBe(0);
+    const [result] = JSON.parse(run.outputs.results!) as {
+      pushed: boolean;
+      notPushed?: string;
+      branch: string;
+    }[];
+    expect(result?.pushed).toBe(false);
+    expect(result?.notPushed).toContain('no remote named origin');
+    expect(run.summary).toContain(`\`${result?.branch}\` (not pushed)`);
+    expect(run.summary).toContain('exists only on this runner');
+  });
+
   it('runs one agent per task at the same time and reports each one', async () => {
     const workspace = repo();
     const origin = addBareOrigin(workspace);
@@ -274,7 +295,60 @@ describe('the shell', () => {
     DEPLOY_PASSWORD: 'hunter2-shellLeakCheck',
   };
 
-  it('gives the agents none of the runner secrets, and warns about a credential in .git/config', async () => {
+  it('in its sandbox, reads no token, forges no output, touches no other worktree and leaves nothing running', async () => {
+    // What an attacker's task would have the shell do, each an attempt that worked before the sandbox.
+    const attack = [
+      "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done 2>/dev/null",
+      'ps e -A 2>&1',
+      'cat /tmp/pa-runner-*/output.txt /tmp/pa-runner-*/event.json 2>&1',
+      'echo forged=1 >> /tmp/pa-runner-*/output.txt',
+      'ls ../ 2>&1; echo planted > ../bac-2/planted.txt',
+      'setsid sleep 387 > /dev/null 2>&1 < /dev/null &',
+      'nohup sleep 388 > /dev/null 2>&1 &',
+      'echo attack done',
+    ];
+    const recording = await startMessagesServer({
+      recordBodies: true,
+      scripts: {
+        'BAC-1': [
+          { tools: attack.map((command) => ({ name: 'bash', input: { command } })) },
+          { text: 'Tried.' },
+        ],
+        'BAC-2': [{ text: 'Nothing to do.' }],
+      },
+    });
+    try {
+      const run = await runAction({
+        workspace: repo(),
+        inputs: {
+          'anthropic-api-key': API_KEY,
+          'anthropic-base-url': recording.url,
+          tasks: '- BAC-1: Attack\n- BAC-2: Stand by',
+          'allowed-tools': 'read,bash',
+        },
+        env: SECRETS,
+      });
+      expect(run.code).toBe(0);
+      const sent = JSON.stringify(recording.requests.map((r) => r.body));
+      expect(sent).toContain('attack done');
+      for (const value of [...Object.values(SECRETS), API_KEY]) expect(sent).not.toContain(value);
+      expect(sent).not.toMatch(/INPUT_|GITHUB_OUTPUT|RUNNER_TEMP/);
+      expect(run.outputs.forged).toBeUndefined();
+      expect(run.outputs.succeeded).toBe('2');
+      const results = JSON.parse(run.outputs.results ?? '[]') as { id: string; filesChanged: string[] }[];
+      expect(results.find((r) => r.id === 'BAC-2')?.filesChanged).toEqual([]);
+      // The sandbox's processes went with it.
+      const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      expect(left).not.toMatch(/sleep 38[78]/);
+    } finally {
+      await recording.close();
+    }
+  });
+
+  it.each([
+    ['auto', 'hides a credential persisted in .git/config'],
+    ['none', 'warns about a credential in .git/config'],
+  ])('with sandbox: %s, gives the agents none of the runner secrets and %s', async (sandbox) => {
     const recording = await startMessagesServer({
       recordBodies: true,
       scripts: {
@@ -306,6 +380,7 @@ describe('the shell', () => {
           'anthropic-base-url': recording.url,
           tasks: '- BAC-1: Look around',
           'allowed-tools': 'read,bash',
+          sandbox,
         },
         env: SECRETS,
       });
@@ -320,13 +395,21 @@ describe('the shell', () => {
       }
       expect(sent).not.toContain(API_KEY);
       expect(sent).not.toMatch(/INPUT_/);
-      // The persisted credential is the one thing a shell can still read, so the run says so, naming the key only.
-      expect(sent).toContain('extraheader');
-      expect(run.summary).toContain(
-        'can read a credential persisted in .git/config (http.https://github.com/.extraheader)',
-      );
       expect(run.summary).not.toContain('eC1hY2Nlc3MtdG9rZW46');
-      expect(run.stdout).toContain('::warning::The agents');
+      const warning = 'can read a credential persisted in .git/config (http.https://github.com/.extraheader)';
+      if (sandbox === 'auto') {
+        // The sandbox's copy of the config has no credentials, so there is nothing to warn about.
+        expect(sent).not.toContain('extraheader');
+        expect(sent).not.toContain('eC1hY2Nlc3MtdG9rZW46');
+        expect(run.summary).not.toContain(warning);
+        expect(run.stdout).not.toContain('::warning::');
+      } else {
+        // Without the sandbox the persisted credential is within reach, so the run says so, naming the key only.
+        expect(sent).toContain('extraheader');
+        expect(run.summary).toContain(warning);
+        expect(run.stdout).toContain('::warning::The agents');
+        expect(run.stdout).toContain('::warning::`sandbox: none`');
+      }
     } finally {
       await recording.close();
     }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -221,15 +222,42 @@ describe('run(), in this process', () => {
     expect(errors[0]).not.toMatch(/\n\s+at /);
   });
 
-  it('warns about a credential persisted in the checkout when agents get a shell', async () => {
+  it('warns about a credential persisted in the checkout when agents get an unsandboxed shell', async () => {
     const workspace = repo();
     git(workspace, 'config', 'http.https://github.com/.extraheader', 'AUTHORIZATION: basic abc');
     server.setScripts({ 'BAC-1': [{ text: 'Done.' }] });
     const run = await runInProcess({
       workspace,
-      inputs: inputs({ tasks: '- BAC-1: Look', 'allowed-tools': 'read,bash' }),
+      inputs: inputs({ tasks: '- BAC-1: Look', 'allowed-tools': 'read,bash', sandbox: 'none' }),
     });
     expect(warnings(run.stdout).join('\n')).toContain('persisted in .git/config');
     expect(run.summary).toContain('persisted in .git/config');
+    expect(run.summary).toContain('`sandbox: none`');
+  });
+
+  it('refuses bash in one line, before anything is written, when the sandbox cannot start', async () => {
+    server.setScripts({ 'BAC-1': [{ text: 'Done.' }] });
+    const run = await runInProcess({
+      workspace: repo(),
+      inputs: inputs({ tasks: '- BAC-1: Look', 'allowed-tools': 'read,bash' }),
+      // A PATH with git on it and no bwrap.
+      env: { PATH: pathWithOnly('git') },
+    });
+    const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error::'));
+    expect(errors).toEqual([expect.stringContaining('bubblewrap (`bwrap`) is not installed')]);
+    expect(errors[0]).toContain('sudo apt-get install -y bubblewrap');
+    expect(errors[0]).toContain('`sandbox: none`');
+    expect(run.summary).toBe('');
+    expect(server.requests).toHaveLength(0);
   });
 });
+
+/** A directory holding links to these programs alone, as found on this PATH. */
+function pathWithOnly(...programs: string[]): string {
+  const dir = tempDir('pa-path-');
+  for (const program of programs) {
+    const found = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
+    fs.symlinkSync(found, path.join(dir, program));
+  }
+  return dir;
+}

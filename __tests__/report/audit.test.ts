@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentResult } from '../../src/agents/result.js';
 import { EventStream, type AgentEvent } from '../../src/events.js';
-import { ResultFilesError, openAuditLog, redactor, writeResultFiles } from '../../src/report/audit.js';
+import { ResultFilesError, openAuditLog, writeResultFiles } from '../../src/report/audit.js';
+import { redactor } from '../../src/report/redact.js';
 import { tempDir } from '../../support/git-repo.js';
 
 const resultOf = (id: string, fields: Partial<AgentResult> = {}): AgentResult => ({

@@ -201,6 +201,31 @@ describe('renderSummary', () => {
     const summary = renderSummary(report([ran('BAC-1', 0, 10, { report: '' })]));
     expect(detailsOf(summary, 'BAC-1')).toContain('_No report._');
   });
+
+  it('says which files the commit left out and that a branch was not pushed, with paths as code', () => {
+    const results = three();
+    results[0] = {
+      ...results[0]!,
+      commit: 'abc123',
+      branch: 'parallel-agents/bac-1',
+      notPushed: 'not pushed: the repository has no remote named origin',
+      skipped: [
+        { path: 'vendor/lib', reason: 'a git repository of its own' },
+        ...Array.from({ length: 11 }, (_, i) => ({
+          path: `[x](https://e.example/${i})`,
+          reason: 'refused by git add',
+        })),
+      ],
+    };
+    const summary = renderSummary(report(results));
+    expect(summary).toContain('`parallel-agents/bac-1` (not pushed)');
+    const details = detailsOf(summary, 'BAC-1');
+    expect(details).toContain('**Branch:** not pushed: the repository has no remote named origin');
+    expect(details).toContain('- `vendor/lib`: a git repository of its own');
+    expect(details).toContain('- `[x](https://e.example/0)`: refused by git add');
+    expect(details).toContain('- and 2 more');
+    expect(details).not.toMatch(/^- \[x\]/m);
+  });
 });
 
 describe('cost', () => {

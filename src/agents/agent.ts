@@ -17,14 +17,14 @@ import { sandboxedBashTool, type ShellSandbox } from './sandbox.js';
 import { abortable } from './model-gate.js';
 import { PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
 import { addUsage, noUsage, type AgentResult, type AgentStatus, type RunStop, type Usage } from './result.js';
-import { branchName, type CommitSummary, type Worktree } from './workspace.js';
+import { branchName, type CommitSummary, type PushOutcome, type Worktree } from './workspace.js';
 
 /** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
-export interface AgentWorkspace {
+interface AgentWorkspace {
   create(task: Task): Promise<Worktree>;
   commit(worktree: Worktree, message: string): Promise<CommitSummary>;
-  /** Publishes the branch; false when there is nowhere to push it. */
-  push(worktree: Worktree): Promise<boolean>;
+  /** Publishes the branch, or says why it could not (no `origin`); a push git refuses throws. */
+  push(worktree: Worktree): Promise<PushOutcome>;
   /** Deletes the working tree, keeping its branch, so later steps can check the branch out. */
   remove(worktree: Worktree): Promise<void>;
 }
@@ -183,11 +183,16 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let changes: CommitSummary = { filesChanged: [], insertions: 0, deletions: 0 };
   let committed = false;
   let pushed = false;
+  let notPushed: string | undefined;
   if (worktree) {
     try {
       changes = await options.workspace.commit(worktree, commitMessage(task, status));
       committed = true;
-      if (changes.commit) pushed = await options.workspace.push(worktree);
+      if (changes.commit) {
+        const outcome = await options.workspace.push(worktree);
+        pushed = outcome.pushed;
+        if (!outcome.pushed) notPushed = outcome.reason;
+      }
     } catch (caught) {
       if (status === 'succeeded') status = 'failed';
       const step = committed ? `pushing ${worktree.branch}` : 'committing the changes';
@@ -214,6 +219,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     branch: worktree?.branch ?? '',
     ...changes,
     pushed,
+    ...(notPushed ? { notPushed } : {}),
     ...(error ? { error } : {}),
   };
   // The scheduler announces the end, once for every task, started or not.

@@ -1,3 +1,4 @@
+import type { SkippedFile } from './workspace.js';
 /** Tokens as the Messages API reports them. */
 export interface Usage {
   input: number;
@@ -52,6 +53,10 @@ export interface AgentResult {
   commit?: string;
   /** Whether `branch` was pushed to `origin`. */
   pushed: boolean;
+  /** Why a branch with a commit was not pushed (no `origin`). */
+  notPushed?: string;
+  /** Changes the commit had to leave out, each with why; the rest of the work is on the branch. */
+  skipped?: SkippedFile[];
   filesChanged: string[];
   insertions: number;
   deletions: number;

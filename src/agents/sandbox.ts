@@ -111,9 +111,9 @@ export async function probeSandbox(options: ProbeOptions = {}): Promise<SandboxP
 export function shellSandbox(
   mode: SandboxMode,
   network: boolean,
-  probe: SandboxProbe,
+  probe: SandboxProbe | undefined,
 ): { shell: ShellSandbox; warning?: string } {
-  if (mode === 'none') return { shell: { sandbox: 'none' }, warning: UNSANDBOXED_WARNING };
+  if (mode === 'none' || !probe) return { shell: { sandbox: 'none' }, warning: UNSANDBOXED_WARNING };
   if (!probe.available) {
     throw new InputError(
       `cannot run in its sandbox: ${probe.reason}`,

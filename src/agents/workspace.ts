@@ -171,7 +171,7 @@ export class Workspace {
    * repository has no `origin`, nothing is pushed and the outcome says so. The token goes in a one-off header for
    * that remote only, never into the config. A push that git refuses rejects with a {@link GitError}.
    */
-  async publish(worktree: Worktree, token?: string): Promise<PushOutcome> {
+  async push(worktree: Worktree, token?: string): Promise<PushOutcome> {
     let url: string;
     try {
       url = (await git(this.repo, ['remote', 'get-url', 'origin'])).trim();
@@ -195,11 +195,6 @@ export class Workspace {
     const ref = `refs/heads/${worktree.branch}`;
     await git(this.repo, [...auth, 'push', '--quiet', '--force', 'origin', `${ref}:${ref}`]);
     return { pushed: true };
-  }
-
-  /** {@link publish}, answering only whether the branch was pushed. */
-  async push(worktree: Worktree, token?: string): Promise<boolean> {
-    return (await this.publish(worktree, token)).pushed;
   }
 
   /**

@@ -20,7 +20,7 @@ export interface ReadIssueBodyOptions {
 }
 
 /** `issue #7` or `pull request #7`. */
-export function describeIssue(number: number, isPullRequest: boolean): string {
+function describeIssue(number: number, isPullRequest: boolean): string {
   return `${isPullRequest ? 'pull request' : 'issue'} #${number}`;
 }
 

@@ -3,10 +3,10 @@ import { COMMENT_MAX_CHARS } from '../report/comment.js';
 import type { GitHubClient, RepoRef } from './context.js';
 
 /** Who the token's comments are by when nothing better can be learnt: the `GITHUB_TOKEN`'s bot. */
-export const ACTIONS_BOT = 'github-actions[bot]';
+const ACTIONS_BOT = 'github-actions[bot]';
 
 /** Milliseconds between two updates of a comment, at least, unless told otherwise. */
-export const MIN_INTERVAL_MS = 3_000;
+const MIN_INTERVAL_MS = 3_000;
 
 /**
  * The hidden first line by which a sticky comment is found again: `<!-- parallel-agents -->`, or with a key

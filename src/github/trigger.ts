@@ -12,10 +12,10 @@ export interface TriggerSettings {
 }
 
 /** How the run was asked for. `event` is any other event the workflow chose to run on (a push, a schedule). */
-export type TriggerKind = 'dispatch' | 'label' | 'comment' | 'event';
+type TriggerKind = 'dispatch' | 'label' | 'comment' | 'event';
 
 /** The issue or pull request a run was started from. */
-export interface TriggerIssue {
+interface TriggerIssue {
   number: number;
   isPullRequest: boolean;
   /** Login of whoever wrote the body: whose text steers the agents when the tasks are read from it. */
@@ -42,7 +42,7 @@ export interface RunTrigger {
 }
 
 /** An event that starts nothing, and why, for the log. The step ends successfully. */
-export interface IgnoredTrigger {
+interface IgnoredTrigger {
   run: false;
   reason: string;
 }

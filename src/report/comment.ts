@@ -9,7 +9,7 @@ import { computeTiming, formatDuration, hasStarted } from './timing.js';
 export const COMMENT_MAX_CHARS = 65_536;
 
 /** What a comment body may take: the limit less room for the hidden marker the sticky comment puts first. */
-export const COMMENT_BODY_MAX_CHARS = COMMENT_MAX_CHARS - 256;
+const COMMENT_BODY_MAX_CHARS = COMMENT_MAX_CHARS - 256;
 
 /** Everything besides the run's state that the comment shows. All of it is trusted text the action wrote. */
 export interface CommentView {

@@ -130,7 +130,7 @@ function plural(n: number, one: string, many: string): string {
  * Untrusted text on one log line: whitespace folded, control characters dropped (a raw newline could start a line
  * the runner reads as a workflow command such as `::add-mask::`), cut with `…`.
  */
-export function oneLine(text: string, maxChars: number): string {
+function oneLine(text: string, maxChars: number): string {
   // eslint-disable-next-line no-control-regex
   const line = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
   if (line.length <= maxChars) return line;

@@ -15,7 +15,7 @@ const ZERO_WIDTH_SPACE = '\u200b';
 export const MENTION_BREAK = ZERO_WIDTH_SPACE;
 
 /** `… (truncated, 12,345 characters omitted)` */
-export function truncationMarker(omitted: number): string {
+function truncationMarker(omitted: number): string {
   return `… (truncated, ${groupDigits(omitted)} characters omitted)`;
 }
 

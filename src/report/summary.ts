@@ -136,7 +136,8 @@ const COLUMNS: Column[] = [
   {
     header: 'Branch',
     align: 'left',
-    cell: (r) => (r.commit ? escapeTableCell(codeSpan(r.branch), 200) : '—'),
+    cell: (r) =>
+      r.commit ? escapeTableCell(codeSpan(r.branch), 200) + (r.notPushed ? ' (not pushed)' : '') : '—',
   },
 ];
 
@@ -307,11 +308,35 @@ function detailsBlock(r: AgentResult, maxBytes: number): string {
       room -= Buffer.byteLength(lead) + Buffer.byteLength(error) + 4;
     }
   }
+  const kept = workNotes(r);
+  if (kept && Buffer.byteLength(kept) + 2 <= room / 2) {
+    body.push(kept);
+    room -= Buffer.byteLength(kept) + 2;
+  }
   const empty = '_No report._';
   const report = r.report.trim() ? fitBytes((chars) => sanitizeMarkdown(r.report, chars), room) : '';
   body.push(report || empty);
   const block = [open, ...body, close].join('\n\n');
   return Buffer.byteLength(block) <= maxBytes ? block : '';
+}
+
+/** Files left out of the commit, at most this many by name. */
+const SKIPPED_SHOWN = 10;
+
+/** Where the agent's work did not fully land: files left out of its commit, a branch that was not pushed. */
+function workNotes(r: AgentResult): string {
+  const lines: string[] = [];
+  if (r.notPushed) lines.push(`**Branch:** ${escapeHtml(r.notPushed, 300)}`);
+  const skipped = r.skipped ?? [];
+  if (skipped.length > 0) {
+    lines.push(`**Left out of the commit** (the rest of the work is on the branch):`);
+    for (const file of skipped.slice(0, SKIPPED_SHOWN)) {
+      lines.push(`- ${codeSpan(file.path.slice(0, 200))}: ${escapeHtml(file.reason, 300)}`);
+    }
+    if (skipped.length > SKIPPED_SHOWN)
+      lines.push(`- and ${formatCount(skipped.length - SKIPPED_SHOWN)} more`);
+  }
+  return lines.join('\n');
 }
 
 /**

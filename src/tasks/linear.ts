@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { formatBytes, readTitle } from './fields.js';
 import type { Task, TaskSet } from './task.js';
 
-export const LINEAR_API_URL = 'https://api.linear.app/graphql';
+const LINEAR_API_URL = 'https://api.linear.app/graphql';
 
 export interface LinearOptions {
   /** A personal API key, sent as `Authorization: <key>` (no `Bearer`). Never appears in an error message. */
@@ -37,7 +37,7 @@ export class LinearApiError extends Error {
 }
 
 /** An issue as this module reads it. */
-export interface LinearIssue {
+interface LinearIssue {
   identifier: string;
   title: string;
   description: string | null;
