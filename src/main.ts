@@ -47,7 +47,11 @@ export async function run(io: RunIO = { signals: process }): Promise<void> {
     const trigger = decideTrigger(context.eventName, eventPayload(), settings, process.env.GITHUB_ACTOR);
     if (!trigger.run) return core.info(`Nothing to do: ${trigger.reason}`);
     let client: GitHubClient | undefined;
-    const octokit = () => (client ??= settings.githubToken ? getOctokit(settings.githubToken) : undefined);
+    // The API root from this step's environment: `@actions/github` reads its default once, when it is loaded.
+    const octokit = () =>
+      (client ??= settings.githubToken
+        ? getOctokit(settings.githubToken, { baseUrl: context.apiUrl })
+        : undefined);
     github = {
       octokit,
       context,
@@ -124,6 +128,8 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   const shards = shardPlan(plan, settings.maxShards);
   if (settings.mode === 'plan') {
     core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
+    // A workflow guards its matrix job with this: GitHub rejects an empty matrix.
+    core.setOutput('shards', String(shards.length));
     core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
     await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`);
     // The fan-out's comment: the shards are on their way; the report job finishes it.

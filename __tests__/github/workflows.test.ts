@@ -23,6 +23,7 @@ function workflow(name: string): Workflow {
 
 const action = parse(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as {
   inputs: Record<string, { default?: string }>;
+  outputs: Record<string, { description: string }>;
 };
 
 // actionlint and the workflow schema run over every workflow in `__tests__/action-metadata.test.ts`; these check
@@ -76,5 +77,48 @@ describe('the trigger conditions', () => {
     expect(prefix).toBe('/agents run');
     expect(parseCommand(prefix!)).toEqual([]);
     expect(jobs['agents']?.if).toContain('github.event.comment.author_association');
+  });
+});
+
+describe('examples/workflows/fan-out.yml', () => {
+  const { permissions, jobs } = workflow('fan-out.yml') as Workflow & {
+    jobs: Record<string, Job & { needs?: string[] | string; strategy?: Record<string, unknown> }>;
+  };
+  const step = (job: string, uses: string) => jobs[job]?.steps.find((s) => s.uses?.startsWith(uses));
+
+  it('plans, runs a shard per matrix job, then reports once over all of them', () => {
+    expect(Object.keys(jobs)).toEqual(['plan', 'run', 'report']);
+    expect(step('plan', 'parallel-agents/')?.with?.mode).toBe('plan');
+    expect(step('run', 'parallel-agents/')?.with?.shard).toBe('${{ matrix.shard }}');
+    expect(step('report', 'parallel-agents/')?.with?.mode).toBe('report');
+    // The plan, the shards and the report read the same tasks into the same number of shards.
+    for (const job of ['plan', 'run', 'report']) {
+      expect(step(job, 'parallel-agents/')?.with?.['max-shards']).toBe(4);
+      expect(step(job, 'parallel-agents/')?.with?.['tasks-file']).toBe('${{ inputs.tasks-file }}');
+    }
+  });
+
+  it('lets every shard finish, and skips the matrix when the plan is empty', () => {
+    expect(jobs.run?.strategy?.['fail-fast']).toBe(false);
+    expect(jobs.run?.if).toBe("needs.plan.outputs.shards != '0'");
+    expect(action.outputs).toHaveProperty('shards');
+  });
+
+  it('uploads one artifact per shard and downloads them side by side for the report, even after a failure', () => {
+    expect(step('run', 'actions/upload-artifact@')?.with?.name).toContain('${{ matrix.shard }}');
+    expect((step('run', 'actions/upload-artifact@') as { if?: string }).if).toBe('always()');
+    expect(step('report', 'actions/download-artifact@')?.with).toMatchObject({
+      'merge-multiple': true,
+      path: 'parallel-agents-results',
+    });
+    expect(jobs.report?.if).toMatch(/^always\(\)/);
+    expect(jobs.report?.needs).toEqual(['plan', 'run']);
+  });
+
+  it('grants nothing at the top; only the plan and report jobs may comment, only the shards may push', () => {
+    expect(permissions).toEqual({});
+    expect(jobs.plan?.permissions).toEqual({ contents: 'read', issues: 'write' });
+    expect(jobs.run?.permissions).toEqual({ contents: 'write' });
+    expect(jobs.report?.permissions).toEqual({ contents: 'read', issues: 'write', actions: 'read' });
   });
 });
