@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { createModelClient } from '../../src/agents/client.js';
+import { systemPrompt } from '../../src/agents/prompt.js';
+import { runTasks } from '../../src/agents/scheduler.js';
+import { Workspace } from '../../src/agents/workspace.js';
+import { EventStream, type RunEvent } from '../../src/events.js';
+import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { taskOf } from '../../support/run-agents.js';
+
+let server: MessagesServer;
+beforeAll(async () => {
+  server = await startMessagesServer();
+});
+afterAll(() => server.close());
+
+/** Three agents; the first one's first reply, the one the others wait for to warm the prompt cache, is slow. */
+async function run(firstReplyMs: number, warmUpMs: number) {
+  server.requests.length = 0;
+  server.setScripts({
+    'WU-1': [{ text: 'Slow but done.', latencyMs: firstReplyMs }],
+    'WU-2': [{ text: 'Done.' }],
+    'WU-3': [{ text: 'Done.' }],
+  });
+  const events = new EventStream();
+  const seen: RunEvent[] = [];
+  events.on((e) => seen.push(e));
+  const started = Date.now();
+  const results = await runTasks(
+    { context: '', tasks: ['WU-1', 'WU-2', 'WU-3'].map((id) => taskOf(id)), source: 'a loopback run' },
+    {
+      client: createModelClient({ apiKey: 'loopback-key', baseUrl: server.url, maxInFlight: 3 }),
+      system: systemPrompt('', ''),
+      model: 'claude-sonnet-4-6',
+      maxTurns: 5,
+      timeoutMs: 30_000,
+      tools: ['read'],
+      workspace: new Workspace({
+        repo: makeRepo({ 'README.md': '# x\n' }),
+        root: path.join(tempDir(), 'wt'),
+      }),
+      events,
+      maxConcurrency: 3,
+      warmUpMs,
+    },
+  );
+  const firstRequest = (id: string) =>
+    Math.min(...server.requests.filter((r) => r.task === id).map((r) => r.startedAt)) - started;
+  return { results, seen, firstRequest };
+}
+
+describe('the prompt-cache warm-up', () => {
+  it('holds the other agents until the first reply when it comes in time', async () => {
+    const { results, seen, firstRequest } = await run(300, 5_000);
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(firstRequest('WU-2')).toBeGreaterThanOrEqual(firstRequest('WU-1') + 250);
+    expect(seen.filter((e) => e.type === 'warning')).toEqual([]);
+  });
+
+  it('lets the others go after its cap when the first reply hangs, and says why', async () => {
+    const { results, seen, firstRequest } = await run(3_000, 400);
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // They started at the cap, not when the slow reply finally came.
+    expect(firstRequest('WU-2')).toBeLessThan(firstRequest('WU-1') + 2_000);
+    expect(firstRequest('WU-3')).toBeLessThan(firstRequest('WU-1') + 2_000);
+    const warnings = seen.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+    expect(warnings).toEqual([
+      "The first agent's first request (it warms the prompt cache) got no reply in 0.4 s; the other agents start without waiting for it",
+    ]);
+  });
+});
