@@ -61,6 +61,7 @@ export async function reportFanOut(
       warnings: problems,
       shards: merged.shards,
     }),
+    settings.secrets,
     { overwrite: true },
   );
   return {

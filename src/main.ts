@@ -15,6 +15,7 @@ import { postStickyComment } from './github/sticky-comment.js';
 import { commentIssue, decideTrigger, selectTasks, type RunTrigger } from './github/trigger.js';
 import { renderComment, renderInputError, renderRefusal, runUrl } from './report/comment.js';
 import { renderPlan } from './report/plan.js';
+import { redactor } from './report/redact.js';
 import { criticalPathAgentSeconds, runAgents, writeSummary, type Reporter, type RunIO } from './run.js';
 import { resultsOf } from './run-state.js';
 import { readSettings, type Settings } from './settings.js';
@@ -32,6 +33,8 @@ interface GitHubSide {
   /** The issue or PR the sticky comment goes on; undefined with `comment: false` or when there is none. */
   commentOn?: number;
   link?: string;
+  /** Every comment goes through this: an agent may have repeated a secret in its report. */
+  redact: (text: string) => string;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function run(io: RunIO = { signals: process }): Promise<void> {
       trigger,
       commentOn: settings.comment ? commentIssue(trigger, settings.issueNumber) : undefined,
       link: runUrl(process.env),
+      redact: redactor(settings.secrets),
     };
     try {
       await runTriggered(settings, github, io);
@@ -123,6 +127,8 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   const set = selected.set;
   const notes = [...read.notes, ...selected.notes];
   for (const note of notes) core.info(note);
+  // Input that was probably meant otherwise (`**BAC-5**` is not a task): shown wherever the run is shown.
+  warnings.push(...read.warnings);
 
   const plan = planTasks(set.tasks);
   const shards = shardPlan(plan, settings.maxShards);
@@ -130,16 +136,22 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
     // A workflow guards its matrix job with this: GitHub rejects an empty matrix.
     core.setOutput('shards', String(shards.length));
+    for (const warning of warnings) core.warning(warning);
     core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
-    await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`);
+    await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`, settings.secrets);
     // The fan-out's comment: the shards are on their way; the report job finishes it.
-    const view = { runUrl: github.link, plan: renderPlan(plan, shards, 20_000), notes };
+    const view = {
+      runUrl: github.link,
+      plan: renderPlan(plan, shards, 20_000),
+      notes: [...warnings, ...notes],
+    };
     await postToIssue(github, renderComment(plannedState(set, shards, settings), view));
     return;
   }
   if (settings.mode === 'report') {
+    for (const warning of warnings) core.warning(warning);
     const report = await reportFanOut(settings, set, plan, shards);
-    const notes = [...read.notes, ...report.merged.problems];
+    const notes = [...warnings, ...read.notes, ...report.merged.problems];
     await postToIssue(github, renderComment(report.state, { runUrl: github.link, notes }));
     if (report.failure) core.setFailed(report.failure);
     return;
@@ -163,7 +175,10 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
 
   // Shown while the agents work; the results take its place at the end.
   const planMarkdown = renderPlan(runPlan);
-  await writeSummary(`## parallel-agents: ${runSet.tasks.length} agents at work\n\n${planMarkdown}`);
+  await writeSummary(
+    `## parallel-agents: ${runSet.tasks.length} agents at work\n\n${planMarkdown}`,
+    settings.secrets,
+  );
   let commentUrl: string | undefined;
   const reporters = [...(io.reporters ?? [])];
   const commentOn = github.commentOn;
@@ -179,13 +194,15 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
         prices: settings.prices,
         initialState: state(),
         render: (s) =>
-          renderComment(s, {
-            runUrl: github.link,
-            plan: shortPlan,
-            notes: [...warnings, ...notes],
-            criticalPathSeconds: criticalPathAgentSeconds(runPlan, resultsOf(s)),
-            now: Date.now(),
-          }),
+          github.redact(
+            renderComment(s, {
+              runUrl: github.link,
+              plan: shortPlan,
+              notes: [...warnings, ...notes],
+              criticalPathSeconds: criticalPathAgentSeconds(runPlan, resultsOf(s)),
+              now: Date.now(),
+            }),
+          ),
       });
       return { close: async () => void (commentUrl = await reporter.finish()) };
     };
@@ -213,7 +230,7 @@ async function postToIssue(github: GitHubSide | undefined, body: string, key?: s
   if (!github || github.commentOn === undefined || !client) return;
   const url = await postStickyComment(
     { octokit: client, repo: github.context.repo, issueNumber: github.commentOn, key },
-    body,
+    github.redact(body),
   );
   if (url) core.setOutput('comment-url', url);
 }

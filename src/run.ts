@@ -11,6 +11,7 @@ import { EventStream, type RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
 import { recordDir, thisRun, writeRunFile } from './report/records.js';
+import { redactor } from './report/redact.js';
 import { createEventFormatter, formatProgress } from './report/live-log.js';
 import { SUMMARY_MAX_BYTES, renderSummary } from './report/summary.js';
 import { computeTiming } from './report/timing.js';
@@ -175,7 +176,7 @@ export async function runAgents(
   // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
   const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
   const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
-  await writeSummary(fits ? summary + folded : summary, { overwrite: true });
+  await writeSummary(fits ? summary + folded : summary, settings.secrets, { overwrite: true });
 
   if (state.stopping?.reason === 'cancelled')
     return 'The run was cancelled; the summary and outputs cover what finished';
@@ -186,13 +187,16 @@ export async function runAgents(
  * Appends to (or replaces) the step's job summary, the file the runner names in `GITHUB_STEP_SUMMARY` (read on
  * every call: `core.summary` keeps the first path it saw). Outside a runner there is none to write.
  */
-export async function writeSummary(markdown: string, options: { overwrite?: boolean } = {}): Promise<void> {
+export async function writeSummary(
+  markdown: string,
+  secrets: readonly string[],
+  options: { overwrite?: boolean } = {},
+): Promise<void> {
   const file = process.env.GITHUB_STEP_SUMMARY;
   if (!file) return core.info('GITHUB_STEP_SUMMARY is not set; the summary was not written');
-  await (options.overwrite ? writeFile : appendFile)(
-    file,
-    markdown.endsWith('\n') ? markdown : `${markdown}\n`,
-  );
+  // The runner masks secrets in the log only; an agent may have repeated one in its report.
+  const text = redactor(secrets)(markdown);
+  await (options.overwrite ? writeFile : appendFile)(file, text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** One line per event in the job log, warnings as warnings, and a progress line every few seconds. */

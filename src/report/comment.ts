@@ -51,7 +51,10 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   const maxChars = view.maxChars ?? COMMENT_BODY_MAX_CHARS;
   const ended = state.endedAt !== null;
   const head = [header(state, view), runLine(state, view)];
-  if (view.notes?.length) head.push(view.notes.map((n) => `> ${oneLine(n)}`).join('\n>\n'));
+  // A note may quote task text: sanitized as any untrusted text.
+  if (view.notes?.length) {
+    head.push(view.notes.map((n) => `> ${sanitizeMarkdown(oneLine(n), 1_000)}`).join('\n>\n'));
+  }
   if (view.failure) head.push(codeBlock(view.failure, 2_000));
   if (state.tasks.length === 0) {
     return fit([...head, '_Reading the tasks…_'], maxChars);

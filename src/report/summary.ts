@@ -36,7 +36,9 @@ export interface RunReport {
  */
 export function renderSummary(run: RunReport): string {
   const fixed = [header(run), runLine(run)];
-  if (run.warnings?.length) fixed.push(run.warnings.map((w) => `> [!WARNING]\n> ${w}`).join('\n\n'));
+  // A warning may quote task text (an item that looks like a task): sanitized as any untrusted text.
+  const warning = (w: string) => `> [!WARNING]\n> ${sanitizeMarkdown(w.replace(/\s+/g, ' '), 1_000)}`;
+  if (run.warnings?.length) fixed.push(run.warnings.map(warning).join('\n\n'));
   const timing = run.shards
     ? `${timingTable(run.timing)}\n\n${shardTable(run.shards)}`
     : timingTable(run.timing);
