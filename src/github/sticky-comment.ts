@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { COMMENT_MAX_CHARS } from '../report/comment.js';
 import type { GitHubClient, RepoRef } from './context.js';
@@ -272,8 +273,4 @@ function describe(error: unknown): string {
   const status = (error as { status?: unknown }).status;
   const message = error instanceof Error ? error.message : String(error);
   return typeof status === 'number' ? `HTTP ${status}: ${message}` : message;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -350,5 +350,5 @@ function longestRun(text: string, char: string): number {
 }
 
 function groupDigits(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return Math.round(n).toLocaleString('en-US');
 }
