@@ -163,6 +163,66 @@ describe('on GitHub, through the built action', () => {
     );
   });
 
+  it("refuses a reader's `/agents run` with one comment and no model request", async () => {
+    await startGitHub();
+    const result = await run('issue_comment', commented('reader', '/agents run'));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/::error::parallel-agents did not run: .*reader.*read/);
+    expect(model.requests).toHaveLength(0);
+    expect(github.state.comments).toHaveLength(1);
+    expect(github.state.comments[0]!.body).toContain('parallel-agents did not run');
+  });
+
+  it('runs a writer’s label on a pull request and keeps its comment on that pull request', async () => {
+    const PR = 12;
+    await startGitHub({
+      issues: [
+        {
+          number: PR,
+          title: 'Batch in a PR',
+          body: BODY,
+          user: 'maintainer',
+          labels: ['parallel-agents'],
+          pullRequest: true,
+        },
+      ],
+    });
+    const payload = examplePayload('pull_request', 'labeled') as Payload;
+    payload.label.name = 'parallel-agents';
+    payload.sender.login = 'maintainer';
+    payload.sender.type = 'User';
+    payload.number = PR;
+    payload.pull_request.number = PR;
+    payload.pull_request.body = BODY;
+    payload.pull_request.user.login = 'maintainer';
+    const result = await run('pull_request', payload);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.outputs.results!).map((r: { id: string }) => r.id)).toEqual([
+      'BAC-1',
+      'BAC-2',
+      'BAC-3',
+    ]);
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0]!.issueNumber).toBe(PR);
+    expect(ours()[0]!.body).toMatch(/Speedup/);
+    expect(routes(REMOVE_LABEL).map((c) => c.path)).toEqual([
+      `/repos/octo-org/gateway/issues/${PR}/labels/parallel-agents`,
+    ]);
+  });
+
+  it('reads the tasks of issue-number on a dispatch and keeps the comment there', async () => {
+    await startGitHub();
+    const result = await run('workflow_dispatch', examplePayload('workflow_dispatch') as Payload, {
+      'issue-number': String(ISSUE),
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('started the workflow by hand, which takes write permission');
+    expect(result.outputs.succeeded).toBe('3');
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0]!.issueNumber).toBe(ISSUE);
+    expect(routes(REMOVE_LABEL)).toHaveLength(0);
+  });
+
   it('does nothing for another label, a bot comment or a comment that is not a command', async () => {
     await startGitHub();
     const other = await run('issues', labeled('maintainer', 'maintainer', 'bug'));
