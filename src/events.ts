@@ -1,4 +1,4 @@
-import type { AgentResult, RunStop, Usage } from './agents/result.js';
+import type { AgentResult, CommandRun, RunStop, Usage } from './agents/result.js';
 
 /**
  * Every fact of a run, as one typed stream. The live log, the audit log, the budget, the summary, the outputs and
@@ -21,6 +21,19 @@ export type AgentEvent =
   | { type: 'usage'; task: string; at: number; usage: Usage }
   /** A reply broke off mid-stream and the turn is being sent again. */
   | { type: 'retry'; task: string; at: number; attempt: number; reason: string }
+  /**
+   * The repository's `setup` or `verify` command ran in the task's worktree. `attempt` counts the runs of that
+   * command from 1; `fixUp`, when set, is the fix-up round about to start because this run failed.
+   */
+  | {
+      type: 'check';
+      task: string;
+      at: number;
+      check: 'setup' | 'verify';
+      attempt: number;
+      run: CommandRun;
+      fixUp?: number;
+    }
   /** The task's end, whatever it was (never started, too); `result.status` says which. Emitted once per task. */
   | { type: 'ended'; task: string; at: number; result: AgentResult };
 

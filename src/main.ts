@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { priceOf } from './agents/pricing.js';
 import { probeSandbox, shellSandbox, type ShellSandbox } from './agents/sandbox.js';
+import { UNTRUSTED_VERIFY, shellUser } from './agents/verify.js';
 import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { commentReporter } from './github/comment-reporter.js';
@@ -114,6 +115,11 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   if (access.dropBash) {
     settings = { ...settings, allowedTools: settings.allowedTools.filter((t) => t !== 'bash') };
     if (access.warning) warnings.push(access.warning);
+    if (settings.checks.verify) {
+      // The agents' changes are code that `verify` would run: a shell by another name.
+      settings = { ...settings, checks: { ...settings.checks, verify: '' } };
+      warnings.push(UNTRUSTED_VERIFY);
+    }
   }
 
   const read = await readTaskSet({
@@ -163,10 +169,11 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   // A worktree left registered by an earlier run on this runner would block its branch.
   await workspace.prune();
   let shell: ShellSandbox | undefined;
-  if (settings.allowedTools.includes('bash')) {
+  const needsShell = shellUser(settings.allowedTools, settings.checks);
+  if (needsShell) {
     // Before anything is written: with `sandbox: auto` and no working bubblewrap, `bash` is refused in one line.
     const probe = settings.sandbox === 'none' ? undefined : await probeSandbox();
-    const chosen = shellSandbox(settings.sandbox, settings.shellNetwork, probe);
+    const chosen = shellSandbox(settings.sandbox, settings.shellNetwork, probe, needsShell);
     shell = chosen.shell;
     if (chosen.warning) warnings.push(chosen.warning);
     // In the sandbox, git reads a copy of the config without credentials.

@@ -122,6 +122,7 @@ export async function runAgents(
       signal: stop.signal,
       maxConcurrency: settings.maxConcurrency,
       shell: io.shell,
+      checks: settings.checks,
     });
     events.emit({ type: 'run-ended', at: Date.now() });
   } finally {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { PRICES, type Price, type PriceTable } from './agents/pricing.js';
+import type { Checks } from './agents/verify.js';
 import { InputError } from './errors.js';
 import { PERMISSIONS, UNTRUSTED_TEXT, type Permission, type UntrustedText } from './github/permission.js';
 
@@ -52,6 +53,8 @@ export interface Settings {
   timeoutMs: number;
   /** Tools the agents get. */
   allowedTools: ToolName[];
+  /** The repository's own commands: `setup` in each worktree first, `verify` on each agent's work and on the merge. */
+  checks: Checks;
   /** Extra text for every agent's system prompt. */
   instructions: string;
   /** When the step fails: any agent failed, all failed, or never. */
@@ -103,6 +106,10 @@ export const INPUT_NAMES = [
   'max-turns',
   'timeout-minutes',
   'allowed-tools',
+  'setup',
+  'verify',
+  'verify-timeout-minutes',
+  'verify-retries',
   'instructions',
   'fail-on',
   'pricing',
@@ -171,6 +178,7 @@ export function readSettings(
     maxTurns: readInteger(getInput, 'max-turns', 40, 1, 1000),
     timeoutMs: readNumber(getInput, 'timeout-minutes', 20, 0.01, 360) * 60_000,
     allowedTools: readTools(getInput),
+    checks: readChecks(getInput),
     instructions: getInput('instructions').trim(),
     failOn: readChoice(getInput, 'fail-on', FAIL_ON, 'any'),
     prices: { ...PRICES, ...readPricing(getInput) },
@@ -315,6 +323,15 @@ function readChoice<T extends string>(
     );
   }
   return raw as T;
+}
+
+function readChecks(getInput: GetInput): Checks {
+  return {
+    setup: getInput('setup').trim(),
+    verify: getInput('verify').trim(),
+    verifyTimeoutMs: readNumber(getInput, 'verify-timeout-minutes', 10, 0.01, 360) * 60_000,
+    verifyRetries: readInteger(getInput, 'verify-retries', 1, 0, 5),
+  };
 }
 
 function readTools(getInput: GetInput): ToolName[] {

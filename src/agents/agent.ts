@@ -5,6 +5,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { AnthropicError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { BetaMessage, BetaToolResultContentBlockParam } from '@anthropic-ai/sdk/resources/beta';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
+import type { BetaToolRunner } from '@anthropic-ai/sdk/lib/tools/BetaToolRunner';
+import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import type { ToolName } from '../settings.js';
 import type { Task } from '../tasks/task.js';
@@ -16,7 +18,17 @@ import { globTool } from './glob.js';
 import { sandboxedBashTool, type ShellSandbox } from './sandbox.js';
 import { abortable } from './model-gate.js';
 import { PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
-import { addUsage, noUsage, type AgentResult, type AgentStatus, type RunStop, type Usage } from './result.js';
+import {
+  addUsage,
+  noUsage,
+  type AgentResult,
+  type AgentStatus,
+  type CommandRun,
+  type RunStop,
+  type Usage,
+  type Verification,
+} from './result.js';
+import { commandShell, fixUpPrompt, verifyError, type Checks, type CommandShell } from './verify.js';
 import { branchName, type CommitSummary, type PushOutcome, type Worktree } from './workspace.js';
 
 /** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
@@ -52,12 +64,20 @@ export interface AgentOptions {
   shellLimit?: <T>(run: () => Promise<T>) => Promise<T>;
   /** Where `bash` runs (see `shellSandbox`); without it, unsandboxed as with `sandbox: none`. */
   shell?: ShellSandbox;
+  /** The repository's own commands: `setup` before the agent's tools touch the worktree, `verify` on its work. */
+  checks?: Checks;
 }
 
 /**
  * One task, one agent: a streaming tool-use loop on the SDK's tool runner, with the SDK's agent toolset confined to
  * the task's own worktree. Never throws: every way it can end is an `AgentResult`, and what the agent changed is
  * committed to its branch whatever the ending.
+ *
+ * With `checks`, `setup` runs in the worktree while the first request is out (no tool call touches the worktree
+ * before it has finished), and `verify` runs on the finished work. A failing `verify` goes back to the agent in the
+ * same conversation (the same thread, so the same prompt cache) for up to `verifyRetries` rounds; a task whose last
+ * `verify` fails ends `failed-verification`, never `succeeded`. Both commands run in the shell's sandbox, under the
+ * shell's CPU limit.
  */
 export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const { task, events, model } = options;
@@ -69,55 +89,24 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let worktree: Worktree | undefined;
   let status: AgentStatus = 'succeeded';
   let error: string | undefined;
+  let setup: CommandRun | undefined;
+  let verification: Verification | undefined;
+  let commands: CommandShell | undefined;
+  const checks = options.checks;
+  const shellLimit = options.shellLimit ?? (<T>(run: () => Promise<T>) => run());
 
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+  // A failed `setup` stops the conversation: the agent would work in a worktree the repository says is broken.
+  const setupFailed = new AbortController();
+  const signal = AbortSignal.any([
+    ...(options.signal ? [options.signal] : []),
+    timeout.signal,
+    setupFailed.signal,
+  ]);
 
-  let tools: BetaRunnableTool[] = [];
-  try {
-    events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
-    worktree = await options.workspace.create(task);
-
-    const home = path.join(
-      options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
-      task.id.toLowerCase(),
-    );
-    await mkdir(home, { recursive: true });
-    // `env` replaces the shell's environment entirely, so nothing of the runner's reaches it unless listed.
-    const env = shellEnvironment(process.env, home);
-    const shell = options.shell ?? { sandbox: 'none' };
-    const inWorktree = worktree;
-    tools = betaAgentToolset20260401({ workdir: worktree.path, env })
-      .filter((tool) => options.tools.includes(tool.name as ToolName))
-      // The SDK's glob matches on this thread, where one pattern can stall every agent for minutes.
-      .map((tool) => (tool.name === 'glob' ? globTool({ workdir: inWorktree.path }) : tool))
-      .map((tool) =>
-        tool.name === 'bash' && shell.sandbox === 'bwrap'
-          ? sandboxedBashTool({ ...shell, worktree: inWorktree, home, env })
-          : tool,
-      )
-      .map((tool) => (tool.name === 'bash' && options.shellLimit ? limited(tool, options.shellLimit) : tool))
-      .map((tool) =>
-        observed(tool, task.id, events, () => {
-          toolCalls += 1;
-        }),
-      );
-
-    const runner = options.client.beta.messages.toolRunner(
-      {
-        model,
-        max_tokens: options.maxTokens ?? 16_000,
-        // The breakpoint caches tools and system together: both are the same for every agent.
-        system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
-        messages: [{ role: 'user', content: taskPrompt(task) }],
-        tools,
-        max_iterations: options.maxTurns,
-        stream: true,
-      },
-      { signal },
-    );
-
+  /** Runs the tool-use loop of `runner` to its end, counting turns and usage; throws what ended it otherwise. */
+  const converse = async (runner: BetaToolRunner<true>) => {
     // A reply cut off mid-stream (an `error` event, a dropped connection) is not retried by the SDK, as part of it
     // has arrived. The runner takes its own failure as the end of an iteration and may be iterated again: the next
     // turn replays the conversation on a new thread.
@@ -144,7 +133,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
             text: textOf(message),
           });
         }
-        break;
+        return;
       } catch (caught) {
         if (signal.aborted || !isBrokenStream(caught) || retries >= BROKEN_STREAM_RETRIES) throw caught;
         events.emit({
@@ -156,10 +145,113 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         });
       }
     }
-    // The runner stops at `max_iterations` even when the model still wants its tools.
-    if (lastMessage?.stop_reason === 'tool_use') {
-      status = 'turn-limit';
-      error = `stopped after ${turns} turns (max-turns)`;
+  };
+  // The runner stops at `max_iterations` even when the model still wants its tools.
+  const stoppedAtTurnLimit = () => {
+    if (lastMessage?.stop_reason !== 'tool_use') return false;
+    status = 'turn-limit';
+    error = `stopped after ${turns} turns (max-turns)`;
+    return true;
+  };
+
+  /**
+   * Runs `setup` under the shell's CPU limit and resolves once it has passed; a failure stops the conversation and
+   * rejects, so tool calls waiting for it fail too.
+   */
+  const runSetup = async (shell: CommandShell, command: string): Promise<void> => {
+    const outcome = await shellLimit(() => shell.run(command, { timeoutMs: options.timeoutMs, signal }));
+    setup = outcome.run;
+    events.emit({ type: 'check', task: task.id, at: Date.now(), check: 'setup', attempt: 1, run: setup });
+    if (setup.exitCode === 0) return;
+    setupFailed.abort();
+    throw new ToolError(setupError(setup));
+  };
+
+  let tools: BetaRunnableTool[] = [];
+  try {
+    events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
+    worktree = await options.workspace.create(task);
+
+    const home = path.join(
+      options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
+      task.id.toLowerCase(),
+    );
+    await mkdir(home, { recursive: true });
+    // `env` replaces the shell's environment entirely, so nothing of the runner's reaches it unless listed.
+    const env = shellEnvironment(process.env, home);
+    const shell = options.shell ?? { sandbox: 'none' };
+    const inWorktree = worktree;
+    if (checks?.setup || checks?.verify) commands = commandShell({ shell, worktree, home, env });
+    const ready = checks?.setup ? runSetup(commands!, checks.setup) : undefined;
+    // Handled where it is awaited below, or by the stop it causes.
+    ready?.catch(() => undefined);
+    tools = betaAgentToolset20260401({ workdir: worktree.path, env })
+      .filter((tool) => options.tools.includes(tool.name as ToolName))
+      // The SDK's glob matches on this thread, where one pattern can stall every agent for minutes.
+      .map((tool) => (tool.name === 'glob' ? globTool({ workdir: inWorktree.path }) : tool))
+      .map((tool) =>
+        tool.name === 'bash' && shell.sandbox === 'bwrap'
+          ? sandboxedBashTool({ ...shell, worktree: inWorktree, home, env })
+          : tool,
+      )
+      .map((tool) => (tool.name === 'bash' && options.shellLimit ? limited(tool, options.shellLimit) : tool))
+      .map((tool) => (ready ? afterSetup(tool, ready) : tool))
+      .map((tool) =>
+        observed(tool, task.id, events, () => {
+          toolCalls += 1;
+        }),
+      );
+
+    // A thread of our own rather than the runner's, so that a fix-up round continues the same conversation.
+    const thread = options.client.beta.messages.thread({
+      model,
+      max_tokens: options.maxTokens ?? 16_000,
+      // The breakpoint caches tools and system together: both are the same for every agent.
+      system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: taskPrompt(task) }],
+      tools,
+      // A gateway that refuses threads gets every turn with the whole conversation instead.
+      unsupportedRequestBehavior: 'continue_unthreaded',
+    });
+    await converse(thread.toolRunner({ max_iterations: options.maxTurns, stream: true }, { signal }));
+    stoppedAtTurnLimit();
+    // A conversation that ended before `setup` did still waits for it: `verify` needs what it installs.
+    await ready;
+
+    if (checks?.verify && status === 'succeeded') {
+      const runs: CommandRun[] = [];
+      let fixUps = 0;
+      for (;;) {
+        const outcome = await shellLimit(() =>
+          commands!.run(checks.verify, { timeoutMs: checks.verifyTimeoutMs, signal: options.signal }),
+        );
+        options.signal?.throwIfAborted();
+        runs.push(outcome.run);
+        const passed = outcome.run.exitCode === 0;
+        const again = !passed && fixUps < checks.verifyRetries && turns < options.maxTurns;
+        verification = { passed, runs: [...runs], fixUps };
+        events.emit({
+          type: 'check',
+          task: task.id,
+          at: Date.now(),
+          check: 'verify',
+          attempt: runs.length,
+          run: outcome.run,
+          ...(again ? { fixUp: fixUps + 1 } : {}),
+        });
+        if (!again) break;
+        fixUps += 1;
+        verification = { passed, runs: [...runs], fixUps };
+        // The next request carries only this message: the thread holds the rest, and the cache still serves it.
+        thread.append({ role: 'user', content: fixUpPrompt(outcome) });
+        const left = options.maxTurns - turns;
+        await converse(thread.toolRunner({ max_iterations: left, stream: true }, { signal }));
+        if (stoppedAtTurnLimit()) break;
+      }
+      if (status === 'succeeded' && !verification?.passed) {
+        status = 'failed-verification';
+        error = verifyError(runs.at(-1)!, fixUps);
+      }
     }
   } catch (caught) {
     if (options.signal?.aborted) {
@@ -169,6 +261,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     } else if (timeout.signal.aborted) {
       status = 'timeout';
       error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
+    } else if (setupFailed.signal.aborted && setup) {
+      status = 'failed';
+      error = setupError(setup);
     } else {
       status = 'failed';
       error = describeError(caught);
@@ -176,7 +271,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   } finally {
     clearTimeout(timer);
     // The tool runner leaves this to its caller: the shell is a process of its own and would outlive the agent.
-    await Promise.all(tools.map((tool) => tool.close?.())).catch(() => undefined);
+    await Promise.all([...tools.map((tool) => tool.close?.()), commands?.close()]).catch(() => undefined);
   }
 
   // Work is kept whatever the ending: a failed or stopped agent's partial changes still land on its branch.
@@ -221,6 +316,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     pushed,
     ...(notPushed ? { notPushed } : {}),
     ...(error ? { error } : {}),
+    ...(setup ? { setup } : {}),
+    ...(verification ? { verification } : {}),
   };
   // The scheduler announces the end, once for every task, started or not.
   return result;
@@ -252,6 +349,23 @@ function limited(tool: BetaRunnableTool, limit: <T>(run: () => Promise<T>) => Pr
         context?.signal,
       ),
   };
+}
+
+/** The tool with each call waiting until `setup` has passed; when it failed, the call fails with why. */
+function afterSetup(tool: BetaRunnableTool, ready: Promise<void>): BetaRunnableTool {
+  return {
+    ...tool,
+    run: async (input, context) => {
+      await ready;
+      return tool.run(input, context);
+    },
+  };
+}
+
+function setupError(run: CommandRun): string {
+  const ended =
+    run.exitCode === null ? `did not finish (${run.error ?? 'no exit code'})` : `exited ${run.exitCode}`;
+  return `setup \`${run.command}\` ${ended}`;
 }
 
 /** The tool with its calls and results reported on the event stream. */

@@ -20,11 +20,41 @@ export function addUsage(a: Usage, b: Usage): Usage {
 
 /**
  * How an agent ended. `turn-limit` and `timeout` are limits reached, not crashes: the agent's work so far is kept.
+ * `failed-verification`: the agent finished, but the repository's `verify` command failed on its work.
  * `skipped` never started (a dependency did not succeed); `missing` is a task of a fan-out whose shard left no result; `cancelled` and `budget` were stopped by the run's
  * cancellation or its spent budget, before or after they started.
  */
 export type AgentStatus =
-  'succeeded' | 'failed' | 'turn-limit' | 'timeout' | 'budget' | 'cancelled' | 'skipped' | 'missing';
+  | 'succeeded'
+  | 'failed'
+  | 'failed-verification'
+  | 'turn-limit'
+  | 'timeout'
+  | 'budget'
+  | 'cancelled'
+  | 'skipped'
+  | 'missing';
+
+/** One run of a repository's own command (`setup` or `verify`) in an agent's worktree, in the shell's sandbox. */
+export interface CommandRun {
+  command: string;
+  /** Null when it did not finish: it timed out, the run was cancelled, or its shell could not start. */
+  exitCode: number | null;
+  seconds: number;
+  /** The end of what it printed, stdout and stderr together. */
+  outputTail: string;
+  /** Why there is no exit code. */
+  error?: string;
+}
+
+/** What `verify` said about an agent's work: every run, the first and one after each fix-up round. */
+export interface Verification {
+  /** Whether the last run exited 0. */
+  passed: boolean;
+  runs: CommandRun[];
+  /** Rounds in which the failing output went back to the agent. */
+  fixUps: number;
+}
 
 /** Why a whole run stops early: the job was cancelled, or `max-cost-usd` was spent. The abort reason of its signal. */
 export type RunStop = 'cancelled' | 'budget';
@@ -62,6 +92,10 @@ export interface AgentResult {
   deletions: number;
   /** Why the agent did not succeed. */
   error?: string;
+  /** The `setup` command's run in the worktree before the agent's tools could touch it. */
+  setup?: CommandRun;
+  /** The `verify` command's verdict on the agent's work; absent without `verify` or when the agent did not finish. */
+  verification?: Verification;
 }
 
 /** The result of a task whose agent never started: nothing ran, nothing changed, and `reason` says why. */

@@ -106,20 +106,17 @@ export async function probeSandbox(options: ProbeOptions = {}): Promise<SandboxP
 /**
  * The shell the settings ask for, given what the probe found, and the warning the run shows for it. With
  * `sandbox: auto` and no working bubblewrap, `bash` is refused: an `InputError` whose message is one line saying how
- * to make it work.
+ * to make it work. `where` names what needs the shell (`bash`, or the `verify` and `setup` commands).
  */
 export function shellSandbox(
   mode: SandboxMode,
   network: boolean,
   probe: SandboxProbe | undefined,
+  where = '`bash` in `allowed-tools`',
 ): { shell: ShellSandbox; warning?: string } {
   if (mode === 'none' || !probe) return { shell: { sandbox: 'none' }, warning: UNSANDBOXED_WARNING };
   if (!probe.available) {
-    throw new InputError(
-      `cannot run in its sandbox: ${probe.reason}`,
-      '`bash` in `allowed-tools`',
-      `${probe.fix}, ${OPT_OUT}`,
-    );
+    throw new InputError(`cannot run in its sandbox: ${probe.reason}`, where, `${probe.fix}, ${OPT_OUT}`);
   }
   return { shell: { sandbox: 'bwrap', bwrap: probe.bwrap, network } };
 }

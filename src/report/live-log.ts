@@ -49,9 +49,33 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
       return null;
     case 'retry':
       return `${prefix} reply broke off (${oneLine(event.reason, ERROR_CHARS)}); sending the turn again (retry ${event.attempt})`;
+    case 'check':
+      return `${prefix} ${describeCheck(event)}`;
     case 'ended':
       return `${prefix} ${describeEnd(event.result)}`;
   }
+}
+
+/**
+ * `❌ failed verification: \`npm test\` exited 1 after 2.1 s: # fail 1; its output goes back to the agent (fix-up 1)`,
+ * `✅ verified: \`npm test\` passed in 2.3 s`, `setup \`npm ci\` done in 14.0 s`.
+ */
+function describeCheck(event: Extract<RunEvent, { type: 'check' }>): string {
+  const { run } = event;
+  const command = `\`${oneLine(run.command, TARGET_CHARS)}\``;
+  const time = formatDuration(run.seconds);
+  const ended =
+    run.exitCode === null
+      ? `did not finish: ${oneLine(run.error ?? 'no exit code', ERROR_CHARS)}`
+      : `exited ${run.exitCode} after ${time}`;
+  const last = run.outputTail.trim().split('\n').at(-1) ?? '';
+  const why = run.exitCode !== null && last ? `${ended}: ${oneLine(last, ERROR_CHARS)}` : ended;
+  if (event.check === 'setup') {
+    return run.exitCode === 0 ? `setup ${command} done in ${time}` : `✗ setup ${command} ${why}`;
+  }
+  if (run.exitCode === 0) return `✅ verified: ${command} passed in ${time}`;
+  const next = event.fixUp ? `; its output goes back to the agent (fix-up ${event.fixUp})` : '';
+  return `❌ failed verification: ${command} ${why}${next}`;
 }
 
 /**
@@ -100,6 +124,7 @@ function describeCall(tool: string, input: Record<string, unknown>): string {
 const END_PHRASE: Record<string, string> = {
   succeeded: 'succeeded in',
   failed: 'failed in',
+  'failed-verification': 'failed verification in',
   'turn-limit': 'reached the turn limit in',
   timeout: 'timed out after',
   cancelled: 'cancelled after',

@@ -63,6 +63,7 @@ export function renderSummary(run: RunReport): string {
 const STATUS_DISPLAY: Record<string, { icon: string; label: string }> = {
   succeeded: { icon: '✅', label: 'succeeded' },
   failed: { icon: '❌', label: 'failed' },
+  'failed-verification': { icon: '❌', label: 'failed verification' },
   'turn-limit': { icon: '⏹️', label: 'turn limit' },
   timeout: { icon: '⏱️', label: 'timed out' },
   cancelled: { icon: '🚫', label: 'cancelled' },
