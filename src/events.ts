@@ -1,4 +1,5 @@
-import type { AgentResult, CommandRun, RunStop, Usage } from './agents/result.js';
+import type { MergeCheck } from './agents/merge-check.js';
+import type { AgentResult, CommandRun, PullRequestRef, RunStop, Usage } from './agents/result.js';
 
 /**
  * Every fact of a run, as one typed stream. The live log, the audit log, the budget, the summary, the outputs and
@@ -35,7 +36,9 @@ export type AgentEvent =
       fixUp?: number;
     }
   /** The task's end, whatever it was (never started, too); `result.status` says which. Emitted once per task. */
-  | { type: 'ended'; task: string; at: number; result: AgentResult };
+  | { type: 'ended'; task: string; at: number; result: AgentResult }
+  /** After the task ended: its branch is in this pull request, opened now or updated from an earlier run. */
+  | { type: 'pull-request'; task: string; at: number; pullRequest: PullRequestRef; created: boolean };
 
 /** Facts about the run as a whole rather than one agent. */
 type RunLevelEvent =
@@ -53,6 +56,8 @@ type RunLevelEvent =
   | { type: 'stopping'; at: number; reason: RunStop; detail: string }
   /** Something the reader should know about the run itself (trusted text, one line). */
   | { type: 'warning'; at: number; message: string }
+  /** The changed branches were trial-merged: which pairs conflict, and an order that merges cleanly. */
+  | { type: 'merge-check'; at: number; check: MergeCheck }
   /** Every task has ended. */
   | { type: 'run-ended'; at: number };
 

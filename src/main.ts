@@ -6,15 +6,18 @@ import { probeSandbox, shellSandbox, type ShellSandbox } from './agents/sandbox.
 import { UNTRUSTED_VERIFY, shellUser } from './agents/verify.js';
 import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
+import { deliverWork } from './deliver.js';
 import { commentReporter } from './github/comment-reporter.js';
 import { readRunContext, type GitHubClient, type RunContext } from './github/context.js';
 import { plannedState, reportFanOut } from './fan-out.js';
 import { readIssueBody } from './github/issue-source.js';
 import { removeLabel } from './github/labels.js';
 import { checkAccess, taskTextAuthor } from './github/permission.js';
+import { readPreviousOutcome } from './github/previous-run.js';
 import { postStickyComment } from './github/sticky-comment.js';
 import { commentIssue, decideTrigger, selectTasks, type RunTrigger } from './github/trigger.js';
 import { renderComment, renderInputError, renderRefusal, runUrl } from './report/comment.js';
+import type { Outcome } from './report/outcome.js';
 import { renderPlan } from './report/plan.js';
 import { redactor } from './report/redact.js';
 import { criticalPathAgentSeconds, runAgents, writeSummary, type Reporter, type RunIO } from './run.js';
@@ -23,6 +26,7 @@ import { readSettings, type Settings } from './settings.js';
 import { readTaskSet } from './tasks/intake.js';
 import { LinearApiError } from './tasks/linear.js';
 import { planTasks, type Plan } from './tasks/plan.js';
+import { selectNotSucceeded } from './tasks/rerun.js';
 import { matrixFor, shardPlan, type Shard } from './tasks/shards.js';
 import type { TaskSet } from './tasks/task.js';
 
@@ -130,9 +134,16 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     linear: settings.linearApiKey ? { apiKey: settings.linearApiKey } : undefined,
   });
   const selected = selectTasks(read.set, trigger.selected);
-  const set = selected.set;
-  const notes = [...read.notes, ...selected.notes];
+  // The last run's record on the issue: what `only: failed` reads, and what this run's record carries over.
+  const previousOutcome = await previousRun(settings, github);
+  const rerun =
+    settings.only === 'failed'
+      ? selectNotSucceeded(selected.set, previousOutcome, `#${github.commentOn}`)
+      : { set: selected.set, notes: [] };
+  const set = rerun.set;
+  const notes = [...read.notes, ...selected.notes, ...rerun.notes];
   for (const note of notes) core.info(note);
+  if (set.tasks.length === 0) return core.info('Nothing to do: every task succeeded in the last run');
   // Input that was probably meant otherwise (`**BAC-5**` is not a task): shown wherever the run is shown.
   warnings.push(...read.warnings);
 
@@ -150,6 +161,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
       runUrl: github.link,
       plan: renderPlan(plan, shards, 20_000),
       notes: [...warnings, ...notes],
+      previousOutcome,
     };
     await postToIssue(github, renderComment(plannedState(set, shards, settings), view));
     return;
@@ -158,7 +170,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     for (const warning of warnings) core.warning(warning);
     const report = await reportFanOut(settings, set, plan, shards);
     const notes = [...warnings, ...read.notes, ...report.merged.problems];
-    await postToIssue(github, renderComment(report.state, { runUrl: github.link, notes }));
+    await postToIssue(github, renderComment(report.state, { runUrl: github.link, notes, previousOutcome }));
     if (report.failure) core.setFailed(report.failure);
     return;
   }
@@ -208,6 +220,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
               notes: [...warnings, ...notes],
               criticalPathSeconds: criticalPathAgentSeconds(runPlan, resultsOf(s)),
               now: Date.now(),
+              previousOutcome,
             }),
           ),
       });
@@ -220,6 +233,17 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     reporters,
     warnings: [...(io.warnings ?? []), ...warnings],
     shell,
+    // Pull requests, the merge check and Linear, before the summary and the comment are written.
+    afterAgents: (results, events) =>
+      deliverWork(results, events, {
+        settings,
+        plan: runPlan,
+        octokit,
+        repo: context.repo,
+        issue: settings.issueNumber ?? trigger.issue?.number,
+        runUrl: github.link,
+        env: process.env,
+      }),
   });
   if (commentUrl) core.setOutput('comment-url', commentUrl);
   if (failure) core.setFailed(failure);
@@ -240,6 +264,38 @@ async function postToIssue(github: GitHubSide | undefined, body: string, key?: s
     github.redact(body),
   );
   if (url) core.setOutput('comment-url', url);
+}
+
+/**
+ * Each task's status in the last run on the issue, from the sticky comment, when the run comments on one. `only:
+ * failed` needs it: without an issue to read, or when it cannot be read, that is an input error.
+ */
+async function previousRun(settings: Settings, github: GitHubSide): Promise<Outcome | undefined> {
+  const issue = github.commentOn;
+  const client = issue === undefined ? undefined : github.octokit();
+  const needed = settings.only === 'failed';
+  if (issue === undefined || !client) {
+    if (!needed) return undefined;
+    throw new InputError(
+      "needs the last run's sticky comment, and this run comments on no issue",
+      'input `only`',
+      'Start the run from an issue (its label or `/agents run`) or pass `issue-number`, keep `comment` on, and keep `github-token`',
+    );
+  }
+  try {
+    return await readPreviousOutcome(client, github.context.repo, issue);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    if (!needed) {
+      core.debug(`The last run's record on #${issue} could not be read: ${why}`);
+      return undefined;
+    }
+    throw new InputError(
+      `could not read the last run's comment on #${issue} (${why})`,
+      'input `only`',
+      'Check that `github-token` may read issues (`issues: read`), or leave `only` out to run every task',
+    );
+  }
 }
 
 /** The tasks of one matrix shard, as `mode: plan` numbered them for the same tasks and `max-shards`. */

@@ -1,4 +1,5 @@
 import { costOf, priceOf, type PriceTable } from './agents/pricing.js';
+import type { MergeCheck } from './agents/merge-check.js';
 import type { AgentResult, RunStop } from './agents/result.js';
 import type { RunEvent } from './events.js';
 
@@ -32,6 +33,8 @@ export interface RunState {
   throttles: number;
   stopping: { reason: RunStop; detail: string } | null;
   warnings: string[];
+  /** What the trial merges of the changed branches found, once they have run. */
+  mergeCheck: MergeCheck | null;
 }
 
 export function initialRunState(): RunState {
@@ -48,6 +51,7 @@ export function initialRunState(): RunState {
     throttles: 0,
     stopping: null,
     warnings: [],
+    mergeCheck: null,
   };
 }
 
@@ -94,12 +98,43 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
           : { ...state, stopping: { reason: event.reason, detail: event.detail } };
       case 'warning':
         return { ...state, warnings: [...state.warnings, event.message] };
+      case 'pull-request': {
+        const result = state.ended[event.task];
+        if (!result) return state;
+        return {
+          ...state,
+          ended: { ...state.ended, [event.task]: { ...result, pullRequest: event.pullRequest } },
+        };
+      }
+      case 'merge-check':
+        return { ...state, mergeCheck: event.check, ended: withMergeCheck(state.ended, event.check) };
       case 'run-ended':
         return { ...state, endedAt: event.at };
       default:
         return state;
     }
   };
+}
+
+/** Each checked result with the tasks it conflicts with, its place in the merge order, or why it is not in it. */
+function withMergeCheck(ended: Record<string, AgentResult>, check: MergeCheck): Record<string, AgentResult> {
+  const out = { ...ended };
+  for (const { task } of check.branches) {
+    const result = out[task];
+    if (!result) continue;
+    const conflictsWith = check.conflicts.flatMap(({ tasks: [a, b] }) =>
+      a === task ? [b] : b === task ? [a] : [],
+    );
+    const place = check.order.indexOf(task);
+    const leftOut = check.leftOut.find((l) => l.task === task)?.reason;
+    out[task] = {
+      ...result,
+      conflictsWith,
+      ...(place >= 0 ? { mergeOrder: place + 1 } : {}),
+      ...(leftOut === undefined ? {} : { leftOut }),
+    };
+  }
+  return out;
 }
 
 function updateRunning(state: RunState, task: string, update: (a: RunningAgent) => RunningAgent): RunState {

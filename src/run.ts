@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { createModelClient } from './agents/client.js';
 import { systemPrompt } from './agents/prompt.js';
-import type { RunStop } from './agents/result.js';
+import type { AgentResult, RunStop } from './agents/result.js';
 import type { ShellSandbox } from './agents/sandbox.js';
 import { runTasks } from './agents/scheduler.js';
 import { Workspace } from './agents/workspace.js';
@@ -38,6 +38,11 @@ export interface RunIO {
   warnings?: string[];
   /** Where the agents' `bash` runs; unsandboxed without it (`sandbox: none`). */
   shell?: ShellSandbox;
+  /**
+   * Runs once every agent has ended, before the reports are written, so that what it emits (pull requests, the merge
+   * check) is in them. Resolves to why the step fails, if it does. Not run when the job was cancelled.
+   */
+  afterAgents?: (results: AgentResult[], events: EventStream) => Promise<string | undefined>;
 }
 
 /** The agents, one per task, then the outputs and the job summary. Returns why the step fails, if it does. */
@@ -67,6 +72,7 @@ export async function runAgents(
     ...(io.reporters ?? []),
   ];
   const stop = new AbortController();
+  let delivered: string | undefined;
   const closers = readers.map((reader) => reader(events, () => state));
 
   events.emit({
@@ -124,6 +130,14 @@ export async function runAgents(
       shell: io.shell,
       checks: settings.checks,
     });
+    if (io.afterAgents && stop.signal.reason !== 'cancelled') {
+      delivered = await io
+        .afterAgents(resultsOf(state), events)
+        .catch(
+          (error: unknown) =>
+            `parallel-agents failed after the agents: ${error instanceof Error ? error.message : String(error)}`,
+        );
+    }
     events.emit({ type: 'run-ended', at: Date.now() });
   } finally {
     io.signals.off('SIGINT', onSignal);
@@ -173,6 +187,7 @@ export async function runAgents(
     model: settings.model,
     tasksSource: set.source,
     warnings: state.warnings,
+    mergeCheck: state.mergeCheck,
   });
   // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
   const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
@@ -181,7 +196,7 @@ export async function runAgents(
 
   if (state.stopping?.reason === 'cancelled')
     return 'The run was cancelled; the summary and outputs cover what finished';
-  return failureReason(results, settings.failOn);
+  return delivered ?? failureReason(results, settings.failOn);
 }
 
 /**

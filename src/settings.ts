@@ -19,6 +19,14 @@ type Mode = (typeof MODES)[number];
 const SANDBOX_MODES = ['auto', 'none'] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
+/** `per-task`: a draft pull request per changed branch; `combined`: one branch and pull request for all; `none`. */
+const PULL_REQUEST_MODES = ['per-task', 'combined', 'none'] as const;
+type PullRequestMode = (typeof PULL_REQUEST_MODES)[number];
+
+/** Which tasks a run takes: every one (`all`), or only those that did not succeed in the last run on the issue. */
+const ONLY = ['all', 'failed'] as const;
+type Only = (typeof ONLY)[number];
+
 const DEFAULT_MODEL = 'claude-sonnet-4-6';
 
 /** Every input, read and validated once. Nothing else reads inputs. */
@@ -87,6 +95,10 @@ export interface Settings {
   sandbox: SandboxMode;
   /** Whether the sandboxed shell shares the runner's network (`shell-network: on`). */
   shellNetwork: boolean;
+  /** Where the agents' branches go: a draft pull request each, one combined pull request, or branches only. */
+  pullRequests: PullRequestMode;
+  /** `failed`: run only the tasks that did not succeed in the last run recorded on the issue. */
+  only: Only;
 }
 
 /** How an input is read: `@actions/core`'s `getInput` in the action, a plain map in tests. */
@@ -126,6 +138,8 @@ export const INPUT_NAMES = [
   'untrusted-text',
   'sandbox',
   'shell-network',
+  'pull-requests',
+  'only',
 ] as const;
 
 export function readSettings(
@@ -208,6 +222,8 @@ export function readSettings(
     // On by default: installing dependencies and running tests need it, and the sandbox keeps every token out of the
     // shell's reach, so what a command can send is what the agent can read anyway. `off` for tasks that need none.
     shellNetwork: readChoice(getInput, 'shell-network', ['on', 'off'] as const, 'on') === 'on',
+    pullRequests: readChoice(getInput, 'pull-requests', PULL_REQUEST_MODES, 'per-task'),
+    only: readChoice(getInput, 'only', ONLY, 'all'),
   };
 }
 

@@ -13,12 +13,20 @@
  * - `GET /user` — the token's user; for a bot (an installation token, as `GITHUB_TOKEN` is) GitHub's 403
  *   `Resource not accessible by integration`;
  * - `POST /graphql` — only `viewer { login databaseId }`, which answers for user and installation tokens alike;
- * - `POST /repos/{owner}/{repo}/pulls`, `GET /repos/{owner}/{repo}/pulls` (`state`, `head`, `base`, pagination).
+ * - `POST /repos/{owner}/{repo}/pulls`, `GET /repos/{owner}/{repo}/pulls` (`state`, `head` as `owner:branch`, `base`,
+ *   pagination), `GET|PATCH /repos/{owner}/{repo}/pulls/{pull_number}` (`title`, `body`, `state`, `base`). With
+ *   `origin`, a head branch the bare repository lacks gets GitHub's 422; with `drafts: false`, a draft gets the 422 of
+ *   a repository whose plan has no drafts.
+ *
+ * A `status` fault may carry GitHub's own message, e.g. 403 `GitHub Actions is not permitted to create or approve
+ * pull requests.` (the repository setting is off) or 403 `Resource not accessible by integration` (the token lacks
+ * the permission).
  *
  * Every call needs `Authorization: token …` or `Bearer …` (401 `Bad credentials` otherwise), is recorded in `calls`,
  * and reads or changes `state`, which tests may seed, inspect and change while the server runs. Faults (server errors,
  * primary and secondary rate limits) can be set for the next calls to a route.
  */
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 
@@ -65,6 +73,7 @@ interface PullRecord {
   /** Login of the author. */
   user: string;
   createdAt: string;
+  updatedAt: string;
 }
 
 interface GitHubState {
@@ -111,13 +120,15 @@ type GitHubFault = {
   route: string;
   /** How many of the next matching calls fail. Default 1. */
   times?: number;
-} & (
-  | { kind: 'status'; status: number }
-  /** 403 with `retry-after`, as GitHub answers bursts of writes. */
-  | { kind: 'secondary-rate-limit'; retryAfterSeconds?: number }
-  /** 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`. */
-  | { kind: 'rate-limit'; resetInSeconds?: number }
-);
+} &
+  /** `message` is the body's `message`; the status's reason phrase by default. */
+  (
+    | { kind: 'status'; status: number; message?: string }
+    /** 403 with `retry-after`, as GitHub answers bursts of writes. */
+    | { kind: 'secondary-rate-limit'; retryAfterSeconds?: number }
+    /** 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`. */
+    | { kind: 'rate-limit'; resetInSeconds?: number }
+  );
 
 export interface GitHubServerOptions {
   /** `owner/repo` the server holds; any other repository is 404. Default `octo-org/gateway`. */
@@ -135,6 +146,10 @@ export interface GitHubServerOptions {
   latencyMs?: number;
   /** Port on 127.0.0.1. Default 0 (ephemeral). */
   port?: number;
+  /** A bare repository standing for the repository's branches: a pull request's head must be a branch of it. */
+  origin?: string;
+  /** Whether the repository's plan has draft pull requests. Default true. */
+  drafts?: boolean;
 }
 
 interface GitHubCall {
@@ -290,6 +305,7 @@ function seedState(options: GitHubServerOptions, login: string): GitHubState {
       state: seed.state ?? 'open',
       user: seed.user ?? login,
       createdAt: created,
+      updatedAt: created,
     });
     const issue = state.issues.find((i) => i.number === number);
     if (issue) issue.pullRequest = true;
@@ -319,6 +335,18 @@ function seedState(options: GitHubServerOptions, login: string): GitHubState {
     });
   }
   return state;
+}
+
+/** Whether the bare repository at `origin` has the branch. */
+function branchExists(origin: string, branch: string): boolean {
+  try {
+    execFileSync('git', ['--git-dir', origin, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function nextNumber(state: GitHubState): number {
@@ -620,8 +648,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       user: user(pull.user),
       body: pull.body,
       created_at: pull.createdAt,
-      updated_at: pull.createdAt,
-      closed_at: null,
+      updated_at: pull.updatedAt,
+      closed_at: pull.state === 'closed' ? pull.updatedAt : null,
       merged_at: null,
       merge_commit_sha: null,
       assignee: null,
@@ -861,6 +889,21 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         documentation,
       );
     }
+    if (options.origin && headOwner === owner && !branchExists(options.origin, headRef)) {
+      throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }], documentation);
+    }
+    if (options.drafts === false && field(body, 'draft') === true) {
+      throw validationFailed(
+        [
+          {
+            resource: 'PullRequest',
+            code: 'custom',
+            message: 'Draft pull requests are not supported in this repository.',
+          },
+        ],
+        documentation,
+      );
+    }
     const open = state.pulls.find(
       (p) => p.state === 'open' && p.headOwner === headOwner && p.head === headRef && p.base === base,
     );
@@ -889,6 +932,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       state: 'open',
       user: login,
       createdAt: created,
+      updatedAt: created,
     };
     state.pulls.push(pull);
     state.issues.push({
@@ -919,6 +963,49 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     return { status: 200, body: items.map(pullObject), headers };
   });
 
+  const findPull = (params: Record<string, string>, documentation: string): PullRecord => {
+    const pull = state.pulls.find((p) => String(p.number) === params['pull_number']);
+    if (!pull) throw notFound(documentation);
+    return pull;
+  };
+
+  route('GET /repos/{owner}/{repo}/pulls/{pull_number}', ({ params }) => ({
+    status: 200,
+    body: fullPullObject(findPull(params, `${DOCS}/pulls/pulls#get-a-pull-request`)),
+  }));
+
+  route('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', ({ params, body }) => {
+    const documentation = `${DOCS}/pulls/pulls#update-a-pull-request`;
+    const pull = findPull(params, documentation);
+    const title = field(body, 'title');
+    const text = field(body, 'body');
+    const wanted = field(body, 'state');
+    const base = field(body, 'base');
+    if (title !== undefined && (typeof title !== 'string' || !title)) {
+      throw validationFailed(
+        [{ resource: 'PullRequest', code: 'missing_field', field: 'title' }],
+        documentation,
+      );
+    }
+    if (text !== undefined) checkBody(text, 'PullRequest', documentation, false);
+    if (wanted !== undefined && wanted !== 'open' && wanted !== 'closed') {
+      throw validationFailed([{ resource: 'PullRequest', code: 'invalid', field: 'state' }], documentation);
+    }
+    const issue = state.issues.find((i) => i.number === pull.number);
+    if (typeof title === 'string') pull.title = title;
+    if (typeof text === 'string' || text === null) pull.body = text;
+    if (wanted === 'open' || wanted === 'closed') pull.state = wanted;
+    if (typeof base === 'string' && base) pull.base = base;
+    pull.updatedAt = now();
+    if (issue) {
+      issue.title = pull.title;
+      issue.body = pull.body;
+      issue.state = pull.state;
+      issue.updatedAt = pull.updatedAt;
+    }
+    return { status: 200, body: fullPullObject(pull) };
+  });
+
   const takeFault = (name: string): GitHubFault | undefined => {
     const fault = faults.find((f) => (f.route === '*' || f.route === name) && (f.times ?? 1) > 0);
     if (fault) fault.times = (fault.times ?? 1) - 1;
@@ -929,7 +1016,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     switch (fault.kind) {
       case 'status':
         return new HttpError(fault.status, {
-          message: http.STATUS_CODES[fault.status] ?? 'Error',
+          message: fault.message ?? http.STATUS_CODES[fault.status] ?? 'Error',
           documentation_url: DOCS,
           status: String(fault.status),
         });

@@ -11,7 +11,11 @@
  *   showing the request budget spent;
  * - a field the schema lacks or a malformed query: HTTP 400 `GRAPHQL_VALIDATION_FAILED`;
  * - when told to, the next requests get scripted answers instead (`answers`): any status and body, even one that is
- *   not JSON or one sent in pieces, for the answers Linear should never give.
+ *   not JSON or one sent in pieces, for the answers Linear should never give;
+ * - two mutations, in Linear's shapes: `commentCreate(input: CommentCreateInput!): CommentPayload!` and
+ *   `attachmentCreate(input: AttachmentCreateInput!): AttachmentPayload!` (`issueId` an identifier or a UUID). An
+ *   attachment is one per URL per issue, as in Linear: creating it again with the same `url` and `issueId` updates the
+ *   one there. What they wrote is in `comments` and `attachments`.
  *
  * Every request is recorded in `requests`.
  */
@@ -79,6 +83,17 @@ export interface LinearServer {
   /** The GraphQL endpoint, `http://127.0.0.1:PORT/graphql`. */
   url: string;
   requests: LinearRequestRecord[];
+  /** Comments created with `commentCreate`, in order. */
+  comments: { id: string; issue: string; body: string }[];
+  /** Attachments, one per URL per issue; `updates` counts the creations that updated one already there. */
+  attachments: {
+    id: string;
+    issue: string;
+    url: string;
+    title: string;
+    subtitle: string | null;
+    updates: number;
+  }[];
   /** Answer the next N requests with a rate-limit error. */
   rateLimitNext(n: number): void;
   close(): Promise<void>;
@@ -381,6 +396,32 @@ interface IssueRecord {
   updatedAt: string;
 }
 
+interface CommentRecord {
+  id: string;
+  body: string;
+  issue: IssueRecord;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface AttachmentRecord {
+  id: string;
+  url: string;
+  title: string;
+  subtitle: string | null;
+  metadata: Record<string, unknown>;
+  issue: IssueRecord;
+  createdAt: string;
+  updatedAt: string;
+  updates: number;
+}
+
+/** What the mutations write. */
+interface Store {
+  comments: CommentRecord[];
+  attachments: AttachmentRecord[];
+}
+
 interface RelationRecord {
   id: string;
   type: string;
@@ -398,7 +439,7 @@ interface FieldDef {
 }
 
 const PRIORITY_LABELS = ['No priority', 'Urgent', 'High', 'Medium', 'Low'];
-const SCALARS = new Set(['ID', 'String', 'Float', 'Int', 'Boolean', 'DateTime']);
+const SCALARS = new Set(['ID', 'String', 'Float', 'Int', 'Boolean', 'DateTime', 'JSONObject']);
 
 function own<T>(key: keyof T): FieldDef['resolve'] {
   return ((parent: T) => parent[key]) as FieldDef['resolve'];
@@ -476,6 +517,38 @@ const SCHEMA: Record<string, Record<string, FieldDef>> = {
       })) as FieldDef['resolve'],
     },
   },
+  Comment: {
+    id: { type: 'ID', resolve: own<CommentRecord>('id') },
+    body: { type: 'String', resolve: own<CommentRecord>('body') },
+    url: {
+      type: 'String',
+      resolve: ((c: CommentRecord) =>
+        `https://linear.app/example/issue/${c.issue.identifier}#comment-${c.id.slice(0, 8)}`) as FieldDef['resolve'],
+    },
+    issue: { type: 'Issue', resolve: own<CommentRecord>('issue') },
+    createdAt: { type: 'DateTime', resolve: own<CommentRecord>('createdAt') },
+    updatedAt: { type: 'DateTime', resolve: own<CommentRecord>('updatedAt') },
+  },
+  CommentPayload: {
+    lastSyncId: { type: 'Float', resolve: own<{ lastSyncId: number }>('lastSyncId') },
+    comment: { type: 'Comment', resolve: own<{ comment: CommentRecord }>('comment') },
+    success: { type: 'Boolean', resolve: own<{ success: boolean }>('success') },
+  },
+  Attachment: {
+    id: { type: 'ID', resolve: own<AttachmentRecord>('id') },
+    url: { type: 'String', resolve: own<AttachmentRecord>('url') },
+    title: { type: 'String', resolve: own<AttachmentRecord>('title') },
+    subtitle: { type: 'String', resolve: own<AttachmentRecord>('subtitle') },
+    metadata: { type: 'JSONObject', resolve: own<AttachmentRecord>('metadata') },
+    issue: { type: 'Issue', resolve: own<AttachmentRecord>('issue') },
+    createdAt: { type: 'DateTime', resolve: own<AttachmentRecord>('createdAt') },
+    updatedAt: { type: 'DateTime', resolve: own<AttachmentRecord>('updatedAt') },
+  },
+  AttachmentPayload: {
+    lastSyncId: { type: 'Float', resolve: own<{ lastSyncId: number }>('lastSyncId') },
+    attachment: { type: 'Attachment', resolve: own<{ attachment: AttachmentRecord }>('attachment') },
+    success: { type: 'Boolean', resolve: own<{ success: boolean }>('success') },
+  },
   PageInfo: {
     hasNextPage: { type: 'Boolean', resolve: own<{ hasNextPage: boolean }>('hasNextPage') },
     hasPreviousPage: { type: 'Boolean', resolve: own<{ hasPreviousPage: boolean }>('hasPreviousPage') },
@@ -483,6 +556,62 @@ const SCHEMA: Record<string, Record<string, FieldDef>> = {
     endCursor: { type: 'String', resolve: own<{ endCursor: string }>('endCursor') },
   },
 };
+
+/** The input fields Linear's schema has for each input type this stand-in takes; `!` marks the required ones. */
+const INPUTS: Record<string, Record<string, string>> = {
+  CommentCreateInput: {
+    id: 'String',
+    body: 'String',
+    bodyData: 'JSON',
+    issueId: 'String',
+    parentId: 'String',
+    projectUpdateId: 'String',
+    createAsUser: 'String',
+    displayIconUrl: 'String',
+    createdAt: 'DateTime',
+    doNotSubscribeToIssue: 'Boolean',
+    quotedText: 'String',
+  },
+  AttachmentCreateInput: {
+    id: 'String',
+    title: 'String!',
+    subtitle: 'String',
+    url: 'String!',
+    issueId: 'String!',
+    iconUrl: 'String',
+    metadata: 'JSONObject',
+    groupBySource: 'Boolean',
+    commentBody: 'String',
+    commentBodyData: 'JSONObject',
+    createAsUser: 'String',
+  },
+};
+
+/** `input` checked against its input type as Linear's GraphQL layer checks it: no unknown field, no missing one. */
+function checkInput(type: string, input: unknown): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalid(`Expected value of type "${type}!", found ${JSON.stringify(input)}.`);
+  }
+  const fields = INPUTS[type]!;
+  for (const key of Object.keys(input)) {
+    if (!(key in fields)) throw invalid(`Field "${key}" is not defined by type "${type}".`);
+  }
+  for (const [key, fieldType] of Object.entries(fields)) {
+    const value = (input as Record<string, unknown>)[key];
+    if (fieldType.endsWith('!') && (value === undefined || value === null)) {
+      throw invalid(`Field "${type}.${key}" of required type "${fieldType}" was not provided.`);
+    }
+    if (
+      value !== undefined &&
+      value !== null &&
+      fieldType.startsWith('String') &&
+      typeof value !== 'string'
+    ) {
+      throw invalid(`String cannot represent a non string value: ${JSON.stringify(value)}`);
+    }
+  }
+  return input as Record<string, unknown>;
+}
 
 function buildIssues(fixtures: LinearIssueFixture[]): Map<string, IssueRecord> {
   const byIdentifier = new Map<string, IssueRecord>();
@@ -557,6 +686,7 @@ function execute(
   operationName: string | undefined,
   variables: Record<string, unknown>,
   issues: Map<string, IssueRecord>,
+  store: Store,
 ): { data: Record<string, unknown> | null; errors: ErrorBody[] } {
   const operation = operationName
     ? doc.operations.find((o) => o.name === operationName)
@@ -570,8 +700,8 @@ function execute(
         : 'Must provide operation name if query contains multiple operations.',
     );
   }
-  if (operation.type !== 'query')
-    throw invalid(`This stand-in answers queries only, not ${operation.type}s.`);
+  if (operation.type !== 'query' && operation.type !== 'mutation')
+    throw invalid(`This stand-in answers queries and mutations only, not ${operation.type}s.`);
 
   const vars: Record<string, unknown> = {};
   for (const def of operation.variables) {
@@ -636,6 +766,19 @@ function execute(
 
   const data: Record<string, unknown> = {};
   const errors: ErrorBody[] = [];
+  const issueById = (id: string) => issues.get(id) ?? [...issues.values()].find((i) => i.id === id);
+  if (operation.type === 'mutation') {
+    // Root fields of a mutation run one after another, in the order written.
+    for (const field of fieldsOf(operation.selections, 'Mutation')) {
+      try {
+        data[field.alias] = mutate(field, argsOf(field), issueById, store, complete);
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        errors.push(error.body);
+      }
+    }
+    return { data: errors.length ? null : data, errors };
+  }
   for (const field of fieldsOf(operation.selections, 'Query')) {
     if (field.name === '__typename') {
       data[field.alias] = 'Query';
@@ -659,6 +802,62 @@ function execute(
   return { data: errors.length ? null : data, errors };
 }
 
+/** `commentCreate` or `attachmentCreate`: writes to `store` and returns the payload, completed for `field`. */
+function mutate(
+  field: Field,
+  args: Args,
+  issueById: (id: string) => IssueRecord | undefined,
+  store: Store,
+  complete: (type: string, value: unknown, field: Field) => unknown,
+): unknown {
+  const now = new Date().toISOString();
+  const lastSyncId = store.comments.length + store.attachments.length + 1000;
+  const issueOf = (id: unknown) => {
+    const issue = typeof id === 'string' ? issueById(id) : undefined;
+    if (!issue) throw notFound(field);
+    return issue;
+  };
+  if (field.name === 'commentCreate') {
+    const input = checkInput('CommentCreateInput', args.input);
+    const comment: CommentRecord = {
+      id: randomUUID(),
+      body: typeof input.body === 'string' ? input.body : '',
+      issue: issueOf(input.issueId),
+      createdAt: now,
+      updatedAt: now,
+    };
+    store.comments.push(comment);
+    return complete('CommentPayload', { lastSyncId, comment, success: true }, field);
+  }
+  if (field.name === 'attachmentCreate') {
+    const input = checkInput('AttachmentCreateInput', args.input);
+    const issue = issueOf(input.issueId);
+    const url = input.url as string;
+    let attachment = store.attachments.find((a) => a.issue === issue && a.url === url);
+    if (attachment) {
+      attachment.title = input.title as string;
+      attachment.subtitle = typeof input.subtitle === 'string' ? input.subtitle : attachment.subtitle;
+      attachment.updatedAt = now;
+      attachment.updates++;
+    } else {
+      attachment = {
+        id: randomUUID(),
+        url,
+        title: input.title as string,
+        subtitle: typeof input.subtitle === 'string' ? input.subtitle : null,
+        metadata: (input.metadata as Record<string, unknown> | undefined) ?? {},
+        issue,
+        createdAt: now,
+        updatedAt: now,
+        updates: 0,
+      };
+      store.attachments.push(attachment);
+    }
+    return complete('AttachmentPayload', { lastSyncId, attachment, success: true }, field);
+  }
+  throw invalid(`Cannot query field "${field.name}" on type "Mutation".`);
+}
+
 function resolveValue(value: Value, vars: Record<string, unknown>): unknown {
   switch (value.kind) {
     case 'variable':
@@ -676,6 +875,7 @@ function resolveValue(value: Value, vars: Record<string, unknown>): unknown {
 
 export async function startLinearServer(options: LinearServerOptions): Promise<LinearServer> {
   const issues = buildIssues(options.issues);
+  const store: Store = { comments: [], attachments: [] };
   const requests: LinearRequestRecord[] = [];
   const answers = [...(options.answers ?? [])];
   let limitNext = options.rateLimitNext ?? 0;
@@ -787,7 +987,7 @@ export async function startLinearServer(options: LinearServerOptions): Promise<L
         if (!record.query) throw invalid('Must provide query string.');
         spent++;
         const doc = parse(record.query);
-        const result = execute(doc, record.operationName, record.variables, issues);
+        const result = execute(doc, record.operationName, record.variables, issues, store);
         send(
           200,
           result.errors.length ? { errors: result.errors, data: result.data } : { data: result.data },
@@ -808,6 +1008,19 @@ export async function startLinearServer(options: LinearServerOptions): Promise<L
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     requests,
+    get comments() {
+      return store.comments.map((c) => ({ id: c.id, issue: c.issue.identifier, body: c.body }));
+    },
+    get attachments() {
+      return store.attachments.map((a) => ({
+        id: a.id,
+        issue: a.issue.identifier,
+        url: a.url,
+        title: a.title,
+        subtitle: a.subtitle,
+        updates: a.updates,
+      }));
+    },
     rateLimitNext: (n) => {
       limitNext = n;
     },

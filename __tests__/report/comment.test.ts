@@ -148,7 +148,10 @@ describe('renderComment', () => {
   });
 
   it('reads a PR link a result carries', () => {
-    const result = { ...ran('BAC-1', 0, 1), pullRequestUrl: 'https://github.com/octo-org/gateway/pull/7' };
+    const result = {
+      ...ran('BAC-1', 0, 1),
+      pullRequest: { number: 7, url: 'https://github.com/octo-org/gateway/pull/7' },
+    };
 
     expect(rowOf(renderComment(finished([result])), 'BAC-1')).toContain(
       '[#7](https://github.com/octo-org/gateway/pull/7)',
@@ -216,7 +219,8 @@ describe('renderComment', () => {
     expect(body).toContain(`@${MENTION_BREAK}maintainer`);
     expect(body).not.toContain('<script');
     expect(body).not.toContain('<img');
-    expect(body).not.toContain('<!--');
+    // The one HTML comment is the action's own record of each task's status, with nothing an agent wrote in it.
+    expect(body.match(/<!--.*?-->/gs)).toEqual(['<!-- parallel-agents:outcome {"BAC-1":"succeeded"} -->']);
   });
 
   it('keeps 300 tasks under 65,536 characters with every row and a visible note of what was shortened', () => {

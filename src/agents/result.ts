@@ -96,6 +96,20 @@ export interface AgentResult {
   setup?: CommandRun;
   /** The `verify` command's verdict on the agent's work; absent without `verify` or when the agent did not finish. */
   verification?: Verification;
+  /** The pull request holding `branch` (with `pull-requests: combined`, the combined one); absent when none was opened. */
+  pullRequest?: PullRequestRef;
+  /** Tasks whose branches do not merge cleanly with this one's (`git merge-tree`); absent when it was not checked. */
+  conflictsWith?: string[];
+  /** This branch's place (from 1) in a merge order that works; absent when it is not in that order. */
+  mergeOrder?: number;
+  /** Why the branch is not in the merge order (a conflict, or the agent did not succeed). */
+  leftOut?: string;
+}
+
+/** A pull request on GitHub, as the reports link it. */
+export interface PullRequestRef {
+  number: number;
+  url: string;
 }
 
 /** The result of a task whose agent never started: nothing ran, nothing changed, and `reason` says why. */

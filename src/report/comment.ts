@@ -1,6 +1,8 @@
 import type { AgentResult } from '../agents/result.js';
 import { formatProgress } from './live-log.js';
 import { progressOf, resultsOf, type RunState } from '../run-state.js';
+import { renderMergeCheck } from './conflicts.js';
+import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
 import { formatCost, formatCount, statusCell, timingTable, totalCost } from './summary.js';
 import { computeTiming, formatDuration, hasStarted } from './timing.js';
@@ -29,6 +31,8 @@ export interface CommentView {
   failure?: string;
   /** Characters the body may take. Default {@link COMMENT_BODY_MAX_CHARS}. */
   maxChars?: number;
+  /** Each task's status in the last run on the issue, carried into this run's record for the tasks it left out. */
+  previousOutcome?: Outcome;
 }
 
 /** `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`, or undefined outside a workflow run. */
@@ -79,7 +83,12 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   const shortened: string[] = [];
   if (omitted) shortened.push(`${formatCount(omitted)} of the table's rows`);
 
-  const extraRoom = maxChars - length(parts) - 400;
+  // The merge check and the record of each task's status, once the run has ended (see `only: failed`).
+  const merges = ended && state.mergeCheck ? renderMergeCheck(state.mergeCheck) : '';
+  const record = ended ? renderOutcomeRecord(outcomeOf(results, view.previousOutcome)) : '';
+  if (merges && length([...parts, merges]) + record.length + 800 <= maxChars) parts.push(merges);
+  else if (merges) shortened.push('the merge check left out');
+  const extraRoom = maxChars - length(parts) - record.length - 400;
   if (ended) {
     const { block, cut, left } = reports(results, extraRoom);
     if (block) parts.push(block);
@@ -91,6 +100,7 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
     else shortened.push('the plan left out');
   }
   if (shortened.length) parts.push(note(shortened.join(', ')));
+  if (record) parts.push(record);
   return fit(parts, maxChars);
 }
 
@@ -226,8 +236,7 @@ function rowsOf(state: RunState, view: CommentView): Row[] {
       const { startedAt, turns, toolCalls } = running;
       row.running = { seconds: Math.max(0, now - startedAt) / 1000, turns, toolCalls };
     }
-    const pull = (result as { pullRequestUrl?: unknown } | undefined)?.pullRequestUrl;
-    const url = typeof pull === 'string' ? pull : view.pullRequests?.[task.id];
+    const url = result?.pullRequest?.url ?? view.pullRequests?.[task.id];
     if (url) row.pullRequest = url;
     return row;
   });

@@ -1,3 +1,4 @@
+import type { MergeCheck } from '../agents/merge-check.js';
 import type { RunEvent } from '../events.js';
 import type { Progress } from '../run-state.js';
 import type { AgentResult, AgentStatus } from '../agents/result.js';
@@ -25,6 +26,8 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
     case 'stopping':
     case 'warning':
       return event.type === 'stopping' ? event.detail : event.message;
+    case 'merge-check':
+      return describeMergeCheck(event.check);
   }
   const prefix = `[${oneLine(event.task, 40)}]`;
   switch (event.type) {
@@ -53,7 +56,25 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
       return `${prefix} ${describeCheck(event)}`;
     case 'ended':
       return `${prefix} ${describeEnd(event.result)}`;
+    case 'pull-request':
+      return `${prefix} ${event.created ? 'opened' : 'updated'} pull request #${event.pullRequest.number}: ${event.pullRequest.url}`;
   }
+}
+
+/** `[merge] 3 branches: BAC-2 and BAC-3 conflict; merge order BAC-1 → BAC-2; BAC-3 left out (…)` */
+function describeMergeCheck(check: MergeCheck): string {
+  const n = check.branches.length;
+  const parts = [`[merge] ${n} ${n === 1 ? 'branch' : 'branches'}`];
+  parts.push(
+    check.conflicts.length
+      ? check.conflicts.map((c) => `${c.tasks.join(' and ')} conflict`).join(', ')
+      : 'no conflicts',
+  );
+  if (check.order.length) parts.push(`merge order ${check.order.join(' → ')}`);
+  for (const left of check.leftOut)
+    parts.push(`${left.task} left out (${oneLine(left.reason, ERROR_CHARS)})`);
+  if (check.combined) parts.push(`combined on ${check.combined.branch}`);
+  return parts.join('; ');
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { AgentResult, AgentStatus } from '../agents/result.js';
+import type { MergeCheck } from '../agents/merge-check.js';
+import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
 import { codeBlock, codeSpan, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
 import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
@@ -27,6 +29,8 @@ export interface RunReport {
   warnings?: string[];
   /** The runners of a fan-out, when this reports one (`mode: report`). */
   shards?: ShardReport[];
+  /** The trial merges of the changed branches: the conflict matrix and a merge order that works. */
+  mergeCheck?: MergeCheck | null;
 }
 
 /**
@@ -45,7 +49,9 @@ export function renderSummary(run: RunReport): string {
   // Past a few thousand agents the table alone would not fit; the rows that do are kept.
   const tableBudget =
     SUMMARY_MAX_BYTES - Buffer.byteLength(fixed.join('\n\n')) - Buffer.byteLength(timing) - 1024;
-  const parts = [...fixed, agentTable(run.results, tableBudget), timing];
+  const merges = run.mergeCheck ? renderMergeCheck(run.mergeCheck) : '';
+  const parts = [...fixed, agentTable(run.results, tableBudget - Buffer.byteLength(merges)), timing];
+  if (merges) parts.push(merges);
   const timeline = gantt(run.results);
   if (
     timeline &&
@@ -142,7 +148,15 @@ const COLUMNS: Column[] = [
     cell: (r) =>
       r.commit ? escapeTableCell(codeSpan(r.branch), 200) + (r.notPushed ? ' (not pushed)' : '') : '—',
   },
+  { header: 'PR', align: 'left', cell: (r) => pullRequestLink(r.pullRequest?.url) },
 ];
+
+/** `[#12](https://github.com/o/r/pull/12)`; only an http(s) URL is linked. */
+function pullRequestLink(url: string | undefined): string {
+  if (!url || !/^https?:\/\/[^\s()<>|]+$/.test(url)) return '—';
+  const number = /\/pull\/(\d+)/.exec(url)?.[1];
+  return `[${number ? `#${number}` : 'PR'}](${url})`;
+}
 
 /**
  * In counts every input token the model read (fresh, written to the cache, and read from it); cached is the part

@@ -208,7 +208,7 @@ async function requestIssues(
     aliases.map((a) => `  ${a}: issue(id: $${a}) { ...TaskIssue }\n`).join('') +
     `}\n${ISSUE_FRAGMENT}`;
   const variables = Object.fromEntries(aliases.map((a, i) => [a, ids[i]]));
-  const body = await post({ query, variables }, options);
+  const body = await postLinear({ query, variables }, options);
 
   const unknown: string[] = [];
   const other: GraphQLError[] = [];
@@ -358,8 +358,11 @@ async function readCapped(response: Response, limit: number): Promise<string | u
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** POSTs one GraphQL request; retries rate limits, HTTP 5xx and lost connections; turns a refused key into an InputError. */
-async function post(
+/**
+ * POSTs one GraphQL request; retries rate limits, HTTP 5xx and lost connections; turns a refused key into an
+ * InputError. Resolves to the answer, GraphQL errors included, for the caller to read.
+ */
+export async function postLinear(
   payload: { query: string; variables: Record<string, unknown> },
   options: LinearOptions,
 ): Promise<GraphQLResponse> {

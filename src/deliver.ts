@@ -1,0 +1,182 @@
+import { checkMerges, pushBranch, resolveCommit, type MergeCheck } from './agents/merge-check.js';
+import type { AgentResult, PullRequestRef } from './agents/result.js';
+import type { EventStream } from './events.js';
+import type { GitHubClient, RepoRef } from './github/context.js';
+import { PullRequestError, pullRequestBase, upsertPullRequest } from './github/pull-requests.js';
+import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from './report/pull-request.js';
+import { statusCell } from './report/summary.js';
+import type { Settings } from './settings.js';
+import { writeBackToLinear } from './tasks/linear-writeback.js';
+import type { Plan } from './tasks/plan.js';
+
+/** Everything the way out needs besides the results. */
+export interface DeliveryOptions {
+  settings: Pick<Settings, 'workspace' | 'githubToken' | 'pullRequests' | 'secrets' | 'linearApiKey'>;
+  /** The run's plan: branches are merged in its order, dependencies first. */
+  plan: Pick<Plan, 'order'>;
+  /** The client for pull requests; undefined without a token. */
+  octokit: () => GitHubClient | undefined;
+  repo: RepoRef;
+  /** The issue the run reports to: `Part of #7`, and the combined branch's name. */
+  issue?: number;
+  runUrl?: string;
+  /** The runner's environment, for the branch the workflow ran on. */
+  env: Record<string, string | undefined>;
+  /** Linear's GraphQL endpoint; its public one when undefined. */
+  linearApiUrl?: string;
+}
+
+/** The branch `pull-requests: combined` builds: one per issue, so a re-run replaces it. */
+export function combinedBranchName(issue: number | undefined): string {
+  return `parallel-agents/combined${issue === undefined ? '' : `-${issue}`}`;
+}
+
+/**
+ * After the agents: trial-merge their branches (the conflict matrix and a merge order), build the combined branch,
+ * open or update the pull requests, and write the results back to Linear. Each step's facts go out as events, so the
+ * summary, the sticky comment and the outputs show them. Resolves to the line the step fails with (GitHub refused to
+ * open pull requests), or undefined; anything less is a warning.
+ */
+export async function deliverWork(
+  results: readonly AgentResult[],
+  events: EventStream,
+  options: DeliveryOptions,
+): Promise<string | undefined> {
+  const warn = (message: string) => events.emit({ type: 'warning', at: Date.now(), message });
+  const { settings } = options;
+  const position = new Map(options.plan.order.map((id, i) => [id, i]));
+  const changed = results
+    .filter((r) => r.commit)
+    .sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));
+  if (changed.length === 0) return undefined;
+
+  const combined = settings.pullRequests === 'combined' ? combinedBranchName(options.issue) : undefined;
+  const titles = new Map(results.map((r) => [r.id, r.title]));
+  let check: MergeCheck | undefined;
+  try {
+    check = await checkMerges({
+      repo: settings.workspace,
+      // Every worktree was made from the checkout's HEAD.
+      base: await resolveCommit(settings.workspace, 'HEAD'),
+      candidates: changed.map((r) => ({
+        task: r.id,
+        branch: r.branch,
+        commit: r.commit!,
+        ...(r.status === 'succeeded'
+          ? {}
+          : { notMergeable: `its agent did not succeed (${statusCell(r.status)})` }),
+      })),
+      ...(combined
+        ? {
+            combined: {
+              branch: combined,
+              message: (task: string) => `Merge ${pullRequestTitle(task, titles.get(task) ?? '')}`,
+            },
+          }
+        : {}),
+    });
+    events.emit({ type: 'merge-check', at: Date.now(), check });
+  } catch (error) {
+    warn(`The branches could not be trial-merged: ${messageOf(error)}`);
+  }
+
+  const pulls = new Map<string, PullRequestRef>();
+  let failure: string | undefined;
+  if (settings.pullRequests !== 'none') {
+    failure = await openPullRequests(results, changed, check, combined, options, pulls, events, warn);
+  }
+  if (failure) warn(failure);
+
+  if (settings.linearApiKey) {
+    const written = await writeBackToLinear(
+      results.map((r) => {
+        const pullRequest = pulls.get(r.id);
+        const leftOut = check?.leftOut.find((l) => l.task === r.id)?.reason;
+        return { ...r, ...(pullRequest ? { pullRequest } : {}), ...(combined && leftOut ? { leftOut } : {}) };
+      }),
+      { apiKey: settings.linearApiKey, apiUrl: options.linearApiUrl, runUrl: options.runUrl },
+    );
+    for (const outcome of written) if (outcome.error) warn(outcome.error);
+  }
+  return failure;
+}
+
+/** The pull requests: one per pushed branch, or the combined one. Resolves to the failure line, if GitHub refused. */
+async function openPullRequests(
+  results: readonly AgentResult[],
+  changed: readonly AgentResult[],
+  check: MergeCheck | undefined,
+  combined: string | undefined,
+  options: DeliveryOptions,
+  pulls: Map<string, PullRequestRef>,
+  events: EventStream,
+  warn: (message: string) => void,
+): Promise<string | undefined> {
+  const pushed = changed.filter((r) => r.pushed);
+  if (pushed.length === 0) return undefined;
+  const base = pullRequestBase(options.env);
+  if (!base) {
+    warn(
+      `No pull requests: the workflow ran on ${options.env['GITHUB_REF'] || 'no ref'}, which is not a branch to ` +
+        'open them against; the branches are pushed. Run the workflow on a branch',
+    );
+    return undefined;
+  }
+  const octokit = options.octokit();
+  if (!octokit) {
+    warn(
+      'No pull requests: `github-token` is empty; the branches are pushed. Leave `github-token` at its default',
+    );
+    return undefined;
+  }
+  const context = { issue: options.issue, runUrl: options.runUrl, secrets: options.settings.secrets };
+  const announce = (task: string, outcome: { pullRequest: PullRequestRef; created: boolean }) => {
+    pulls.set(task, outcome.pullRequest);
+    events.emit({ type: 'pull-request', task, at: Date.now(), ...outcome });
+  };
+
+  if (combined) {
+    if (!check?.combined) return undefined;
+    try {
+      await pushBranch(options.settings.workspace, combined, options.settings.githubToken);
+    } catch (error) {
+      warn(`The combined branch ${combined} was not pushed: ${messageOf(error)}`);
+      return undefined;
+    }
+    try {
+      const outcome = await upsertPullRequest(octokit, options.repo, {
+        head: combined,
+        base,
+        title: pullRequestTitle('parallel-agents', check.order.join(', '), options.settings.secrets),
+        body: renderCombinedBody(results, check, context),
+      });
+      for (const task of check.order) announce(task, outcome);
+    } catch (error) {
+      if (error instanceof PullRequestError) return error.message;
+      throw error;
+    }
+    return undefined;
+  }
+
+  for (const result of pushed) {
+    try {
+      const outcome = await upsertPullRequest(octokit, options.repo, {
+        head: result.branch,
+        base,
+        title: pullRequestTitle(result.id, result.title, options.settings.secrets),
+        body: renderPullRequestBody(result, context),
+      });
+      announce(result.id, outcome);
+    } catch (error) {
+      if (!(error instanceof PullRequestError)) throw error;
+      // The token or the repository's settings: every other pull request would be refused the same way.
+      if (error.fatal) return error.message;
+      warn(error.message);
+    }
+  }
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
