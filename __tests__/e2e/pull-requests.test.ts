@@ -1,0 +1,251 @@
+import fs from 'node:fs';
+import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
+import { startGitHubServer, type GitHubServer } from '../../support/github-server.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { DIST, runAction } from '../../support/run-action.js';
+import type { Scripts } from '../../support/script.js';
+
+const API_KEY = 'sk-ant-api03-pullRequestsE2EsecretKey012345';
+const TOKEN = 'ghs_pullRequestsE2EToken0123456789';
+const ISSUE = 7;
+const CREATE_PULL = 'POST /repos/{owner}/{repo}/pulls';
+const UPDATE_PULL = 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}';
+
+/**
+ * BAC-1 adds a changelog; BAC-2 and BAC-3 rewrite the same README line two ways; BAC-4 only reads. Every agent ends
+ * with a report, one of which tries to notify someone.
+ */
+const SCRIPTS: Scripts = {
+  'BAC-1': [
+    { tools: [{ name: 'write', input: { file_path: 'CHANGELOG.md', content: '# Changelog\n' } }] },
+    { text: 'Added CHANGELOG.md. Thanks @maintainer.' },
+  ],
+  'BAC-2': [
+    {
+      tools: [
+        {
+          name: 'edit',
+          input: { file_path: 'README.md', old_string: '# Gateway', new_string: '# Gateway (MIT)' },
+        },
+      ],
+    },
+    { text: 'Noted the MIT licence in the README title.' },
+  ],
+  'BAC-3': [
+    {
+      tools: [
+        {
+          name: 'edit',
+          input: { file_path: 'README.md', old_string: '# Gateway', new_string: '# Gateway (Apache-2.0)' },
+        },
+      ],
+    },
+    { text: 'Noted the Apache licence in the README title.' },
+  ],
+  'BAC-4': [
+    { tools: [{ name: 'read', input: { file_path: 'README.md' } }] },
+    { text: 'The README needs nothing.' },
+  ],
+};
+
+const TITLES: Record<string, string> = {
+  'BAC-1': 'Add a changelog',
+  'BAC-2': 'Name the licence',
+  'BAC-3': 'Name the other licence',
+  'BAC-4': 'Check the README',
+};
+
+const tasks = (...ids: string[]) => ids.map((id) => `- ${id}: ${TITLES[id]}`).join('\n');
+
+interface Result {
+  id: string;
+  status: string;
+  branch: string;
+  pullRequest?: { number: number; url: string };
+  conflictsWith?: string[];
+  mergeOrder?: number;
+  leftOut?: string;
+}
+
+let model: MessagesServer;
+let github: GitHubServer | undefined;
+beforeAll(async () => {
+  expect(fs.existsSync(DIST)).toBe(true);
+  model = await startMessagesServer({ scripts: SCRIPTS, latencyMs: 20 });
+});
+afterAll(() => model.close());
+afterEach(() => github?.close());
+
+/** A checkout of `main` with a real bare `origin`, and the GitHub stand-in that knows that origin's branches. */
+async function setUp() {
+  const workspace = makeRepo({ 'README.md': '# Gateway\n\nRoutes requests.\n' });
+  const origin = addBareOrigin(workspace);
+  github = await startGitHubServer({
+    tokens: [TOKEN],
+    origin,
+    issues: [{ number: ISSUE, title: 'Licence and changelog', user: 'maintainer' }],
+  });
+  return { workspace, origin };
+}
+
+function run(workspace: string, inputs: Record<string, string>) {
+  return runAction({
+    workspace,
+    env: {
+      GITHUB_API_URL: github!.url,
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_RUN_ID: '42',
+      GITHUB_SERVER_URL: 'https://github.com',
+    },
+    inputs: {
+      'anthropic-api-key': API_KEY,
+      'anthropic-base-url': model.url,
+      'github-token': TOKEN,
+      'issue-number': String(ISSUE),
+      ...inputs,
+    },
+  });
+}
+
+const routes = (route: string) => github!.calls.filter((c) => c.route === route);
+const errorLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('::error::'));
+
+describe('pull requests, through the built action', () => {
+  it('opens a draft pull request per changed task, none for a task that changed nothing, and updates them on a re-run', async () => {
+    const { workspace } = await setUp();
+    const first = await run(workspace, { tasks: tasks('BAC-1', 'BAC-2', 'BAC-4') });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+
+    const pulls = github!.state.pulls;
+    expect(pulls.map((p) => [p.head, p.base, p.draft, p.state, p.title])).toEqual([
+      ['parallel-agents/bac-1-add-a-changelog', 'main', true, 'open', 'BAC-1: Add a changelog'],
+      ['parallel-agents/bac-2-name-the-licence', 'main', true, 'open', 'BAC-2: Name the licence'],
+    ]);
+    const [one, two] = pulls;
+    expect(one!.body).toMatch(/^Fixes BAC-1\nPart of #7\n/);
+    expect(two!.body).toMatch(/^Fixes BAC-2\nPart of #7\n/);
+    expect(one!.body).toContain('Added CHANGELOG.md.');
+    // Agent text is untrusted: the mention notifies nobody.
+    expect(one!.body).not.toMatch(/@maintainer/);
+    expect(one!.body).toContain('✅ succeeded');
+    expect(one!.body).toContain('https://github.com/octo-org/gateway/actions/runs/42');
+    expect(one!.body).not.toContain(API_KEY);
+
+    // The links reach the results output, the summary and the sticky comment.
+    const results = JSON.parse(first.outputs.results!) as Result[];
+    const url = (n: number) => `https://github.com/octo-org/gateway/pull/${n}`;
+    expect(results.map((r) => [r.id, r.pullRequest])).toEqual([
+      ['BAC-1', { number: one!.number, url: url(one!.number) }],
+      ['BAC-2', { number: two!.number, url: url(two!.number) }],
+      ['BAC-4', undefined],
+    ]);
+    expect(first.summary).toContain(`[#${one!.number}](${url(one!.number)})`);
+    expect(first.summary).toContain(`[#${two!.number}](${url(two!.number)})`);
+    const comment = github!.state.comments.find((c) => c.issueNumber === ISSUE)!;
+    expect(comment.body).toContain(`[#${one!.number}](${url(one!.number)})`);
+    expect(comment.body).toContain(`[#${two!.number}](${url(two!.number)})`);
+    expect(first.stdout).toMatch(new RegExp(`\\[BAC-1\\] opened pull request #${one!.number}`));
+
+    // Two branches that edit different files merge cleanly.
+    expect(first.summary).toContain('Every pair of the 2 changed branches merges cleanly');
+    expect(results.find((r) => r.id === 'BAC-1')!.conflictsWith).toEqual([]);
+
+    // The second run pushes the branches again and edits the same two pull requests.
+    const second = await run(workspace, { tasks: tasks('BAC-1', 'BAC-2', 'BAC-4') });
+    expect(second.code).toBe(0);
+    expect(routes(CREATE_PULL)).toHaveLength(2);
+    expect(routes(UPDATE_PULL).map((c) => c.path)).toEqual([
+      `/repos/octo-org/gateway/pulls/${one!.number}`,
+      `/repos/octo-org/gateway/pulls/${two!.number}`,
+    ]);
+    expect(github!.state.pulls).toHaveLength(2);
+    const again = JSON.parse(second.outputs.results!) as Result[];
+    expect(again.map((r) => r.pullRequest?.number)).toEqual([one!.number, two!.number, undefined]);
+    expect(second.stdout).toMatch(new RegExp(`\\[BAC-1\\] updated pull request #${one!.number}`));
+  });
+
+  it('shows two agents that edit the same lines as conflicting, and combined leaves one out and opens a pull request with the rest', async () => {
+    const { workspace, origin } = await setUp();
+    const result = await run(workspace, {
+      tasks: `${tasks('BAC-1', 'BAC-2')}\n- BAC-3: ${TITLES['BAC-3']}\n  depends on: BAC-1`,
+      'pull-requests': 'combined',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+
+    const results = JSON.parse(result.outputs.results!) as Result[];
+    const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+    expect(byId['BAC-2']!.conflictsWith).toEqual(['BAC-3']);
+    expect(byId['BAC-3']!.conflictsWith).toEqual(['BAC-2']);
+    expect(byId['BAC-1']!.conflictsWith).toEqual([]);
+    expect([byId['BAC-1']!.mergeOrder, byId['BAC-2']!.mergeOrder, byId['BAC-3']!.mergeOrder]).toEqual([
+      1,
+      2,
+      undefined,
+    ]);
+    expect(byId['BAC-3']!.leftOut).toBe('conflicts with BAC-2 in README.md');
+
+    // The summary and the comment show the matrix, the order and what was left out.
+    for (const body of [result.summary, github!.state.comments[0]!.body]) {
+      expect(body).toContain('### Merge check');
+      expect(body).toContain('| **BAC-2** | ✅ |  | ❌ |');
+      expect(body).toContain('**Merge order that works:** **BAC-1** → **BAC-2**');
+      expect(body).toContain('- **BAC-3**: conflicts with BAC-2 in README.md');
+    }
+
+    // One pull request, from the combined branch on origin, with BAC-1 and BAC-2 merged in dependency order.
+    expect(github!.state.pulls).toHaveLength(1);
+    const [pull] = github!.state.pulls;
+    expect(pull!.head).toBe('parallel-agents/combined-7');
+    expect(pull!.draft).toBe(true);
+    expect(pull!.body).toMatch(/^Fixes BAC-1\nFixes BAC-2\nPart of #7\n/);
+    expect(pull!.body).toContain('- **BAC-3**: conflicts with BAC-2 in README.md');
+    expect(git(origin, 'show', 'parallel-agents/combined-7:README.md')).toContain('# Gateway (MIT)');
+    expect(git(origin, 'show', 'parallel-agents/combined-7:CHANGELOG.md')).toBe('# Changelog');
+    expect(byId['BAC-1']!.pullRequest?.number).toBe(pull!.number);
+    expect(byId['BAC-2']!.pullRequest?.number).toBe(pull!.number);
+    expect(byId['BAC-3']!.pullRequest).toBeUndefined();
+    // The checkout is untouched: the merges needed no worktree.
+    expect(git(workspace, 'status', '--porcelain')).toBe('?? parallel-agents-results/');
+  });
+
+  it('ends in one line naming the repository setting when GitHub Actions may not open pull requests', async () => {
+    const { workspace, origin } = await setUp();
+    github!.inject({
+      route: CREATE_PULL,
+      kind: 'status',
+      status: 403,
+      message: 'GitHub Actions is not permitted to create or approve pull requests.',
+      times: 5,
+    });
+    const result = await run(workspace, { tasks: tasks('BAC-1', 'BAC-2') });
+    expect(result.code).toBe(1);
+    const errors = errorLines(result.stdout);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^::error::Pull requests in octo-org\/gateway: GitHub Actions is not permitted to create or approve pull requests\. To fix it, turn on "Allow GitHub Actions to create and approve pull requests" in the repository's Settings → Actions → General → Workflow permissions/,
+    );
+    // One refusal is enough: the second branch is not tried, and both branches are on origin.
+    expect(routes(CREATE_PULL)).toHaveLength(1);
+    expect(git(origin, 'branch', '--list', 'parallel-agents/*').split('\n')).toHaveLength(2);
+    expect(result.summary).toContain('Allow GitHub Actions to create and approve pull requests');
+  });
+
+  it('ends in one line naming the permissions: line when the token may not write pull requests', async () => {
+    const { workspace } = await setUp();
+    github!.inject({
+      route: CREATE_PULL,
+      kind: 'status',
+      status: 403,
+      message: 'Resource not accessible by integration',
+    });
+    const result = await run(workspace, { tasks: tasks('BAC-1') });
+    expect(result.code).toBe(1);
+    const errors = errorLines(result.stdout);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBe(
+      '::error::Pull requests in octo-org/gateway: the token may not write pull requests (Resource not accessible by integration). To fix it, add `pull-requests: write` under `permissions:` in the workflow (for the job, or at the top of the file)',
+    );
+  });
+});
