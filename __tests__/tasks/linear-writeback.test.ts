@@ -132,3 +132,32 @@ describe('linearComment', () => {
     expect(linearComment(left)).not.toMatch(/@someone/);
   });
 });
+
+describe('the Linear stand-in', () => {
+  it("checks a mutation's input against Linear's schema, as Linear's GraphQL layer does", async () => {
+    await serve();
+    const send = (input: Record<string, unknown>) =>
+      fetch(linear!.url, {
+        method: 'POST',
+        headers: { Authorization: KEY, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          query:
+            'mutation A($input: AttachmentCreateInput!) { attachmentCreate(input: $input) { success attachment { id } } }',
+          variables: { input },
+        }),
+      }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { errors?: { message: string }[] },
+      }));
+    const unknown = await send({ issueId: 'BAC-1', url: 'https://x.example', title: 't', colour: 'red' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors?.[0]?.message).toBe(
+      'Field "colour" is not defined by type "AttachmentCreateInput".',
+    );
+    const missing = await send({ issueId: 'BAC-1', title: 't' });
+    expect(missing.body.errors?.[0]?.message).toBe(
+      'Field "AttachmentCreateInput.url" of required type "String!" was not provided.',
+    );
+    expect(linear!.attachments).toHaveLength(0);
+  });
+});
