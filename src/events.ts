@@ -1,5 +1,6 @@
 import type { MergeCheck } from './agents/merge-check.js';
 import type { AgentResult, CommandRun, PullRequestRef, RunStop, Usage } from './agents/result.js';
+import type { TogetherCheck } from './agents/together.js';
 
 /**
  * Every fact of a run, as one typed stream. The live log, the audit log, the budget, the summary, the outputs and
@@ -56,6 +57,8 @@ type RunLevelEvent =
   | { type: 'stopping'; at: number; reason: RunStop; detail: string }
   /** Something the reader should know about the run itself (trusted text, one line). */
   | { type: 'warning'; at: number; message: string }
+  /** `verify` ran on the merge of every verified branch. */
+  | { type: 'together'; at: number; check: TogetherCheck }
   /** The changed branches were trial-merged: which pairs conflict, and an order that merges cleanly. */
   | { type: 'merge-check'; at: number; check: MergeCheck }
   /** Every task has ended. */

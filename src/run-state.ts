@@ -1,6 +1,7 @@
 import { costOf, priceOf, type PriceTable } from './agents/pricing.js';
 import type { MergeCheck } from './agents/merge-check.js';
 import type { AgentResult, RunStop } from './agents/result.js';
+import type { TogetherCheck } from './agents/together.js';
 import type { RunEvent } from './events.js';
 
 /** An agent at work: what the live views show while it runs. */
@@ -33,6 +34,8 @@ export interface RunState {
   throttles: number;
   stopping: { reason: RunStop; detail: string } | null;
   warnings: string[];
+  /** `verify` on the merge of every verified branch, once it has run. */
+  together: TogetherCheck | null;
   /** What the trial merges of the changed branches found, once they have run. */
   mergeCheck: MergeCheck | null;
 }
@@ -51,6 +54,7 @@ export function initialRunState(): RunState {
     throttles: 0,
     stopping: null,
     warnings: [],
+    together: null,
     mergeCheck: null,
   };
 }
@@ -98,6 +102,8 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
           : { ...state, stopping: { reason: event.reason, detail: event.detail } };
       case 'warning':
         return { ...state, warnings: [...state.warnings, event.message] };
+      case 'together':
+        return { ...state, together: event.check };
       case 'pull-request': {
         const result = state.ended[event.task];
         if (!result) return state;

@@ -5,10 +5,12 @@ import { createModelClient } from './agents/client.js';
 import { systemPrompt } from './agents/prompt.js';
 import type { AgentResult, RunStop } from './agents/result.js';
 import type { ShellSandbox } from './agents/sandbox.js';
+import { verifyTogether } from './agents/together.js';
 import { runTasks } from './agents/scheduler.js';
 import { Workspace } from './agents/workspace.js';
 import { EventStream, type RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
+import { togetherFailure } from './report/verification.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
 import { recordDir, thisRun, writeRunFile } from './report/records.js';
 import { redactor } from './report/redact.js';
@@ -130,6 +132,22 @@ export async function runAgents(
       shell: io.shell,
       checks: settings.checks,
     });
+    // Whether the verified branches also pass together; a failure to set the check up is reported, not fatal.
+    if (!stop.signal.aborted) {
+      const together = await verifyTogether({
+        repo: settings.workspace,
+        root: `${settings.tempDir}/worktrees`,
+        results: resultsOf(state),
+        checks: settings.checks,
+        shell: io.shell ?? { sandbox: 'none' },
+        homeRoot: `${settings.tempDir}/homes`,
+        signal: stop.signal,
+      }).catch((error: unknown) => {
+        core.warning(`The check of the merged branches could not run: ${String(error)}`);
+        return undefined;
+      });
+      if (together) events.emit({ type: 'together', at: Date.now(), check: together });
+    }
     if (io.afterAgents && stop.signal.reason !== 'cancelled') {
       delivered = await io
         .afterAgents(resultsOf(state), events)
@@ -187,6 +205,7 @@ export async function runAgents(
     model: settings.model,
     tasksSource: set.source,
     warnings: state.warnings,
+    together: state.together,
     mergeCheck: state.mergeCheck,
   });
   // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
@@ -196,7 +215,9 @@ export async function runAgents(
 
   if (state.stopping?.reason === 'cancelled')
     return 'The run was cancelled; the summary and outputs cover what finished';
-  return delivered ?? failureReason(results, settings.failOn);
+  return (
+    delivered ?? failureReason(results, settings.failOn) ?? togetherFailure(state.together, settings.failOn)
+  );
 }
 
 /**

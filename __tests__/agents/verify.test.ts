@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
@@ -133,7 +134,7 @@ describe('verify', () => {
     const said = textOf(fixUp.body);
     expect(said).toContain('`npm test`');
     expect(said).toContain('exited with code 1');
-    expect(said).toContain('not ok');
+    expect(said).toContain('✖ failing tests:');
     expect(said).toContain('routes gpt-* models to openai');
     // The prompt cache still serves the conversation: the fix-up request reads it.
     expect(fixUp.usage!.cache_read_input_tokens).toBeGreaterThan(0);
@@ -230,5 +231,73 @@ describe('setup', () => {
       '[BAC-124] ✗ setup `echo "no lockfile" >&2; exit 3` exited 3 after ' +
         `${result.setup!.seconds.toFixed(1)} s: no lockfile`,
     );
+  });
+});
+
+describe('what setup and verify can see', () => {
+  /** What the job's process holds: no shell command may print any of it. */
+  const TOKENS = {
+    GITHUB_TOKEN: 'ghs_decoyJobTokenForChecks01',
+    ACTIONS_RUNTIME_TOKEN: 'decoy-runtime-token-checks-02',
+    'INPUT_ANTHROPIC-API-KEY': 'sk-ant-decoy-checks-03',
+    LINEAR_API_KEY: 'lin_api_decoy_checks_04',
+  };
+  const HEADER = 'AUTHORIZATION: basic ZGVjb3ktY2hlY2tzLTA1';
+  const PASSWORD = 'ghs_decoyRemoteChecks06';
+  const SECRETS = [...Object.values(TOKENS), HEADER, PASSWORD];
+
+  /** Everywhere a same-user process could find a token; the environment last, sorted, to compare shells by. */
+  const snoop = (repo: string) =>
+    [
+      `cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -v -e '^_=' -e '^SHLVL=' -e '^PWD=' -e '^OLDPWD=' | sort -u`,
+      'ps -e -o pid=,comm=',
+      `cat ${repo}/.git/config`,
+      'git config --list',
+      'cat ~/.git-credentials ~/.npmrc 2>&1',
+      "echo '--- env'",
+      "env | grep -v -e '^_=' -e '^SHLVL=' -e '^PWD=' -e '^OLDPWD=' | sort",
+    ].join('; ');
+
+  it("see no secret, and exactly the environment, that the agent's own shell sees", async () => {
+    const repo = demoRepo();
+    git(repo, 'config', 'http.https://github.com/.extraheader', HEADER);
+    git(repo, 'remote', 'add', 'origin', `https://x-access-token:${PASSWORD}@github.com/o/r`);
+    // The action's own process: its environment holds the job's tokens.
+    const action = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      env: { PATH: process.env.PATH, ...TOKENS },
+      stdio: 'ignore',
+    });
+    const command = snoop(repo);
+    server.setScripts({
+      'BAC-124': [{ tools: [{ name: 'bash', input: { command } }] }, { text: 'Looked around.' }],
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, TOKENS);
+    let run: { result: AgentResult; seen: AgentEvent[] };
+    try {
+      run = await runOn(repo, {
+        tools: ['bash'],
+        checks: checks({ setup: command, verify: command }),
+      });
+    } finally {
+      process.env = saved;
+      action.kill('SIGKILL');
+    }
+    const { result, seen } = run;
+    const agentSaw = seen.flatMap((e) => (e.type === 'tool-result' ? [e.output] : []));
+    expect(agentSaw).toHaveLength(1);
+    const setupSaw = result.setup!.outputTail;
+    const verifySaw = result.verification!.runs[0]!.outputTail;
+    expect(result.verification!.passed).toBe(true);
+    for (const saw of [agentSaw[0]!, setupSaw, verifySaw]) {
+      // Whole, not a cut tail: nothing it printed is out of sight of this test.
+      expect(saw.startsWith('…')).toBe(false);
+      expect(saw).toContain('--- env');
+      for (const secret of SECRETS) expect(saw).not.toContain(secret);
+    }
+    const env = (saw: string) => saw.slice(saw.indexOf('--- env'));
+    expect(env(setupSaw)).toBe(env(agentSaw[0]!));
+    expect(env(verifySaw)).toBe(env(agentSaw[0]!));
+    expect(env(verifySaw)).toContain('HOME=');
   });
 });

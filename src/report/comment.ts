@@ -5,6 +5,7 @@ import { renderMergeCheck } from './conflicts.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
 import { formatCost, formatCount, statusCell, timingTable, totalCost } from './summary.js';
+import { anyChecked, renderTogether, verifyCell } from './verification.js';
 import { computeTiming, formatDuration, hasStarted } from './timing.js';
 
 /** GitHub refuses an issue comment longer than this many characters. */
@@ -80,6 +81,7 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   const { table, omitted } = agentTable(state, view, tableRoom);
   const parts = [...head, table];
   if (timing) parts.push(timing);
+  if (ended && state.together) parts.push(renderTogether(state.together));
   const shortened: string[] = [];
   if (omitted) shortened.push(`${formatCount(omitted)} of the table's rows`);
 
@@ -187,6 +189,7 @@ const COLUMNS: Column[] = [
     align: 'left',
     cell: (r) => (r.result ? statusCell(r.result.status) : r.running ? '🏃 running' : '⏳ queued'),
   },
+  { header: 'Verified', align: 'left', cell: (r) => (r.result ? verifyCell(r.result) : '—') },
   { header: 'Time', align: 'right', cell: (r) => time(r) },
   {
     header: 'Turns',
@@ -244,14 +247,17 @@ function rowsOf(state: RunState, view: CommentView): Row[] {
 
 /** The table, rows in task order, within `room` characters; rows that do not fit are counted. */
 function agentTable(state: RunState, view: CommentView, room: number): { table: string; omitted: number } {
+  const rows = rowsOf(state, view);
+  // The `Verified` column once an agent has been checked (`setup` or `verify`).
+  const checked = anyChecked(rows.map((r) => r.result));
+  const columns = checked ? COLUMNS : COLUMNS.filter((c) => c.header !== 'Verified');
   const lines = [
-    `| ${COLUMNS.map((c) => c.header).join(' | ')} |`,
-    `| ${COLUMNS.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
+    `| ${columns.map((c) => c.header).join(' | ')} |`,
+    `| ${columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
   ];
   let used = lines.join('\n').length;
-  const rows = rowsOf(state, view);
   for (const [i, row] of rows.entries()) {
-    const line = `| ${COLUMNS.map((c) => c.cell(row)).join(' | ')} |`;
+    const line = `| ${columns.map((c) => c.cell(row)).join(' | ')} |`;
     if (used + line.length + 1 > room) return { table: lines.join('\n'), omitted: rows.length - i };
     lines.push(line);
     used += line.length + 1;

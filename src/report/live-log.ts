@@ -2,6 +2,7 @@ import type { MergeCheck } from '../agents/merge-check.js';
 import type { RunEvent } from '../events.js';
 import type { Progress } from '../run-state.js';
 import type { AgentResult, AgentStatus } from '../agents/result.js';
+import type { TogetherCheck } from '../agents/together.js';
 import { formatDuration, hasStarted } from './timing.js';
 
 /** Longest stretch of model text shown for a turn. */
@@ -26,6 +27,8 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
     case 'stopping':
     case 'warning':
       return event.type === 'stopping' ? event.detail : event.message;
+    case 'together':
+      return describeTogether(event.check);
     case 'merge-check':
       return describeMergeCheck(event.check);
   }
@@ -75,6 +78,21 @@ function describeMergeCheck(check: MergeCheck): string {
     parts.push(`${left.task} left out (${oneLine(left.reason, ERROR_CHARS)})`);
   if (check.combined) parts.push(`combined on ${check.combined.branch}`);
   return parts.join('; ');
+}
+
+/** `[together] ✅ \`npm test\` passes on the merge of BAC-1, BAC-2 (3.1 s)`, or how it failed. */
+function describeTogether(check: TogetherCheck): string {
+  const merge = `the merge of ${check.merged.join(', ')}`;
+  const left = check.conflicts.length
+    ? `; left out for conflicts: ${check.conflicts.map((c) => c.task).join(', ')}`
+    : '';
+  const failed = check.setup && check.setup.exitCode !== 0 ? check.setup : check.verify;
+  if (check.passed === null || !failed) return `[together] not run: fewer than two branches merge${left}`;
+  const command = `\`${oneLine(failed.command, TARGET_CHARS)}\``;
+  const time = formatDuration(failed.seconds);
+  if (check.passed) return `[together] ✅ ${command} passes on ${merge} (${time})${left}`;
+  const ended = failed.exitCode === null ? 'did not finish' : `exited ${failed.exitCode}`;
+  return `[together] ❌ ${command} ${ended} on ${merge} after ${time}, though each branch passed alone${left}`;
 }
 
 /**

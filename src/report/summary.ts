@@ -2,6 +2,8 @@ import type { AgentResult, AgentStatus } from '../agents/result.js';
 import type { MergeCheck } from '../agents/merge-check.js';
 import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
+import { anyChecked, renderTogether, setupSuffix, verifyCell, verifyNotes } from './verification.js';
+import type { TogetherCheck } from '../agents/together.js';
 import { codeBlock, codeSpan, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
 import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
 
@@ -29,6 +31,8 @@ export interface RunReport {
   warnings?: string[];
   /** The runners of a fan-out, when this reports one (`mode: report`). */
   shards?: ShardReport[];
+  /** `verify` on the merge of every verified branch. */
+  together?: TogetherCheck | null;
   /** The trial merges of the changed branches: the conflict matrix and a merge order that works. */
   mergeCheck?: MergeCheck | null;
 }
@@ -52,6 +56,7 @@ export function renderSummary(run: RunReport): string {
   const merges = run.mergeCheck ? renderMergeCheck(run.mergeCheck) : '';
   const parts = [...fixed, agentTable(run.results, tableBudget - Buffer.byteLength(merges)), timing];
   if (merges) parts.push(merges);
+  if (run.together) parts.push(renderTogether(run.together));
   const timeline = gantt(run.results);
   if (
     timeline &&
@@ -136,7 +141,12 @@ const COLUMNS: Column[] = [
   { header: 'Task', align: 'left', cell: (r) => `**${escapeTableCell(r.id, 40)}**` },
   { header: 'Title', align: 'left', cell: (r) => escapeTableCell(r.title, 120) || '—' },
   { header: 'Status', align: 'left', cell: (r) => statusCell(r.status) },
-  { header: 'Time', align: 'right', cell: (r) => (hasStarted(r) ? formatDuration(r.seconds) : '—') },
+  { header: 'Verified', align: 'left', cell: (r) => verifyCell(r) },
+  {
+    header: 'Time',
+    align: 'right',
+    cell: (r) => (hasStarted(r) ? formatDuration(r.seconds) + setupSuffix(r) : '—'),
+  },
   { header: 'Turns', align: 'right', cell: (r) => formatCount(r.turns) },
   { header: 'Tool calls', align: 'right', cell: (r) => formatCount(r.toolCalls) },
   { header: 'Tokens in / out / cached', align: 'right', cell: (r) => tokens(r) },
@@ -186,13 +196,15 @@ function filesChanged(r: AgentResult): string {
 }
 
 function agentTable(results: readonly AgentResult[], maxBytes: number): string {
+  // The `Verified` column only for a run with `setup` or `verify`.
+  const columns = anyChecked(results) ? COLUMNS : COLUMNS.filter((c) => c.header !== 'Verified');
   const lines = [
-    `| ${COLUMNS.map((c) => c.header).join(' | ')} |`,
-    `| ${COLUMNS.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
+    `| ${columns.map((c) => c.header).join(' | ')} |`,
+    `| ${columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,
   ];
   let bytes = Buffer.byteLength(lines.join('\n'));
   for (const [i, result] of results.entries()) {
-    const row = `| ${COLUMNS.map((c) => c.cell(result)).join(' | ')} |`;
+    const row = `| ${columns.map((c) => c.cell(result)).join(' | ')} |`;
     // Room is kept for the line saying how many rows were left out.
     if (bytes + Buffer.byteLength(row) + 200 > maxBytes) {
       const left = results.length - i;
@@ -343,6 +355,8 @@ const SKIPPED_SHOWN = 10;
 /** Where the agent's work did not fully land: files left out of its commit, a branch that was not pushed. */
 function workNotes(r: AgentResult): string {
   const lines: string[] = [];
+  const failedCheck = verifyNotes(r);
+  if (failedCheck) lines.push(failedCheck, '');
   if (r.notPushed) lines.push(`**Branch:** ${escapeHtml(r.notPushed, 300)}`);
   const skipped = r.skipped ?? [];
   if (skipped.length > 0) {

@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AgentResult } from '../../src/agents/result.js';
+import type { RunEvent } from '../../src/events.js';
+import { git, makeRepo, tempDir } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { ROOT } from '../../support/run-action.js';
+import { runInProcess } from '../../support/run-in-process.js';
+import type { Scripts } from '../../support/script.js';
+
+const ORIGINAL = 'provider.modelPrefixes.some((prefix) => model.startsWith)';
+const BROKEN = 'provider.modelPrefixes.some((prefix) => model.endsWith(prefix))';
+const FIXED = 'provider.modelPrefixes.some((prefix) => model.startsWith(prefix))';
+
+/** Breaks the demo repository's tests, then fixes them once its check's output comes back. */
+const BAC_124: Scripts = {
+  'BAC-124': [
+    {
+      tools: [
+        { name: 'edit', input: { file_path: 'src/router.js', old_string: ORIGINAL, new_string: BROKEN } },
+      ],
+    },
+    { text: 'Fixed the predicate.' },
+    {
+      tools: [{ name: 'edit', input: { file_path: 'src/router.js', old_string: BROKEN, new_string: FIXED } }],
+    },
+    { text: 'Fixed: prefixes are matched with startsWith(prefix).' },
+  ],
+};
+
+/** Two changes that each pass the tests, and fail them together: a new default, and a test that pins the old one. */
+const APART_NOT_TOGETHER: Scripts = {
+  'BAC-1': [
+    {
+      tools: [
+        {
+          name: 'edit',
+          input: { file_path: 'src/config.js', old_string: 'maxTokens: 1024', new_string: 'maxTokens: 2048' },
+        },
+        {
+          name: 'edit',
+          input: {
+            file_path: 'test/gateway.test.js',
+            old_string: 'max_tokens: 1024',
+            new_string: 'max_tokens: 2048',
+          },
+        },
+      ],
+    },
+    { text: 'Raised the default to 2048 tokens.' },
+  ],
+  'BAC-2': [
+    {
+      tools: [
+        {
+          name: 'write',
+          input: {
+            file_path: 'test/config.test.js',
+            content: [
+              "import { test } from 'node:test';",
+              "import assert from 'node:assert/strict';",
+              "import { config } from '../src/config.js';",
+              '',
+              "test('defaults to 1024 tokens', () => {",
+              '  assert.equal(config.defaults.maxTokens, 1024);',
+              '});',
+              '',
+            ].join('\n'),
+          },
+        },
+      ],
+    },
+    { text: 'Pinned the defaults in a test.' },
+  ],
+};
+
+let server: MessagesServer;
+beforeAll(async () => {
+  server = await startMessagesServer({ recordBodies: true });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.requests.length = 0;
+});
+
+function demoRepo(): string {
+  const dir = tempDir('pa-demo-');
+  fs.cpSync(path.join(ROOT, 'examples/demo-repo'), dir, { recursive: true });
+  return makeRepo({}, dir);
+}
+
+const auditOf = (workspace: string): RunEvent[] =>
+  fs
+    .readFileSync(path.join(workspace, 'parallel-agents-results/run-local-1/audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as RunEvent);
+
+/** The summary table's row for `id`, as cells. */
+function row(summary: string, id: string): string[] {
+  const line = summary.split('\n').find((l) => l.startsWith(`| **${id}**`));
+  if (!line) throw new Error(`no row for ${id} in:\n${summary}`);
+  return line.split(' | ').map((cell) => cell.replace(/^\| |\s\|$/g, ''));
+}
+
+function header(summary: string): string[] {
+  const line = summary.split('\n').find((l) => l.startsWith('| Task |'))!;
+  return line.split(' | ').map((cell) => cell.replace(/^\| |\s\|$/g, ''));
+}
+
+describe('verify, through the action', () => {
+  it('shows a change that breaks the tests as failed verification, gives it one fix-up turn, and shows the fix verified', async () => {
+    server.setScripts(BAC_124);
+    const workspace = demoRepo();
+    const run = await runInProcess({
+      workspace,
+      inputs: {
+        'anthropic-api-key': 'sk-ant-test',
+        'anthropic-base-url': server.url,
+        tasks: '- BAC-124: Fix model routing\n',
+        verify: 'npm test',
+      },
+    });
+
+    expect(run.code).toBe(0);
+    const log = run.stdout.split('\n');
+    const failedAt = log.findIndex((l) =>
+      /^\[BAC-124\] ❌ failed verification: `npm test` exited 1 /.test(l),
+    );
+    const verifiedAt = log.findIndex((l) => /^\[BAC-124\] ✅ verified: `npm test` passed in /.test(l));
+    expect(failedAt).toBeGreaterThan(-1);
+    expect(verifiedAt).toBeGreaterThan(failedAt);
+    expect(log[failedAt]).toContain('its output goes back to the agent (fix-up 1)');
+
+    // One fix-up turn, in the same thread, with the failing output in its request.
+    const answered = server.requests.filter((r) => r.status === 200);
+    expect(answered).toHaveLength(4);
+    expect(answered[2]).toMatchObject({ thread: 'continue', messages: 1 });
+    expect(JSON.stringify(answered[2]!.body)).toContain('routes gpt-* models to openai');
+
+    const cells = row(run.summary, 'BAC-124');
+    expect(cells[header(run.summary).indexOf('Verified')]).toBe('✅ verified after 1 fix-up');
+    expect(cells[header(run.summary).indexOf('Status')]).toBe('✅ succeeded');
+    const [result] = JSON.parse(run.outputs.results!) as AgentResult[];
+    expect(result!.verification).toMatchObject({ passed: true, fixUps: 1 });
+    expect(result!.verification!.runs.map((r) => r.exitCode)).toEqual([1, 0]);
+    expect(run.outputs.succeeded).toBe('1');
+  });
+
+  it('never shows a task whose work fails its check as done, and the step fails', async () => {
+    server.setScripts(BAC_124);
+    const workspace = demoRepo();
+    const run = await runInProcess({
+      workspace,
+      inputs: {
+        'anthropic-api-key': 'sk-ant-test',
+        'anthropic-base-url': server.url,
+        tasks: '- BAC-124: Fix model routing\n',
+        verify: 'npm test',
+        'verify-retries': '0',
+      },
+    });
+
+    expect(run.code).toBe(1);
+    expect(run.summary.split('\n')[0]).toBe(
+      '## ❌ parallel-agents: 0/1 task succeeded · 1 failed verification',
+    );
+    const cells = row(run.summary, 'BAC-124');
+    expect(cells[header(run.summary).indexOf('Status')]).toBe('❌ failed verification');
+    expect(cells[header(run.summary).indexOf('Verified')]).toBe('❌ failed verification (exit 1)');
+    // The report says what failed and shows the end of its output.
+    expect(run.summary).toContain('**verify** `npm test` exit 1 after');
+    expect(run.summary).toContain('routes gpt-* models to openai');
+    expect(run.outputs).toMatchObject({ succeeded: '0', failed: '1' });
+    expect(run.stdout).toContain('::error::1 of 1 agents did not succeed (BAC-124 failed-verification)');
+  });
+
+  it('catches two changes that pass their check apart but fail it together, with the merged check', async () => {
+    server.setScripts(APART_NOT_TOGETHER);
+    const workspace = demoRepo();
+    const run = await runInProcess({
+      workspace,
+      inputs: {
+        'anthropic-api-key': 'sk-ant-test',
+        'anthropic-base-url': server.url,
+        tasks: '- BAC-1: Raise the default max tokens\n- BAC-2: Pin the defaults in a test\n',
+        verify: 'npm test',
+      },
+    });
+
+    const results = JSON.parse(run.outputs.results!) as AgentResult[];
+    expect(results.map((r) => [r.id, r.status, r.verification?.passed])).toEqual([
+      ['BAC-1', 'succeeded', true],
+      ['BAC-2', 'succeeded', true],
+    ]);
+    const together = auditOf(workspace).find((e) => e.type === 'together');
+    expect(together).toMatchObject({
+      check: { merged: ['BAC-1', 'BAC-2'], conflicts: [], passed: false, verify: { exitCode: 1 } },
+    });
+    expect(run.summary).toContain('### Together: `npm test` on the merge');
+    expect(run.summary).toContain('❌ `npm test` fails on the merge of **BAC-1**, **BAC-2** (exit 1 after');
+    expect(run.summary).toContain('defaults to 1024 tokens');
+    expect(run.stdout).toMatch(/\[together\] ❌ `npm test` exited 1 on the merge of BAC-1, BAC-2 after/);
+    // Each branch stays as its agent left it, and the merge leaves no branch or worktree behind.
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      '::error::The merge of BAC-1, BAC-2 fails its check, though each branch passed alone',
+    );
+    expect(git(workspace, 'branch', '--list', 'parallel-agents-together/*')).toBe('');
+    expect(git(workspace, 'worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('says so when the verified branches also pass together', async () => {
+    server.setScripts({ ...BAC_124, 'BAC-2': APART_NOT_TOGETHER['BAC-2']! });
+    const workspace = demoRepo();
+    const run = await runInProcess({
+      workspace,
+      inputs: {
+        'anthropic-api-key': 'sk-ant-test',
+        'anthropic-base-url': server.url,
+        tasks: '- BAC-124: Fix model routing\n- BAC-2: Pin the defaults in a test\n',
+        verify: 'npm test',
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.summary).toContain('✅ `npm test` passes on the merge of **BAC-124**, **BAC-2**');
+  });
+});

@@ -1,0 +1,160 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { AgentResult, CommandRun } from './result.js';
+import type { ShellSandbox } from './sandbox.js';
+import { shellEnvironment } from './shell-env.js';
+import { commandShell, type Checks } from './verify.js';
+import { COMMIT_AUTHOR } from './workspace.js';
+
+const execFileAsync = promisify(execFile);
+
+/** `verify` on the merge of every verified branch: whether the work done in parallel also works together. */
+export interface TogetherCheck {
+  /** Tasks whose branches went into the merge, in the order they were merged. */
+  merged: string[];
+  /** Branches left out because they conflict with the merge before them, with the files in conflict. */
+  conflicts: { task: string; files: string[] }[];
+  /** `setup` in the merged worktree, when there is one. */
+  setup?: CommandRun;
+  /** `verify` on the merge; absent when `setup` failed there. */
+  verify?: CommandRun;
+  /** Whether `verify` passed on the merge; null when too few branches merged to run it. */
+  passed: boolean | null;
+}
+
+export interface TogetherOptions {
+  /** The repository holding every agent's branch. */
+  repo: string;
+  /** Where the temporary worktree of the merge goes (beside the agents' worktrees). */
+  root: string;
+  /** Every task's result, in the order the tasks were given (dependencies first). */
+  results: readonly AgentResult[];
+  checks: Checks;
+  shell: ShellSandbox;
+  /** Where the merge's shell gets a `HOME` of its own. */
+  homeRoot: string;
+  /** The shell's CPU limit, shared with the agents. */
+  shellLimit?: <T>(run: () => Promise<T>) => Promise<T>;
+  signal?: AbortSignal;
+}
+
+/**
+ * With `verify`, merges the branches of every verified task that changed something (`git merge-tree --write-tree`,
+ * one on top of the other; a branch that conflicts with the merge so far is left out and named), checks the merge out
+ * in a temporary worktree, and runs `setup` and `verify` there in the shell's sandbox, as for an agent. Undefined
+ * when fewer than two branches are there to merge: each was verified on its own already.
+ */
+export async function verifyTogether(options: TogetherOptions): Promise<TogetherCheck | undefined> {
+  const { repo, checks } = options;
+  const verified = options.results.filter(
+    (r) => r.status === 'succeeded' && r.commit && r.verification?.passed,
+  );
+  if (!checks.verify || verified.length < 2) return undefined;
+
+  const merged: string[] = [];
+  const conflicts: TogetherCheck['conflicts'] = [];
+  let tip: string | undefined;
+  for (const result of verified) {
+    const commit = result.commit!;
+    if (!tip) {
+      tip = commit;
+      merged.push(result.id);
+      continue;
+    }
+    const merge = await mergeTree(repo, tip, commit);
+    if (!merge.clean) {
+      conflicts.push({ task: result.id, files: merge.files });
+      continue;
+    }
+    tip = await git(repo, [
+      '-c',
+      `user.name=${COMMIT_AUTHOR.name}`,
+      '-c',
+      `user.email=${COMMIT_AUTHOR.email}`,
+      'commit-tree',
+      merge.tree,
+      '-p',
+      tip,
+      '-p',
+      commit,
+      '-m',
+      `Merge ${result.branch}`,
+    ]);
+    merged.push(result.id);
+  }
+  if (merged.length < 2) return { merged, conflicts, passed: null };
+
+  // A branch of its own for the worktree: the sandbox gives the shell its branch ref as it does an agent's.
+  const nonce = randomUUID().slice(0, 8);
+  const branch = `parallel-agents-together/${nonce}`;
+  const dir = path.join(options.root, `together-${nonce}`);
+  await git(repo, ['branch', '--no-track', branch, tip!]);
+  const limit = options.shellLimit ?? (<T>(run: () => Promise<T>) => run());
+  try {
+    await mkdir(options.root, { recursive: true });
+    await git(repo, ['worktree', 'add', '--quiet', dir, branch]);
+    const gitDir = await git(repo, ['-C', dir, 'rev-parse', '--absolute-git-dir']);
+    const home = path.join(options.homeRoot, `together-${nonce}`);
+    await mkdir(home, { recursive: true });
+    const shell = commandShell({
+      shell: options.shell,
+      worktree: { path: dir, branch, gitDir },
+      home,
+      env: shellEnvironment(process.env, home),
+    });
+    try {
+      const check: TogetherCheck = { merged, conflicts, passed: false };
+      if (checks.setup) {
+        const setup = await limit(() =>
+          shell.run(checks.setup, { timeoutMs: checks.verifyTimeoutMs, signal: options.signal }),
+        );
+        check.setup = setup.run;
+        if (setup.run.exitCode !== 0) return check;
+      }
+      const verify = await limit(() =>
+        shell.run(checks.verify, { timeoutMs: checks.verifyTimeoutMs, signal: options.signal }),
+      );
+      return { ...check, verify: verify.run, passed: verify.run.exitCode === 0 };
+    } finally {
+      await shell.close();
+    }
+  } finally {
+    await git(repo, ['worktree', 'remove', '--force', dir]).catch(() =>
+      rm(dir, { recursive: true, force: true }),
+    );
+    await git(repo, ['worktree', 'prune']).catch(() => undefined);
+    await git(repo, ['branch', '-D', branch]).catch(() => undefined);
+  }
+}
+
+type MergeTree = { clean: true; tree: string } | { clean: false; files: string[] };
+
+/** `git merge-tree --write-tree`: exit 0 is a clean merge and names its tree, 1 a conflicted one and its files. */
+async function mergeTree(repo: string, a: string, b: string): Promise<MergeTree> {
+  try {
+    const out = await git(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', a, b]);
+    return { clean: true, tree: out.split('\0')[0]!.trim() };
+  } catch (error) {
+    const failure = error as { code?: unknown; stdout?: unknown };
+    if (failure.code !== 1 || typeof failure.stdout !== 'string') throw error;
+    const [, ...files] = failure.stdout.split('\0').filter(Boolean);
+    return { clean: false, files: [...new Set(files)] };
+  }
+}
+
+/** Git on the repository: no hooks, no fsmonitor, none of the runner's tokens. Rejects with the child's error. */
+async function git(repo: string, args: string[]): Promise<string> {
+  const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
+  for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
+    if (process.env[name] !== undefined) env[name] = process.env[name];
+  }
+  const { stdout } = await execFileAsync(
+    'git',
+    ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args],
+    { cwd: repo, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  return stdout.trim();
+}
