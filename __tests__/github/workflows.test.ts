@@ -118,7 +118,7 @@ describe('examples/workflows/fan-out.yml', () => {
   it('grants nothing at the top; only the plan and report jobs may comment, only the shards may push', () => {
     expect(permissions).toEqual({});
     expect(jobs.plan?.permissions).toEqual({ contents: 'read', issues: 'write' });
-    expect(jobs.run?.permissions).toEqual({ contents: 'write' });
+    expect(jobs.run?.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
     expect(jobs.report?.permissions).toEqual({ contents: 'read', issues: 'write', actions: 'read' });
   });
 });
