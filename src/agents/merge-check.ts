@@ -23,7 +23,7 @@ export interface MergeCheck {
 }
 
 /** A branch to check: its tip, and whether it may join the merge order (`mergeable: false` says why not). */
-export interface MergeCandidate {
+interface MergeCandidate {
   task: string;
   branch: string;
   commit: string;
