@@ -230,6 +230,9 @@ describe('pull requests, through the built action', () => {
     expect(routes(CREATE_PULL)).toHaveLength(1);
     expect(git(origin, 'branch', '--list', 'parallel-agents/*').split('\n')).toHaveLength(2);
     expect(result.summary).toContain('Allow GitHub Actions to create and approve pull requests');
+    expect(github!.state.comments[0]!.body).toContain(
+      'Allow GitHub Actions to create and approve pull requests',
+    );
   });
 
   it('ends in one line naming the permissions: line when the token may not write pull requests', async () => {

@@ -56,9 +56,11 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   const maxChars = view.maxChars ?? COMMENT_BODY_MAX_CHARS;
   const ended = state.endedAt !== null;
   const head = [header(state, view), runLine(state, view)];
+  // The run's own warnings too (a pull request GitHub refused, say), once each.
+  const notes = [...(view.notes ?? []), ...state.warnings.filter((w) => !view.notes?.includes(w))];
   // A note may quote task text: sanitized as any untrusted text.
-  if (view.notes?.length) {
-    head.push(view.notes.map((n) => `> ${sanitizeMarkdown(oneLine(n), 1_000)}`).join('\n>\n'));
+  if (notes.length) {
+    head.push(notes.map((n) => `> ${sanitizeMarkdown(oneLine(n), 1_000)}`).join('\n>\n'));
   }
   if (view.failure) head.push(codeBlock(view.failure, 2_000));
   if (state.tasks.length === 0) {
