@@ -69,6 +69,15 @@ describe('readSettings', () => {
     expect(settings.maxCostUsd).toBe(12.5);
   });
 
+  it('opens a draft pull request per task and runs every task, unless told otherwise', () => {
+    const base = { 'anthropic-api-key': 'sk-test', tasks: TASKS };
+    expect(settingsFrom(base).settings).toMatchObject({ pullRequests: 'per-task', only: 'all' });
+    expect(settingsFrom({ ...base, 'pull-requests': 'combined', only: 'failed' }).settings).toMatchObject({
+      pullRequests: 'combined',
+      only: 'failed',
+    });
+  });
+
   it('needs no API key to plan', () => {
     const { settings } = settingsFrom({ mode: 'plan', tasks: TASKS, 'max-shards': '3' });
     expect(settings).toMatchObject({ mode: 'plan', apiKey: '', maxShards: 3 });
@@ -175,6 +184,14 @@ describe('readSettings', () => {
     [
       { 'fail-on': 'some' },
       'input `fail-on`: "some" is not one of any, all, none. Use one of `any`, `all`, `none` (default `any`)',
+    ],
+    [
+      { 'pull-requests': 'draft' },
+      'input `pull-requests`: "draft" is not one of per-task, combined, none. Use one of `per-task`, `combined`, `none` (default `per-task`)',
+    ],
+    [
+      { only: 'failures' },
+      'input `only`: "failures" is not one of all, failed. Use one of `all`, `failed` (default `all`)',
     ],
     [
       { 'anthropic-base-url': 'ftp://x' },

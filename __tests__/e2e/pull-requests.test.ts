@@ -208,6 +208,14 @@ describe('pull requests, through the built action', () => {
     expect(byId['BAC-3']!.pullRequest).toBeUndefined();
     // The checkout is untouched: the merges needed no worktree.
     expect(git(workspace, 'status', '--porcelain')).toBe('?? parallel-agents-results/');
+
+    // Run again, BAC-3 alone this time: the combined branch is rebuilt from it and the same pull request updated.
+    const again = await run(workspace, { tasks: tasks('BAC-3'), 'pull-requests': 'combined' });
+    expect(again.code).toBe(0);
+    expect(github!.state.pulls).toHaveLength(1);
+    expect(routes(UPDATE_PULL).map((c) => c.path)).toEqual([`/repos/octo-org/gateway/pulls/${pull!.number}`]);
+    expect(github!.state.pulls[0]!.body).toMatch(/^Fixes BAC-3\nPart of #7\n/);
+    expect(git(origin, 'show', 'parallel-agents/combined-7:README.md')).toContain('# Gateway (Apache-2.0)');
   });
 
   it('ends in one line naming the repository setting when GitHub Actions may not open pull requests', async () => {
