@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { EventStream } from '../src/events.js';
 import type { AgentResult } from '../src/agents/result.js';
-import { computeTiming } from '../src/report/timing.js';
+import { computeTiming, type Timing } from '../src/report/timing.js';
 import type { Task } from '../src/tasks/task.js';
 import { makeRepo } from '../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../support/messages-server.js';
@@ -65,6 +65,28 @@ function run(
 
 const failedOf = (results: AgentResult[]) => results.filter((r) => r.status !== 'succeeded').length;
 
+/**
+ * The run's timing with the ideal made from the server's own time, turn by turn along each chain (the scripted
+ * latency), not from the agents' times: agent times include the queueing this bench is here to find.
+ */
+function honestTiming(
+  results: AgentResult[],
+  scripts: Scripts,
+  concurrency: number,
+): Timing & { model: object } {
+  const model = (id: string) =>
+    (scripts[id] ?? []).reduce((sum, turn) => sum + (turn.latencyMs ?? 0), 0) / 1000;
+  const timing = computeTiming(
+    results.map((r) => ({ ...r, modelSeconds: model(r.id) })),
+    { concurrency },
+  );
+  if (!timing.model) throw new Error('no model-only bound');
+  return timing as Timing & { model: object };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[(values.length - 1) >> 1] ?? NaN;
+const ms = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
+
 // 1. Ten tasks of eight turns at 100 ms a turn: concurrency 10 against concurrency 1, and against the ideal.
 {
   const { tasks, scripts } = workload(10, 8, 100);
@@ -72,13 +94,21 @@ const failedOf = (results: AgentResult[]) => results.filter((r) => r.status !== 
   const parallel = await run(server, tasks, 10);
   const serial = await run(server, tasks, 1);
   await server.close();
-  const p = computeTiming(parallel, { concurrency: 10 });
+  const p = honestTiming(parallel, scripts, 10);
   const s = computeTiming(serial, { concurrency: 1 });
+  const ideal = p.model!.idealSeconds;
   record(
-    '10×8 turns, c=10: wall / ideal',
-    (p.wallSeconds / p.idealSeconds).toFixed(3),
+    '10×8 turns, c=10: wall / model-only ideal',
+    (p.wallSeconds / ideal).toFixed(3),
     '≤ 1.10',
-    p.wallSeconds <= 1.1 * p.idealSeconds,
+    p.wallSeconds <= 1.1 * ideal,
+  );
+  const perAgent = median(p.model!.agents.map((a) => a.overheadSeconds));
+  record(
+    `10×8 turns, c=10: overhead per agent, median (total ${ms(p.model!.overheadSeconds)})`,
+    ms(perAgent),
+    '≤ 60 ms',
+    perAgent <= 0.06,
   );
   const speedup = s.wallSeconds / p.wallSeconds;
   record('10×8 turns: wall at c=1 / wall at c=10', `${speedup.toFixed(2)}×`, '≥ 9', speedup >= 9);
@@ -110,12 +140,12 @@ const failedOf = (results: AgentResult[]) => results.filter((r) => r.status !== 
   const results = await run(server, tasks, 20);
   clearInterval(sampler);
   await server.close();
-  const t = computeTiming(results, { concurrency: 20 });
+  const t = honestTiming(results, scripts, 20);
   record(
-    '100 tasks, c=20: wall / ideal',
-    (t.wallSeconds / t.idealSeconds).toFixed(3),
+    '100 tasks, c=20: wall / model-only ideal',
+    (t.wallSeconds / t.model!.idealSeconds).toFixed(3),
     '≤ 1.15',
-    t.wallSeconds <= 1.15 * t.idealSeconds,
+    t.wallSeconds <= 1.15 * t.model!.idealSeconds,
   );
   record(
     '100 tasks, c=20: peak RSS (runner and server in one process)',

@@ -47,6 +47,7 @@ export async function reportFanOut(
   const timing = computeTiming(merged.results, {
     concurrency: merged.concurrency,
     criticalPathSeconds: criticalPathAgentSeconds(plan, merged.results),
+    dependencies: plan.dependencies,
   });
   for (const [name, value] of Object.entries(runOutputs(merged.results, timing, settings.secrets))) {
     core.setOutput(name, value);

@@ -194,6 +194,7 @@ export async function runAgents(
   const timing = computeTiming(results, {
     concurrency: settings.maxConcurrency,
     criticalPathSeconds: criticalPathAgentSeconds(plan, results),
+    dependencies: plan.dependencies,
   });
   for (const [name, value] of Object.entries(runOutputs(results, timing, settings.secrets))) {
     core.setOutput(name, value);

@@ -105,6 +105,19 @@ describe('renderSummary', () => {
     expect(summary).toContain('| Parallel efficiency | 83 % |');
   });
 
+  it('shows the bound from the model alone and the overhead above it, overall and per agent', () => {
+    const results = [
+      ran('BAC-1', 0, 10, { modelSeconds: 9.6 }),
+      ran('BAC-2', 1, 11, { modelSeconds: 9 }),
+      ran('BAC-3', 2, 12, { modelSeconds: 6 }),
+    ];
+    const summary = renderSummary(report(results));
+    expect(summary).toContain('| Ideal, model only | 9.6 s | lower bound: the longest agent');
+    expect(summary).toContain('| Overhead | 2.4 s (20 % of wall) | wall − model-only ideal');
+    expect(summary).toContain('| Overhead per agent | median 1.0 s · max 4.0 s (BAC-3) |');
+    expect(renderSummary(report(three()))).not.toContain('model only');
+  });
+
   it('draws a gantt bar per agent and marks the failed one as critical', () => {
     const results = three();
     results[1] = { ...results[1]!, status: 'failed', error: 'boom' };

@@ -85,6 +85,52 @@ describe('computeTiming', () => {
   });
 });
 
+describe('the bound from the model alone', () => {
+  /** Three 10 s agents of which the model took 8, 9 and 6 s. */
+  const modelled = () => [
+    ran('BAC-1', 0, 10, { modelSeconds: 8 }),
+    ran('BAC-2', 1, 11, { modelSeconds: 9 }),
+    ran('BAC-3', 2, 12, { modelSeconds: 6 }),
+  ];
+
+  it('takes the longest model time when there are slots for everyone, and calls the rest overhead', () => {
+    const { model } = computeTiming(modelled(), { concurrency: 4 });
+    expect(model?.idealSeconds).toBe(9);
+    expect(model?.bound).toBe('longest-agent');
+    expect(model?.overheadSeconds).toBe(3);
+    expect(model?.efficiency).toBeCloseTo(9 / 12, 10);
+    expect(model?.agents).toEqual([
+      { id: 'BAC-1', overheadSeconds: 2 },
+      { id: 'BAC-2', overheadSeconds: 1 },
+      { id: 'BAC-3', overheadSeconds: 4 },
+    ]);
+  });
+
+  it('spreads the model time over the slots when slots are scarce', () => {
+    const { model } = computeTiming(modelled(), { concurrency: 2 });
+    expect(model?.idealSeconds).toBe(11.5);
+    expect(model?.bound).toBe('concurrency');
+  });
+
+  it('follows the longest chain of dependencies in model time, not in agent time', () => {
+    const { model } = computeTiming(modelled(), {
+      concurrency: 4,
+      // The agent-time critical path is 20 s; the model spent 8 + 6 s of it.
+      criticalPathSeconds: 20,
+      dependencies: [{ task: 'BAC-3', dependsOn: 'BAC-1' }],
+    });
+    expect(model?.idealSeconds).toBe(14);
+    expect(model?.bound).toBe('critical-path');
+  });
+
+  it('is unknown when an agent that ran has no model time, and ignores agents that never started', () => {
+    const old = ran('BAC-4', 0, 5);
+    expect(computeTiming([...modelled(), old], { concurrency: 4 }).model).toBeNull();
+    const skipped = ran('BAC-5', 0, 0, { startedAt: 0, endedAt: 0, seconds: 0, status: 'skipped' });
+    expect(computeTiming([...modelled(), skipped], { concurrency: 4 }).model?.agents).toHaveLength(3);
+  });
+});
+
 describe('formatDuration', () => {
   it('shows seconds with one decimal under a minute', () => {
     expect(formatDuration(42.06)).toBe('42.1 s');

@@ -85,6 +85,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let usage: Usage = noUsage();
   let turns = 0;
   let toolCalls = 0;
+  let modelMs = 0;
   let lastMessage: BetaMessage | undefined;
   let worktree: Worktree | undefined;
   let status: AgentStatus = 'succeeded';
@@ -116,8 +117,11 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         for (;;) {
           const next = await iterator.next();
           if (next.done) break;
+          // The request is out once the runner hands over its stream: from here to the stream's end is model time.
+          const requested = performance.now();
           // A failed reply surfaces from the runner itself on the next step, which lets it be iterated again.
           const message = await next.value.finalMessage().catch(() => undefined);
+          modelMs += performance.now() - requested;
           if (!message) continue;
           lastMessage = message;
           turns += 1;
@@ -306,6 +310,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     startedAt,
     endedAt,
     seconds: (endedAt - startedAt) / 1000,
+    modelSeconds: modelMs / 1000,
     turns,
     toolCalls,
     usage,

@@ -70,6 +70,11 @@ export interface AgentResult {
   endedAt: number;
   /** Agent time: its own start to end. */
   seconds: number;
+  /**
+   * Model time: the part of `seconds` spent waiting for model replies, each from its request to the end of its
+   * stream. Absent from results written before it was recorded.
+   */
+  modelSeconds?: number;
   /** Model requests answered. */
   turns: number;
   toolCalls: number;

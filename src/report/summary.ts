@@ -235,7 +235,36 @@ export function timingTable(timing: Timing): string {
     `| **Speedup** | **${speedup}** | sequential ÷ wall |`,
     `| Ideal | ${formatDuration(timing.idealSeconds)} | ${IDEAL_MEANING[timing.idealBound](timing.concurrency)} |`,
     `| Parallel efficiency | ${efficiency} | ideal ÷ wall: 100 % means no schedule could have finished sooner |`,
+    ...modelRows(timing),
   ].join('\n');
+}
+
+/** The bound from the model's own time and the overhead above it, when the results say what the model took. */
+function modelRows(timing: Timing): string[] {
+  const model = timing.model;
+  if (!model) return [];
+  const share =
+    timing.wallSeconds > 0
+      ? ` (${Math.round((model.overheadSeconds / timing.wallSeconds) * 100)} % of wall)`
+      : '';
+  const agents = [...model.agents].sort((a, b) => a.overheadSeconds - b.overheadSeconds);
+  const median = agents[(agents.length - 1) >> 1];
+  const most = agents.at(-1);
+  const rows = [
+    `| Ideal, model only | ${formatDuration(model.idealSeconds)} | ${IDEAL_MEANING[model.bound](timing.concurrency)}, counting only each agent's time waiting for the model |`,
+    `| Overhead | ${formatShort(model.overheadSeconds)}${share} | wall − model-only ideal: worktrees, git, tools, waiting for the warm-up or a slot |`,
+  ];
+  if (median && most) {
+    rows.push(
+      `| Overhead per agent | median ${formatShort(median.overheadSeconds)} · max ${formatShort(most.overheadSeconds)} (${escapeTableCell(most.id, 40)}) | agent time − its model time |`,
+    );
+  }
+  return rows;
+}
+
+/** Under a second in milliseconds, where overheads live; longer as {@link formatDuration}. */
+function formatShort(seconds: number): string {
+  return Math.abs(seconds) < 1 ? `${Math.round(seconds * 1000)} ms` : formatDuration(seconds);
 }
 
 /** A fan-out's runners: each shard's tasks, how long after the first it began, and its own wall time. */

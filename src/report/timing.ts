@@ -31,6 +31,31 @@ export interface Timing {
   /** Epoch milliseconds of the first start and the last end; null when no agent started. */
   startedAt: number | null;
   endedAt: number | null;
+  /**
+   * The run against the model's own time; null when an agent that ran has no `modelSeconds` (results written before
+   * it was recorded).
+   */
+  model: ModelBound | null;
+}
+
+/**
+ * The honest bound: what the agents would take if nothing but the model took time. Agent times include the queueing
+ * behind worktrees, git and tools; a bound made from them hides that overhead, this one shows it.
+ */
+interface ModelBound {
+  /**
+   * Lower bound on the wall time from each agent's model time: the longest chain of dependent tasks, or all model
+   * time spread over every slot, whichever is longer.
+   */
+  idealSeconds: number;
+  /** Which bound gave `idealSeconds`. */
+  bound: IdealBound;
+  /** `wallSeconds − idealSeconds`: everything the run spent on anything but waiting for the model. */
+  overheadSeconds: number;
+  /** `idealSeconds / wallSeconds`; null when the wall time is 0. */
+  efficiency: number | null;
+  /** Each agent that ran, in result order: its time not spent waiting for a model reply (agent − model time). */
+  agents: { id: string; overheadSeconds: number }[];
 }
 
 export interface TimingOptions {
@@ -41,6 +66,8 @@ export interface TimingOptions {
    * independent and the longest single agent is the chain.
    */
   criticalPathSeconds?: number;
+  /** What waits for what (the plan's dependencies): the model-only bound follows their longest chain. */
+  dependencies?: readonly { task: string; dependsOn: string }[];
 }
 
 /** Whether an agent ran at all: a task skipped before it started has no start time. */
@@ -86,6 +113,56 @@ export function computeTiming(results: readonly AgentResult[], opts: TimingOptio
     concurrency,
     startedAt,
     endedAt,
+    model: modelBound(ran, wallSeconds, opts),
+  };
+}
+
+/** {@link ModelBound} of the agents that ran, or null when one of them has no model time. */
+function modelBound(
+  ran: readonly AgentResult[],
+  wallSeconds: number,
+  opts: TimingOptions,
+): ModelBound | null {
+  const model = new Map<string, number>();
+  for (const result of ran) {
+    if (result.modelSeconds === undefined) return null;
+    model.set(result.id, result.modelSeconds);
+  }
+  const waitsFor = new Map<string, string[]>();
+  for (const { task, dependsOn } of opts.dependencies ?? []) {
+    waitsFor.set(task, [...(waitsFor.get(task) ?? []), dependsOn]);
+  }
+  // Model time from the start of the longest chain that ends with each task; tasks that did not run add nothing.
+  const chain = new Map<string, number>();
+  const chainOf = (id: string, seen: Set<string>): number => {
+    const known = chain.get(id);
+    if (known !== undefined) return known;
+    if (seen.has(id)) return 0;
+    seen.add(id);
+    const before = Math.max(0, ...(waitsFor.get(id) ?? []).map((dep) => chainOf(dep, seen)));
+    const total = before + (model.get(id) ?? 0);
+    chain.set(id, total);
+    return total;
+  };
+  let longest = 0;
+  let longestChain = 0;
+  let total = 0;
+  for (const [id, seconds] of model) {
+    longest = Math.max(longest, seconds);
+    longestChain = Math.max(longestChain, chainOf(id, new Set()));
+    total += seconds;
+  }
+  const { seconds: idealSeconds, bound } = idealLowerBound({
+    longestSeconds: longest,
+    throughputSeconds: total / opts.concurrency,
+    criticalPathSeconds: longestChain > longest ? longestChain : undefined,
+  });
+  return {
+    idealSeconds,
+    bound,
+    overheadSeconds: wallSeconds - idealSeconds,
+    efficiency: wallSeconds > 0 ? idealSeconds / wallSeconds : null,
+    agents: ran.map((r) => ({ id: r.id, overheadSeconds: r.seconds - (r.modelSeconds ?? 0) })),
   };
 }
 
