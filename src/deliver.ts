@@ -2,7 +2,12 @@ import { checkMerges, pushBranch, resolveCommit, type MergeCheck } from './agent
 import type { AgentResult, PullRequestRef } from './agents/result.js';
 import type { EventStream } from './events.js';
 import type { GitHubClient, RepoRef } from './github/context.js';
-import { PullRequestError, pullRequestBase, upsertPullRequest } from './github/pull-requests.js';
+import {
+  PullRequestError,
+  pullRequestBase,
+  upsertPullRequest,
+  type PullRequestOutcome,
+} from './github/pull-requests.js';
 import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from './report/pull-request.js';
 import { statusCell } from './report/summary.js';
 import type { Settings } from './settings.js';
@@ -11,7 +16,10 @@ import type { Plan } from './tasks/plan.js';
 
 /** Everything the way out needs besides the results. */
 export interface DeliveryOptions {
-  settings: Pick<Settings, 'workspace' | 'githubToken' | 'pullRequests' | 'secrets' | 'linearApiKey'>;
+  settings: Pick<
+    Settings,
+    'workspace' | 'githubToken' | 'pullRequests' | 'secrets' | 'linearApiKey' | 'shard'
+  >;
   /** The run's plan: branches are merged in its order, dependencies first. */
   plan: Pick<Plan, 'order'>;
   /** The client for pull requests; undefined without a token. */
@@ -26,9 +34,13 @@ export interface DeliveryOptions {
   linearApiUrl?: string;
 }
 
-/** The branch `pull-requests: combined` builds: one per issue, so a re-run replaces it. */
-export function combinedBranchName(issue: number | undefined): string {
-  return `parallel-agents/combined${issue === undefined ? '' : `-${issue}`}`;
+/**
+ * The branch `pull-requests: combined` builds: one per issue, so a re-run replaces it, and one per shard of a fan-out,
+ * so that the shards do not replace each other's.
+ */
+export function combinedBranchName(issue: number | undefined, shard?: number): string {
+  const suffix = [issue, shard === undefined ? undefined : `shard-${shard}`].filter((p) => p !== undefined);
+  return ['parallel-agents/combined', ...suffix].join('-');
 }
 
 /**
@@ -48,43 +60,27 @@ export async function deliverWork(
   const changed = results
     .filter((r) => r.commit)
     .sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));
-  if (changed.length === 0) return undefined;
-
-  const combined = settings.pullRequests === 'combined' ? combinedBranchName(options.issue) : undefined;
-  const titles = new Map(results.map((r) => [r.id, r.title]));
+  const combined =
+    settings.pullRequests === 'combined' ? combinedBranchName(options.issue, settings.shard) : undefined;
   let check: MergeCheck | undefined;
-  try {
-    check = await checkMerges({
-      repo: settings.workspace,
-      // Every worktree was made from the checkout's HEAD.
-      base: await resolveCommit(settings.workspace, 'HEAD'),
-      candidates: changed.map((r) => ({
-        task: r.id,
-        branch: r.branch,
-        commit: r.commit!,
-        ...(r.status === 'succeeded'
-          ? {}
-          : { notMergeable: `its agent did not succeed (${statusCell(r.status)})` }),
-      })),
-      ...(combined
-        ? {
-            combined: {
-              branch: combined,
-              message: (task: string) => `Merge ${pullRequestTitle(task, titles.get(task) ?? '')}`,
-            },
-          }
-        : {}),
-    });
-    events.emit({ type: 'merge-check', at: Date.now(), check });
-  } catch (error) {
-    warn(`The branches could not be trial-merged: ${messageOf(error)}`);
+  if (changed.length > 0) {
+    try {
+      check = await checkBranches(settings.workspace, changed, combined);
+      events.emit({ type: 'merge-check', at: Date.now(), check });
+    } catch (error) {
+      warn(`The branches could not be trial-merged: ${messageOf(error)}`);
+    }
   }
 
   const pulls = new Map<string, PullRequestRef>();
-  let failure: string | undefined;
-  if (settings.pullRequests !== 'none') {
-    failure = await openPullRequests(results, changed, check, combined, options, pulls, events, warn);
-  }
+  const announce = (task: string, outcome: { pullRequest: PullRequestRef; created: boolean }) => {
+    pulls.set(task, outcome.pullRequest);
+    events.emit({ type: 'pull-request', task, at: Date.now(), ...outcome });
+  };
+  const failure =
+    settings.pullRequests === 'none' || changed.length === 0
+      ? undefined
+      : await openPullRequests({ results, changed, check, combined, options, announce, warn });
   if (failure) warn(failure);
 
   if (settings.linearApiKey) {
@@ -101,17 +97,56 @@ export async function deliverWork(
   return failure;
 }
 
-/** The pull requests: one per pushed branch, or the combined one. Resolves to the failure line, if GitHub refused. */
-async function openPullRequests(
-  results: readonly AgentResult[],
+/**
+ * The trial merges of the changed branches, dependencies first; a branch whose agent did not succeed is in the matrix
+ * but not in the merge order. With `combined`, the merge order is written to that branch.
+ */
+async function checkBranches(
+  workspace: string,
   changed: readonly AgentResult[],
-  check: MergeCheck | undefined,
   combined: string | undefined,
-  options: DeliveryOptions,
-  pulls: Map<string, PullRequestRef>,
-  events: EventStream,
-  warn: (message: string) => void,
-): Promise<string | undefined> {
+): Promise<MergeCheck> {
+  const titles = new Map(changed.map((r) => [r.id, r.title]));
+  return checkMerges({
+    repo: workspace,
+    // Every worktree was made from the checkout's HEAD.
+    base: await resolveCommit(workspace, 'HEAD'),
+    candidates: changed.map((r) => ({
+      task: r.id,
+      branch: r.branch,
+      commit: r.commit!,
+      ...(r.status === 'succeeded'
+        ? {}
+        : { notMergeable: `its agent did not succeed (${statusCell(r.status)})` }),
+    })),
+    ...(combined
+      ? {
+          combined: {
+            branch: combined,
+            message: (task: string) => `Merge ${pullRequestTitle(task, titles.get(task) ?? '')}`,
+          },
+        }
+      : {}),
+  });
+}
+
+/** What opening the pull requests works from. */
+interface PullRequestJob {
+  results: readonly AgentResult[];
+  /** The results with a commit, dependencies first. */
+  changed: readonly AgentResult[];
+  check: MergeCheck | undefined;
+  /** The combined branch's name, with `pull-requests: combined`. */
+  combined: string | undefined;
+  options: DeliveryOptions;
+  /** Records a task's pull request and tells the event stream. */
+  announce: (task: string, outcome: PullRequestOutcome) => void;
+  warn: (message: string) => void;
+}
+
+/** The pull requests: one per pushed branch, or the combined one. Resolves to the failure line, if GitHub refused. */
+async function openPullRequests(job: PullRequestJob): Promise<string | undefined> {
+  const { results, changed, check, combined, options, announce, warn } = job;
   const pushed = changed.filter((r) => r.pushed);
   if (pushed.length === 0) return undefined;
   const base = pullRequestBase(options.env);
@@ -130,10 +165,6 @@ async function openPullRequests(
     return undefined;
   }
   const context = { issue: options.issue, runUrl: options.runUrl, secrets: options.settings.secrets };
-  const announce = (task: string, outcome: { pullRequest: PullRequestRef; created: boolean }) => {
-    pulls.set(task, outcome.pullRequest);
-    events.emit({ type: 'pull-request', task, at: Date.now(), ...outcome });
-  };
 
   if (combined) {
     if (!check?.combined) return undefined;

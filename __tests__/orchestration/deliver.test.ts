@@ -118,6 +118,21 @@ describe('deliverWork', () => {
     ]);
   });
 
+  it('still comments on Linear when no agent changed anything, and opens nothing', async () => {
+    const { repo, events, options } = await setUp();
+    linear = await startLinearServer({ apiKey: LINEAR_KEY, issues: [{ identifier: 'BAC-1', title: 'One' }] });
+    const { commit: _, ...unchanged } = agentResult(repo, 'BAC-1', { 'a.md': 'a\n' }, false);
+    const result = { ...unchanged, filesChanged: [] };
+    await deliverWork(
+      [result],
+      events,
+      options({ settings: { ...options().settings, linearApiKey: LINEAR_KEY }, linearApiUrl: linear.url }),
+    );
+    expect(linear.comments.map((c) => c.issue)).toEqual(['BAC-1']);
+    expect(linear.attachments).toHaveLength(0);
+    expect(github!.calls).toHaveLength(0);
+  });
+
   it('opens a ready pull request where the repository has no drafts', async () => {
     const { repo, events, options } = await setUp({ drafts: false });
     await deliverWork([agentResult(repo, 'BAC-1', { 'a.md': 'a\n' })], events, options());
@@ -188,6 +203,8 @@ describe('deliverWork', () => {
     );
     expect(combinedBranchName(12)).toBe('parallel-agents/combined-12');
     expect(combinedBranchName(undefined)).toBe('parallel-agents/combined');
+    expect(combinedBranchName(12, 3)).toBe('parallel-agents/combined-12-shard-3');
+    expect(combinedBranchName(undefined, 3)).toBe('parallel-agents/combined-shard-3');
     expect(git(origin, 'ls-tree', '--name-only', 'parallel-agents/combined-12')).toBe('README.md\na.md');
     const [pull] = github!.state.pulls;
     expect(pull!.body).toContain('- **BAC-2**: its agent did not succeed (⏱️ timed out)');
