@@ -223,6 +223,21 @@ describe('renderComment', () => {
     expect(body.match(/<!--.*?-->/gs)).toEqual(['<!-- parallel-agents:outcome {"BAC-1":"succeeded"} -->']);
   });
 
+  it('keeps the record of the last run while this one goes on, and ends with this run over it', () => {
+    const previousOutcome = { 'BAC-1': 'failed', 'BAC-9': 'succeeded' };
+    const running = stateAfter([
+      started(2),
+      { type: 'ended', task: 'BAC-2', at: T0 + 1000, result: ran('BAC-2', 0, 1, { status: 'timeout' }) },
+    ]);
+    expect(renderComment(running, { previousOutcome })).toContain(
+      '<!-- parallel-agents:outcome {"BAC-1":"failed","BAC-9":"succeeded","BAC-2":"timeout"} -->',
+    );
+    expect(renderComment(running)).not.toContain('parallel-agents:outcome');
+    expect(renderComment(finished([ran('BAC-1', 0, 1)]), { previousOutcome })).toContain(
+      '<!-- parallel-agents:outcome {"BAC-1":"succeeded","BAC-9":"succeeded"} -->',
+    );
+  });
+
   it('keeps 300 tasks under 65,536 characters with every row and a visible note of what was shortened', () => {
     const results = Array.from({ length: 300 }, (_, i) =>
       ran(`BAC-${i + 1}`, i, i + 30, {

@@ -87,9 +87,11 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   const shortened: string[] = [];
   if (omitted) shortened.push(`${formatCount(omitted)} of the table's rows`);
 
-  // The merge check and the record of each task's status, once the run has ended (see `only: failed`).
+  // The merge check once the run has ended, and the record of each task's status that `only: failed` reads: at the
+  // end, and while the run goes on when there is an earlier record to keep (a fan-out's plan, a job that is killed).
   const merges = ended && state.mergeCheck ? renderMergeCheck(state.mergeCheck) : '';
-  const record = ended ? renderOutcomeRecord(outcomeOf(results, view.previousOutcome)) : '';
+  const record =
+    ended || view.previousOutcome ? renderOutcomeRecord(outcomeOf(results, view.previousOutcome)) : '';
   if (merges && length([...parts, merges]) + record.length + 800 <= maxChars) parts.push(merges);
   else if (merges) shortened.push('the merge check left out');
   const extraRoom = maxChars - length(parts) - record.length - 400;
