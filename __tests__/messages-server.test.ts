@@ -48,6 +48,7 @@ const scripts: Scripts = {
   'F-DROP': [{ text: 'dropped', fault: { kind: 'drop', times: 1 } }],
   'F-HANG': [{ text: 'never', fault: { kind: 'hang' } }],
   'F-SLOW': [{ text: 'slow', latencyMs: 150 }],
+  'F-TTFT': [{ text: 'one two three four five six seven eight', latencyMs: 100, streamMs: 200 }],
 };
 
 function client(server: { url: string }, options: { maxRetries?: number; timeout?: number } = {}): Anthropic {
@@ -523,6 +524,31 @@ describe('faults', () => {
     await client(server).messages.create({ model: MODEL, max_tokens: 100, messages: [user('F-SLOW')] });
     const [record] = recordsFor(server, 'F-SLOW');
     expect(record!.endedAt - record!.startedAt).toBeGreaterThanOrEqual(140);
+  });
+
+  it('starts a reply after its time to first token and streams it over its streaming time', async () => {
+    const sent = performance.now();
+    let started = 0;
+    const stream = client(server).messages.stream({
+      model: MODEL,
+      max_tokens: 100,
+      messages: [user('F-TTFT')],
+    });
+    stream.once('streamEvent', () => (started = performance.now()));
+    const message = await stream.finalMessage();
+    const ended = performance.now();
+    expect(message.content).toEqual([{ type: 'text', text: 'one two three four five six seven eight' }]);
+    // Lower bounds only: a slow machine may take longer, never shorter.
+    expect(started - sent).toBeGreaterThanOrEqual(95);
+    expect(ended - started).toBeGreaterThanOrEqual(190);
+    const json = await client(server).messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      messages: [user('F-TTFT')],
+    });
+    expect(json.content).toEqual(message.content);
+    const [, record] = recordsFor(server, 'F-TTFT');
+    expect(record!.endedAt - record!.startedAt).toBeGreaterThanOrEqual(290);
   });
 
   it('closes promptly with a request still hanging', async () => {

@@ -14,8 +14,8 @@
  *   or the top-level `cache_control`, which marks the last block) writes the prefix up to it; a later request reads
  *   the longest cached prefix that ends at one of its breakpoints or at one of the 20 block boundaries before it.
  *
- * Run standalone: `tsx support/messages-server.ts [--port N] [--scripts file.json] [--latency ms] [--chunk-delay ms]
- * [--no-threads] [--rate-limit N]` prints its URL on one line and serves until SIGINT/SIGTERM.
+ * Run standalone: `tsx support/messages-server.ts [--port N] [--scripts file.json] [--latency ms] [--stream-ms ms]
+ * [--chunk-delay ms] [--no-threads] [--rate-limit N]` prints its URL on one line and serves until SIGINT/SIGTERM.
  */
 import http from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -25,8 +25,17 @@ import type { Fault, ScriptedTurn, Scripts } from './script.js';
 
 export interface MessagesServerOptions {
   scripts?: Scripts;
-  /** Default think time before each reply, in ms (a scripted turn's `latencyMs` overrides it). Default 0. */
+  /**
+   * Default think time before each reply, in ms (a scripted turn's `latencyMs` overrides it): the time to the
+   * reply's headers and `message_start`, so its time to first token. Default 0.
+   */
   latencyMs?: number;
+  /**
+   * Default time each reply takes to stream once it has started, in ms (a scripted turn's `streamMs` overrides it):
+   * its SSE events after `message_start` go out evenly spread over it, each at its own deadline so that timer delays
+   * do not add up. A JSON reply comes this much later instead. Adds to `chunkDelayMs`. Default 0.
+   */
+  streamMs?: number;
   /** Delay between SSE events, in ms. Default 0. */
   chunkDelayMs?: number;
   /** Whether the server holds message threads. `false` refuses them like a gateway would. Default true. */
@@ -627,6 +636,7 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
     let storedReply = false;
     try {
       if (!(await sleep(scripted?.latencyMs ?? options.latencyMs ?? 0, ctx.signal))) return;
+      const streamMs = scripted?.streamMs ?? options.streamMs ?? 0;
 
       let fault: (Fault & { times?: number }) | undefined = scripted?.fault;
       if (fault) {
@@ -704,6 +714,7 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
           stop_sequence: null,
           usage: { ...usage, service_tier: 'standard' },
         };
+        if (!(await sleep(streamMs, ctx.signal))) return;
         store();
         res.writeHead(200, { ...headers, 'content-type': 'application/json' });
         res.end(JSON.stringify(message));
@@ -721,8 +732,11 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
         ? events.findIndex((event) => event.startsWith('event: content_block_delta')) + 1
         : -1;
       let flushed: Promise<void> = Promise.resolve();
+      const streamStart = performance.now();
       for (const [i, event] of events.entries()) {
         if (i > 0 && !(await sleep(options.chunkDelayMs ?? 0, ctx.signal))) return;
+        const due = streamStart + (streamMs * i) / Math.max(1, events.length - 1);
+        if (i > 0 && streamMs > 0 && !(await sleep(due - performance.now(), ctx.signal))) return;
         if (ctx.signal.aborted) return;
         if (i === interruptAt && fault?.kind === 'drop') {
           // What was written reaches the client first, so the connection breaks mid-stream, not before it.
@@ -957,6 +971,9 @@ function parseArgs(argv: string[]): MessagesServerOptions {
         break;
       case '--chunk-delay':
         options.chunkDelayMs = number(flag, argv[++i]);
+        break;
+      case '--stream-ms':
+        options.streamMs = number(flag, argv[++i]);
         break;
       case '--rate-limit':
         options.rateLimit = { requestsPerSecond: number(flag, argv[++i]) };

@@ -24,8 +24,10 @@ export interface ScriptedTurn {
   /** Text before the tool calls (or the whole reply when there are none). */
   text?: string;
   tools?: ScriptedToolCall[];
-  /** Milliseconds the server "thinks" before the reply starts; overrides the server default. */
+  /** Milliseconds the server "thinks" before the reply starts (its time to first token); overrides the default. */
   latencyMs?: number;
+  /** Milliseconds the reply then takes to stream, spread over its events; overrides the server default. */
+  streamMs?: number;
   /** Fault injected on this turn. `times` (default: always) limits how many requests for this turn get it. */
   fault?: Fault & { times?: number };
 }
