@@ -15,10 +15,14 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Three agents; the first one's first reply, the one the others wait for to warm the prompt cache, is slow. */
-async function run(firstReplyMs: number, warmUpMs: number) {
+let runs = 0;
+
+async function run(firstReplyMs: number, warmUpMs: number, streamMs = 0) {
   server.requests.length = 0;
+  // A prompt of its own, so no earlier run has cached it.
+  const context = `Run ${(runs += 1)}.`;
   server.setScripts({
-    'WU-1': [{ text: 'Slow but done.', latencyMs: firstReplyMs }],
+    'WU-1': [{ text: 'Slow but done.', latencyMs: firstReplyMs, streamMs }],
     'WU-2': [{ text: 'Done.' }],
     'WU-3': [{ text: 'Done.' }],
   });
@@ -27,10 +31,10 @@ async function run(firstReplyMs: number, warmUpMs: number) {
   events.on((e) => seen.push(e));
   const started = Date.now();
   const results = await runTasks(
-    { context: '', tasks: ['WU-1', 'WU-2', 'WU-3'].map((id) => taskOf(id)), source: 'a loopback run' },
+    { context, tasks: ['WU-1', 'WU-2', 'WU-3'].map((id) => taskOf(id)), source: 'a loopback run' },
     {
       client: createModelClient({ apiKey: 'loopback-key', baseUrl: server.url, maxInFlight: 3 }),
-      system: systemPrompt('', ''),
+      system: systemPrompt(context, ''),
       model: 'claude-sonnet-4-6',
       maxTurns: 5,
       timeoutMs: 30_000,
@@ -54,6 +58,23 @@ describe('the prompt-cache warm-up', () => {
     const { results, seen, firstRequest } = await run(300, 5_000);
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(firstRequest('WU-2')).toBeGreaterThanOrEqual(firstRequest('WU-1') + 250);
+    expect(seen.filter((e) => e.type === 'warning')).toEqual([]);
+  });
+
+  it('lets the others go once the first reply starts to stream, reading the cache it wrote', async () => {
+    const { results, seen, firstRequest } = await run(200, 5_000, 3_000);
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // After the first reply's first token, long before its three seconds of streaming end.
+    expect(firstRequest('WU-2')).toBeGreaterThanOrEqual(firstRequest('WU-1') + 150);
+    expect(firstRequest('WU-2')).toBeLessThan(firstRequest('WU-1') + 2_000);
+    const firstOf = (id: string) => server.requests.find((r) => r.task === id)!;
+    expect(firstOf('WU-1').usage?.cache_creation_input_tokens).toBeGreaterThan(0);
+    for (const id of ['WU-2', 'WU-3']) {
+      expect(firstOf(id).usage?.cache_read_input_tokens).toBe(
+        firstOf('WU-1').usage?.cache_creation_input_tokens,
+      );
+      expect(firstOf(id).usage?.cache_creation_input_tokens).toBe(0);
+    }
     expect(seen.filter((e) => e.type === 'warning')).toEqual([]);
   });
 

@@ -66,6 +66,8 @@ export interface AgentOptions {
   shell?: ShellSandbox;
   /** The repository's own commands: `setup` before the agent's tools touch the worktree, `verify` on its work. */
   checks?: Checks;
+  /** Called once, when the agent's first model reply starts to stream: the prompt cache holds its prefix by then. */
+  onStreaming?: () => void;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let turns = 0;
   let toolCalls = 0;
   let modelMs = 0;
+  let streaming = false;
   let lastMessage: BetaMessage | undefined;
   let worktree: Worktree | undefined;
   let status: AgentStatus = 'succeeded';
@@ -119,6 +122,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
           if (next.done) break;
           // The request is out once the runner hands over its stream: from here to the stream's end is model time.
           const requested = performance.now();
+          if (options.onStreaming && !streaming) {
+            next.value.once('streamEvent', () => {
+              if (streaming) return;
+              streaming = true;
+              options.onStreaming?.();
+            });
+          }
           // A failed reply surfaces from the runner itself on the next step, which lets it be iterated again.
           const message = await next.value.finalMessage().catch(() => undefined);
           modelMs += performance.now() - requested;

@@ -28,8 +28,9 @@ const WARM_UP_MS = 30_000;
  * with the reason. One agent's failure never stops the others, and every task ends with a result, in the order the
  * tasks were given. Once `signal` aborts, tasks not yet started end without starting and running agents stop.
  *
- * The first agent goes alone until its first reply: that request writes the prompt cache (tools and system prompt
- * are the same bytes for every agent), so every other agent's first request reads it instead of writing it again.
+ * The first agent goes alone until its first reply starts to stream: that request writes the prompt cache (tools and
+ * system prompt are the same bytes for every agent), so every other agent's first request reads it instead of writing
+ * it again.
  */
 export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult[]> {
   const { maxConcurrency, maxShells, plan: given, warmUpMs = WARM_UP_MS, ...rest } = options;
@@ -44,7 +45,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
     skipped: new Set<string>(),
     running: new Set<string>(),
   };
-  let warm: Promise<void> | undefined;
+  let warm: WarmUp | undefined;
   const stopping = aborted(options.signal);
 
   const stopped = () => options.signal?.aborted === true;
@@ -54,10 +55,10 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   };
 
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
-    if (!first) await Promise.race([warm, stopping]);
+    if (!first) await Promise.race([warm?.done, stopping]);
     const model = task.model ?? options.model;
     if (stopped()) return stoppedBeforeStart(task, options.signal!.reason as RunStop, model);
-    return runAgent({ ...agentOptions, task, model });
+    return runAgent({ ...agentOptions, task, model, ...(first ? { onStreaming: warm?.release } : {}) });
   };
 
   return new Promise((resolve) => {
@@ -79,7 +80,9 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
         const first = warm === undefined;
         if (first) {
           warm =
-            set.tasks.length > 1 ? warmUp(options.events, id, warmUpMs, options.signal) : Promise.resolve();
+            set.tasks.length > 1
+              ? warmUp(options.events, id, warmUpMs, options.signal)
+              : { done: Promise.resolve(), release: () => {} };
         }
         // Counted as running while it waits for a slot, so no conflicting task starts in between.
         progress.running.add(id);
@@ -101,14 +104,24 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   });
 }
 
+/** The wait of every other agent for the first one's first reply, and what ends it early. */
+interface WarmUp {
+  done: Promise<void>;
+  /** The first reply has started to stream: the prompt cache holds the shared prefix, so the others may go. */
+  release: () => void;
+}
+
 /**
- * Resolves at the task's first model reply, at its end if it never got one, or after `maxMs` (with a warning on
- * the stream) if the reply is that slow to come.
+ * Done when `release` is called (the first agent's first reply started to stream), at the task's first whole reply
+ * or its end if it never streamed one, or after `maxMs` (with a warning on the stream) if the reply is that slow to
+ * come. The API makes a cache entry readable once the reply that writes it begins, so waiting for its end would
+ * only hold the others for its streaming time.
  */
-function warmUp(events: EventStream, task: string, maxMs: number, signal?: AbortSignal): Promise<void> {
-  const done = new AbortController();
-  const cancel = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
-  return new Promise((resolve) => {
+function warmUp(events: EventStream, task: string, maxMs: number, signal?: AbortSignal): WarmUp {
+  const finished = new AbortController();
+  const cancel = signal ? AbortSignal.any([signal, finished.signal]) : finished.signal;
+  let release = () => {};
+  const done = new Promise<void>((resolve) => {
     const stop = events.on((event) => {
       if (isAgentEvent(event) && event.task === task && (event.type === 'turn' || event.type === 'ended')) {
         finish();
@@ -116,9 +129,10 @@ function warmUp(events: EventStream, task: string, maxMs: number, signal?: Abort
     });
     const finish = () => {
       stop();
-      done.abort();
+      finished.abort();
       resolve();
     };
+    release = finish;
     sleep(maxMs, undefined, { signal: cancel }).then(() => {
       events.emit({
         type: 'warning',
@@ -128,6 +142,7 @@ function warmUp(events: EventStream, task: string, maxMs: number, signal?: Abort
       finish();
     }, finish);
   });
+  return { done, release: () => release() };
 }
 
 function aborted(signal: AbortSignal | undefined): Promise<void> {
