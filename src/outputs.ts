@@ -12,6 +12,9 @@ const REPORT_CHARS = 4_000;
 const ERROR_CHARS = 1_000;
 /** Files left out of a commit, listed by name at most; the result file has them all. */
 const SKIPPED_LISTED = 50;
+/** Items of each list of an agent's own report, and characters of each, in the output. */
+const LISTED = 10;
+const ITEM_CHARS = 300;
 
 /** The step's outputs, by name, as strings; known secrets are redacted wherever an agent or an API echoed them. */
 export function runOutputs(
@@ -27,6 +30,17 @@ export function runOutputs(
     report: cut(redact(r.report), REPORT_CHARS),
     ...(r.error === undefined ? {} : { error: cut(redact(r.error), ERROR_CHARS) }),
     ...(r.skipped === undefined ? {} : { skipped: r.skipped.slice(0, SKIPPED_LISTED) }),
+    // Its summary is the start of `report`, already here; its lists are in `report` too, so only their heads.
+    ...(r.agentReport === undefined
+      ? {}
+      : {
+          agentReport: {
+            outcome: r.agentReport.outcome,
+            changes: r.agentReport.changes.slice(0, LISTED).map((item) => cut(item, ITEM_CHARS)),
+            risks: r.agentReport.risks.slice(0, LISTED).map((item) => cut(item, ITEM_CHARS)),
+            followUps: r.agentReport.followUps.slice(0, LISTED).map((item) => cut(item, ITEM_CHARS)),
+          },
+        }),
   }));
   return {
     results: redact(JSON.stringify(bounded)),

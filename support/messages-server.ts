@@ -46,6 +46,11 @@ export interface MessagesServerOptions {
   port?: number;
   /** Keep each request's parsed body in its record (`RecordedRequest.body`). Default false. */
   recordBodies?: boolean;
+  /**
+   * Whether requests may ask for structured output (`output_config.format`). `false` refuses them with a 400, as an
+   * older model or a gateway does. Default true.
+   */
+  structuredOutput?: boolean;
 }
 
 interface Usage {
@@ -102,6 +107,8 @@ export interface RecordedRequest {
   conversation: number;
   usage?: Usage;
   outcome: RequestOutcome;
+  /** Whether the request asked for structured output (`output_config.format`). */
+  structured?: boolean;
   /** The parsed request body, with `recordBodies`. */
   body?: unknown;
 }
@@ -342,6 +349,52 @@ function sse(event: string, data: Json): string {
 
 /** The `event: ping` as the API writes it (with a space after the colon). */
 const PING = 'event: ping\ndata: {"type": "ping"}\n\n';
+
+/** Whether the request asks for structured output (`output_config.format`). */
+function asksForFormat(body: JsonObject): boolean {
+  const config = body['output_config'];
+  const format = isObject(config) ? config['format'] : undefined;
+  return format !== undefined && format !== null;
+}
+
+/**
+ * A 400 like the API's when the request's `output_config.format` is not a JSON schema, or when the server plays an
+ * endpoint without structured output.
+ */
+function checkOutputConfig(body: JsonObject, allowed: boolean): void {
+  const format = (body['output_config'] as JsonObject)['format'];
+  if (!allowed) {
+    throw new HttpError(400, 'invalid_request_error', 'output_config.format: Extra inputs are not permitted');
+  }
+  if (!isObject(format) || format['type'] !== 'json_schema' || !isObject(format['schema'])) {
+    throw new HttpError(
+      400,
+      'invalid_request_error',
+      'output_config.format: Input should be an object with type "json_schema" and a schema',
+    );
+  }
+}
+
+/**
+ * A reply that calls no tool, made the report the request's format asks for: the scripted `report`, text that is
+ * already JSON, or the text as the summary of a `done` report.
+ */
+function asReport(content: ContentBlock[], scripted: ScriptedTurn | undefined): void {
+  if (content.some((block) => block.type === 'tool_use')) return;
+  const text = content.map((block) => (block.type === 'text' ? block.text : '')).join('\n\n');
+  let json: string;
+  if (scripted?.report) {
+    json = JSON.stringify({ changes: [], risks: [], follow_ups: [], ...scripted.report });
+  } else {
+    try {
+      JSON.parse(text);
+      json = text;
+    } catch {
+      json = JSON.stringify({ outcome: 'done', summary: text, changes: [], risks: [], follow_ups: [] });
+    }
+  }
+  content.splice(0, content.length, { type: 'text', text: json });
+}
 
 function outputTokens(content: ContentBlock[]): number {
   let chars = 0;
@@ -610,6 +663,8 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
     }
     if (options.recordBodies) record.body = parsed;
     const body = validate(parsed);
+    record.structured = asksForFormat(body);
+    if (record.structured) checkOutputConfig(body, options.structuredOutput ?? true);
     const messages = body['messages'] as MessageParam[];
     record.model = body['model'] as string;
     record.stream = body['stream'] === true;
@@ -680,6 +735,7 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
       }
 
       const content = replyContent(scripted, task);
+      if (record.structured) asReport(content, scripted);
       const stopReason = content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn';
       const usage: Usage = {
         ...cache.account(record.model, conversation, body['cache_control']),

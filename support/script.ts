@@ -30,6 +30,21 @@ export interface ScriptedTurn {
   streamMs?: number;
   /** Fault injected on this turn. `times` (default: always) limits how many requests for this turn get it. */
   fault?: Fault & { times?: number };
+  /**
+   * The agent's report, sent as the reply's JSON when the request asks for structured output
+   * (`output_config.format`) and the turn calls no tool. Without it such a reply is `text` as the summary of a
+   * `done` report.
+   */
+  report?: ScriptedReport;
+}
+
+/** A report in the form of the agents' `output_config.format` (see `src/agents/agent-report.ts`). */
+interface ScriptedReport {
+  outcome: 'done' | 'partial' | 'blocked';
+  summary: string;
+  changes?: string[];
+  risks?: string[];
+  follow_ups?: string[];
 }
 
 /** Task id → its turns in order. After the last scripted turn the server ends the conversation with plain text. */

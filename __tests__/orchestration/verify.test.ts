@@ -141,8 +141,12 @@ describe('verify, through the action', () => {
     const cells = row(run.summary, 'BAC-124');
     expect(cells[header(run.summary).indexOf('Verified')]).toBe('✅ verified after 1 fix-up');
     expect(cells[header(run.summary).indexOf('Status')]).toBe('✅ succeeded');
+    // The agent's own outcome (its structured report) next to the verified one.
+    expect(cells[header(run.summary).indexOf('Agent says')]).toBe('done');
     const [result] = JSON.parse(run.outputs.results!) as AgentResult[];
     expect(result!.verification).toMatchObject({ passed: true, fixUps: 1 });
+    expect(result!.agentReport).toMatchObject({ outcome: 'done' });
+    expect(result!.report).toBe('Fixed: prefixes are matched with startsWith(prefix).');
     expect(result!.verification!.runs.map((r) => r.exitCode)).toEqual([1, 0]);
     expect(run.outputs.succeeded).toBe('1');
   });

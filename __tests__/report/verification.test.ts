@@ -39,6 +39,7 @@ function result(id: string, overrides: Partial<AgentResult> = {}): AgentResult {
 }
 
 const VERIFIED = result('BAC-1', {
+  agentReport: { outcome: 'done', summary: 'Fixed.', changes: [], risks: [], followUps: [] },
   setup: run('npm ci', 0),
   verification: {
     passed: true,
@@ -47,6 +48,7 @@ const VERIFIED = result('BAC-1', {
   },
 });
 const FAILED = result('BAC-2', {
+  agentReport: { outcome: 'done', summary: 'Fixed, I think.', changes: [], risks: [], followUps: [] },
   status: 'failed-verification',
   error: 'verify `npm test` exited 1',
   verification: {
@@ -94,7 +96,13 @@ describe('the Verified column', () => {
     });
     const { header, rows } = table(summary);
     const cell = (id: string, column: string) => rows.get(id)![header.indexOf(column)];
-    expect(header.indexOf('Verified')).toBe(header.indexOf('Status') + 1);
+    // The agent's own word next to the check's: it said done, the check says otherwise.
+    expect(header.slice(header.indexOf('Status'), header.indexOf('Status') + 3)).toEqual([
+      'Status',
+      'Agent says',
+      'Verified',
+    ]);
+    expect(cell('BAC-2', 'Agent says')).toBe('done');
     expect(cell('BAC-1', 'Status')).toBe('✅ succeeded');
     expect(cell('BAC-1', 'Verified')).toBe('✅ verified after 1 fix-up');
     expect(cell('BAC-1', 'Time')).toBe('1 m 00 s (setup 2.5 s)');
@@ -104,6 +112,20 @@ describe('the Verified column', () => {
     expect(summary).toContain(
       '**verify** `npm test` exit 1 after 2.5 s; the end of its output:\n\n```text\n✖ routes gpt-* models to openai',
     );
+  });
+
+  it('leaves out the agent-says column when no agent gave its outcome', () => {
+    const results = [
+      result('BAC-1', { verification: { passed: true, fixUps: 0, runs: [run('npm test', 0)] } }),
+    ];
+    const summary = renderSummary({
+      results,
+      timing: computeTiming(results, { concurrency: 1 }),
+      concurrency: 1,
+      model: 'claude-sonnet-4-6',
+    });
+    expect(table(summary).header).toContain('Verified');
+    expect(table(summary).header).not.toContain('Agent says');
   });
 
   it('is left out of a run without setup or verify', () => {
@@ -157,6 +179,7 @@ describe('the merged check', () => {
     const { header, rows } = table(comment);
     expect(rows.get('BAC-1')![header.indexOf('Verified')]).toBe('✅ verified after 1 fix-up');
     expect(rows.get('BAC-2')![header.indexOf('Status')]).toBe('❌ failed verification');
+    expect(rows.get('BAC-2')![header.indexOf('Agent says')]).toBe('done');
     expect(comment).toContain('✅ `npm test` passes on the merge of **BAC-1**, **BAC-3** (2.5 s)');
   });
 

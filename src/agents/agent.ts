@@ -10,6 +10,7 @@ import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import type { ToolName } from '../settings.js';
 import type { Task } from '../tasks/task.js';
+import { AGENT_REPORT_FORMAT, agentReportMarkdown, parseAgentReport } from './agent-report.js';
 import { describeError } from './describe-error.js';
 import type { EventStream } from '../events.js';
 import { taskPrompt } from './prompt.js';
@@ -144,7 +145,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
             at: Date.now(),
             turn: turns,
             stopReason: message.stop_reason,
-            text: textOf(message),
+            text: displayText(message),
           });
         }
         return;
@@ -217,17 +218,33 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       );
 
     // A thread of our own rather than the runner's, so that a fix-up round continues the same conversation.
-    const thread = options.client.beta.messages.thread({
-      model,
-      max_tokens: options.maxTokens ?? 16_000,
-      // The breakpoint caches tools and system together: both are the same for every agent.
-      system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
-      messages: [{ role: 'user', content: taskPrompt(task) }],
-      tools,
-      // A gateway that refuses threads gets every turn with the whole conversation instead.
-      unsupportedRequestBehavior: 'continue_unthreaded',
-    });
-    await converse(thread.toolRunner({ max_iterations: options.maxTurns, stream: true }, { signal }));
+    const startThread = (structured: boolean) =>
+      options.client.beta.messages.thread({
+        model,
+        max_tokens: options.maxTokens ?? 16_000,
+        // The breakpoint caches tools and system together: both are the same for every agent.
+        system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
+        messages: [{ role: 'user', content: taskPrompt(task) }],
+        tools,
+        // The agent's last reply is its report in a fixed form, with its own word on how far it got.
+        ...(structured ? { output_config: { format: AGENT_REPORT_FORMAT } } : {}),
+        // A gateway that refuses threads gets every turn with the whole conversation instead.
+        unsupportedRequestBehavior: 'continue_unthreaded',
+      });
+    let thread = startThread(true);
+    try {
+      await converse(thread.toolRunner({ max_iterations: options.maxTurns, stream: true }, { signal }));
+    } catch (caught) {
+      // An endpoint or model without structured output refuses the first request; the agent then reports in prose.
+      if (turns > 0 || !refusesReportFormat(caught)) throw caught;
+      events.emit({
+        type: 'warning',
+        at: Date.now(),
+        message: `${task.id}: the endpoint refused structured output (${describeError(caught)}); its agent reports in plain text, without an outcome of its own`,
+      });
+      thread = startThread(false);
+      await converse(thread.toolRunner({ max_iterations: options.maxTurns, stream: true }, { signal }));
+    }
     stoppedAtTurnLimit();
     // A conversation that ended before `setup` did still waits for it: `verify` needs what it installs.
     await ready;
@@ -312,6 +329,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   }
 
   const endedAt = Date.now();
+  const finalText = lastMessage ? textOf(lastMessage) : '';
+  const agentReport = parseAgentReport(finalText);
   const result: AgentResult = {
     id: task.id,
     title: task.title,
@@ -325,7 +344,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     toolCalls,
     usage,
     costUsd: costOf(usage, priceOf(model, options.prices ?? PRICES)),
-    report: lastMessage ? textOf(lastMessage) : '',
+    report: agentReport ? agentReportMarkdown(agentReport) : finalText,
     branch: worktree?.branch ?? '',
     ...changes,
     pushed,
@@ -333,6 +352,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     ...(error ? { error } : {}),
     ...(setup ? { setup } : {}),
     ...(verification ? { verification } : {}),
+    ...(agentReport ? { agentReport } : {}),
   };
   // The scheduler announces the end, once for every task, started or not.
   return result;
@@ -413,6 +433,21 @@ function observed(
 function outputText(output: string | BetaToolResultContentBlockParam[]): string {
   if (typeof output === 'string') return output;
   return output.map((block) => (block.type === 'text' ? block.text : `[${block.type}]`)).join('\n');
+}
+
+/** A 400 that names the structured-output fields: the endpoint or the model does not take them. */
+function refusesReportFormat(error: unknown): boolean {
+  return (
+    error instanceof APIError &&
+    error.status === 400 &&
+    /output_config|output_format|json_schema|structured output/i.test(error.message)
+  );
+}
+
+/** What a turn said, for the live log: a report's summary rather than its JSON. */
+function displayText(message: BetaMessage): string {
+  const text = textOf(message);
+  return parseAgentReport(text)?.summary ?? text;
 }
 
 function textOf(message: BetaMessage): string {

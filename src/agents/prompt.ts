@@ -7,8 +7,10 @@ task and your own git worktree of the repository, which is your working director
 never reach outside it.
 - Keep to your task: do not fix unrelated things, do not reformat files you do not otherwise change.
 - Do not run git commands that change history or branches: your changes are committed for you when you finish.
-- When you are done, reply without calling a tool. That reply is your report, read by the maintainers: Markdown, \
-short, saying what you changed and why, which files, how you checked it, and anything left for a human.`;
+- When you are done, reply without calling a tool. That reply is your report, read by the maintainers, in the form \
+the request asks for: your outcome (\`done\`, \`partial\` or \`blocked\`: say plainly how far you got), a short \
+Markdown summary of what you changed and why and how you checked it, the changes, the risks, and what is left for a \
+human. The repository's own check may run on your work afterwards; if it fails, you get its output to fix it.`;
 
 /**
  * The system prompt: the same bytes for every agent of a run, so the prompt cache written by the first request

@@ -1,3 +1,4 @@
+import type { AgentReport } from './agent-report.js';
 import type { SkippedFile } from './workspace.js';
 /** Tokens as the Messages API reports them. */
 export interface Usage {
@@ -101,6 +102,8 @@ export interface AgentResult {
   setup?: CommandRun;
   /** The `verify` command's verdict on the agent's work; absent without `verify` or when the agent did not finish. */
   verification?: Verification;
+  /** What the agent said of its own work (its outcome, changes, risks, follow-ups); `report` is its Markdown. */
+  agentReport?: AgentReport;
   /** The pull request holding `branch` (with `pull-requests: combined`, the combined one); absent when none was opened. */
   pullRequest?: PullRequestRef;
   /** Tasks whose branches do not merge cleanly with this one's (`git merge-tree`); absent when it was not checked. */

@@ -5,7 +5,7 @@ import { renderMergeCheck } from './conflicts.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
 import { formatCost, formatCount, statusCell, timingTable, totalCost } from './summary.js';
-import { anyChecked, renderTogether, verifyCell } from './verification.js';
+import { anyChecked, anyReported, outcomeCell, renderTogether, verifyCell } from './verification.js';
 import { computeTiming, formatDuration, hasStarted } from './timing.js';
 
 /** GitHub refuses an issue comment longer than this many characters. */
@@ -193,6 +193,7 @@ const COLUMNS: Column[] = [
     align: 'left',
     cell: (r) => (r.result ? statusCell(r.result.status) : r.running ? '🏃 running' : '⏳ queued'),
   },
+  { header: 'Agent says', align: 'left', cell: (r) => (r.result ? outcomeCell(r.result) : '—') },
   { header: 'Verified', align: 'left', cell: (r) => (r.result ? verifyCell(r.result) : '—') },
   { header: 'Time', align: 'right', cell: (r) => time(r) },
   {
@@ -252,9 +253,12 @@ function rowsOf(state: RunState, view: CommentView): Row[] {
 /** The table, rows in task order, within `room` characters; rows that do not fit are counted. */
 function agentTable(state: RunState, view: CommentView, room: number): { table: string; omitted: number } {
   const rows = rowsOf(state, view);
-  // The `Verified` column once an agent has been checked (`setup` or `verify`).
-  const checked = anyChecked(rows.map((r) => r.result));
-  const columns = checked ? COLUMNS : COLUMNS.filter((c) => c.header !== 'Verified');
+  // `Verified` once an agent has been checked (`setup` or `verify`); `Agent says` once one gave its outcome.
+  const ended = rows.map((r) => r.result);
+  const columns = COLUMNS.filter(
+    (c) =>
+      (c.header !== 'Verified' || anyChecked(ended)) && (c.header !== 'Agent says' || anyReported(ended)),
+  );
   const lines = [
     `| ${columns.map((c) => c.header).join(' | ')} |`,
     `| ${columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,

@@ -2,7 +2,15 @@ import type { AgentResult, AgentStatus } from '../agents/result.js';
 import type { MergeCheck } from '../agents/merge-check.js';
 import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
-import { anyChecked, renderTogether, setupSuffix, verifyCell, verifyNotes } from './verification.js';
+import {
+  anyChecked,
+  anyReported,
+  outcomeCell,
+  renderTogether,
+  setupSuffix,
+  verifyCell,
+  verifyNotes,
+} from './verification.js';
 import type { TogetherCheck } from '../agents/together.js';
 import { codeBlock, codeSpan, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
 import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
@@ -141,6 +149,7 @@ const COLUMNS: Column[] = [
   { header: 'Task', align: 'left', cell: (r) => `**${escapeTableCell(r.id, 40)}**` },
   { header: 'Title', align: 'left', cell: (r) => escapeTableCell(r.title, 120) || '—' },
   { header: 'Status', align: 'left', cell: (r) => statusCell(r.status) },
+  { header: 'Agent says', align: 'left', cell: (r) => outcomeCell(r) },
   { header: 'Verified', align: 'left', cell: (r) => verifyCell(r) },
   {
     header: 'Time',
@@ -196,8 +205,11 @@ function filesChanged(r: AgentResult): string {
 }
 
 function agentTable(results: readonly AgentResult[], maxBytes: number): string {
-  // The `Verified` column only for a run with `setup` or `verify`.
-  const columns = anyChecked(results) ? COLUMNS : COLUMNS.filter((c) => c.header !== 'Verified');
+  // `Verified` only for a run with `setup` or `verify`; `Agent says` only where an agent gave its outcome.
+  const columns = COLUMNS.filter(
+    (c) =>
+      (c.header !== 'Verified' || anyChecked(results)) && (c.header !== 'Agent says' || anyReported(results)),
+  );
   const lines = [
     `| ${columns.map((c) => c.header).join(' | ')} |`,
     `| ${columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`,

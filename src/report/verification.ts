@@ -21,6 +21,19 @@ export function verifyCell(r: AgentResult): string {
   return `❌ failed verification (${last ? ending(last) : 'no run'})${after}`;
 }
 
+/**
+ * The agent's own word on its work, plain, so that the `Verified` column beside it is the one with the marks:
+ * `done`, `partial`, `blocked`, or `—` when it gave none.
+ */
+export function outcomeCell(r: AgentResult): string {
+  return r.agentReport?.outcome ?? '—';
+}
+
+/** Whether any result carries the agent's own report, so a table needs the column. */
+export function anyReported(results: readonly (AgentResult | undefined)[]): boolean {
+  return results.some((r) => r?.agentReport);
+}
+
 /** Whether any result carries a `setup` or `verify` run, so a table needs the column. */
 export function anyChecked(results: readonly (AgentResult | undefined)[]): boolean {
   return results.some((r) => r?.verification || r?.setup);
