@@ -1,30 +1,26 @@
 /**
  * The action end to end on the bundled example: a copy of examples/demo-repo as a git repository, the three tasks of
- * examples/demo-tasks.md, and the built dist/index.js run the way the runner runs it. Against the loopback model
- * server and its scripted sessions, or against the Anthropic API when ANTHROPIC_API_KEY is set.
+ * examples/demo-tasks.md, and the built dist/index.js run the way the runner runs it, with `verify: npm test` checking
+ * each agent's work (one of them breaks a test and fixes it in its fix-up turn) and the merge of all three. Against the
+ * loopback model server and its scripted sessions, or against the Anthropic API when ANTHROPIC_API_KEY is set.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { marked } from 'marked';
-import { makeRepo } from '../support/git-repo.js';
+import type { AgentResult } from '../src/agents/result.js';
+import { outcomeCell, verifyCell } from '../src/report/verification.js';
+import { demoInputs, demoRepo, demoSessions } from '../support/demo.js';
 import { startMessagesServer } from '../support/messages-server.js';
 import { ROOT, runAction } from '../support/run-action.js';
-import type { Scripts } from '../support/script.js';
 
 const out = path.join(ROOT, '.demo');
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(out, { recursive: true });
 
-const repo = path.join(out, 'repo');
-fs.cpSync(path.join(ROOT, 'examples/demo-repo'), repo, { recursive: true });
-makeRepo({}, repo);
+const repo = demoRepo(path.join(out, 'repo'));
 
 const apiKey = process.env.ANTHROPIC_API_KEY;
-const server = apiKey
-  ? undefined
-  : await startMessagesServer({
-      scripts: JSON.parse(fs.readFileSync(path.join(ROOT, 'examples/demo-sessions.json'), 'utf8')) as Scripts,
-    });
+const server = apiKey ? undefined : await startMessagesServer({ scripts: demoSessions() });
 console.log(
   apiKey
     ? 'Running against the Anthropic API (ANTHROPIC_API_KEY is set).'
@@ -33,13 +29,7 @@ console.log(
 
 const run = await runAction({
   workspace: repo,
-  inputs: {
-    'anthropic-api-key': apiKey ?? 'demo-key',
-    ...(server ? { 'anthropic-base-url': server.url } : {}),
-    tasks: fs.readFileSync(path.join(ROOT, 'examples/demo-tasks.md'), 'utf8'),
-    'max-concurrency': '3',
-    'timeout-minutes': '10',
-  },
+  inputs: demoInputs({ apiKey: apiKey ?? 'demo-key', baseUrl: server?.url }),
   env: { RUNNER_TEMP: path.join(out, 'runner-temp') },
   // The runner hides masked values; here the mask command is simply not shown.
   onLine: (line) => {
@@ -57,6 +47,11 @@ console.log('');
 console.log(
   `Outputs: succeeded=${run.outputs.succeeded} failed=${run.outputs.failed} speedup=${run.outputs.speedup}×`,
 );
+for (const result of JSON.parse(run.outputs.results ?? '[]') as AgentResult[]) {
+  console.log(
+    `${result.id}: ${result.status} · ${verifyCell(result)} · the agent says ${outcomeCell(result)}`,
+  );
+}
 console.log(
   `Branches: ${repo} (git -C ${path.relative(process.cwd(), repo)} branch --list 'parallel-agents/*')`,
 );

@@ -113,6 +113,7 @@ describe('verify', () => {
     ]);
     const lines = checksSeen.map((e) => formatEvent(e));
     expect(lines[0]).toMatch(/^\[BAC-124\] ❌ failed verification: `npm test` exited 1 after .*fix-up 1/);
+    expect(lines[0]).toMatch(/exited 1 after [\d.]+ s: ✖ /);
     expect(lines[1]).toMatch(/^\[BAC-124\] ✅ verified: `npm test` passed in /);
 
     expect(result).toMatchObject({

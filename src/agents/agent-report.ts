@@ -9,7 +9,7 @@ export interface AgentReport {
   followUps: string[];
 }
 
-export type AgentOutcome = 'done' | 'partial' | 'blocked';
+type AgentOutcome = 'done' | 'partial' | 'blocked';
 
 const OUTCOMES: readonly AgentOutcome[] = ['done', 'partial', 'blocked'];
 

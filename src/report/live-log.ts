@@ -80,6 +80,24 @@ function describeMergeCheck(check: MergeCheck): string {
   return parts.join('; ');
 }
 
+/**
+ * The line of a command's output that says most in a log line: the last that marks a failed test (`✖ routes gpt-*…`,
+ * `FAILED test_x.py::…`, `not ok 3 …`), else the last that mentions a failure or an error, else its last line. Stack
+ * frames never.
+ */
+function tellingLine(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^at /.test(line));
+  return (
+    lines.findLast((line) => /✖|✗|\bnot ok\b|\bFAIL(ED)?\b/.test(line)) ??
+    lines.findLast((line) => /fail|error/i.test(line)) ??
+    lines.at(-1) ??
+    ''
+  );
+}
+
 /** `[together] ✅ \`npm test\` passes on the merge of BAC-1, BAC-2 (3.1 s)`, or how it failed. */
 function describeTogether(check: TogetherCheck): string {
   const merge = `the merge of ${check.merged.join(', ')}`;
@@ -107,7 +125,7 @@ function describeCheck(event: Extract<RunEvent, { type: 'check' }>): string {
     run.exitCode === null
       ? `did not finish: ${oneLine(run.error ?? 'no exit code', ERROR_CHARS)}`
       : `exited ${run.exitCode} after ${time}`;
-  const last = run.outputTail.trim().split('\n').at(-1) ?? '';
+  const last = tellingLine(run.outputTail);
   const why = run.exitCode !== null && last ? `${ended}: ${oneLine(last, ERROR_CHARS)}` : ended;
   if (event.check === 'setup') {
     return run.exitCode === 0 ? `setup ${command} done in ${time}` : `✗ setup ${command} ${why}`;
