@@ -4,7 +4,8 @@ import type { AgentResult } from '../../src/agents/result.js';
 import type { RunEvent } from '../../src/events.js';
 import { git, makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
-import { ROOT } from '../../support/run-action.js';
+import { startGitHubServer } from '../../support/github-server.js';
+import { examplePayload, ROOT } from '../../support/run-action.js';
 import { runInProcess } from '../../support/run-in-process.js';
 import type { Scripts } from '../../support/script.js';
 
@@ -228,5 +229,44 @@ describe('verify, through the action', () => {
     });
     expect(run.code).toBe(0);
     expect(run.summary).toContain('✅ `npm test` passes on the merge of **BAC-124**, **BAC-2**');
+  });
+
+  it("runs no verify on a stranger's task text under untrusted-text: read-only, and says so", async () => {
+    server.setScripts(BAC_124);
+    const token = 'ghs_verifyStandInToken0123456789';
+    const body = '- BAC-124: Fix model routing\n';
+    const github = await startGitHubServer({
+      tokens: [token],
+      issues: [{ number: 7, title: 'Batch', body, user: 'stranger', labels: ['parallel-agents'] }],
+      permissions: { maintainer: 'write' },
+    });
+    try {
+      const payload = examplePayload('issues', 'labeled') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      Object.assign(payload.label, { name: 'parallel-agents' });
+      Object.assign(payload.sender, { login: 'maintainer', type: 'User' });
+      Object.assign(payload.issue, { number: 7, body });
+      payload.issue.user.login = 'stranger';
+      const run = await runInProcess({
+        workspace: demoRepo(),
+        event: { name: 'issues', payload },
+        env: { GITHUB_API_URL: github.url },
+        inputs: {
+          'anthropic-api-key': 'sk-ant-test',
+          'anthropic-base-url': server.url,
+          'github-token': token,
+          'untrusted-text': 'read-only',
+          comment: 'false',
+          verify: 'npm test',
+        },
+      });
+      expect(run.stdout).toContain(
+        '::warning::`verify` is not run: the task text comes from someone without',
+      );
+      const [result] = JSON.parse(run.outputs.results!) as AgentResult[];
+      expect(result!.verification).toBeUndefined();
+      expect(run.stdout).not.toMatch(/✅ verified|❌ failed verification/);
+    } finally {
+      await github.close();
+    }
   });
 });
