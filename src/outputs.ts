@@ -1,4 +1,4 @@
-import type { AgentResult } from './agents/result.js';
+import type { AgentResult, CommandRun } from './agents/result.js';
 import { redactor } from './report/redact.js';
 import type { FailOn } from './settings.js';
 import { totalCost } from './report/summary.js';
@@ -15,6 +15,8 @@ const SKIPPED_LISTED = 50;
 /** Items of each list of an agent's own report, and characters of each, in the output. */
 const LISTED = 10;
 const ITEM_CHARS = 300;
+/** The end of each `setup` and `verify` run's output kept in the output; the result file has more. */
+const OUTPUT_TAIL_CHARS = 1_000;
 
 /** The step's outputs, by name, as strings; known secrets are redacted wherever an agent or an API echoed them. */
 export function runOutputs(
@@ -30,6 +32,10 @@ export function runOutputs(
     report: cut(redact(r.report), REPORT_CHARS),
     ...(r.error === undefined ? {} : { error: cut(redact(r.error), ERROR_CHARS) }),
     ...(r.skipped === undefined ? {} : { skipped: r.skipped.slice(0, SKIPPED_LISTED) }),
+    ...(r.setup === undefined ? {} : { setup: tailOf(r.setup, redact) }),
+    ...(r.verification === undefined
+      ? {}
+      : { verification: { ...r.verification, runs: r.verification.runs.map((run) => tailOf(run, redact)) } }),
     // Its summary is the start of `report`, already here; its lists are in `report` too, so only their heads.
     ...(r.agentReport === undefined
       ? {}
@@ -51,6 +57,15 @@ export function runOutputs(
     speedup: timing.speedup === null ? '' : timing.speedup.toFixed(2),
     // Empty when a model's price is unknown: a guess would be worse than nothing.
     'cost-usd': cost === null ? '' : cost.toFixed(4),
+  };
+}
+
+/** A command's run with only the end of its output, redacted first. */
+function tailOf(run: CommandRun, redact: (text: string) => string): CommandRun {
+  const output = redact(run.outputTail);
+  return {
+    ...run,
+    outputTail: output.length <= OUTPUT_TAIL_CHARS ? output : `…${output.slice(-OUTPUT_TAIL_CHARS)}`,
   };
 }
 

@@ -2,6 +2,7 @@ import { PRICES } from '../../src/agents/pricing.js';
 import type { AgentResult, CommandRun } from '../../src/agents/result.js';
 import type { TogetherCheck } from '../../src/agents/together.js';
 import type { RunEvent } from '../../src/events.js';
+import { runOutputs } from '../../src/outputs.js';
 import { renderComment } from '../../src/report/comment.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { computeTiming } from '../../src/report/timing.js';
@@ -192,5 +193,29 @@ describe('the merged check', () => {
     expect(togetherFailure({ ...TOGETHER, passed: true }, 'any')).toBeNull();
     expect(togetherFailure({ ...TOGETHER, passed: null }, 'any')).toBeNull();
     expect(togetherFailure(null, 'any')).toBeNull();
+  });
+});
+
+describe('the results output', () => {
+  it('keeps each check run, with the end of its output only, redacted, and the agent says next to it', () => {
+    const secret = 'sk-ant-echoed-by-a-test-0123456789';
+    const long = `${'x'.repeat(5_000)}\n${secret}\n✖ the last failure`;
+    const results = [
+      result('BAC-1', {
+        setup: run('npm ci', 0, long),
+        agentReport: { outcome: 'partial', summary: 'Half.', changes: [], risks: [], followUps: [] },
+        verification: { passed: true, fixUps: 1, runs: [run('npm test', 1, long), run('npm test', 0, 'ok')] },
+      }),
+    ];
+    const outputs = runOutputs(results, computeTiming(results, { concurrency: 1 }), [secret]);
+    const [out] = JSON.parse(outputs.results!) as AgentResult[];
+    expect(out!.verification!.runs.map((r) => [r.exitCode, r.outputTail.length <= 1_001])).toEqual([
+      [1, true],
+      [0, true],
+    ]);
+    expect(out!.verification!.runs[0]!.outputTail.endsWith('✖ the last failure')).toBe(true);
+    expect(out!.setup!.outputTail.startsWith('…')).toBe(true);
+    expect(outputs.results).not.toContain(secret);
+    expect(out!.agentReport).toEqual({ outcome: 'partial', changes: [], risks: [], followUps: [] });
   });
 });
