@@ -207,6 +207,8 @@ export async function runAgents(
     tasksSource: set.source,
     warnings: state.warnings,
     together: state.together,
+    // Every agent that ran may have succeeded, but if their work fails together the run is not a clean one.
+    ...(state.together?.passed === false ? { status: 'partial' as const } : {}),
     mergeCheck: state.mergeCheck,
   });
   // The results replace the plan shown while the agents worked; the plan stays, folded, below them.

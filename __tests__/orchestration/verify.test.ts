@@ -202,6 +202,7 @@ describe('verify, through the action', () => {
     expect(together).toMatchObject({
       check: { merged: ['BAC-1', 'BAC-2'], conflicts: [], passed: false, verify: { exitCode: 1 } },
     });
+    expect(run.summary.split('\n')[0]).toBe('## ⚠️ parallel-agents: 2/2 tasks succeeded');
     expect(run.summary).toContain('### Together: `npm test` on the merge');
     expect(run.summary).toContain('❌ `npm test` fails on the merge of **BAC-1**, **BAC-2** (exit 1 after');
     expect(run.summary).toContain('defaults to 1024 tokens');
