@@ -62,7 +62,12 @@ type RunLevelEvent =
   /** The changed branches were trial-merged: which pairs conflict, and an order that merges cleanly. */
   | { type: 'merge-check'; at: number; check: MergeCheck }
   /** Every task has ended. */
-  | { type: 'run-ended'; at: number };
+  | {
+      type: 'run-ended';
+      at: number;
+      /** How long the event loop was held up while the agents ran (sampled every 10 ms), in milliseconds. */
+      eventLoopDelayMs?: { p99: number; max: number };
+    };
 
 export type RunEvent = AgentEvent | RunLevelEvent;
 

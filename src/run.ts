@@ -1,5 +1,6 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as core from '@actions/core';
 import { createModelClient } from './agents/client.js';
 import { systemPrompt } from './agents/prompt.js';
@@ -100,6 +101,9 @@ export async function runAgents(
   };
   io.signals.on('SIGINT', onSignal);
   io.signals.on('SIGTERM', onSignal);
+  // No tool call, git call or parse may stall the agents: what the loop waited is measured and kept in the audit log.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
   const client = createModelClient({
@@ -156,8 +160,14 @@ export async function runAgents(
             `parallel-agents failed after the agents: ${error instanceof Error ? error.message : String(error)}`,
         );
     }
-    events.emit({ type: 'run-ended', at: Date.now() });
+    loopDelay.disable();
+    const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    core.info(
+      `Event loop held up at most ${eventLoopDelayMs.max.toFixed(0)} ms (p99 ${eventLoopDelayMs.p99.toFixed(0)} ms) during the run`,
+    );
+    events.emit({ type: 'run-ended', at: Date.now(), eventLoopDelayMs });
   } finally {
+    loopDelay.disable();
     io.signals.off('SIGINT', onSignal);
     io.signals.off('SIGTERM', onSignal);
     for (const closer of closers) {

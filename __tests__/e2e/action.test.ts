@@ -416,6 +416,42 @@ describe('the shell', () => {
   });
 });
 
+describe('the main thread', () => {
+  it('is never held up over 200 ms while an agent globs a pattern that expands to 100,000 directories', async () => {
+    server.setScripts({
+      'BAC-1': [{ tools: [{ name: 'glob', input: { pattern: '{1..100000}/*' } }] }, { text: 'Globbed.' }],
+      'BAC-2': [
+        { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 500 },
+        { text: 'Read it.' },
+      ],
+    });
+    const workspace = repo();
+    const run = await runAction({
+      workspace,
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': server.url,
+        tasks: '- BAC-1: Glob everything\n- BAC-2: Read',
+        'allowed-tools': 'read,glob',
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.succeeded).toBe('2');
+    // The glob's answer went back to the model: the tool ran, off the action's thread.
+    expect(server.requests.filter((r) => r.task === 'BAC-1')).toHaveLength(2);
+    // The action measures its own event loop (monitorEventLoopDelay) for the whole run and keeps it in the audit log.
+    const audit = fs
+      .readFileSync(`${workspace}/parallel-agents-results/run-local-1/audit.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; eventLoopDelayMs?: { p99: number; max: number } });
+    const ended = audit.find((e) => e.type === 'run-ended');
+    expect(ended?.eventLoopDelayMs?.max).toBeGreaterThan(0);
+    expect(ended?.eventLoopDelayMs?.max).toBeLessThan(200);
+    expect(run.stdout).toMatch(/Event loop held up at most \d+ ms/);
+  });
+});
+
 describe('the budget', () => {
   it('stops the running agents and starts no other once max-cost-usd is spent', async () => {
     const long = Array.from({ length: 20 }, () => ({
