@@ -124,6 +124,7 @@ export async function runAgents(
       tools: settings.allowedTools,
       workspace: {
         create: (task) => workspace.create(task),
+        open: (task) => workspace.open(task),
         commit: (worktree, message) => workspace.commit(worktree, message),
         push: (worktree) => workspace.push(worktree, settings.githubToken),
         remove: (worktree) => workspace.remove(worktree),

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { setTimeout } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -440,13 +441,144 @@ describe('Workspace', () => {
       // Filling a working tree (`reset --hard` inside it) is the one step that may overlap the others.
       expect(lines.filter((line) => /^(begin|end) .*reset --hard/.test(line))).toHaveLength(4);
       const calls = lines.filter((line) => /^(begin|end) /.test(line) && !line.includes('reset --hard'));
-      // Eight commands, and the one-time check that the workspace is a repository.
-      expect(calls).toHaveLength(18);
+      // The base commit, found once; per worktree its `add` and (as the stand-in writes no .git file) the
+      // question where its git directory is; the prune, and the removal's own prune.
+      const commands = calls
+        .filter((line) => line.startsWith('begin '))
+        .map((line) =>
+          line
+            .replace(/^.* -c core\.fsmonitor=false (-C \S+ )?/, '')
+            .split(' ')
+            .slice(0, 2)
+            .join(' '),
+        )
+        .sort();
+      expect(commands).toEqual([
+        'rev-parse --absolute-git-dir',
+        'rev-parse --absolute-git-dir',
+        'rev-parse --path-format=absolute',
+        'worktree add',
+        'worktree add',
+        'worktree prune',
+        'worktree prune',
+      ]);
       calls.forEach((line, i) => {
         expect(line.startsWith(i % 2 === 0 ? 'begin ' : 'end ')).toBe(true);
         if (i % 2 === 1) expect(line.slice('end '.length)).toBe(calls[i - 1]!.slice('begin '.length));
       });
     });
+  });
+});
+
+describe('a worktree opened before its files are checked out', () => {
+  const files = {
+    'README.md': '# Sparse\n',
+    'src/top.ts': 'top\n',
+    'src/a/x.ts': 'x\n',
+    'src/b/y.ts': 'y\n',
+    'docs/d.md': 'd\n',
+  };
+  const tracked = Object.keys(files).sort();
+  let repo: string;
+  let workspace: Workspace;
+  beforeEach(() => {
+    repo = makeRepo(files);
+    workspace = new Workspace({ repo, root: join(tempDir(), 'worktrees') });
+  });
+
+  it("checks out the task's paths first and the rest once a tool asks for it, keeping the agent's edits", async () => {
+    const worktree = await workspace.open({ id: 'BAC-40', title: 'Sparse', paths: ['src/a/**'] });
+    await worktree.ready!(['src/a/x.ts']);
+    // The cone: its directory, and the files at the top and directly in its parent directories.
+    expect(await exists(join(worktree.path, 'src/a/x.ts'))).toBe(true);
+    expect(await exists(join(worktree.path, 'README.md'))).toBe(true);
+    expect(await exists(join(worktree.path, 'src/top.ts'))).toBe(true);
+    expect(await exists(join(worktree.path, 'src/b/y.ts'))).toBe(false);
+    expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
+
+    await writeFile(join(worktree.path, 'src/a/x.ts'), 'x, edited\n');
+    await writeFile(join(worktree.path, 'src/a/new.ts'), 'new\n');
+    await worktree.ready!(['src/a/', 'docs/d.md']);
+
+    expect(await readFile(join(worktree.path, 'src/b/y.ts'), 'utf8')).toBe('y\n');
+    expect(await readFile(join(worktree.path, 'docs/d.md'), 'utf8')).toBe('d\n');
+    expect(await readFile(join(worktree.path, 'src/a/x.ts'), 'utf8')).toBe('x, edited\n');
+    expect((await git(worktree.path, 'status', '--porcelain')).split('\n').sort()).toEqual([
+      '?? src/a/new.ts',
+      'M src/a/x.ts',
+    ]);
+    // Nothing of it reaches the repository's own config (`git sparse-checkout` would turn on worktree config).
+    expect(await git(repo, 'config', '--list', '--local')).not.toMatch(/sparse|worktreeconfig/i);
+  });
+
+  it('commits what the agent changed and deletes none of the files it never had', async () => {
+    const worktree = await workspace.open({ id: 'BAC-41', title: 'Sparse commit', paths: ['src/a/**'] });
+    await worktree.ready!(['src/a/x.ts']);
+    await writeFile(join(worktree.path, 'src/a/x.ts'), 'x2\n');
+    await writeFile(join(worktree.path, 'src/a/new.ts'), 'new\n');
+
+    const summary = await workspace.commit(worktree, 'BAC-41: Sparse commit');
+
+    expect(summary.filesChanged.sort()).toEqual(['src/a/new.ts', 'src/a/x.ts']);
+    expect((await git(repo, 'ls-tree', '-r', '--name-only', worktree.branch)).split('\n').sort()).toEqual(
+      [...tracked, 'src/a/new.ts'].sort(),
+    );
+  });
+
+  it('waits for the checkout before it commits, so files not yet written never look deleted', async () => {
+    const worktree = await workspace.open({ id: 'BAC-42', title: 'Early commit' });
+
+    expect(await workspace.commit(worktree, 'nothing')).toEqual({
+      filesChanged: [],
+      insertions: 0,
+      deletions: 0,
+    });
+    expect(await git(repo, 'rev-parse', worktree.branch)).toBe(worktree.base);
+  });
+
+  it("keeps a worktree whose .git went missing when another one's removal prunes", async () => {
+    const kept = await workspace.open({ id: 'BAC-45', title: 'Kept' });
+    const gone = await workspace.open({ id: 'BAC-46', title: 'Gone' });
+    await kept.ready!();
+    await writeFile(join(kept.path, 'work.md'), 'work\n');
+    await rm(join(kept.path, '.git'));
+    await workspace.commit(gone, 'nothing');
+    await workspace.remove(gone);
+
+    const summary = await workspace.commit(kept, 'BAC-45: Kept');
+    expect(summary.filesChanged).toEqual(['work.md']);
+  });
+
+  it('frees the branches of worktrees an earlier run left locked, once their directories are gone', async () => {
+    const root = join(tempDir(), 'worktrees');
+    const earlier = await new Workspace({ repo, root }).open({ id: 'BAC-47', title: 'Killed' });
+    await earlier.ready!();
+    await rm(earlier.path, { recursive: true });
+
+    const next = new Workspace({ repo, root });
+    await next.prune();
+    const again = await next.open({ id: 'BAC-47', title: 'Killed' });
+    await again.ready!();
+    expect(await git(again.path, 'branch', '--show-current')).toBe(earlier.branch);
+  });
+
+  it('checks out the whole tree for paths no directory holds', async () => {
+    const worktree = await workspace.open({ id: 'BAC-43', title: 'Top', paths: ['*.md'] });
+    await worktree.ready!(['README.md']);
+    expect(await exists(join(worktree.path, 'src/b/y.ts'))).toBe(true);
+  });
+
+  it('takes a removed worktree away at once, frees its branch, and deletes its files in the background', async () => {
+    const worktree = await workspace.open({ id: 'BAC-44', title: 'Gone' });
+    await workspace.commit(worktree, 'nothing');
+    await workspace.remove(worktree);
+
+    expect(await exists(join(worktree.path, 'README.md'))).toBe(false);
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
+    await git(repo, 'branch', '-f', worktree.branch, 'HEAD');
+    const removed = join(workspace.root, '.removed');
+    for (let i = 0; i < 200 && (await readdir(removed)).length > 0; i++) await setTimeout(50);
+    expect(await readdir(removed)).toEqual([]);
   });
 });
 

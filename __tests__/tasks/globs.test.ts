@@ -1,4 +1,10 @@
-import { globsOverlap, overlapCandidates, overlappingGlobs, pathsConflict } from '../../src/tasks/globs.js';
+import {
+  globDirectories,
+  globsOverlap,
+  overlapCandidates,
+  overlappingGlobs,
+  pathsConflict,
+} from '../../src/tasks/globs.js';
 
 describe('globsOverlap', () => {
   const overlapping: [string, string][] = [
@@ -138,5 +144,24 @@ describe('overlapCandidates', () => {
         if (pathsConflict(a, b)) expect(candidates[i]).toContain(j);
       }),
     );
+  });
+});
+
+describe('globDirectories', () => {
+  it('gives the plain directories that hold every path the globs name', () => {
+    expect(globDirectories(['src/gateway/**'])).toEqual(['src/gateway']);
+    expect(globDirectories(['src/gateway/*.ts', './src/gateway/'])).toEqual(['src/gateway']);
+    expect(globDirectories(['src/{a,b}/x.ts'])).toEqual(['src/a', 'src/b']);
+    expect(globDirectories(['src/router.ts'])).toEqual(['src']);
+    expect(globDirectories(['src/**/x.ts', 'src/a/**', 'srcs/**'])).toEqual(['src', 'srcs']);
+  });
+
+  it('gives none when a path may lie at the top of the repository', () => {
+    for (const glob of ['*.md', '**', 'README.md', '!src/**', '../x/**']) {
+      expect(globDirectories([glob])).toBeNull();
+    }
+    expect(globDirectories(['src/**', '*.json'])).toBeNull();
+    // A plain name may be a directory; a cone of it also holds the file of that name at the top.
+    expect(globDirectories(['Makefile'])).toEqual(['Makefile']);
   });
 });

@@ -30,11 +30,14 @@ import {
   type Verification,
 } from './result.js';
 import { commandShell, fixUpPrompt, verifyError, type Checks, type CommandShell } from './verify.js';
+import { afterCheckout } from './checkout-wait.js';
 import { branchName, type CommitSummary, type PushOutcome, type Worktree } from './workspace.js';
 
 /** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
 interface AgentWorkspace {
   create(task: Task): Promise<Worktree>;
+  /** As `create`, resolved before the files are all checked out: `Worktree.ready` says when they are. */
+  open?(task: Task): Promise<Worktree>;
   commit(worktree: Worktree, message: string): Promise<CommitSummary>;
   /** Publishes the branch, or says why it could not (no `origin`); a push git refuses throws. */
   push(worktree: Worktree): Promise<PushOutcome>;
@@ -174,6 +177,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
    * rejects, so tool calls waiting for it fail too.
    */
   const runSetup = async (shell: CommandShell, command: string): Promise<void> => {
+    await worktree?.ready?.();
     const outcome = await shellLimit(() => shell.run(command, { timeoutMs: options.timeoutMs, signal }));
     setup = outcome.run;
     events.emit({ type: 'check', task: task.id, at: Date.now(), check: 'setup', attempt: 1, run: setup });
@@ -185,7 +189,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let tools: BetaRunnableTool[] = [];
   try {
     events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
-    worktree = await options.workspace.create(task);
+    worktree = await (options.workspace.open?.(task) ?? options.workspace.create(task));
 
     const home = path.join(
       options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
@@ -210,6 +214,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
           : tool,
       )
       .map((tool) => (tool.name === 'bash' && options.shellLimit ? limited(tool, options.shellLimit) : tool))
+      .map((tool) => (inWorktree.ready ? afterCheckout(tool, inWorktree.ready) : tool))
       .map((tool) => (ready ? afterSetup(tool, ready) : tool))
       .map((tool) =>
         observed(tool, task.id, events, () => {
@@ -250,6 +255,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     await ready;
 
     if (checks?.verify && status === 'succeeded') {
+      // The repository's own check needs every file, not only those the agent's tools touched.
+      await inWorktree.ready?.();
       const runs: CommandRun[] = [];
       let fixUps = 0;
       for (;;) {

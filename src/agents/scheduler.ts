@@ -55,10 +55,26 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   };
 
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
-    if (!first) await Promise.race([warm?.done, stopping]);
     const model = task.model ?? options.model;
-    if (stopped()) return stoppedBeforeStart(task, options.signal!.reason as RunStop, model);
-    return runAgent({ ...agentOptions, task, model, ...(first ? { onStreaming: warm?.release } : {}) });
+    if (first) return runAgent({ ...agentOptions, task, model, onStreaming: warm?.release });
+    // The worktree is made while the first agent warms the cache, off this agent's critical path.
+    const workspace = agentOptions.workspace;
+    const early = workspace.open?.(task);
+    early?.catch(() => undefined);
+    await Promise.race([warm?.done, stopping]);
+    if (stopped()) {
+      if (early) void early.then((worktree) => workspace.remove(worktree)).catch(() => undefined);
+      return stoppedBeforeStart(task, options.signal!.reason as RunStop, model);
+    }
+    if (!early) return runAgent({ ...agentOptions, task, model });
+    const opened: RunOptions['workspace'] = {
+      create: (t) => workspace.create(t),
+      open: () => early,
+      commit: (worktree, message) => workspace.commit(worktree, message),
+      push: (worktree) => workspace.push(worktree),
+      remove: (worktree) => workspace.remove(worktree),
+    };
+    return runAgent({ ...agentOptions, workspace: opened, task, model });
   };
 
   return new Promise((resolve) => {

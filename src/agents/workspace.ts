@@ -1,8 +1,11 @@
-import { execFile } from 'node:child_process';
-import { rm, stat, writeFile } from 'node:fs/promises';
-import { resolve, join } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
+import pLimit from 'p-limit';
 import { InputError } from '../errors.js';
+import { globDirectories } from '../tasks/globs.js';
 import type { Task } from '../tasks/task.js';
 
 const execFileAsync = promisify(execFile);
@@ -28,6 +31,22 @@ export interface Worktree {
   base: string;
   /** The worktree's own git directory, as git made it: what `<path>/.git` pointed to before the agent ran. */
   gitDir: string;
+  /**
+   * Resolves once the files a tool touches are checked out: each of `paths` names a file, or a directory when it ends
+   * in `/` (relative to `path`, or absolute inside it); without `paths`, the whole tree. Rejects when the checkout
+   * failed. A worktree from {@link Workspace.open} is filled in the background; one without `ready` is filled.
+   */
+  ready?: (paths?: readonly string[]) => Promise<void>;
+}
+
+/** How far a worktree's files are checked out. */
+interface Fill {
+  /** The directories checked out first, when the task named its `paths`; null when the whole tree was. */
+  cone: string[] | null;
+  /** The first checkout: the cone, or the whole tree. */
+  first: Promise<void>;
+  /** The rest of the tree, once a tool asked for something outside the cone. */
+  rest?: Promise<void>;
 }
 
 /** A change the commit left out, and why. */
@@ -92,8 +111,21 @@ export class Workspace {
   readonly root: string;
   /** Worktree administration shares locks in the repository's git dir, so it runs one command at a time. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Settled once `repo` has been found to be a git repository (or not). */
-  private checked?: Promise<void>;
+  /** The commit every branch starts from, found once: the same for every agent of a run. */
+  private head?: Promise<{ commit: string; commonDir: string }>;
+  /** Each open worktree's checkout, by path. */
+  private readonly fills = new Map<string, Fill>();
+  /**
+   * Checkouts at once. Writing files is the slow part in a large repository, and many at once share the disk and the
+   * cores (their time is mostly the kernel's): fewer at a time give the first agents their files sooner.
+   */
+  private readonly filling = pLimit(os.availableParallelism());
+  /** A `worktree prune` queued and not yet started, which a removal can join. */
+  private pruning?: Promise<void>;
+  /** Removed directories waiting to be deleted. */
+  private trash: string[] = [];
+  /** The URL of `origin`, or null when there is none; asked at the first push. */
+  private origin?: Promise<string | null>;
 
   constructor(options: { repo: string; root: string }) {
     this.repo = resolve(options.repo);
@@ -101,32 +133,92 @@ export class Workspace {
   }
 
   /**
-   * Adds a worktree at `<root>/<id>` on a new branch from the repository's HEAD. A branch left by an earlier
-   * run is reset to HEAD (`-B`); git refuses if that branch is checked out in another worktree.
+   * Adds a worktree at `<root>/<id>` on a new branch from the repository's HEAD, with every file checked out. A
+   * branch left by an earlier run is reset to HEAD (`-B`); git refuses if that branch is checked out in another
+   * worktree.
    */
   async create(task: Pick<Task, 'id' | 'title'>): Promise<Worktree> {
+    const worktree = await this.add(task, null);
+    await worktree.ready!();
+    return worktree;
+  }
+
+  /**
+   * {@link create}, resolved as soon as the worktree and its branch exist, before its files are checked out: the
+   * agent's first request need not wait for them, and `worktree.ready` says when what a tool touches is there. With
+   * `paths`, the directories they lie in are checked out first (a sparse checkout); the rest of the tree follows only
+   * when something asks for it. {@link commit} waits for what has been started.
+   */
+  open(task: Pick<Task, 'id' | 'title'> & { paths?: readonly string[] }): Promise<Worktree> {
+    const cone = task.paths?.length ? globDirectories(task.paths) : null;
+    return this.add(task, cone && cone.every(isPlainDirectory) ? cone : null);
+  }
+
+  private async add(task: Pick<Task, 'id' | 'title'>, cone: string[] | null): Promise<Worktree> {
     const branch = branchName(task);
     const path = join(this.root, slug(task.id) || 'task');
-    const worktree = await this.serialized(async () => {
-      await this.checkRepository();
-      const base = await revParse(this.repo, 'HEAD').catch((error: unknown) => {
-        if (error instanceof GitError && /needed a single revision|unknown revision/i.test(error.stderr)) {
-          throw new InputError(
-            'no commit is checked out',
-            `workspace ${this.repo}`,
-            'Check out a branch with at least one commit before this step (actions/checkout does).',
-          );
-        }
-        throw error;
-      });
-      await git(this.repo, ['worktree', 'add', '--quiet', '--no-checkout', '-B', branch, path, base]);
-      const gitDir = (await git(this.repo, ['-C', path, 'rev-parse', '--absolute-git-dir'])).trim();
-      return { path, branch, base, gitDir };
+    const { commit: base } = await this.base();
+    const gitDir = await this.serialized(async () => {
+      // Locked, so that no prune (another agent's removal, a second run) takes its registration away while the
+      // agent works, whatever becomes of its `.git` file; `remove` unlocks it.
+      await git(this.repo, [
+        'worktree',
+        'add',
+        '--quiet',
+        '--no-checkout',
+        '--lock',
+        '-B',
+        branch,
+        path,
+        base,
+      ]);
+      return gitDirOf(this.repo, path);
     });
-    // Only the bookkeeping above needs the lock; filling the working tree, the slow part in a large
-    // repository, runs alongside the other agents'.
-    await git(this.repo, ['-C', path, 'reset', '--hard', '--quiet']);
+    // Only the bookkeeping above needs the lock; filling the working tree, the slow part in a large repository,
+    // runs alongside the other agents'.
+    const first = this.filling(async () => {
+      const sparse: string[] = [];
+      if (cone) {
+        // Written here and named on the command line, never with `git sparse-checkout`, which would turn on
+        // per-worktree config in the repository's own config file.
+        await mkdir(join(gitDir, 'info'), { recursive: true });
+        await writeFile(join(gitDir, 'info', 'sparse-checkout'), conePatterns(cone));
+        sparse.push('-c', 'core.sparseCheckout=true', '-c', 'core.sparseCheckoutCone=true');
+      }
+      await git(this.repo, ['-C', path, ...sparse, 'reset', '--hard', '--quiet'], undefined, true);
+    });
+    // Handled by whoever waits for it: a tool, the commit.
+    first.catch(() => undefined);
+    this.fills.set(path, { cone, first });
+    const worktree: Worktree = { path, branch, base, gitDir, ready: (paths) => this.ready(worktree, paths) };
     return worktree;
+  }
+
+  /** Waits for `paths` of the worktree (all of it without) to be checked out, starting on the rest if need be. */
+  private async ready(worktree: Worktree, paths?: readonly string[]): Promise<void> {
+    const fill = this.fills.get(worktree.path);
+    if (!fill) return;
+    const cone = fill.cone;
+    if (!cone || (paths?.length && paths.every((p) => inCone(cone, toRelative(worktree.path, p))))) {
+      return fill.first;
+    }
+    fill.rest ??= (async () => {
+      await fill.first;
+      await writeFile(join(worktree.gitDir, 'info', 'sparse-checkout'), '/*\n');
+      // A one-way merge from HEAD: files come in where they were left out; what the agent changed stays as it is.
+      const all = ['-c', 'core.sparseCheckout=true', '-c', 'core.sparseCheckoutCone=false'];
+      await this.filling(() =>
+        git(this.repo, ['-C', worktree.path, ...all, 'read-tree', '-mu', 'HEAD'], undefined, true),
+      );
+    })();
+    return fill.rest;
+  }
+
+  /** Every checkout started in the worktree, finished; rejects with the first that failed. */
+  private async settled(worktree: Worktree): Promise<void> {
+    const fill = this.fills.get(worktree.path);
+    await fill?.first;
+    await fill?.rest;
   }
 
   /**
@@ -136,10 +228,11 @@ export class Workspace {
    * is committed all the same.
    */
   async commit(worktree: Worktree, message: string): Promise<CommitSummary> {
+    // A checkout still writing would hold the index, and files not yet there would look deleted.
+    await this.settled(worktree);
     const inTree = await pinned(worktree);
-    const skipped = await stageAll(worktree.path, inTree);
-    const staged = await git(worktree.path, [...inTree, 'diff', '--cached', '--name-only', '-z']);
-    if (staged !== '') {
+    const { skipped, staged } = await stageAll(worktree.path, inTree);
+    if (staged) {
       await git(worktree.path, [
         ...inTree,
         '-c',
@@ -172,17 +265,22 @@ export class Workspace {
    * that remote only, never into the config. A push that git refuses rejects with a {@link GitError}.
    */
   async push(worktree: Worktree, token?: string): Promise<PushOutcome> {
-    let url: string;
-    try {
-      url = (await git(this.repo, ['remote', 'get-url', 'origin'])).trim();
-    } catch (error) {
-      if (error instanceof GitError && /no such remote/i.test(error.stderr)) {
-        return {
-          pushed: false,
-          reason: `not pushed: the repository has no remote named origin, so ${worktree.branch} exists only on this runner`,
-        };
-      }
-      throw error;
+    // The same for every agent: asked once.
+    this.origin ??= git(this.repo, ['remote', 'get-url', 'origin']).then(
+      (out) => out.trim(),
+      (error: unknown) => {
+        if (error instanceof GitError && /no such remote/i.test(error.stderr)) return null;
+        // Asked again next time: a failure to ask is no answer.
+        this.origin = undefined;
+        throw error;
+      },
+    );
+    const url = await this.origin;
+    if (url === null) {
+      return {
+        pushed: false,
+        reason: `not pushed: the repository has no remote named origin, so ${worktree.branch} exists only on this runner`,
+      };
     }
     const auth: string[] = [];
     if (token && /^https?:\/\//.test(url)) {
@@ -214,27 +312,56 @@ export class Workspace {
       .map(([, key]) => key!);
   }
 
-  /** Deletes the worktree's directory, even with uncommitted changes; its branch and commits stay. */
-  remove(worktree: Worktree): Promise<void> {
+  /**
+   * Takes the worktree's directory away at once, even with uncommitted changes, and frees its branch for other
+   * checkouts; its branch and commits stay. The directory is moved aside and deleted in the background by a process
+   * of its own that the action does not wait for (on a runner, `RUNNER_TEMP` is emptied after the job anyway), so
+   * deleting a large tree holds up neither the other agents nor the end of the run.
+   */
+  async remove(worktree: Worktree): Promise<void> {
+    await this.settled(worktree).catch(() => undefined);
+    this.fills.delete(worktree.path);
+    await rm(join(worktree.gitDir, 'locked'), { force: true });
+    const aside = join(this.root, REMOVED, `${basename(worktree.path)}-${process.pid}-${(removals += 1)}`);
+    await mkdir(join(this.root, REMOVED), { recursive: true });
+    const moved = await rename(worktree.path, aside).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    if (moved) this.deleteLater(aside);
+    // Git forgets a worktree whose directory is gone; removals close together share one prune.
+    this.pruning ??= this.serialized(async () => {
+      this.pruning = undefined;
+      await git(this.repo, ['worktree', 'prune']);
+    });
+    await this.pruning;
+  }
+
+  /**
+   * Forgets worktrees whose directories are gone (e.g. a previous run's temp dir), and deletes what an earlier run
+   * left to delete. The first thing a run does with the workspace, so a workspace that is no repository at all, or
+   * one without a commit, is reported here, as an {@link InputError}.
+   */
+  prune(): Promise<void> {
     return this.serialized(async () => {
-      await git(this.repo, ['worktree', 'remove', '--force', worktree.path]);
+      const { commonDir } = await this.base();
+      await this.unlockLeftovers(commonDir);
+      await git(this.repo, ['worktree', 'prune']);
+      // Moved out of the way first, so that a removal of this run never puts a worktree where `rm` is at work.
+      const left = join(this.root, `${REMOVED}-${process.pid}-${(removals += 1)}`);
+      if (await rename(join(this.root, REMOVED), left).then(...succeeded)) this.deleteLater(left);
     });
   }
 
   /**
-   * Forgets worktrees whose directories are gone (e.g. a previous run's temp dir). The first thing a run does with
-   * the workspace, so a workspace that is no repository at all is reported here, as an {@link InputError}.
+   * The commit checked out in `repo`, found once. Rejects with an {@link InputError} when `repo` is missing, is not
+   * in a git repository, or has no commit.
    */
-  prune(): Promise<void> {
-    return this.serialized(async () => {
-      await this.checkRepository();
-      await git(this.repo, ['worktree', 'prune']);
-    });
-  }
-
-  /** Rejects with an {@link InputError} when `repo` is missing or not in a git repository; checked once. */
-  private checkRepository(): Promise<void> {
-    this.checked ??= (async () => {
+  private base(): Promise<{ commit: string; commonDir: string }> {
+    this.head ??= (async () => {
       const where = `workspace ${this.repo}`;
       const fix = 'Add actions/checkout before this step, so the agents have a repository to branch from.';
       const isDirectory = await stat(this.repo).then(
@@ -243,15 +370,63 @@ export class Workspace {
       );
       if (!isDirectory) throw new InputError('no such directory', where, fix);
       try {
-        await git(this.repo, ['rev-parse', '--git-dir']);
+        const out = await git(this.repo, [
+          'rev-parse',
+          '--path-format=absolute',
+          '--git-common-dir',
+          '--verify',
+          'HEAD^{commit}',
+        ]);
+        const [commonDir = '', commit = ''] = out.trim().split('\n');
+        return { commit, commonDir };
       } catch (error) {
         if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
           throw new InputError('not a git repository', where, fix);
         }
+        if (error instanceof GitError && /needed a single revision|unknown revision/i.test(error.stderr)) {
+          throw new InputError(
+            'no commit is checked out',
+            where,
+            'Check out a branch with at least one commit before this step (actions/checkout does).',
+          );
+        }
         throw error;
       }
     })();
-    return this.checked;
+    return this.head;
+  }
+
+  /**
+   * Unlocks the worktrees an earlier run under the same root left locked when it could not remove them (it was
+   * killed), once their directories are gone, so that the prune can free their branches.
+   */
+  private async unlockLeftovers(commonDir: string): Promise<void> {
+    if (!isAbsolute(commonDir)) return;
+    const admin = join(commonDir, 'worktrees');
+    const names = await readdir(admin).catch(() => [] as string[]);
+    for (const name of names) {
+      const pointer = (await readFile(join(admin, name, 'gitdir'), 'utf8').catch(() => '')).trim();
+      if (!pointer.startsWith(this.root + sep) || (await stat(pointer).then(...succeeded))) continue;
+      await rm(join(admin, name, 'locked'), { force: true });
+    }
+  }
+
+  /**
+   * Deletes `path` in a process of its own, detached, that the action does not wait for. Paths given in one turn of
+   * the event loop share one `rm`.
+   */
+  private deleteLater(path: string): void {
+    this.trash.push(path);
+    if (this.trash.length > 1) return;
+    setImmediate(() => {
+      const paths = this.trash;
+      this.trash = [];
+      const rmProcess = spawn('rm', ['-rf', '--', ...paths], { detached: true, stdio: 'ignore' });
+      // Nothing to do if it cannot start: the directories stay for the runner's own cleanup.
+      rmProcess.on('error', () => undefined);
+      lowerPriority(rmProcess.pid);
+      rmProcess.unref();
+    });
   }
 
   private serialized<T>(step: () => Promise<T>): Promise<T> {
@@ -274,12 +449,12 @@ async function pinned(worktree: Worktree): Promise<string[]> {
 }
 
 /**
- * Stages every change in the worktree that git can commit, and returns the ones it cannot. Nested repositories are
- * left out up front (`git add` refuses one without a commit and records one with a commit as a gitlink). One file
- * that `git add` refuses (a failing `working-tree-encoding`, say) fails the whole command, so then the changes are
- * added in halves until each refused file is alone.
+ * Stages every change in the worktree that git can commit; returns the ones it cannot, and whether anything is
+ * staged. Nested repositories are left out up front (`git add` refuses one without a commit and records one with a
+ * commit as a gitlink). One file that `git add` refuses (a failing `working-tree-encoding`, say) fails the whole
+ * command, so then the changes are added in halves until each refused file is alone.
  */
-async function stageAll(cwd: string, inTree: string[]): Promise<SkippedFile[]> {
+async function stageAll(cwd: string, inTree: string[]): Promise<{ skipped: SkippedFile[]; staged: boolean }> {
   const untracked = nulSeparated(
     await git(cwd, [...inTree, 'ls-files', '-z', '--others', '--exclude-standard']),
   );
@@ -295,8 +470,9 @@ async function stageAll(cwd: string, inTree: string[]): Promise<SkippedFile[]> {
     const changed = [...new Set([...tracked, ...untracked.filter((path) => !path.endsWith('/'))])];
     skipped.push(...(await addInHalves(cwd, inTree, changed)));
   }
-  skipped.push(...(await unstageGitlinks(cwd, inTree)));
-  return skipped;
+  const gitlinks = await unstageGitlinks(cwd, inTree);
+  skipped.push(...gitlinks.skipped);
+  return { skipped, staged: gitlinks.staged };
 }
 
 /** Adds `paths`; when git refuses, adds each half on its own, down to the single paths it refuses. */
@@ -325,16 +501,84 @@ async function addInHalves(cwd: string, inTree: string[], paths: string[]): Prom
  * Takes out of the index any gitlink the commit would add or change (a nested repository at a path git already
  * tracked, such as a submodule's), restoring what the branch had there.
  */
-async function unstageGitlinks(cwd: string, inTree: string[]): Promise<SkippedFile[]> {
+async function unstageGitlinks(
+  cwd: string,
+  inTree: string[],
+): Promise<{ skipped: SkippedFile[]; staged: boolean }> {
   const raw = nulSeparated(await git(cwd, [...inTree, 'diff', '--cached', '--raw', '-z', '--no-renames']));
   const gitlinks: string[] = [];
   // Records come in pairs: `:<old mode> <new mode> <old id> <new id> <status>`, then the path.
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (raw[i]!.split(' ')[1] === '160000') gitlinks.push(raw[i + 1]!);
   }
-  if (gitlinks.length === 0) return [];
+  const staged = raw.length / 2 > gitlinks.length;
+  if (gitlinks.length === 0) return { skipped: [], staged };
   await git(cwd, ['--literal-pathspecs', ...inTree, 'reset', '--quiet', 'HEAD', '--', ...gitlinks]);
-  return gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY }));
+  return { skipped: gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY })), staged };
+}
+
+/** The two ends of a promise whose only news is whether it succeeded. */
+const succeeded = [() => true, () => false] as const;
+
+/** Where removed worktrees wait, under the root, to be deleted. */
+const REMOVED = '.removed';
+
+/** Removals so far in this process, for names that never meet. */
+let removals = 0;
+
+/** The worktree's git directory, from the `.git` file git wrote in it; from git itself when that cannot be read. */
+async function gitDirOf(repo: string, path: string): Promise<string> {
+  const pointer = await readFile(join(path, '.git'), 'utf8').catch(() => '');
+  const match = /^gitdir: (.+)$/m.exec(pointer);
+  if (match) return resolve(path, match[1]!.trim());
+  return (await git(repo, ['-C', path, 'rev-parse', '--absolute-git-dir'])).trim();
+}
+
+/** A directory git's cone patterns can name as it is: no wildcard, escape or comment characters, no empty segment. */
+function isPlainDirectory(dir: string): boolean {
+  return /^[\w.@+=,~-]+(\/[\w.@+=,~-]+)*$/.test(dir) && !dir.split('/').some((s) => s === '.' || s === '..');
+}
+
+/**
+ * The sparse-checkout patterns of cone mode for `dirs`: every file at the top, the files directly in each parent
+ * directory, and everything under each directory.
+ */
+function conePatterns(dirs: readonly string[]): string {
+  const lines = ['/*', '!/*/'];
+  const parents = new Set<string>();
+  for (const dir of dirs) {
+    const names = dir.split('/');
+    for (let i = 1; i < names.length; i++) parents.add(names.slice(0, i).join('/'));
+  }
+  for (const parent of [...parents].sort()) lines.push(`/${parent}/`, `!/${parent}/*/`);
+  for (const dir of dirs) lines.push(`/${dir}/`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `path` relative to the worktree, `/`-separated, with a trailing `/` kept (it marks a directory); `..` when it lies
+ * outside.
+ */
+function toRelative(worktree: string, path: string): string {
+  const directory = path.endsWith('/');
+  const inside = isAbsolute(path) ? relative(worktree, path).split(sep).join('/') : path;
+  const normal = posix.normalize(inside || '.');
+  if (normal === '..' || normal.startsWith('../')) return '..';
+  return directory && !normal.endsWith('/') ? `${normal}/` : normal;
+}
+
+/**
+ * Whether a cone checkout of `dirs` holds all of `path`: a file at the top, directly in a parent directory, or under
+ * one of `dirs`; a directory (ending in `/`) only under one of them.
+ */
+function inCone(dirs: readonly string[], path: string): boolean {
+  if (path === '..' || path === '.' || path === './') return false;
+  const directory = path.endsWith('/');
+  const name = directory ? path.slice(0, -1) : path;
+  if (dirs.some((dir) => name === dir || name.startsWith(`${dir}/`))) return true;
+  if (directory) return false;
+  const parent = posix.dirname(name);
+  return parent === '.' || dirs.some((dir) => dir.startsWith(`${parent}/`));
 }
 
 function nulSeparated(text: string): string[] {
@@ -363,12 +607,16 @@ async function diffStats(cwd: string, base: string, head: string): Promise<Omit<
   return summary;
 }
 
-async function revParse(cwd: string, rev: string): Promise<string> {
-  return (await git(cwd, ['rev-parse', '--verify', `${rev}^{commit}`])).trim();
-}
-
 /** Runs git in `cwd`; `input`, when given, is its standard input. */
-async function git(cwd: string, args: string[], input?: string): Promise<string> {
+/**
+ * Niceness of the checkouts and deletions that run in the background: their time is mostly the kernel's, and on a
+ * small runner a few of them at full priority starve the action's own thread (measured: event-loop stalls of 100-300
+ * ms at 20,000 files on two cores), which every agent's turns go through.
+ */
+const BACKGROUND_NICENESS = 10;
+
+/** Runs git in `cwd`; `input`, when given, is its standard input; `background` lowers its priority. */
+async function git(cwd: string, args: string[], input?: string, background = false): Promise<string> {
   // Hooks are the repository's code, not ours: none run (e.g. post-checkout on `worktree add`).
   // Nothing git would run on its own: no fsmonitor daemon either.
   const argv = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args];
@@ -379,6 +627,7 @@ async function git(cwd: string, args: string[], input?: string): Promise<string>
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
+    if (background) lowerPriority(running.child.pid);
     // A git that failed to start (or exited early) closes its end; that surfaces as the command's failure.
     running.child.stdin?.on('error', () => undefined);
     running.child.stdin?.end(input ?? '');
@@ -391,6 +640,15 @@ async function git(cwd: string, args: string[], input?: string): Promise<string>
     const reason =
       firstLine(stderr) || (typeof failure.code === 'number' ? `exit code ${failure.code}` : failure.message);
     throw new GitError(args, cwd, stderr, failure.code, reason);
+  }
+}
+
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    os.setPriority(pid, BACKGROUND_NICENESS);
+  } catch {
+    // Gone already, or not allowed: it runs at the usual priority.
   }
 }
 

@@ -102,6 +102,28 @@ export function overlapCandidates(lists: readonly (readonly string[])[]): number
   });
 }
 
+/**
+ * The plain directories under which lies every path the globs can name, fewest first: `src/gateway/**` and
+ * `src/gateway/*.ts` give `src/gateway`, `src/{a,b}/x.ts` gives `src/a` and `src/b`. Null when one of them may name a
+ * path at the top of the repository (`*.md`, `**`, `README.md`, a negation, a `..`), which no directory holds. What a
+ * sparse checkout of a task's `paths` needs.
+ */
+export function globDirectories(globs: readonly string[]): string[] | null {
+  const directories = new Set<string>();
+  for (const glob of positive(globs)) {
+    for (const alternative of compile(glob)) {
+      const names = literalPrefix(alternative);
+      // Wholly plain, it names one file (a directory gets a `**` segment): the file's directory holds it.
+      if (names.length === alternative.length) names.pop();
+      if (names.length === 0) return null;
+      directories.add(names.join('/'));
+    }
+  }
+  // A directory inside another adds nothing.
+  const sorted = [...directories].sort();
+  return sorted.filter((dir) => !sorted.some((other) => other !== dir && dir.startsWith(`${other}/`)));
+}
+
 /** The plain names a segment list starts with, up to its first wildcard. */
 function literalPrefix(segments: Segment[]): string[] {
   const names: string[] = [];
