@@ -62,6 +62,9 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
     const early = workspace.open?.(task);
     early?.catch(() => undefined);
     await Promise.race([warm?.done, stopping]);
+    // Every waiting agent goes at the same moment; each in a turn of the event loop of its own, so that replies
+    // already streaming are read in between rather than after all of them have started.
+    await new Promise((resolve) => setImmediate(resolve));
     if (stopped()) {
       if (early) void early.then((worktree) => workspace.remove(worktree)).catch(() => undefined);
       return stoppedBeforeStart(task, options.signal!.reason as RunStop, model);

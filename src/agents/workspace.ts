@@ -1,14 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { InputError } from '../errors.js';
+import { runCommand, type CommandFailure } from './command-helper.js';
 import { globDirectories } from '../tasks/globs.js';
 import type { Task } from '../tasks/task.js';
-
-const execFileAsync = promisify(execFile);
 
 /** Every agent branch lives under this prefix, e.g. `parallel-agents/bac-124-fix-model-routing`. */
 export const BRANCH_PREFIX = 'parallel-agents/';
@@ -421,11 +418,13 @@ export class Workspace {
     setImmediate(() => {
       const paths = this.trash;
       this.trash = [];
-      const rmProcess = spawn('rm', ['-rf', '--', ...paths], { detached: true, stdio: 'ignore' });
       // Nothing to do if it cannot start: the directories stay for the runner's own cleanup.
-      rmProcess.on('error', () => undefined);
-      lowerPriority(rmProcess.pid);
-      rmProcess.unref();
+      void runCommand('rm', ['-rf', '--', ...paths], {
+        cwd: this.root,
+        env: gitEnvironment(),
+        detached: true,
+        niceness: BACKGROUND_NICENESS,
+      }).catch(() => undefined);
     });
   }
 
@@ -450,11 +449,29 @@ async function pinned(worktree: Worktree): Promise<string[]> {
 
 /**
  * Stages every change in the worktree that git can commit; returns the ones it cannot, and whether anything is
- * staged. Nested repositories are left out up front (`git add` refuses one without a commit and records one with a
- * commit as a gitlink). One file that `git add` refuses (a failing `working-tree-encoding`, say) fails the whole
- * command, so then the changes are added in halves until each refused file is alone.
+ * staged. One `add` usually does it; a nested repository that has a commit comes in as a gitlink, which is taken out
+ * again (see {@link unstageGitlinks}). When git refuses, the changes are staged with care (see {@link stageCarefully}).
  */
 async function stageAll(cwd: string, inTree: string[]): Promise<{ skipped: SkippedFile[]; staged: boolean }> {
+  const skipped: SkippedFile[] = [];
+  try {
+    await git(cwd, [...inTree, 'add', '--all', '--', '.']);
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    skipped.push(...(await stageCarefully(cwd, inTree)));
+  }
+  const gitlinks = await unstageGitlinks(cwd, inTree);
+  skipped.push(...gitlinks.skipped);
+  return { skipped, staged: gitlinks.staged };
+}
+
+/**
+ * Stages what git can commit when a plain `add` was refused, and returns the rest. Nested repositories are left out
+ * up front (`git add` refuses one without a commit). One file that `git add` refuses (a failing
+ * `working-tree-encoding`, say) fails the whole command, so then the changes are added in halves until each refused
+ * file is alone.
+ */
+async function stageCarefully(cwd: string, inTree: string[]): Promise<SkippedFile[]> {
   const untracked = nulSeparated(
     await git(cwd, [...inTree, 'ls-files', '-z', '--others', '--exclude-standard']),
   );
@@ -470,9 +487,7 @@ async function stageAll(cwd: string, inTree: string[]): Promise<{ skipped: Skipp
     const changed = [...new Set([...tracked, ...untracked.filter((path) => !path.endsWith('/'))])];
     skipped.push(...(await addInHalves(cwd, inTree, changed)));
   }
-  const gitlinks = await unstageGitlinks(cwd, inTree);
-  skipped.push(...gitlinks.skipped);
-  return { skipped, staged: gitlinks.staged };
+  return skipped;
 }
 
 /** Adds `paths`; when git refuses, adds each half on its own, down to the single paths it refuses. */
@@ -621,34 +636,19 @@ async function git(cwd: string, args: string[], input?: string, background = fal
   // Nothing git would run on its own: no fsmonitor daemon either.
   const argv = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args];
   try {
-    const running = execFileAsync('git', argv, {
+    return await runCommand('git', argv, {
       cwd,
       env: gitEnvironment(),
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
+      input,
+      ...(background ? { niceness: BACKGROUND_NICENESS } : {}),
     });
-    if (background) lowerPriority(running.child.pid);
-    // A git that failed to start (or exited early) closes its end; that surfaces as the command's failure.
-    running.child.stdin?.on('error', () => undefined);
-    running.child.stdin?.end(input ?? '');
-    const { stdout } = await running;
-    return stdout;
   } catch (error) {
-    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    const failure = error as CommandFailure;
     const stderr = failure.stderr ?? '';
     // A spawn failure (git not installed) has no stderr, only a code such as ENOENT.
     const reason =
       firstLine(stderr) || (typeof failure.code === 'number' ? `exit code ${failure.code}` : failure.message);
     throw new GitError(args, cwd, stderr, failure.code, reason);
-  }
-}
-
-function lowerPriority(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    os.setPriority(pid, BACKGROUND_NICENESS);
-  } catch {
-    // Gone already, or not allowed: it runs at the usual priority.
   }
 }
 
