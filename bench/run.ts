@@ -1,15 +1,25 @@
 /**
- * The figures DESIGN §9 holds the action to, each measured side by side in one run on this machine. The machine is
- * noisy, so each figure is a ratio of two things measured together, not an absolute time.
+ * The figures issue 13 and DESIGN §9 hold the action to, each measured in this one run on this machine and printed
+ * beside its target. The machine is noisy, so a figure is a ratio of things measured together where it can be.
+ *
+ * The ideal is the model's own time: the loopback server's scripted latency (time to first token plus streaming),
+ * turn by turn along each chain, under the concurrency limit. Agent times are not used for it: they include the
+ * queueing this bench is here to find. Overhead is wall − ideal.
+ *
+ * Most workloads run the built action (`dist/index.js`) as the runner does, in a process of its own, with a probe
+ * preloaded that records that process's event-loop delay and peak RSS; the loopback server runs here.
  */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
-import { EventStream } from '../src/events.js';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AgentResult } from '../src/agents/result.js';
-import { computeTiming, type Timing } from '../src/report/timing.js';
-import type { Task } from '../src/tasks/task.js';
-import { makeRepo } from '../support/git-repo.js';
+import { EventStream } from '../src/events.js';
+import { computeTiming } from '../src/report/timing.js';
+import { makeRepo, tempDir } from '../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../support/messages-server.js';
-import { runAction } from '../support/run-action.js';
+import { runAction, type ActionRun } from '../support/run-action.js';
 import { runAgentsAgainst, taskOf } from '../support/run-agents.js';
 import type { Scripts, ScriptedTurn } from '../support/script.js';
 
@@ -17,150 +27,472 @@ interface Row {
   figure: string;
   measured: string;
   target: string;
-  ok: boolean;
+  ok: boolean | null;
 }
 const rows: Row[] = [];
-const record = (figure: string, measured: string, target: string, ok: boolean) => {
+/** One line of the table; `ok` null for a figure shown without a target. */
+function record(figure: string, measured: string, target: string, ok: boolean | null): void {
   rows.push({ figure, measured, target, ok });
-  console.log(`${ok ? 'ok  ' : 'MISS'} ${figure}: ${measured} (target ${target})`);
+  console.log(
+    `${ok === null ? '    ' : ok ? 'ok  ' : 'MISS'} ${figure}: ${measured}${target ? ` (target ${target})` : ''}`,
+  );
+}
+const notes: string[] = [];
+const note = (text: string) => {
+  notes.push(text);
+  console.log(`     ${text}`);
 };
 
-const CONTEXT = 'A small repository. '.repeat(200);
+const ms = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
+const sec = (seconds: number) => `${seconds.toFixed(2)} s`;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[(values.length - 1) >> 1] ?? NaN;
+const benchStarted = Date.now();
 
-/** `n` tasks of `turns` turns each: a `read` every turn but the last, which reports. */
-function workload(n: number, turns: number, latencyMs: number): { tasks: Task[]; scripts: Scripts } {
-  const tasks: Task[] = [];
-  const scripts: Scripts = {};
-  for (let i = 1; i <= n; i++) {
-    const id = `BEN-${i}`;
-    tasks.push(taskOf(id, { prompt: 'Read the README a few times, then report.' }));
-    const script: ScriptedTurn[] = [];
-    for (let t = 1; t < turns; t++) {
-      script.push({
-        text: `Turn ${t}.`,
-        tools: [{ name: 'read', input: { file_path: 'README.md' } }],
-        latencyMs,
-      });
-    }
-    script.push({ text: `Finished ${id}.`, latencyMs });
-    scripts[id] = script;
-  }
-  return { tasks, scripts };
+/** Shared context above the tasks: the part of every agent's system prompt the cache serves. */
+const CONTEXT = `${'The gateway routes requests to models; keep its modules small. '.repeat(60)}\n`;
+
+interface Latency {
+  /** Time to first token, ms. */
+  ttftMs: number;
+  /** Streaming time after it, ms. */
+  streamMs: number;
 }
 
-function run(
-  server: MessagesServer,
-  tasks: Task[],
-  concurrency: number,
-  events = new EventStream(),
-): Promise<AgentResult[]> {
-  return runAgentsAgainst(server.url, tasks, {
-    context: CONTEXT,
-    maxConcurrency: concurrency,
-    maxTurns: 40,
-    timeoutMs: 10 * 60_000,
-    events,
-  });
+interface Workload {
+  /** The tasks as the action reads them (Markdown, with the shared context above). */
+  markdown: string;
+  scripts: Scripts;
+  /** Each task's model time as the server spends it, in seconds. */
+  modelSeconds: (id: string) => number;
+  ids: string[];
 }
-
-const failedOf = (results: AgentResult[]) => results.filter((r) => r.status !== 'succeeded').length;
 
 /**
- * The run's timing with the ideal made from the server's own time, turn by turn along each chain (the scripted
- * latency), not from the agents' times: agent times include the queueing this bench is here to find.
+ * `n` tasks of `turns` turns: the first reads a file, the one before last writes one (so each commit has work), the
+ * last reports. `dir(i)`, when given, is the directory task `i` works in and names as its `paths`.
  */
-function honestTiming(
-  results: AgentResult[],
-  scripts: Scripts,
+function workload(n: number, turns: number, latency: Latency, dir?: (i: number) => string): Workload {
+  const scripts: Scripts = {};
+  const items: string[] = [];
+  const ids: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const id = `BEN-${i}`;
+    ids.push(id);
+    const where = dir?.(i);
+    items.push(`- ${id}: Task ${i}\n  Read, write a note, report.${where ? `\n  paths: ${where}/**` : ''}`);
+    const read = where ? `${where}/f${i * 100 + 1}.ts` : 'README.md';
+    const note = `${where ?? 'notes'}/${id}.md`;
+    const script: ScriptedTurn[] = [];
+    for (let t = 1; t < turns; t++) {
+      const tool =
+        t === turns - 1
+          ? { name: 'write', input: { file_path: note, content: `Notes of ${id}.\n` } }
+          : { name: 'read', input: { file_path: read } };
+      script.push({
+        text: `Turn ${t}.`,
+        tools: [tool],
+        latencyMs: latency.ttftMs,
+        streamMs: latency.streamMs,
+      });
+    }
+    script.push({ text: `Finished ${id}.`, latencyMs: latency.ttftMs, streamMs: latency.streamMs });
+    scripts[id] = script;
+  }
+  const seconds = ((latency.ttftMs + latency.streamMs) * turns) / 1000;
+  return { markdown: `${CONTEXT}\n${items.join('\n')}\n`, scripts, modelSeconds: () => seconds, ids };
+}
+
+/** What the preloaded probe saw in the action's process. */
+interface Probe {
+  p99Ms: number;
+  maxMs: number;
+  maxRssMb: number;
+  /** [ms since the process started, ms late], for each tick of a 10 ms timer. */
+  ticks: [number, number][];
+  /** Ms from the spawn to the first model request of the run. */
+  firstRequestMs?: number;
+}
+
+const probeDir = tempDir('pa-bench-probe-');
+const PROBE = path.join(probeDir, 'probe.mjs');
+fs.writeFileSync(
+  PROBE,
+  `import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+const delay = monitorEventLoopDelay({ resolution: 10 });
+delay.enable();
+// Every 10 ms tick: when it came (ms since the process started) and how late.
+const ticks = [];
+let last = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  ticks.push([Math.round(now), Math.max(0, now - last - 10)]);
+  last = now;
+}, 10).unref();
+process.on('exit', () => {
+  delay.disable();
+  writeFileSync(process.env.BENCH_PROBE_OUT, JSON.stringify({
+    p99Ms: delay.percentile(99) / 1e6,
+    maxMs: delay.max / 1e6,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    ticks,
+  }));
+});
+`,
+);
+
+interface DistRun {
+  run: ActionRun;
+  results: AgentResult[];
+  probe: Probe;
+  /** Epoch ms of the spawn and of the exit. */
+  spawnedAt: number;
+  exitedAt: number;
+}
+
+const loopDelays: { name: string; probe: Probe }[] = [];
+
+/** The built action on `repo`, its tasks from `work`, against `server`; its event loop and memory probed. */
+async function runDist(
+  name: string,
+  server: MessagesServer,
+  repo: string,
+  work: Workload,
   concurrency: number,
-): Timing & { model: object } {
-  const model = (id: string) =>
-    (scripts[id] ?? []).reduce((sum, turn) => sum + (turn.latencyMs ?? 0), 0) / 1000;
+): Promise<DistRun> {
+  const out = path.join(probeDir, `${name.replace(/\W+/g, '-')}.json`);
+  const spawnedAt = Date.now();
+  const run = await runAction({
+    workspace: repo,
+    inputs: {
+      'anthropic-api-key': 'bench',
+      'anthropic-base-url': server.url,
+      tasks: work.markdown,
+      'max-concurrency': String(concurrency),
+      'max-turns': '40',
+      'pull-requests': 'none',
+      comment: 'false',
+      'results-dir': tempDir('pa-bench-results-'),
+    },
+    env: { NODE_OPTIONS: `--import=${pathToFileURL(PROBE).href}`, BENCH_PROBE_OUT: out },
+  });
+  const exitedAt = spawnedAt + run.ms;
+  if (run.code !== 0) {
+    console.log(
+      run.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('::error') || l.includes('failed'))
+        .slice(0, 5)
+        .join('\n'),
+    );
+  }
+  const results = JSON.parse(run.outputs.results ?? '[]') as AgentResult[];
+  const probe = JSON.parse(fs.readFileSync(out, 'utf8')) as Probe;
+  probe.firstRequestMs = Math.min(...server.requests.map((r) => r.startedAt)) - spawnedAt;
+  loopDelays.push({ name, probe });
+  return { run, results, probe, spawnedAt, exitedAt };
+}
+
+/**
+ * Timing with the ideal from the server's own time for each task: every request from its arrival to the last byte of
+ * its reply, as the server recorded it (`served`), or the scripted latency; never from the agents' times.
+ */
+function honest(results: AgentResult[], model: (id: string) => number, concurrency: number) {
   const timing = computeTiming(
     results.map((r) => ({ ...r, modelSeconds: model(r.id) })),
     { concurrency },
   );
   if (!timing.model) throw new Error('no model-only bound');
-  return timing as Timing & { model: object };
+  return { ...timing, model: timing.model };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[(values.length - 1) >> 1] ?? NaN;
-const ms = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
+/** Seconds the server spent on a task's requests, arrival to last byte, as it recorded them. */
+const served = (server: MessagesServer) => (id: string) =>
+  server.requests.filter((r) => r.task === id).reduce((sum, r) => sum + (r.endedAt - r.startedAt), 0) / 1000;
 
-// 1. Ten tasks of eight turns at 100 ms a turn: concurrency 10 against concurrency 1, and against the ideal.
+const failedOf = (results: AgentResult[]) => results.filter((r) => r.status !== 'succeeded').length;
+/** Epoch ms of each task's first request to the server. */
+const firstRequests = (server: MessagesServer, ids: string[]) =>
+  ids.map((id) => Math.min(...server.requests.filter((r) => r.task === id).map((r) => r.startedAt)));
+
+/**
+ * A repository of `files` files, 100 to a directory (`src/m00/d0000/f1.ts` …) plus a README, committed with
+ * `git fast-import` and checked out: what actions/checkout leaves.
+ */
+async function bigRepo(files: number): Promise<string> {
+  const dir = tempDir(`pa-bench-${files}-`);
+  const git = (args: string[], input?: string) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn('git', args, {
+        cwd: dir,
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'inherit'],
+      });
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`git ${args[0]} exited ${code}`)),
+      );
+      if (input !== undefined) child.stdin!.end(input);
+    });
+  await git(['init', '-q', '-b', 'main']);
+  const parts = [
+    'commit refs/heads/main\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 7\ninitial\n',
+  ];
+  for (let i = 1; i <= files; i++) {
+    const d = Math.floor((i - 1) / 100);
+    const content = `// module ${d}, file ${i}\nexport const value${i} = ${i};\n`.repeat(4);
+    const name = `src/m${String(Math.floor(d / 100)).padStart(2, '0')}/d${String(d).padStart(4, '0')}/f${i}.ts`;
+    parts.push(`M 100644 inline ${name}\ndata ${Buffer.byteLength(content)}\n${content}\n`);
+  }
+  parts.push('M 100644 inline README.md\ndata 9\n# Bench\n\n');
+  await git(['fast-import', '--quiet'], parts.join(''));
+  await git(['reset', '--hard', '--quiet']);
+  return dir;
+}
+
+/** Deleted by a process the bench does not wait for. */
+function deleteLater(dir: string): void {
+  spawn('rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' }).unref();
+}
+
+const SLOW: Latency = { ttftMs: 1000, streamMs: 500 };
+const FAST: Latency = { ttftMs: 100, streamMs: 0 };
+const smallRepo = () => makeRepo({ 'README.md': '# Bench\n', 'notes/.keep': '' });
+const server = await startMessagesServer();
+note(
+  'workloads: each agent reads a file, writes a note and reports (turns as named); 100 tasks run 4 turns of 100 ms ' +
+    '(the issue names no turns for them); the large repositories run 3 turns of 1 s + 0.5 s with each task naming ' +
+    'its directory in `paths`; at 100,000 files only with paths (ten whole checkouts there take minutes on this disk, ' +
+    'see the 20,000-file run without paths); nothing else is scaled down',
+);
+const use = (work: Workload) => {
+  server.setScripts(work.scripts);
+  server.requests.length = 0;
+};
+
+// 1. Ten tasks of eight turns, 1 s to first token and 0.5 s of streaming each, concurrency 10, then 1.
 {
-  const { tasks, scripts } = workload(10, 8, 100);
-  const server = await startMessagesServer({ scripts });
-  const parallel = await run(server, tasks, 10);
-  const serial = await run(server, tasks, 1);
-  await server.close();
-  const p = honestTiming(parallel, scripts, 10);
-  const s = computeTiming(serial, { concurrency: 1 });
-  const ideal = p.model!.idealSeconds;
-  record(
-    '10×8 turns, c=10: wall / model-only ideal',
-    (p.wallSeconds / ideal).toFixed(3),
-    '≤ 1.10',
-    p.wallSeconds <= 1.1 * ideal,
-  );
-  const perAgent = median(p.model!.agents.map((a) => a.overheadSeconds));
-  record(
-    `10×8 turns, c=10: overhead per agent, median (total ${ms(p.model!.overheadSeconds)})`,
-    ms(perAgent),
-    '≤ 60 ms',
-    perAgent <= 0.06,
-  );
-  const speedup = s.wallSeconds / p.wallSeconds;
-  record('10×8 turns: wall at c=1 / wall at c=10', `${speedup.toFixed(2)}×`, '≥ 9', speedup >= 9);
-  record(
-    '10×8 turns: failed tasks',
-    String(failedOf(parallel) + failedOf(serial)),
-    '0',
-    failedOf(parallel) + failedOf(serial) === 0,
-  );
-
-  // Prompt cache over that same parallel run: the share of input tokens read from the cache.
-  const usage = parallel.reduce(
+  const work = workload(10, 8, SLOW);
+  use(work);
+  const p = await runDist('10x8 slow c=10', server, smallRepo(), work, 10);
+  const parallel = honest(p.results, served(server), 10);
+  const scripted = honest(p.results, work.modelSeconds, 10);
+  const cached = server.requests.reduce(
     (sum, r) => ({
-      read: sum.read + r.usage.cacheRead,
-      all: sum.all + r.usage.input + r.usage.cacheRead + r.usage.cacheWrite,
+      read: sum.read + (r.usage?.cache_read_input_tokens ?? 0),
+      all:
+        sum.all +
+        (r.usage
+          ? r.usage.input_tokens + r.usage.cache_read_input_tokens + r.usage.cache_creation_input_tokens
+          : 0),
     }),
     { read: 0, all: 0 },
   );
-  const share = usage.read / usage.all;
-  record('10 agents: input tokens read from cache', `${(share * 100).toFixed(1)} %`, '≥ 80 %', share >= 0.8);
+  record(
+    '10 × 8 turns, 1 s + 0.5 s, c=10: wall ÷ model-only ideal',
+    `${(parallel.wallSeconds / parallel.model.idealSeconds).toFixed(3)} (${sec(parallel.wallSeconds)} ÷ ${sec(parallel.model.idealSeconds)})`,
+    '≤ 1.10',
+    parallel.wallSeconds <= 1.1 * parallel.model.idealSeconds,
+  );
+  const firsts = firstRequests(server, work.ids);
+  note(
+    `10 × 8, c=10: overhead ${ms(parallel.model.overheadSeconds)}, of which the warm-up (the others wait for the ` +
+      `first reply's first token) holds the last agent's first request ${ms((Math.max(...firsts) - Math.min(...firsts)) / 1000)} ` +
+      `after the first; per agent a median ${ms(median(parallel.model.agents.map((a) => a.overheadSeconds)))}. ` +
+      `Against the scripted latency (${sec(scripted.model.idealSeconds)}) instead of the served time: ` +
+      `${(scripted.wallSeconds / scripted.model.idealSeconds).toFixed(3)}`,
+  );
+
+  use(work);
+  const s = await runDist('10x8 slow c=1', server, smallRepo(), work, 1);
+  const serial = computeTiming(s.results, { concurrency: 1 });
+  const speedup = serial.wallSeconds / parallel.wallSeconds;
+  record(
+    '10 × 8 turns, 1 s + 0.5 s: speedup c=1 → c=10',
+    `${speedup.toFixed(2)}× (${sec(serial.wallSeconds)} ÷ ${sec(parallel.wallSeconds)})`,
+    '≥ 9.0',
+    speedup >= 9,
+  );
+  const share = cached.read / cached.all;
+  record(
+    '10 agents: input tokens read from the prompt cache',
+    `${(share * 100).toFixed(1)} %`,
+    '≥ 80 %',
+    share >= 0.8,
+  );
+  const failed = failedOf(p.results) + failedOf(s.results);
+  record('10 × 8 turns: failed tasks', String(failed), '0', failed === 0);
 }
 
-// 2. A hundred tasks at concurrency 20: wall against the ideal, and the process's peak memory.
+// 2. The same at 100 ms a turn: what each agent spends on anything but the model.
 {
-  const { tasks, scripts } = workload(100, 4, 100);
-  const server = await startMessagesServer({ scripts });
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const results = await run(server, tasks, 20);
-  clearInterval(sampler);
-  await server.close();
-  const t = honestTiming(results, scripts, 20);
+  const work = workload(10, 8, FAST);
+  use(work);
+  const r = await runDist('10x8 fast c=10', server, smallRepo(), work, 10);
+  const t = honest(r.results, served(server), 10);
+  const perAgent = t.model.agents.map((a) => a.overheadSeconds);
+  const scripted = honest(r.results, work.modelSeconds, 10).model.agents.map((a) => a.overheadSeconds);
   record(
-    '100 tasks, c=20: wall / model-only ideal',
-    (t.wallSeconds / t.model!.idealSeconds).toFixed(3),
+    '10 × 8 turns, 100 ms/turn, c=10: overhead per agent, median',
+    `${ms(median(perAgent))} (max ${ms(Math.max(...perAgent))}; wall ÷ ideal ${(t.wallSeconds / t.model.idealSeconds).toFixed(2)})`,
+    '≤ 60 ms',
+    median(perAgent) <= 0.06,
+  );
+  const tail = r.results.map((x) => x.seconds - (x.modelSeconds ?? 0));
+  note(
+    `100 ms/turn: per agent = agent time − the server's time on its requests; against the scripted 800 ms a ` +
+      `median ${ms(median(scripted))}. The action's own account (agent − model time as the client saw it): median ` +
+      `${ms(median(tail))}`,
+  );
+}
+
+// 3. A hundred tasks at concurrency 20: wall against the ideal, and the action's peak memory.
+{
+  const work = workload(100, 4, FAST);
+  use(work);
+  const r = await runDist('100 tasks c=20', server, smallRepo(), work, 20);
+  const t = honest(r.results, served(server), 20);
+  record(
+    '100 tasks × 4 turns, 100 ms/turn, c=20: wall ÷ model-only ideal',
+    `${(t.wallSeconds / t.model.idealSeconds).toFixed(3)} (${sec(t.wallSeconds)} ÷ ${sec(t.model.idealSeconds)})`,
     '≤ 1.15',
-    t.wallSeconds <= 1.15 * t.model!.idealSeconds,
+    t.wallSeconds <= 1.15 * t.model.idealSeconds,
   );
   record(
-    '100 tasks, c=20: peak RSS (runner and server in one process)',
-    `${Math.round(peak / 2 ** 20)} MB`,
+    '100 tasks, c=20: peak RSS of the action',
+    `${Math.round(r.probe.maxRssMb)} MB`,
     '≤ 300 MB',
-    peak <= 300 * 2 ** 20,
+    r.probe.maxRssMb <= 300,
   );
-  record('100 tasks: failed tasks', String(failedOf(results)), '0', failedOf(results) === 0);
+  record('100 tasks: failed tasks', String(failedOf(r.results)), '0', failedOf(r.results) === 0);
 }
 
-// 3. Overhead per model turn at concurrency 1: the time between one reply's end and the next request's start, less
-// the tools' own work in between: the SDK, the tool runner, the event stream and our bookkeeping.
+// 4. Ten agents in large repositories, each task naming its directory in `paths`.
+for (const files of [20_000, 100_000]) {
+  const made = Date.now();
+  const repo = await bigRepo(files);
+  note(`${files.toLocaleString('en-US')}-file repository generated in ${sec((Date.now() - made) / 1000)}`);
+  const work = workload(10, 3, SLOW, (i) => `src/m00/d${String(i).padStart(4, '0')}`);
+  use(work);
+  const r = await runDist(`${files} files`, server, repo, work, 10);
+  const firsts = firstRequests(server, work.ids);
+  const toFirst = (Math.max(...firsts) - r.spawnedAt) / 1000;
+  const lastEnd = Math.max(...r.results.map((x) => x.endedAt));
+  const tail = (r.exitedAt - lastEnd) / 1000;
+  const t = honest(r.results, served(server), 10);
+  const label = `10 agents, ${files.toLocaleString('en-US')} files`;
+  const target = files === 20_000 ? 1.5 : 5;
+  record(
+    `${label}: process start → last agent's first request`,
+    sec(toFirst),
+    `≤ ${target} s`,
+    toFirst <= target,
+  );
+  if (files === 100_000) record(`${label}: end of last agent → exit`, sec(tail), '≤ 3 s', tail <= 3);
+  else record(`${label}: end of last agent → exit`, sec(tail), '', null);
+  record(
+    `${label}: wall ÷ model-only ideal; failed tasks`,
+    `${(t.wallSeconds / t.model.idealSeconds).toFixed(3)}; ${failedOf(r.results)}`,
+    '',
+    failedOf(r.results) === 0 ? null : false,
+  );
+  if (files === 20_000) {
+    // The same without `paths`: every worktree is checked out whole, in the background; tools wait for it.
+    const whole = workload(10, 3, SLOW);
+    use(whole);
+    const w = await runDist(`${files} files, whole`, server, repo, whole, 10);
+    const wFirsts = firstRequests(server, whole.ids);
+    const wt = honest(w.results, served(server), 10);
+    record(
+      `${label}, no paths (whole checkouts): last first request; wall ÷ ideal`,
+      `${sec((Math.max(...wFirsts) - w.spawnedAt) / 1000)}; ${(wt.wallSeconds / wt.model.idealSeconds).toFixed(2)}`,
+      '',
+      failedOf(w.results) === 0 ? null : false,
+    );
+    note(
+      'without paths each agent waits at its first tool call for a whole checkout; ten of them share the disk ' +
+        `(agent times ${w.results.map((x) => x.seconds.toFixed(1)).join(', ')} s against ${sec(whole.modelSeconds(''))} of model time)`,
+    );
+  }
+  deleteLater(repo);
+}
+
+// 5. Process start to the first request of a one-task run: the action's cold start, the median of five.
 {
-  const { tasks, scripts } = workload(5, 8, 0);
-  const server = await startMessagesServer({ scripts });
+  const work = workload(1, 1, { ttftMs: 0, streamMs: 0 });
+  const starts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    use(work);
+    const r = await runDist(`cold start ${i + 1}`, server, smallRepo(), work, 1);
+    starts.push((server.requests[0]?.startedAt ?? Infinity) - r.spawnedAt);
+  }
+  const first = median(starts);
+  record(
+    'cold start of dist/index.js: process start → first request (median of 5)',
+    `${first} ms (${[...starts].sort((a, b) => a - b).join(', ')})`,
+    '≤ 400 ms',
+    first <= 400,
+  );
+}
+
+// The action's own event loop in every run above (the loopback server runs in the bench's process): over the whole
+// run by monitorEventLoopDelay, and from the first request on by a 10 ms timer's lateness, start-up left out.
+{
+  const worst = (pick: (d: (typeof loopDelays)[number]) => number) =>
+    loopDelays.reduce((a, b) => (pick(b) > pick(a) ? b : a));
+  const afterStart = (probe: Probe) => {
+    const late = probe.ticks.filter(([at]) => at > (probe.firstRequestMs ?? 0)).map(([, ms]) => ms);
+    late.sort((a, b) => a - b);
+    return { p99: late[Math.floor(late.length * 0.99)] ?? 0, max: late.at(-1) ?? 0 };
+  };
+  const p99 = worst((d) => d.probe.p99Ms);
+  const max = worst((d) => d.probe.maxMs);
+  record(
+    "action's event-loop delay, worst run: p99 / max",
+    `${p99.probe.p99Ms.toFixed(1)} ms (${p99.name}) / ${max.probe.maxMs.toFixed(1)} ms (${max.name})`,
+    '≤ 20 ms / ≤ 100 ms',
+    p99.probe.p99Ms <= 20 && max.probe.maxMs <= 100,
+  );
+  const steadyP99 = worst((d) => afterStart(d.probe).p99);
+  const steadyMax = worst((d) => afterStart(d.probe).max);
+  record(
+    '… from the first request on, worst run: p99 / max',
+    `${afterStart(steadyP99.probe).p99.toFixed(1)} ms (${steadyP99.name}) / ${afterStart(steadyMax.probe).max.toFixed(1)} ms (${steadyMax.name})`,
+    '',
+    null,
+  );
+  note(
+    'event loop per run, p99 / max over the run; p99 / max from the first request on; the longest hold before it ' +
+      '(loading dist/index.js): ' +
+      loopDelays
+        .map(({ name, probe }) => {
+          const steady = afterStart(probe);
+          const start = Math.max(
+            0,
+            ...probe.ticks.filter(([at]) => at <= (probe.firstRequestMs ?? 0)).map(([, l]) => l),
+          );
+          return `${name}: ${probe.p99Ms.toFixed(1)} / ${probe.maxMs.toFixed(1)}; ${steady.p99.toFixed(1)} / ${steady.max.toFixed(1)}; ${Math.round(start)} ms`;
+        })
+        .join('; '),
+  );
+}
+await server.close();
+
+// 6. DESIGN §9, in process: overhead per model turn at concurrency 1, and a server-enforced rate limit.
+{
+  const scripts: Scripts = {};
+  const tasks = [];
+  for (let i = 1; i <= 5; i++) {
+    const id = `TURN-${i}`;
+    tasks.push(taskOf(id, { prompt: 'Read the README a few times, then report.' }));
+    scripts[id] = [
+      ...Array.from({ length: 7 }, () => ({
+        text: 'Reading.',
+        tools: [{ name: 'read', input: { file_path: 'README.md' } }],
+      })),
+      { text: `Finished ${id}.` },
+    ];
+  }
+  const turns = await startMessagesServer({ scripts });
   const events = new EventStream();
   const toolStart = new Map<string, number>();
   const toolMs = new Map<string, number>();
@@ -173,66 +505,80 @@ const ms = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
       );
     }
   });
-  const results = await run(server, tasks, 1, events);
-  await server.close();
+  const results = await runAgentsAgainst(turns.url, tasks, { maxConcurrency: 1, events, maxTurns: 40 });
+  await turns.close();
+  // Between one reply's end and the next request's start, less the tools' own work: the SDK, the tool runner, the
+  // event stream and our bookkeeping.
   const perTurn = results.map((r) => {
-    const requests = server.requests.filter((q) => q.task === r.id);
+    const requests = turns.requests.filter((q) => q.task === r.id);
     let gaps = 0;
     for (let i = 1; i < requests.length; i++) gaps += requests[i]!.startedAt - requests[i - 1]!.endedAt;
     return (gaps - (toolMs.get(r.id) ?? 0)) / (requests.length - 1);
   });
-  const median = perTurn.sort((a, b) => a - b)[Math.floor(perTurn.length / 2)]!;
+  const m = median(perTurn);
   record(
     'overhead per model turn, c=1 (median over agents)',
-    `${median.toFixed(1)} ms`,
+    `${m.toFixed(1)} ms`,
     '≤ 10 ms',
-    median <= 10,
+    m <= 10 && failedOf(results) === 0,
   );
 }
-
-// 4. Process start to first API request, for the built action.
-{
-  const { scripts } = workload(1, 1, 0);
-  const server = await startMessagesServer({ scripts });
-  const spawned = Date.now();
-  const result = await runAction({
-    workspace: makeRepo({ 'README.md': '# Bench\n' }),
-    inputs: { 'anthropic-api-key': 'bench', 'anthropic-base-url': server.url, tasks: '- BEN-1: Start' },
-  });
-  await server.close();
-  const first = server.requests[0]?.startedAt ?? Infinity;
-  const ms = first - spawned;
-  record(
-    'process start to first API request (dist/index.js)',
-    `${ms} ms`,
-    '≤ 500 ms',
-    ms <= 500 && result.code === 0,
-  );
-}
-
-// 5. Under a server-enforced rate limit: the share of the allowed request rate sustained, and failed tasks.
 {
   const perSecond = 20;
-  const { tasks, scripts } = workload(10, 6, 0);
-  const server = await startMessagesServer({ scripts, rateLimit: { requestsPerSecond: perSecond } });
-  const results = await run(server, tasks, 10);
-  await server.close();
-  const answered = server.requests.filter((r) => r.status === 200);
-  const span =
-    (Math.max(...answered.map((r) => r.endedAt)) - Math.min(...answered.map((r) => r.startedAt))) / 1000;
-  const rate = answered.length / span / perSecond;
+  const scripts: Scripts = {};
+  const tasks = [];
+  for (let i = 1; i <= 10; i++) {
+    const id = `RATE-${i}`;
+    tasks.push(taskOf(id));
+    scripts[id] = [
+      ...Array.from({ length: 5 }, () => ({
+        text: 'Reading.',
+        tools: [{ name: 'read', input: { file_path: 'README.md' } }],
+      })),
+      { text: `Finished ${id}.` },
+    ];
+  }
+  const limited = await startMessagesServer({ scripts, rateLimit: { requestsPerSecond: perSecond } });
+  const results = await runAgentsAgainst(limited.url, tasks, { maxConcurrency: 10, maxTurns: 40 });
+  await limited.close();
+  // A sliding one-second window admits at most `perSecond` × (⌊span⌋ + 1) requests whose admissions span `span` s.
+  const admitted = limited.requests.filter((r) => r.status === 200).map((r) => r.startedAt);
+  const span = (Math.max(...admitted) - Math.min(...admitted)) / 1000;
+  const share = admitted.length / (perSecond * (Math.floor(span) + 1));
   record(
-    `rate limit ${perSecond}/s: share of allowed rate sustained`,
-    `${(rate * 100).toFixed(0)} %`,
-    '≥ 85 %',
-    rate >= 0.85,
+    `rate limit ${perSecond}/s: share of the allowed requests sustained; failed tasks`,
+    `${(share * 100).toFixed(0)} % (${admitted.length} in ${sec(span)}); ${failedOf(results)}`,
+    '≥ 85 %; 0',
+    share >= 0.85 && failedOf(results) === 0,
   );
-  record(`rate limit ${perSecond}/s: failed tasks`, String(failedOf(results)), '0', failedOf(results) === 0);
 }
 
+fs.rmSync(probeDir, { recursive: true, force: true });
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log('');
-console.log(`${os.cpus().length} cores, Node ${process.version}`);
+console.log(
+  `${os.availableParallelism()} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, ` +
+    `git ${await gitVersion()}; bench took ${sec((Date.now() - benchStarted) / 1000)}`,
+);
+console.log('');
 console.log('| figure | measured | target | |');
-console.log('| --- | ---: | ---: | --- |');
-for (const r of rows)
-  console.log(`| ${r.figure} | ${r.measured} | ${r.target} | ${r.ok ? 'ok' : 'missed'} |`);
+console.log('| --- | --- | --- | --- |');
+for (const r of rows) {
+  console.log(
+    `| ${r.figure} | ${r.measured} | ${r.target || '—'} | ${r.ok === null ? '' : r.ok ? 'ok' : 'missed'} |`,
+  );
+}
+if (notes.length) {
+  console.log('');
+  for (const n of notes) console.log(`- ${n}`);
+}
+
+function gitVersion(): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['--version']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.on('close', () => resolve(out.trim().replace(/^git version /, '')));
+    child.on('error', () => resolve('unknown'));
+  });
+}
