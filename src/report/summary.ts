@@ -12,7 +12,16 @@ import {
   verifyNotes,
 } from './verification.js';
 import type { TogetherCheck } from '../agents/together.js';
-import { codeBlock, codeSpan, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
+import {
+  codeBlock,
+  codeSpan,
+  escapeHtml,
+  escapeTableCell,
+  formatCount,
+  sanitizeMarkdown,
+} from './sanitize.js';
+
+export { formatCount };
 import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
 
 /** GitHub refuses a job summary larger than this many bytes. */
@@ -425,12 +434,4 @@ function fitBytes(render: (maxChars: number) => string, maxBytes: number): strin
     if (chars <= 1) return '';
     chars = Math.max(1, Math.min(chars - 1, Math.floor((chars * maxBytes) / bytes)));
   }
-}
-
-/**
- * A whole number with thousands separated by commas, whatever the runner's locale: `12,345`. Not through `Intl`, whose
- * first use costs some 20 ms of the action's start, before its first request (the plan shown first counts tasks).
- */
-export function formatCount(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
