@@ -8,7 +8,7 @@ import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { deliverWork } from './deliver.js';
 import { commentReporter } from './github/comment-reporter.js';
-import { readRunContext, type GitHubClient, type RunContext } from './github/context.js';
+import { runContextFrom, type GitHubClient, type RunContext } from './github/context.js';
 import { plannedState, reportFanOut } from './fan-out.js';
 import { readIssueBody } from './github/issue-source.js';
 import { removeLabel } from './github/labels.js';
@@ -51,8 +51,10 @@ export async function run(io: RunIO = { signals: process }): Promise<void> {
   let github: GitHubSide | undefined;
   try {
     const settings = readSettings(core.getInput, process.env, core.setSecret);
-    const context = readRunContext(process.env);
-    const trigger = decideTrigger(context.eventName, eventPayload(), settings, process.env.GITHUB_ACTOR);
+    // Read once: the trigger decides on the payload, the rest of the run reads its context.
+    const payload = eventPayload();
+    const context = runContextFrom(process.env.GITHUB_EVENT_NAME ?? '', payload, process.env);
+    const trigger = decideTrigger(context.eventName, payload, settings, process.env.GITHUB_ACTOR);
     if (!trigger.run) return core.info(`Nothing to do: ${trigger.reason}`);
     let client: GitHubClient | undefined;
     // The API root from this step's environment: `@actions/github` reads its default once, when it is loaded.

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
-import { COMMIT_AUTHOR } from './workspace.js';
+import { COMMIT_AUTHOR, pushArgs } from './workspace.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -87,20 +87,12 @@ export async function checkMerges(options: MergeCheckOptions): Promise<MergeChec
       });
       continue;
     }
-    tip = await git(repo, [
-      '-c',
-      `user.name=${COMMIT_AUTHOR.name}`,
-      '-c',
-      `user.email=${COMMIT_AUTHOR.email}`,
-      'commit-tree',
+    tip = await commitMerge(
+      repo,
       result.tree,
-      '-p',
-      tip,
-      '-p',
-      candidate.commit,
-      '-m',
+      [tip, candidate.commit],
       options.combined?.message(candidate.task) ?? `Merge ${candidate.branch}`,
-    ]);
+    );
     order.push(candidate.task);
   }
 
@@ -141,7 +133,7 @@ function listFiles(files: readonly string[]): string {
 type TrialMerge = { clean: true; tree: string } | { clean: false; files: string[] };
 
 /** `git merge-tree --write-tree`: exit 0 is a clean merge, 1 a conflicted one; anything else is a failure. */
-async function trialMerge(repo: string, a: string, b: string): Promise<TrialMerge> {
+export async function trialMerge(repo: string, a: string, b: string): Promise<TrialMerge> {
   const args = ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', a, b];
   let out: string;
   try {
@@ -159,20 +151,24 @@ async function trialMerge(repo: string, a: string, b: string): Promise<TrialMerg
   return { clean: true, tree: out.split('\0')[0]!.trim() };
 }
 
+/** The merge commit of `tree` over its two `parents`, made without a worktree; its id. */
+export async function commitMerge(
+  repo: string,
+  tree: string,
+  parents: readonly [string, string],
+  message: string,
+): Promise<string> {
+  const author = ['-c', `user.name=${COMMIT_AUTHOR.name}`, '-c', `user.email=${COMMIT_AUTHOR.email}`];
+  return git(repo, [...author, 'commit-tree', tree, '-p', parents[0], '-p', parents[1], '-m', message]);
+}
+
 /**
  * Pushes `branch` from `repo` to `origin`, replacing what is there. The token goes in a one-off header for that
  * remote only, as the agents' branches are pushed (`Workspace.push`): never into a URL or the config.
  */
 export async function pushBranch(repo: string, branch: string, token?: string): Promise<void> {
   const url = await git(repo, ['remote', 'get-url', 'origin']);
-  const auth: string[] = [];
-  if (token && /^https?:\/\//.test(url)) {
-    const key = `http.${new URL(url).origin}/.extraheader`;
-    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-    auth.push('-c', `${key}=`, '-c', `${key}=AUTHORIZATION: basic ${basic}`);
-  }
-  const ref = `refs/heads/${branch}`;
-  await git(repo, [...auth, 'push', '--quiet', '--force', 'origin', `${ref}:${ref}`]);
+  await git(repo, pushArgs(url, branch, token));
 }
 
 /** The commit `rev` names in `repo`. */
@@ -184,7 +180,7 @@ export async function resolveCommit(repo: string, rev: string): Promise<string> 
  * Runs git in `repo` with none of the repository's hooks or daemons and none of the parent's tokens. Rejects with
  * the child's error (`code`, `stdout`, `stderr`) when `wrap` is false; otherwise with a {@link MergeCheckError}.
  */
-async function git(repo: string, args: string[], wrap = true): Promise<string> {
+export async function git(repo: string, args: string[], wrap = true): Promise<string> {
   const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
   for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
     if (process.env[name] !== undefined) env[name] = process.env[name];

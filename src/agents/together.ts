@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { commitMerge, git as gitIn, trialMerge } from './merge-check.js';
 import type { AgentResult, CommandRun } from './result.js';
 import type { ShellSandbox } from './sandbox.js';
 import { shellEnvironment } from './shell-env.js';
 import { commandShell, type Checks } from './verify.js';
-import { COMMIT_AUTHOR } from './workspace.js';
-
-const execFileAsync = promisify(execFile);
 
 /** `verify` on the merge of every verified branch: whether the work done in parallel also works together. */
 export interface TogetherCheck {
@@ -64,25 +60,12 @@ export async function verifyTogether(options: TogetherOptions): Promise<Together
       merged.push(result.id);
       continue;
     }
-    const merge = await mergeTree(repo, tip, commit);
+    const merge = await trialMerge(repo, tip, commit);
     if (!merge.clean) {
       conflicts.push({ task: result.id, files: merge.files });
       continue;
     }
-    tip = await git(repo, [
-      '-c',
-      `user.name=${COMMIT_AUTHOR.name}`,
-      '-c',
-      `user.email=${COMMIT_AUTHOR.email}`,
-      'commit-tree',
-      merge.tree,
-      '-p',
-      tip,
-      '-p',
-      commit,
-      '-m',
-      `Merge ${result.branch}`,
-    ]);
+    tip = await commitMerge(repo, merge.tree, [tip, commit], `Merge ${result.branch}`);
     merged.push(result.id);
   }
   if (merged.length < 2) return { merged, conflicts, passed: null };
@@ -130,31 +113,7 @@ export async function verifyTogether(options: TogetherOptions): Promise<Together
   }
 }
 
-type MergeTree = { clean: true; tree: string } | { clean: false; files: string[] };
-
-/** `git merge-tree --write-tree`: exit 0 is a clean merge and names its tree, 1 a conflicted one and its files. */
-async function mergeTree(repo: string, a: string, b: string): Promise<MergeTree> {
-  try {
-    const out = await git(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', a, b]);
-    return { clean: true, tree: out.split('\0')[0]!.trim() };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: unknown };
-    if (failure.code !== 1 || typeof failure.stdout !== 'string') throw error;
-    const [, ...files] = failure.stdout.split('\0').filter(Boolean);
-    return { clean: false, files: [...new Set(files)] };
-  }
-}
-
-/** Git on the repository: no hooks, no fsmonitor, none of the runner's tokens. Rejects with the child's error. */
-async function git(repo: string, args: string[]): Promise<string> {
-  const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
-  for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
-    if (process.env[name] !== undefined) env[name] = process.env[name];
-  }
-  const { stdout } = await execFileAsync(
-    'git',
-    ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args],
-    { cwd: repo, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  return stdout.trim();
+/** Git on the repository, with no hooks or tokens (see `merge-check`), rejecting with the child's own error. */
+function git(repo: string, args: string[]): Promise<string> {
+  return gitIn(repo, args, false);
 }

@@ -279,16 +279,8 @@ export class Workspace {
         reason: `not pushed: the repository has no remote named origin, so ${worktree.branch} exists only on this runner`,
       };
     }
-    const auth: string[] = [];
-    if (token && /^https?:\/\//.test(url)) {
-      const key = `http.${new URL(url).origin}/.extraheader`;
-      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-      // The empty value first drops a header actions/checkout may have persisted for the same host.
-      auth.push('-c', `${key}=`, '-c', `${key}=AUTHORIZATION: basic ${basic}`);
-    }
     // From the repository itself, by branch name: nothing in the agent's worktree takes part in the push.
-    const ref = `refs/heads/${worktree.branch}`;
-    await git(this.repo, [...auth, 'push', '--quiet', '--force', 'origin', `${ref}:${ref}`]);
+    await git(this.repo, pushArgs(url, worktree.branch, token));
     return { pushed: true };
   }
 
@@ -601,6 +593,22 @@ function nulSeparated(text: string): string[] {
 }
 
 /** The first `fatal:` or `error:` line of a git failure, without its prefix. */
+/**
+ * `git push` of `branch` to `origin` at `url`, replacing what is there. The token goes in a one-off header for that
+ * remote only: never into a URL or the config.
+ */
+export function pushArgs(url: string, branch: string, token?: string): string[] {
+  const auth: string[] = [];
+  if (token && /^https?:\/\//.test(url)) {
+    const key = `http.${new URL(url).origin}/.extraheader`;
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    // The empty value first drops a header actions/checkout may have persisted for the same host.
+    auth.push('-c', `${key}=`, '-c', `${key}=AUTHORIZATION: basic ${basic}`);
+  }
+  const ref = `refs/heads/${branch}`;
+  return [...auth, 'push', '--quiet', '--force', 'origin', `${ref}:${ref}`];
+}
+
 function gitMessage(error: GitError): string {
   const line = error.stderr.split('\n').find((l) => /^(fatal|error): /.test(l));
   return line ? line.replace(/^(fatal|error): /, '') : error.message;

@@ -3,8 +3,8 @@ import { formatProgress } from './live-log.js';
 import { progressOf, resultsOf, type RunState } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
-import { codeBlock, escapeHtml, escapeTableCell, sanitizeMarkdown } from './sanitize.js';
-import { formatCost, formatCount, statusCell, timingTable, totalCost } from './summary.js';
+import { codeBlock, escapeHtml, escapeTableCell, formatCount, sanitizeMarkdown } from './sanitize.js';
+import { formatCost, statusCell, timingTable, totalCost } from './summary.js';
 import { anyChecked, anyReported, outcomeCell, renderTogether, verifyCell } from './verification.js';
 import { computeTiming, formatDuration, hasStarted } from './timing.js';
 

@@ -1,8 +1,7 @@
 import type { Plan } from '../tasks/plan.js';
 import type { Shard } from '../tasks/shards.js';
 import type { Task } from '../tasks/task.js';
-import { codeSpan, escapeTableCell } from './sanitize.js';
-import { formatCount } from './summary.js';
+import { codeSpan, escapeTableCell, formatCount } from './sanitize.js';
 
 /** The plan's share of the job summary, at most; the rest is left for the run's own report. */
 const PLAN_MAX_BYTES = 256 * 1024;

@@ -1,8 +1,15 @@
 import type { MergeCheck } from '../agents/merge-check.js';
 import type { AgentResult } from '../agents/result.js';
 import { redactor } from './redact.js';
-import { codeBlock, escapeHtml, escapeTableCell, MENTION_BREAK, sanitizeMarkdown } from './sanitize.js';
-import { formatCost, formatCount, statusCell } from './summary.js';
+import {
+  codeBlock,
+  escapeHtml,
+  escapeTableCell,
+  formatCount,
+  MENTION_BREAK,
+  sanitizeMarkdown,
+} from './sanitize.js';
+import { formatCost, statusCell } from './summary.js';
 import { formatDuration, hasStarted } from './timing.js';
 
 /** GitHub refuses a pull request body longer than this many characters. */

@@ -20,8 +20,6 @@ import {
   formatCount,
   sanitizeMarkdown,
 } from './sanitize.js';
-
-export { formatCount };
 import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
 
 /** GitHub refuses a job summary larger than this many bytes. */

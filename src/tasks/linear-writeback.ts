@@ -4,7 +4,8 @@
  * it), so a re-run updates the attachment rather than adding a second.
  */
 import type { AgentResult } from '../agents/result.js';
-import { formatCost, formatCount, statusCell } from '../report/summary.js';
+import { formatCount } from '../report/sanitize.js';
+import { formatCost, statusCell } from '../report/summary.js';
 import { formatDuration, hasStarted } from '../report/timing.js';
 import { MENTION_BREAK } from '../report/sanitize.js';
 import { LinearApiError, postLinear, type LinearOptions } from './linear.js';
