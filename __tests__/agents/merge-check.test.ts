@@ -1,14 +1,22 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { checkMerges, MergeCheckError, pushBranch, resolveCommit } from '../../src/agents/merge-check.js';
 import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 
 const ROUTER = 'export function route(model) {\n  return "openai";\n}\n';
 
-/** A branch from main with `files` written and committed; returns its tip. */
-function branch(repo: string, name: string, files: Record<string, string>): string {
-  git(repo, 'checkout', '-q', '-b', name, 'main');
+/**
+ * A branch from `from` (main) with `files` written (a null content deletes the file) and committed; returns its tip.
+ */
+function branch(repo: string, name: string, files: Record<string, string | null>, from = 'main'): string {
+  git(repo, 'checkout', '-q', '-b', name, from);
   for (const [file, content] of Object.entries(files)) {
+    if (content === null) {
+      fs.rmSync(path.join(repo, file));
+      continue;
+    }
     fs.mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
     fs.writeFileSync(path.join(repo, file), content);
   }
@@ -34,7 +42,107 @@ function threeBranches() {
   return { repo, base, candidates };
 }
 
+/** What git itself says of merging `a` and `b`: the files in conflict, none when it merges cleanly. */
+function conflictingFiles(repo: string, a: string, b: string): string[] {
+  try {
+    git(repo, 'merge-tree', '--write-tree', '--name-only', '--no-messages', a, b);
+    return [];
+  } catch (error) {
+    return String((error as { stdout?: unknown }).stdout ?? '')
+      .trim()
+      .split('\n')
+      .slice(1);
+  }
+}
+
+/**
+ * A `git` first on PATH that logs each subcommand to a file and runs the real one: which commands a step ran, with
+ * git still doing the work.
+ */
+function countingGit(): { count: (subcommand: string) => number; restore: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pa-git-log-'));
+  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const log = path.join(dir, 'log');
+  fs.writeFileSync(log, '');
+  fs.writeFileSync(
+    path.join(dir, 'git'),
+    `#!/bin/sh\nfor a in "$@"; do case "$a" in -*|*=*) ;; *) echo "$a" >> '${log}'; break;; esac; done\nexec '${real}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const path0 = process.env.PATH;
+  process.env.PATH = `${dir}:${path0}`;
+  return {
+    count: (subcommand) =>
+      fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => line === subcommand).length,
+    restore: () => {
+      process.env.PATH = path0;
+    },
+  };
+}
+
 describe('checkMerges', () => {
+  it('trial-merges only branches whose changes meet: two of eight edit the same file', async () => {
+    const repo = makeRepo({ 'src/router.js': ROUTER, 'README.md': '# Gateway\n' });
+    const base = git(repo, 'rev-parse', 'HEAD');
+    const candidates = [
+      { 'src/router.js': ROUTER.replace('openai', 'anthropic') },
+      { 'src/router.js': ROUTER.replace('openai', 'mistral') },
+      ...Array.from({ length: 6 }, (_, i) => ({ [`notes/n${i}/BAC-${i + 3}.md`]: `note ${i}\n` })),
+    ].map((files, i) => {
+      const name = `parallel-agents/bac-${i + 1}`;
+      return { task: `BAC-${i + 1}`, branch: name, commit: branch(repo, name, files) };
+    });
+    const git_ = countingGit();
+    let check;
+    try {
+      check = await checkMerges({ repo, base, candidates });
+    } finally {
+      git_.restore();
+    }
+    expect(check.conflicts).toEqual([{ tasks: ['BAC-1', 'BAC-2'], files: ['src/router.js'] }]);
+    expect(check.order).toEqual(['BAC-1', ...candidates.slice(2).map((c) => c.task)]);
+    expect(check.leftOut).toEqual([{ task: 'BAC-2', reason: 'conflicts with BAC-1 in src/router.js' }]);
+    // The pair that shares a file, then BAC-2 onto BAC-1; not 28 pairs and 7 merges.
+    expect(git_.count('merge-tree')).toBe(2);
+    expect(git_.count('diff-tree')).toBe(1);
+  });
+
+  it('agrees with git where changes to different paths still meet: a file and a directory, a renamed directory, a branch from an older commit', async () => {
+    const repo = makeRepo({ 'src/router.js': ROUTER, 'docs/a.md': 'a\n', 'docs/b.md': 'b\n' });
+    const older = git(repo, 'rev-parse', 'HEAD');
+    fs.writeFileSync(path.join(repo, 'src/router.js'), ROUTER.replace('openai', 'cohere'));
+    git(repo, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '-qam', 'cohere');
+    const base = git(repo, 'rev-parse', 'HEAD');
+    const tips = {
+      file: branch(repo, 'p/file', { lib: 'a file\n' }),
+      dir: branch(repo, 'p/dir', { 'lib/x.js': 'x\n' }),
+      moved: branch(repo, 'p/moved', {
+        'docs/a.md': null,
+        'docs/b.md': null,
+        'guide/a.md': 'a\n',
+        'guide/b.md': 'b\n',
+      }),
+      added: branch(repo, 'p/added', { 'docs/c.md': 'c\n' }),
+      // From before the base: its router differs from the base's, as it changed it from the older commit.
+      old: branch(repo, 'p/old', { 'src/router.js': ROUTER.replace('openai', 'mistral') }, older),
+      other: branch(repo, 'p/other', { 'src/other.js': 'other\n' }),
+    };
+    const candidates = Object.entries(tips).map(([task, commit]) => ({ task, branch: `p/${task}`, commit }));
+    const check = await checkMerges({ repo, base, candidates });
+    const expected = [];
+    for (const [i, a] of candidates.entries()) {
+      for (const b of candidates.slice(i + 1)) {
+        const files = conflictingFiles(repo, a.commit, b.commit);
+        if (files.length) expected.push({ tasks: [a.task, b.task], files });
+      }
+    }
+    expect(expected.map((c) => c.tasks)).toEqual(expect.arrayContaining([['file', 'dir']]));
+    expect(check.conflicts).toEqual(expected);
+  });
+
   it('shows two branches that edit the same lines as conflicting, and leaves the later one out of the order', async () => {
     const { repo, base, candidates } = threeBranches();
     const check = await checkMerges({ repo, base, candidates });
@@ -141,6 +249,6 @@ describe('pushBranch', () => {
 
   it('says there is no origin to push to', async () => {
     const { repo } = threeBranches();
-    await expect(pushBranch(repo, 'main')).rejects.toThrow(/^git remote failed: .*origin/);
+    await expect(pushBranch(repo, 'main')).rejects.toThrow(/^git remote get-url origin failed: .*origin/);
   });
 });

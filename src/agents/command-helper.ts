@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 export interface CommandFailure extends Error {
   /** The exit code, or a spawn error's code such as `ENOENT`. */
   code?: number | string;
+  stdout?: string;
   stderr?: string;
 }
 
@@ -61,7 +62,7 @@ function runHere(file: string, args: readonly string[], options: CommandOptions)
       { cwd: options.cwd, env: options.env, encoding: 'utf8', maxBuffer: options.maxBuffer ?? MAX_BUFFER },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
-        reject(Object.assign(error, { stderr }) as CommandFailure);
+        reject(Object.assign(error, { stdout, stderr }) as CommandFailure);
       },
     );
     lowerPriority(child.pid, options.niceness);
@@ -158,6 +159,7 @@ class CommandHelper {
       if (!answer.error) return waiting.resolve(answer.stdout);
       const failure: CommandFailure = Object.assign(new Error(answer.error.message), {
         code: answer.error.code,
+        stdout: answer.stdout,
         stderr: answer.stderr,
       });
       waiting.reject(failure);

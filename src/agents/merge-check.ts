@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import pLimit from 'p-limit';
-import { COMMIT_AUTHOR, pushArgs } from './workspace.js';
-
-const execFileAsync = promisify(execFile);
+import { COMMIT_AUTHOR, GitError, git as runGit, pushArgs } from './workspace.js';
 
 /** Trial merges at once: each is a short git process, and the runner has few cores. */
 const MERGES_AT_ONCE = 4;
@@ -56,43 +52,78 @@ export class MergeCheckError extends Error {
 export async function checkMerges(options: MergeCheckOptions): Promise<MergeCheck> {
   const { repo, candidates } = options;
   const limit = pLimit(MERGES_AT_ONCE);
-  const pairs: [MergeCandidate, MergeCandidate][] = [];
-  for (const [i, a] of candidates.entries()) for (const b of candidates.slice(i + 1)) pairs.push([a, b]);
-  const merged = await Promise.all(pairs.map(([a, b]) => limit(() => trialMerge(repo, a.commit, b.commit))));
+  const changes = await changesOf(repo, options.base, candidates);
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < candidates.length; i++)
+    for (let j = i + 1; j < candidates.length; j++) pairs.push([i, j]);
+  // Only pairs whose changes meet can conflict: with many branches, most pairs need no merge at all.
+  const merged = await Promise.all(
+    pairs.map(([i, j]) =>
+      mayConflict(changes[i], changes[j])
+        ? limit(() => trialMerge(repo, candidates[i]!.commit, candidates[j]!.commit))
+        : undefined,
+    ),
+  );
   const conflicts: MergeCheck['conflicts'] = [];
-  pairs.forEach(([a, b], i) => {
-    const result = merged[i]!;
-    if (!result.clean) conflicts.push({ tasks: [a.task, b.task], files: result.files });
+  pairs.forEach(([i, j], k) => {
+    const result = merged[k];
+    if (result && !result.clean) {
+      conflicts.push({ tasks: [candidates[i]!.task, candidates[j]!.task], files: result.files });
+    }
   });
 
   const order: string[] = [];
   const leftOut: MergeCheck['leftOut'] = [];
+  // The merge so far: `tip` holds the branches merged for real; `pending` those known to merge cleanly onto it,
+  // merged for real only when a commit of the whole is needed (the combined branch, or a branch whose changes meet
+  // theirs). `touched` is what every branch in the order changed.
   let tip = options.base;
-  for (const candidate of candidates) {
+  let pending: MergeCandidate[] = [];
+  let touched: Changes | undefined = { paths: [], deletes: false, descends: true };
+  const mergeOnto = async (candidate: MergeCandidate): Promise<TrialMerge> => {
+    if (tip === options.base) {
+      // The first branch is the merge so far: it started from the base.
+      tip = candidate.commit;
+      return { clean: true, tree: '' };
+    }
+    const result = await trialMerge(repo, tip, candidate.commit);
+    if (result.clean) {
+      tip = await commitMerge(
+        repo,
+        result.tree,
+        [tip, candidate.commit],
+        options.combined?.message(candidate.task) ?? `Merge ${candidate.branch}`,
+      );
+    }
+    return result;
+  };
+  const settle = async () => {
+    for (const candidate of pending) {
+      const result = await mergeOnto(candidate);
+      if (!result.clean)
+        throw new MergeCheckError(`git merge-tree found a conflict no changed file explains`);
+    }
+    pending = [];
+  };
+  for (const [i, candidate] of candidates.entries()) {
     if (candidate.notMergeable !== undefined) {
       leftOut.push({ task: candidate.task, reason: candidate.notMergeable });
       continue;
     }
-    if (tip === options.base) {
-      // The first branch is the merge so far: it started from the base.
-      tip = candidate.commit;
-      order.push(candidate.task);
-      continue;
+    if (!options.combined && !mayConflict(touched, changes[i])) {
+      pending.push(candidate);
+    } else {
+      await settle();
+      const result = await mergeOnto(candidate);
+      if (!result.clean) {
+        leftOut.push({
+          task: candidate.task,
+          reason: conflictReason(candidate.task, order, conflicts, result.files),
+        });
+        continue;
+      }
     }
-    const result = await trialMerge(repo, tip, candidate.commit);
-    if (!result.clean) {
-      leftOut.push({
-        task: candidate.task,
-        reason: conflictReason(candidate.task, order, conflicts, result.files),
-      });
-      continue;
-    }
-    tip = await commitMerge(
-      repo,
-      result.tree,
-      [tip, candidate.commit],
-      options.combined?.message(candidate.task) ?? `Merge ${candidate.branch}`,
-    );
+    touched = joined(touched, changes[i]);
     order.push(candidate.task);
   }
 
@@ -107,6 +138,89 @@ export async function checkMerges(options: MergeCheckOptions): Promise<MergeChec
     check.combined = { branch: options.combined.branch, commit: tip };
   }
   return check;
+}
+
+/** What a branch changed from the base, as far as telling whether a merge can conflict goes. */
+interface Changes {
+  /** Every path it added, modified or deleted. */
+  paths: string[];
+  /** Whether it deletes a file: half of a rename, which git may follow into other paths. */
+  deletes: boolean;
+  /** Whether the branch descends from the base, so that the base is where it and the others meet. */
+  descends: boolean;
+}
+
+/**
+ * Each candidate's changes from `base`, in two git commands for all of them; undefined for a candidate whose changes
+ * could not be read (it is then merged for real).
+ */
+async function changesOf(
+  repo: string,
+  base: string,
+  candidates: readonly MergeCandidate[],
+): Promise<(Changes | undefined)[]> {
+  if (candidates.length < 2) return candidates.map(() => undefined);
+  const [descendants, diffs] = await Promise.all([
+    git(repo, ['for-each-ref', `--contains=${base}`, '--format=%(objectname)']),
+    // One line a candidate, `<commit> <base>`: the diff from the base to the commit.
+    git(
+      repo,
+      ['diff-tree', '--stdin', '-r', '--name-status', '--no-renames', '-z'],
+      true,
+      candidates.map((c) => `${c.commit} ${base}\n`).join(''),
+    ),
+  ]);
+  const byCommit = new Map<string, Changes>();
+  const fromBase = new Set(descendants.split('\n'));
+  let current: Changes | undefined;
+  const fields = diffs.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    // A commit's id opens its records; each record is a status letter, then the path.
+    if (/^[0-9a-f]{40,64}$/.test(field)) {
+      current = { paths: [], deletes: false, descends: fromBase.has(field) };
+      byCommit.set(field, current);
+    } else if (current && /^[A-Z]$/.test(field) && i + 1 < fields.length) {
+      current.paths.push(fields[++i]!);
+      if (field === 'D') current.deletes = true;
+    }
+  }
+  // A commit with no changes from the base prints nothing.
+  return candidates.map(
+    (c) =>
+      byCommit.get(c.commit) ??
+      (fromBase.has(c.commit) ? { paths: [], deletes: false, descends: true } : undefined),
+  );
+}
+
+/**
+ * Whether merging two sets of changes might conflict. They cannot when both come from the base, neither deletes a
+ * file (so git finds no rename to follow), and no path of one is a path of the other or a directory above it.
+ */
+function mayConflict(a: Changes | undefined, b: Changes | undefined): boolean {
+  if (!a || !b || !a.descends || !b.descends || a.deletes || b.deletes) return true;
+  const [small, large] = a.paths.length <= b.paths.length ? [a.paths, b.paths] : [b.paths, a.paths];
+  if (small.length === 0) return false;
+  const paths = new Set(large);
+  const directories = new Set(large.flatMap(directoriesOf));
+  return small.some(
+    (path) => paths.has(path) || directories.has(path) || directoriesOf(path).some((d) => paths.has(d)),
+  );
+}
+
+/** `a/b/c` → `a`, `a/b`. */
+function directoriesOf(path: string): string[] {
+  const parts = path.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}
+
+function joined(a: Changes | undefined, b: Changes | undefined): Changes | undefined {
+  if (!a || !b) return undefined;
+  return {
+    paths: [...a.paths, ...b.paths],
+    deletes: a.deletes || b.deletes,
+    descends: a.descends && b.descends,
+  };
 }
 
 /** `conflicts with BAC-1 in src/router.ts`: the branches already merged that it conflicts with, and where. */
@@ -139,13 +253,11 @@ export async function trialMerge(repo: string, a: string, b: string): Promise<Tr
   try {
     out = await git(repo, args, false);
   } catch (error) {
-    const failure = error as { code?: unknown; stdout?: string; stderr?: string };
-    const [tree, ...files] = (failure.stdout ?? '').split('\0').filter(Boolean);
+    if (!(error instanceof GitError)) throw error;
+    const [tree, ...files] = error.stdout.split('\0').filter(Boolean);
     // Exit 1 is also how merge-tree refuses a commit it cannot read; only a conflict comes with a tree.
-    if (failure.code !== 1 || !/^[0-9a-f]{40,64}$/.test(tree ?? '')) {
-      const why = (failure.stderr ?? '').trim().split('\n')[0] || String(error);
-      throw new MergeCheckError(`git merge-tree failed: ${why}`);
-    }
+    if (error.exitCode !== 1 || !/^[0-9a-f]{40,64}$/.test(tree ?? ''))
+      throw new MergeCheckError(error.message);
     return { clean: false, files: [...new Set(files)] };
   }
   return { clean: true, tree: out.split('\0')[0]!.trim() };
@@ -177,26 +289,14 @@ export async function resolveCommit(repo: string, rev: string): Promise<string> 
 }
 
 /**
- * Runs git in `repo` with none of the repository's hooks or daemons and none of the parent's tokens. Rejects with
- * the child's error (`code`, `stdout`, `stderr`) when `wrap` is false; otherwise with a {@link MergeCheckError}.
+ * Git in `repo` (see `Workspace`'s: no hooks, no daemons, no tokens; started by the command helper), its output
+ * trimmed. Rejects with the {@link GitError} when `wrap` is false; otherwise with a {@link MergeCheckError}.
  */
-export async function git(repo: string, args: string[], wrap = true): Promise<string> {
-  const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
-  for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
-    if (process.env[name] !== undefined) env[name] = process.env[name];
-  }
+export async function git(repo: string, args: string[], wrap = true, input?: string): Promise<string> {
   try {
-    const { stdout } = await execFileAsync(
-      'git',
-      ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args],
-      { cwd: repo, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-    );
-    return stdout.trim();
+    return (await runGit(repo, args, input)).trim();
   } catch (error) {
-    if (!wrap) throw error;
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
-    const line = stderr.split('\n').find((l) => l.trim()) ?? String(error);
-    const command = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c') ?? '';
-    throw new MergeCheckError(`git ${command} failed: ${line.trim()}`);
+    if (!wrap || !(error instanceof GitError)) throw error;
+    throw new MergeCheckError(error.message);
   }
 }

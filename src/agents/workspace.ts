@@ -83,6 +83,8 @@ export class GitError extends Error {
     readonly stderr: string,
     readonly exitCode: number | string | undefined,
     reason: string,
+    /** What it printed before it failed (`merge-tree` prints the conflicted tree). */
+    readonly stdout = '',
   ) {
     super(`git ${commandName(args)} failed: ${reason}`);
   }
@@ -592,7 +594,6 @@ function nulSeparated(text: string): string[] {
   return text.split('\0').filter((part) => part !== '');
 }
 
-/** The first `fatal:` or `error:` line of a git failure, without its prefix. */
 /**
  * `git push` of `branch` to `origin` at `url`, replacing what is there. The token goes in a one-off header for that
  * remote only: never into a URL or the config.
@@ -609,6 +610,7 @@ export function pushArgs(url: string, branch: string, token?: string): string[] 
   return [...auth, 'push', '--quiet', '--force', 'origin', `${ref}:${ref}`];
 }
 
+/** The first `fatal:` or `error:` line of a git failure, without its prefix. */
 function gitMessage(error: GitError): string {
   const line = error.stderr.split('\n').find((l) => /^(fatal|error): /.test(l));
   return line ? line.replace(/^(fatal|error): /, '') : error.message;
@@ -630,7 +632,6 @@ async function diffStats(cwd: string, base: string, head: string): Promise<Omit<
   return summary;
 }
 
-/** Runs git in `cwd`; `input`, when given, is its standard input. */
 /**
  * Niceness of the checkouts and deletions that run in the background: their time is mostly the kernel's, and on a
  * small runner a few of them at full priority starve the action's own thread (measured: event-loop stalls of 100-300
@@ -638,8 +639,12 @@ async function diffStats(cwd: string, base: string, head: string): Promise<Omit<
  */
 const BACKGROUND_NICENESS = 10;
 
-/** Runs git in `cwd`; `input`, when given, is its standard input; `background` lowers its priority. */
-async function git(cwd: string, args: string[], input?: string, background = false): Promise<string> {
+/**
+ * Runs git in `cwd` through the command helper, with none of the repository's hooks or daemons and none of the
+ * action's tokens; `input`, when given, is its standard input; `background` lowers its priority. Rejects with a
+ * {@link GitError}.
+ */
+export async function git(cwd: string, args: string[], input?: string, background = false): Promise<string> {
   // Hooks are the repository's code, not ours: none run (e.g. post-checkout on `worktree add`).
   // Nothing git would run on its own: no fsmonitor daemon either.
   const argv = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args];
@@ -656,7 +661,7 @@ async function git(cwd: string, args: string[], input?: string, background = fal
     // A spawn failure (git not installed) has no stderr, only a code such as ENOENT.
     const reason =
       firstLine(stderr) || (typeof failure.code === 'number' ? `exit code ${failure.code}` : failure.message);
-    throw new GitError(args, cwd, stderr, failure.code, reason);
+    throw new GitError(args, cwd, stderr, failure.code, reason, failure.stdout ?? '');
   }
 }
 
