@@ -475,6 +475,8 @@ describe('an agent with the sandboxed shell', () => {
       if (e.type === 'tool-result' && e.output === 'daemon started')
         daemonSeen = processesNamed(marker).length > 0;
     });
+    // The agent starts its worktree's removal and leaves it to finish.
+    let removal: Promise<void> | undefined;
     try {
       result = await runAgent({
         client: new Anthropic({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 }),
@@ -488,7 +490,7 @@ describe('an agent with the sandboxed shell', () => {
           create: (task) => r.workspace.create(task),
           commit: (tree, message) => r.workspace.commit(tree, message),
           push: async () => ({ pushed: false, reason: 'no origin here' }),
-          remove: (tree) => r.workspace.remove(tree),
+          remove: (tree) => (removal = r.workspace.remove(tree)),
         },
         events,
         homeRoot: r.homes,
@@ -512,6 +514,7 @@ describe('an agent with the sandboxed shell', () => {
     ]);
     expect(git(r.repo, 'show', `${result!.branch}:result.txt`)).toBe('done by the agent');
     // The worktree is removed once its work is on the branch, as without the sandbox.
+    await removal;
     expect(fs.existsSync(path.join(r.workspace.root, 'bac-1'))).toBe(false);
   });
 });

@@ -525,6 +525,25 @@ describe('a worktree opened before its files are checked out', () => {
     );
   });
 
+  it('is handed over before git has registered it, and says when git has', async () => {
+    const worktree = await workspace.open({ id: 'BAC-48', title: 'Handed over' });
+    // Where it goes and its branch are known at once; git's own bookkeeping follows.
+    expect(worktree.path).toBe(join(workspace.root, 'bac-48'));
+    expect(worktree.gitDir).toBe('');
+    await worktree.added;
+    expect(await git(worktree.path, 'branch', '--show-current')).toBe(worktree.branch);
+    expect(await readFile(join(worktree.path, '.git'), 'utf8')).toBe(`gitdir: ${worktree.gitDir}\n`);
+  });
+
+  it('leaves alone what sits where a worktree git could not make would go', async () => {
+    await mkdir(join(workspace.root, 'bac-49'), { recursive: true });
+    await writeFile(join(workspace.root, 'bac-49', 'mine'), "not the agent's\n");
+    const worktree = await workspace.open({ id: 'BAC-49', title: 'Occupied' });
+    await expect(worktree.added).rejects.toThrow(/^git worktree add failed: fatal: .*already exists/);
+    await workspace.remove(worktree);
+    expect(await readFile(join(workspace.root, 'bac-49', 'mine'), 'utf8')).toBe("not the agent's\n");
+  });
+
   it('waits for the checkout before it commits, so files not yet written never look deleted', async () => {
     const worktree = await workspace.open({ id: 'BAC-42', title: 'Early commit' });
 

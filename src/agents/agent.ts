@@ -107,10 +107,14 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
   // A failed `setup` stops the conversation: the agent would work in a worktree the repository says is broken.
   const setupFailed = new AbortController();
+  // So does a worktree git could not make: the first request goes out before git has made it.
+  const worktreeFailed = new AbortController();
+  let worktreeError: unknown;
   const signal = AbortSignal.any([
     ...(options.signal ? [options.signal] : []),
     timeout.signal,
     setupFailed.signal,
+    worktreeFailed.signal,
   ]);
 
   /** Runs the tool-use loop of `runner` to its end, counting turns and usage; throws what ended it otherwise. */
@@ -190,6 +194,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   try {
     events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
     worktree = await (options.workspace.open?.(task) ?? options.workspace.create(task));
+    worktree.added?.catch((caught: unknown) => {
+      worktreeError = caught;
+      worktreeFailed.abort();
+    });
 
     const home = path.join(
       options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
@@ -302,6 +310,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     } else if (setupFailed.signal.aborted && setup) {
       status = 'failed';
       error = setupError(setup);
+    } else if (worktreeFailed.signal.aborted) {
+      status = 'failed';
+      error = describeError(worktreeError);
     } else {
       status = 'failed';
       error = describeError(caught);
@@ -317,7 +328,18 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let committed = false;
   let pushed = false;
   let notPushed: string | undefined;
-  if (worktree) {
+  // A conversation may end before git has made the worktree, or found it could not.
+  const made = await (worktree?.added ?? Promise.resolve()).then(
+    () => true,
+    (caught: unknown) => {
+      if (status === 'succeeded' || !error) {
+        status = 'failed';
+        error = describeError(caught);
+      }
+      return false;
+    },
+  );
+  if (worktree && made) {
     try {
       changes = await options.workspace.commit(worktree, commitMessage(task, status));
       committed = true;
@@ -331,8 +353,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       const step = committed ? `pushing ${worktree.branch}` : 'committing the changes';
       error = [error, `${step} failed: ${describeError(caught)}`].filter(Boolean).join('; ');
     }
-    // Only once the work is safe on the branch; otherwise the worktree is all there is of it.
-    if (committed) await options.workspace.remove(worktree).catch(() => undefined);
+    // Only once the work is safe on the branch; otherwise the worktree is all there is of it. The agent is done by
+    // then: the removal is the workspace's to finish (the scheduler waits for it), not part of the agent's time.
+    if (committed) void options.workspace.remove(worktree).catch(() => undefined);
   }
 
   const endedAt = Date.now();

@@ -34,7 +34,22 @@ const WARM_UP_MS = 30_000;
  */
 export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult[]> {
   const { maxConcurrency, maxShells, plan: given, warmUpMs = WARM_UP_MS, ...rest } = options;
-  const agentOptions = { ...rest, shellLimit: pLimit(maxShells ?? os.availableParallelism()) };
+  // An agent leaves its worktree's removal to finish on its own; the run is over once every removal is.
+  const removals = new Set<Promise<void>>();
+  const workspace: RunOptions['workspace'] = {
+    create: (task) => rest.workspace.create(task),
+    ...(rest.workspace.open ? { open: (task) => rest.workspace.open!(task) } : {}),
+    commit: (worktree, message) => rest.workspace.commit(worktree, message),
+    push: (worktree) => rest.workspace.push(worktree),
+    remove: (worktree) => {
+      const removal = rest.workspace.remove(worktree);
+      const done = removal.catch(() => undefined);
+      removals.add(done);
+      void done.then(() => removals.delete(done));
+      return removal;
+    },
+  };
+  const agentOptions = { ...rest, workspace, shellLimit: pLimit(maxShells ?? os.availableParallelism()) };
   const plan = given ?? planTasks(set.tasks);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
@@ -58,7 +73,6 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
     const model = task.model ?? options.model;
     if (first) return runAgent({ ...agentOptions, task, model, onStreaming: warm?.release });
     // The worktree is made while the first agent warms the cache, off this agent's critical path.
-    const workspace = agentOptions.workspace;
     const early = workspace.open?.(task);
     early?.catch(() => undefined);
     await Promise.race([warm?.done, stopping]);
@@ -117,7 +131,9 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
             step();
           });
       }
-      if (next.done) resolve(set.tasks.map((task) => results.get(task.id)!));
+      if (next.done) {
+        void Promise.all(removals).then(() => resolve(set.tasks.map((task) => results.get(task.id)!)));
+      }
     };
     step();
   });

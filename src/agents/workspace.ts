@@ -26,8 +26,16 @@ export interface Worktree {
   branch: string;
   /** Commit the branch started from; changes are measured against it. */
   base: string;
-  /** The worktree's own git directory, as git made it: what `<path>/.git` pointed to before the agent ran. */
+  /**
+   * The worktree's own git directory, as git made it: what `<path>/.git` pointed to before the agent ran. Known once
+   * `added` has resolved (at once for a worktree from {@link Workspace.create}); empty before.
+   */
   gitDir: string;
+  /**
+   * Resolves once git has registered the worktree and its branch; rejects when it could not. A worktree from
+   * {@link Workspace.open} is registered in the background; one without `added` is registered.
+   */
+  added?: Promise<void>;
   /**
    * Resolves once the files a tool touches are checked out: each of `paths` names a file, or a directory when it ends
    * in `/` (relative to `path`, or absolute inside it); without `paths`, the whole tree. Rejects when the checkout
@@ -143,10 +151,10 @@ export class Workspace {
   }
 
   /**
-   * {@link create}, resolved as soon as the worktree and its branch exist, before its files are checked out: the
-   * agent's first request need not wait for them, and `worktree.ready` says when what a tool touches is there. With
-   * `paths`, the directories they lie in are checked out first (a sparse checkout); the rest of the tree follows only
-   * when something asks for it. {@link commit} waits for what has been started.
+   * {@link create}, resolved before git has even registered the worktree: the agent's first request waits for no git
+   * at all. `worktree.added` says when the worktree and its branch exist, `worktree.ready` when what a tool touches
+   * is checked out. With `paths`, the directories they lie in are checked out first (a sparse checkout); the rest of
+   * the tree follows only when something asks for it. {@link commit} waits for what has been started.
    */
   open(task: Pick<Task, 'id' | 'title'> & { paths?: readonly string[] }): Promise<Worktree> {
     const cone = task.paths?.length ? globDirectories(task.paths) : null;
@@ -157,7 +165,14 @@ export class Workspace {
     const branch = branchName(task);
     const path = join(this.root, slug(task.id) || 'task');
     const { commit: base } = await this.base();
-    const gitDir = await this.serialized(async () => {
+    const worktree: Worktree = {
+      path,
+      branch,
+      base,
+      gitDir: '',
+      ready: (paths) => this.ready(worktree, paths),
+    };
+    worktree.added = this.serialized(async () => {
       // Locked, so that no prune (another agent's removal, a second run) takes its registration away while the
       // agent works, whatever becomes of its `.git` file; `remove` unlocks it.
       await git(this.repo, [
@@ -171,25 +186,27 @@ export class Workspace {
         path,
         base,
       ]);
-      return gitDirOf(this.repo, path);
+      worktree.gitDir = await gitDirOf(this.repo, path);
     });
     // Only the bookkeeping above needs the lock; filling the working tree, the slow part in a large repository,
     // runs alongside the other agents'.
-    const first = this.filling(async () => {
-      const sparse: string[] = [];
-      if (cone) {
-        // Written here and named on the command line, never with `git sparse-checkout`, which would turn on
-        // per-worktree config in the repository's own config file.
-        await mkdir(join(gitDir, 'info'), { recursive: true });
-        await writeFile(join(gitDir, 'info', 'sparse-checkout'), conePatterns(cone));
-        sparse.push('-c', 'core.sparseCheckout=true', '-c', 'core.sparseCheckoutCone=true');
-      }
-      await git(this.repo, ['-C', path, ...sparse, 'reset', '--hard', '--quiet'], undefined, true);
-    });
-    // Handled by whoever waits for it: a tool, the commit.
+    const first = worktree.added.then(() =>
+      this.filling(async () => {
+        const sparse: string[] = [];
+        if (cone) {
+          // Written here and named on the command line, never with `git sparse-checkout`, which would turn on
+          // per-worktree config in the repository's own config file.
+          await mkdir(join(worktree.gitDir, 'info'), { recursive: true });
+          await writeFile(join(worktree.gitDir, 'info', 'sparse-checkout'), conePatterns(cone));
+          sparse.push('-c', 'core.sparseCheckout=true', '-c', 'core.sparseCheckoutCone=true');
+        }
+        await git(this.repo, ['-C', path, ...sparse, 'reset', '--hard', '--quiet'], undefined, true);
+      }),
+    );
+    // Handled by whoever waits for them: the agent, a tool, the commit.
+    worktree.added.catch(() => undefined);
     first.catch(() => undefined);
     this.fills.set(path, { cone, first });
-    const worktree: Worktree = { path, branch, base, gitDir, ready: (paths) => this.ready(worktree, paths) };
     return worktree;
   }
 
@@ -310,8 +327,11 @@ export class Workspace {
    * deleting a large tree holds up neither the other agents nor the end of the run.
    */
   async remove(worktree: Worktree): Promise<void> {
+    const registered = await (worktree.added ?? Promise.resolve()).then(...succeeded);
     await this.settled(worktree).catch(() => undefined);
     this.fills.delete(worktree.path);
+    // Git never made it: whatever is at its path is not the agent's to take away.
+    if (!registered) return;
     await rm(join(worktree.gitDir, 'locked'), { force: true });
     const aside = join(this.root, REMOVED, `${basename(worktree.path)}-${process.pid}-${(removals += 1)}`);
     await mkdir(join(this.root, REMOVED), { recursive: true });
