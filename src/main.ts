@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import { preloadModelClient } from './agents/client.js';
 import { priceOf } from './agents/pricing.js';
 import { probeSandbox, shellSandbox, type ShellSandbox } from './agents/sandbox.js';
 import { UNTRUSTED_VERIFY, shellUser } from './agents/verify.js';
@@ -181,7 +182,9 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   checkBudgetPrices(settings, runSet);
   const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
   // A worktree left registered by an earlier run on this runner would block its branch.
-  await workspace.prune();
+  const pruned = workspace.prune();
+  preloadModelClient();
+  await pruned;
   let shell: ShellSandbox | undefined;
   const needsShell = shellUser(settings.allowedTools, settings.checks);
   if (needsShell) {
@@ -235,6 +238,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     reporters,
     warnings: [...(io.warnings ?? []), ...warnings],
     shell,
+    workspace,
     // Pull requests, the merge check and Linear, before the summary and the comment are written.
     afterAgents: (results, events) =>
       deliverWork(results, events, {

@@ -41,6 +41,8 @@ export interface RunIO {
   warnings?: string[];
   /** Where the agents' `bash` runs; unsandboxed without it (`sandbox: none`). */
   shell?: ShellSandbox;
+  /** The worktrees' workspace, when the caller has opened it already (it knows the base commit by then). */
+  workspace?: Workspace;
   /**
    * Runs once every agent has ended, before the reports are written, so that what it emits (pull requests, the merge
    * check) is in them. Resolves to why the step fails, if it does. Not run when the job was cancelled.
@@ -105,7 +107,8 @@ export async function runAgents(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
 
-  const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
+  const workspace =
+    io.workspace ?? new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
   const client = createModelClient({
     apiKey: settings.apiKey,
     baseUrl: settings.baseUrl,

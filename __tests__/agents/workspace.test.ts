@@ -304,7 +304,8 @@ describe('Workspace', () => {
 
     it('never commits a nested repository as a gitlink', async () => {
       const worktree = await workspace.create({ id: 'BAC-23', title: 'Cloned nested' });
-      const nested = join(worktree.path, 'cloned');
+      // A name with spaces: git's status lists it as the rest of its line.
+      const nested = join(worktree.path, 'cloned copy');
       await mkdir(nested);
       await git(nested, 'init', '--quiet');
       await writeFile(join(nested, 'x.ts'), 'x\n');
@@ -312,10 +313,10 @@ describe('Workspace', () => {
       await git(nested, '-c', 'user.name=A', '-c', 'user.email=a@b', 'commit', '-qm', 'nested');
       await writeFile(join(worktree.path, 'app.ts'), 'app\n');
 
-      // Before, `cloned` was committed as mode 160000: a pointer to a commit that exists only on the runner.
+      // Before, `cloned copy` was committed as mode 160000: a pointer to a commit that exists only on the runner.
       const summary = await workspace.commit(worktree, 'BAC-23');
 
-      expect(summary.skipped).toEqual([{ path: 'cloned', reason: NESTED_REPOSITORY }]);
+      expect(summary.skipped).toEqual([{ path: 'cloned copy', reason: NESTED_REPOSITORY }]);
       expect(summary.filesChanged).toEqual(['app.ts']);
       expect(await git(repo, 'ls-tree', '-r', worktree.branch)).not.toMatch(/^160000/m);
     });

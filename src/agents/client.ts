@@ -23,3 +23,12 @@ export function createModelClient(options: ClientOptions): Anthropic {
     fetch: gatedFetch(gate, (status, wait) => options.onThrottled?.(status, wait, gate.limit)),
   });
 }
+
+/**
+ * Loads what the first model request would otherwise load on its way out: Node compiles its `fetch` family (undici)
+ * on first use, synchronously, some 30 ms on a small runner. Called while the action waits for git, that time is spent
+ * where nothing waits for it.
+ */
+export function preloadModelClient(): void {
+  new Headers();
+}

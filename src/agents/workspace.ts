@@ -247,9 +247,10 @@ export class Workspace {
     // A checkout still writing would hold the index, and files not yet there would look deleted.
     await this.settled(worktree);
     const inTree = await pinned(worktree);
-    const { skipped, staged } = await stageAll(worktree.path, inTree);
-    if (staged) {
-      await git(worktree.path, [
+    const staging = await stageAll(worktree.path, inTree);
+    let head = staging.head;
+    if (staging.staged) {
+      const out = await git(worktree.path, [
         ...inTree,
         '-c',
         `user.name=${COMMIT_AUTHOR.name}`,
@@ -260,19 +261,22 @@ export class Workspace {
         // A background gc started here could outlive the run.
         '-c',
         'gc.auto=0',
+        // The new commit's whole id in the summary line (`[branch <id>] subject`), so no second git asks for it.
+        '-c',
+        'core.abbrev=no',
         'commit',
-        '--quiet',
         '--no-verify',
         '-m',
         message,
       ]);
+      head = /^\[.* ([0-9a-f]{40,64})\]/m.exec(out)?.[1];
     }
-    const head = (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+    head ??= (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
     const summary: CommitSummary =
       head === worktree.base
         ? { filesChanged: [], insertions: 0, deletions: 0 }
         : { commit: head, ...(await diffStats(this.repo, worktree.base, head)) };
-    return skipped.length > 0 ? { ...summary, skipped } : summary;
+    return staging.skipped.length > 0 ? { ...summary, skipped: staging.skipped } : summary;
   }
 
   /**
@@ -462,11 +466,15 @@ async function pinned(worktree: Worktree): Promise<string[]> {
 }
 
 /**
- * Stages every change in the worktree that git can commit; returns the ones it cannot, and whether anything is
- * staged. One `add` usually does it; a nested repository that has a commit comes in as a gitlink, which is taken out
- * again (see {@link unstageGitlinks}). When git refuses, the changes are staged with care (see {@link stageCarefully}).
+ * Stages every change in the worktree that git can commit; returns the ones it cannot, whether anything is staged, and
+ * the commit checked out (when git named it). One `add` usually does it; a nested repository that has a commit comes
+ * in as a gitlink, which is taken out again (see {@link unstageGitlinks}). When git refuses, the changes are staged
+ * with care (see {@link stageCarefully}).
  */
-async function stageAll(cwd: string, inTree: string[]): Promise<{ skipped: SkippedFile[]; staged: boolean }> {
+async function stageAll(
+  cwd: string,
+  inTree: string[],
+): Promise<{ skipped: SkippedFile[]; staged: boolean; head?: string }> {
   const skipped: SkippedFile[] = [];
   try {
     await git(cwd, [...inTree, 'add', '--all', '--', '.']);
@@ -476,7 +484,7 @@ async function stageAll(cwd: string, inTree: string[]): Promise<{ skipped: Skipp
   }
   const gitlinks = await unstageGitlinks(cwd, inTree);
   skipped.push(...gitlinks.skipped);
-  return { skipped, staged: gitlinks.staged };
+  return { skipped, staged: gitlinks.staged, ...(gitlinks.head ? { head: gitlinks.head } : {}) };
 }
 
 /**
@@ -528,22 +536,40 @@ async function addInHalves(cwd: string, inTree: string[], paths: string[]): Prom
 
 /**
  * Takes out of the index any gitlink the commit would add or change (a nested repository at a path git already
- * tracked, such as a submodule's), restoring what the branch had there.
+ * tracked, such as a submodule's), restoring what the branch had there. Says whether anything else is staged, and the
+ * commit checked out, both from one `git status`.
  */
 async function unstageGitlinks(
   cwd: string,
   inTree: string[],
-): Promise<{ skipped: SkippedFile[]; staged: boolean }> {
-  const raw = nulSeparated(await git(cwd, [...inTree, 'diff', '--cached', '--raw', '-z', '--no-renames']));
+): Promise<{ skipped: SkippedFile[]; staged: boolean; head?: string }> {
+  const out = await git(cwd, [
+    ...inTree,
+    'status',
+    '--porcelain=v2',
+    '--branch',
+    '-z',
+    '--untracked-files=no',
+    '--ignored=no',
+    '--no-renames',
+  ]);
+  let head: string | undefined;
+  let changes = 0;
   const gitlinks: string[] = [];
-  // Records come in pairs: `:<old mode> <new mode> <old id> <new id> <status>`, then the path.
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.split(' ')[1] === '160000') gitlinks.push(raw[i + 1]!);
+  for (const record of out.split('\0')) {
+    const oid = /^# branch\.oid ([0-9a-f]{40,64})$/.exec(record);
+    if (oid) head = oid[1];
+    // `1 XY sub mH mI mW hH hI path` for a changed entry, `u …` for an unmerged one; X is the index's side.
+    const fields = record.split(' ');
+    if (!(fields[0] === '1' || fields[0] === 'u') || fields[1]?.[0] === '.') continue;
+    changes += 1;
+    if (fields[0] === '1' && fields[4] === '160000') gitlinks.push(fields.slice(8).join(' '));
   }
-  const staged = raw.length / 2 > gitlinks.length;
-  if (gitlinks.length === 0) return { skipped: [], staged };
+  const staged = changes > gitlinks.length;
+  const found = head ? { head } : {};
+  if (gitlinks.length === 0) return { skipped: [], staged, ...found };
   await git(cwd, ['--literal-pathspecs', ...inTree, 'reset', '--quiet', 'HEAD', '--', ...gitlinks]);
-  return { skipped: gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY })), staged };
+  return { skipped: gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY })), staged, ...found };
 }
 
 /** The two ends of a promise whose only news is whether it succeeded. */
