@@ -107,6 +107,8 @@ interface Probe {
   p99Ms: number;
   maxMs: number;
   maxRssMb: number;
+  /** CPU time the action's process used, user and system, ms. */
+  cpuMs: number;
   /** [ms since the process started, ms late], for each tick of a 10 ms timer. */
   ticks: [number, number][];
   /** Ms from the spawn to the first model request of the run. */
@@ -135,6 +137,7 @@ process.on('exit', () => {
     p99Ms: delay.percentile(99) / 1e6,
     maxMs: delay.max / 1e6,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     ticks,
   }));
 });
@@ -339,6 +342,10 @@ const use = (work: Workload) => {
   );
   const tail = r.results.map((x) => x.seconds - (x.modelSeconds ?? 0));
   note(
+    `100 ms/turn: the action's process used ${Math.round(r.probe.cpuMs)} ms of CPU for ${server.requests.length} ` +
+      `model turns, one thread; with every agent's turn ending at the same moment, each waits for the others'`,
+  );
+  note(
     `100 ms/turn: per agent = agent time − the server's time on its requests; against the scripted 800 ms a ` +
       `median ${ms(median(scripted))}. The action's own account (agent − model time as the client saw it): median ` +
       `${ms(median(tail))}`,
@@ -364,6 +371,14 @@ const use = (work: Workload) => {
     r.probe.maxRssMb <= 300,
   );
   record('100 tasks: failed tasks', String(failedOf(r.results)), '0', failedOf(r.results) === 0);
+  // What follows the agents: the merge check of 100 branches, the reports.
+  const lastEnd = Math.max(...r.results.map((x) => x.endedAt));
+  record('100 tasks: end of last agent → exit', sec((r.exitedAt - lastEnd) / 1000), '', null);
+  note(
+    `100 tasks: the action's process used ${Math.round(r.probe.cpuMs)} ms of CPU for ${server.requests.length} ` +
+      `model turns (${(r.probe.cpuMs / server.requests.length).toFixed(1)} ms a turn, start-up and git's own ` +
+      'processes aside), on one thread',
+  );
 }
 
 // 4. Ten agents in large repositories, each task naming its directory in `paths`.
@@ -449,13 +464,25 @@ for (const files of [20_000, 100_000]) {
     late.sort((a, b) => a - b);
     return { p99: late[Math.floor(late.length * 0.99)] ?? 0, max: late.at(-1) ?? 0 };
   };
-  const p99 = worst((d) => d.probe.p99Ms);
-  const max = worst((d) => d.probe.maxMs);
+  // The issue holds every workload above the cold start to the target; the cold starts are shown on their own.
+  const workloads = loopDelays.filter((d) => !d.name.startsWith('cold start'));
+  const cold = loopDelays.filter((d) => d.name.startsWith('cold start'));
+  const worstOf = (runs: typeof loopDelays, pick: (d: (typeof loopDelays)[number]) => number) =>
+    runs.reduce((a, b) => (pick(b) > pick(a) ? b : a));
+  const p99 = worstOf(workloads, (d) => d.probe.p99Ms);
+  const max = worstOf(workloads, (d) => d.probe.maxMs);
   record(
-    "action's event-loop delay, worst run: p99 / max",
+    "action's event-loop delay, worst workload run: p99 / max",
     `${p99.probe.p99Ms.toFixed(1)} ms (${p99.name}) / ${max.probe.maxMs.toFixed(1)} ms (${max.name})`,
     '≤ 20 ms / ≤ 100 ms',
     p99.probe.p99Ms <= 20 && max.probe.maxMs <= 100,
+  );
+  const coldMax = worstOf(cold, (d) => d.probe.maxMs);
+  record(
+    '… in the cold starts (a run of about 0.4 s, most of it loading dist/index.js): worst p99 / max',
+    `${worstOf(cold, (d) => d.probe.p99Ms).probe.p99Ms.toFixed(1)} ms / ${coldMax.probe.maxMs.toFixed(1)} ms`,
+    '',
+    null,
   );
   const steadyP99 = worst((d) => afterStart(d.probe).p99);
   const steadyMax = worst((d) => afterStart(d.probe).max);
