@@ -435,7 +435,9 @@ describe('Workspace', () => {
         workspace.create(tasks[0]!),
         workspace.create(tasks[1]!),
         workspace.prune(),
-        workspace.remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c', gitDir: 'd' }),
+        workspace
+          .remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c', gitDir: 'd' })
+          .then(() => workspace.forgetRemoved()),
       ]);
 
       const lines = (await readFile(log, 'utf8')).split('\n');
@@ -588,12 +590,15 @@ describe('a worktree opened before its files are checked out', () => {
     expect(await exists(join(worktree.path, 'src/b/y.ts'))).toBe(true);
   });
 
-  it('takes a removed worktree away at once, frees its branch, and deletes its files in the background', async () => {
+  it('takes a removed worktree away at once, deletes its files in the background, and frees its branch at the one prune', async () => {
     const worktree = await workspace.open({ id: 'BAC-44', title: 'Gone' });
     await workspace.commit(worktree, 'nothing');
     await workspace.remove(worktree);
 
     expect(await exists(join(worktree.path, 'README.md'))).toBe(false);
+    // Git still knows it, as a worktree whose directory is gone, until the run prunes once for every removal.
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(`${worktree.path}\nHEAD`);
+    await workspace.forgetRemoved();
     expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
     await git(repo, 'branch', '-f', worktree.branch, 'HEAD');
     const removed = join(workspace.root, '.removed');

@@ -127,8 +127,8 @@ export class Workspace {
    * cores (their time is mostly the kernel's): fewer at a time give the first agents their files sooner.
    */
   private readonly filling = pLimit(os.availableParallelism());
-  /** A `worktree prune` queued and not yet started, which a removal can join. */
-  private pruning?: Promise<void>;
+  /** Paths and branches of the worktrees removed since git last forgot the removed ones (see {@link forgetRemoved}). */
+  private unpruned = new Set<string>();
   /** Removed directories waiting to be deleted. */
   private trash: string[] = [];
   /** The URL of `origin`, or null when there is none; asked at the first push. */
@@ -173,6 +173,8 @@ export class Workspace {
       ready: (paths) => this.ready(worktree, paths),
     };
     worktree.added = this.serialized(async () => {
+      // The same task again in this run: git still counts the removed worktree's branch as checked out.
+      if (this.unpruned.has(path) || this.unpruned.has(branch)) await this.pruneNow();
       // Locked, so that no prune (another agent's removal, a second run) takes its registration away while the
       // agent works, whatever becomes of its `.git` file; `remove` unlocks it.
       await git(this.repo, [
@@ -325,10 +327,11 @@ export class Workspace {
   }
 
   /**
-   * Takes the worktree's directory away at once, even with uncommitted changes, and frees its branch for other
-   * checkouts; its branch and commits stay. The directory is moved aside and deleted in the background by a process
-   * of its own that the action does not wait for (on a runner, `RUNNER_TEMP` is emptied after the job anyway), so
-   * deleting a large tree holds up neither the other agents nor the end of the run.
+   * Takes the worktree's directory away at once, even with uncommitted changes; its branch and commits stay. The
+   * directory is moved aside and deleted in the background by a process of its own that the action does not wait for
+   * (on a runner, `RUNNER_TEMP` is emptied after the job anyway), so deleting a large tree holds up neither the other
+   * agents nor the end of the run. Git forgets the worktree, and frees its branch for other checkouts, at the next
+   * {@link forgetRemoved} or {@link prune}.
    */
   async remove(worktree: Worktree): Promise<void> {
     const registered = await (worktree.added ?? Promise.resolve()).then(...succeeded);
@@ -347,12 +350,23 @@ export class Workspace {
       },
     );
     if (moved) this.deleteLater(aside);
-    // Git forgets a worktree whose directory is gone; removals close together share one prune.
-    this.pruning ??= this.serialized(async () => {
-      this.pruning = undefined;
-      await git(this.repo, ['worktree', 'prune']);
-    });
-    await this.pruning;
+    this.unpruned.add(worktree.path).add(worktree.branch);
+  }
+
+  /**
+   * Makes git forget every worktree removed so far, in one `git worktree prune` however many there were, and frees
+   * their branches. A run calls it once its agents are done: a prune per removal would queue behind, and hold up, the
+   * worktrees other agents are waiting for.
+   */
+  async forgetRemoved(): Promise<void> {
+    if (this.unpruned.size === 0) return;
+    await this.serialized(() => this.pruneNow());
+  }
+
+  /** `git worktree prune`, in the queue's turn. */
+  private async pruneNow(): Promise<void> {
+    this.unpruned.clear();
+    await git(this.repo, ['worktree', 'prune']);
   }
 
   /**
@@ -364,7 +378,7 @@ export class Workspace {
     return this.serialized(async () => {
       const { commonDir } = await this.base();
       await this.unlockLeftovers(commonDir);
-      await git(this.repo, ['worktree', 'prune']);
+      await this.pruneNow();
       // Moved out of the way first, so that a removal of this run never puts a worktree where `rm` is at work.
       const left = join(this.root, `${REMOVED}-${process.pid}-${(removals += 1)}`);
       if (await rename(join(this.root, REMOVED), left).then(...succeeded)) this.deleteLater(left);
