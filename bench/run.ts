@@ -472,7 +472,7 @@ for (const files of [20_000, 100_000]) {
   const p99 = worstOf(workloads, (d) => d.probe.p99Ms);
   const max = worstOf(workloads, (d) => d.probe.maxMs);
   record(
-    "action's event-loop delay, worst workload run: p99 / max",
+    "action's event-loop delay (monitorEventLoopDelay, once the loop runs), worst workload run: p99 / max",
     `${p99.probe.p99Ms.toFixed(1)} ms (${p99.name}) / ${max.probe.maxMs.toFixed(1)} ms (${max.name})`,
     '≤ 20 ms / ≤ 100 ms',
     p99.probe.p99Ms <= 20 && max.probe.maxMs <= 100,
