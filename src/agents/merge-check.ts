@@ -100,8 +100,13 @@ export async function checkMerges(options: MergeCheckOptions): Promise<MergeChec
   const settle = async () => {
     for (const candidate of pending) {
       const result = await mergeOnto(candidate);
-      if (!result.clean)
-        throw new MergeCheckError(`git merge-tree found a conflict no changed file explains`);
+      if (result.clean) continue;
+      // Not expected (their changes did not meet), but git has the last word: it leaves the order after all.
+      order.splice(order.indexOf(candidate.task), 1);
+      leftOut.push({
+        task: candidate.task,
+        reason: conflictReason(candidate.task, order, conflicts, result.files),
+      });
     }
     pending = [];
   };
