@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { createModelClient } from '../../src/agents/client.js';
 import { systemPrompt } from '../../src/agents/prompt.js';
@@ -17,7 +18,7 @@ afterAll(() => server.close());
 /** Three agents; the first one's first reply, the one the others wait for to warm the prompt cache, is slow. */
 let runs = 0;
 
-async function run(firstReplyMs: number, warmUpMs: number, streamMs = 0) {
+async function run(firstReplyMs: number, warmUpMs: number, streamMs = 0, signal?: AbortSignal) {
   server.requests.length = 0;
   // A prompt of its own, so no earlier run has cached it.
   const context = `Run ${(runs += 1)}.`;
@@ -29,6 +30,7 @@ async function run(firstReplyMs: number, warmUpMs: number, streamMs = 0) {
   const events = new EventStream();
   const seen: RunEvent[] = [];
   events.on((e) => seen.push(e));
+  const root = path.join(tempDir(), 'wt');
   const started = Date.now();
   const results = await runTasks(
     { context, tasks: ['WU-1', 'WU-2', 'WU-3'].map((id) => taskOf(id)), source: 'a loopback run' },
@@ -39,21 +41,43 @@ async function run(firstReplyMs: number, warmUpMs: number, streamMs = 0) {
       maxTurns: 5,
       timeoutMs: 30_000,
       tools: ['read'],
-      workspace: new Workspace({
-        repo: makeRepo({ 'README.md': '# x\n' }),
-        root: path.join(tempDir(), 'wt'),
-      }),
+      workspace: new Workspace({ repo: makeRepo({ 'README.md': '# x\n' }), root }),
       events,
       maxConcurrency: 3,
       warmUpMs,
+      ...(signal ? { signal } : {}),
     },
   );
   const firstRequest = (id: string) =>
     Math.min(...server.requests.filter((r) => r.task === id).map((r) => r.startedAt)) - started;
-  return { results, seen, firstRequest };
+  return { results, seen, firstRequest, started, root };
 }
 
 describe('the prompt-cache warm-up', () => {
+  it("starts a waiting agent's time, and its started event, when it may go", async () => {
+    const { results, seen, firstRequest, started } = await run(400, 30_000);
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    for (const waited of results.slice(1)) {
+      expect(waited.startedAt - started).toBeGreaterThanOrEqual(firstRequest('WU-1') + 350);
+      expect(firstRequest(waited.id)).toBeLessThan(waited.startedAt - started + 300);
+    }
+    const starts = seen.filter((e) => e.type === 'started').map((e) => e.task);
+    expect(starts).toEqual(['WU-1', 'WU-2', 'WU-3']);
+  });
+
+  it('ends the waiting agents not started when the run stops first, and takes their worktrees away', async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort('cancelled'), 300);
+    const { results, seen, root } = await run(5_000, 30_000, 0, stop.signal);
+    expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    for (const waited of results.slice(1)) {
+      expect(waited).toMatchObject({ startedAt: 0, error: 'the run was cancelled before it started' });
+      expect(fs.existsSync(path.join(root, waited.id.toLowerCase()))).toBe(false);
+    }
+    expect(server.requests.map((r) => r.task)).toEqual(['WU-1']);
+    expect(seen.filter((e) => e.type === 'started').map((e) => e.task)).toEqual(['WU-1']);
+  });
+
   it('holds the other agents until the first reply when it comes in time', async () => {
     const { results, seen, firstRequest } = await run(300, 5_000);
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);

@@ -22,6 +22,7 @@ import { PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
 import {
   addUsage,
   noUsage,
+  stoppedBeforeStart,
   type AgentResult,
   type AgentStatus,
   type CommandRun,
@@ -72,6 +73,12 @@ export interface AgentOptions {
   checks?: Checks;
   /** Called once, when the agent's first model reply starts to stream: the prompt cache holds its prefix by then. */
   onStreaming?: () => void;
+  /**
+   * Resolves to true when the agent may send its first request (another agent is warming the prompt cache), false
+   * when the run stopped first. The agent makes its worktree, tools and conversation while it waits; its time, its
+   * timeout and its `started` event begin when the gate opens. A run stopped first gets a not-started result.
+   */
+  startGate?: Promise<boolean>;
 }
 
 /**
@@ -87,7 +94,7 @@ export interface AgentOptions {
  */
 export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const { task, events, model } = options;
-  const startedAt = Date.now();
+  let startedAt = Date.now();
   let usage: Usage = noUsage();
   let turns = 0;
   let toolCalls = 0;
@@ -104,7 +111,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const shellLimit = options.shellLimit ?? (<T>(run: () => Promise<T>) => run());
 
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const start = () => {
+    startedAt = Date.now();
+    timer = setTimeout(() => timeout.abort(), options.timeoutMs);
+    events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
+  };
   // A failed `setup` stops the conversation: the agent would work in a worktree the repository says is broken.
   const setupFailed = new AbortController();
   // So does a worktree git could not make: the first request goes out before git has made it.
@@ -192,7 +204,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
 
   let tools: BetaRunnableTool[] = [];
   try {
-    events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
+    if (!options.startGate) start();
     worktree = await (options.workspace.open?.(task) ?? options.workspace.create(task));
     worktree.added?.catch((caught: unknown) => {
       worktreeError = caught;
@@ -245,6 +257,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         unsupportedRequestBehavior: 'continue_unthreaded',
       });
     let thread = startThread(true);
+    if (options.startGate) {
+      if (!(await options.startGate)) {
+        // Nothing was asked of the model: the setup under way stops with the run, and the worktree goes.
+        await ready?.catch(() => undefined);
+        void options.workspace.remove(worktree).catch(() => undefined);
+        return stoppedBeforeStart(task, options.signal?.reason as RunStop, model);
+      }
+      start();
+    }
     try {
       await converse(thread.toolRunner({ max_iterations: options.maxTurns, stream: true }, { signal }));
     } catch (caught) {

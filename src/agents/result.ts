@@ -148,3 +148,14 @@ export function notStarted(
     error: reason,
   };
 }
+
+/** The result of a task the run's stop (a cancellation, the budget) reached before its agent sent anything. */
+export function stoppedBeforeStart(
+  task: { id: string; title: string },
+  stop: RunStop,
+  model: string,
+): AgentResult {
+  return stop === 'budget'
+    ? notStarted(task, 'budget', "not started: the run's max-cost-usd was reached", model)
+    : notStarted(task, 'cancelled', 'the run was cancelled before it started', model);
+}

@@ -7,7 +7,7 @@ import { runAgent, type AgentOptions } from './agent.js';
 import { describeError } from './describe-error.js';
 import { readyTasks } from './ready.js';
 import { isAgentEvent, type EventStream } from '../events.js';
-import { notStarted, type AgentResult, type RunStop } from './result.js';
+import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from './result.js';
 
 export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   maxConcurrency: number;
@@ -72,26 +72,13 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
     const model = task.model ?? options.model;
     if (first) return runAgent({ ...agentOptions, task, model, onStreaming: warm?.release });
-    // The worktree is made while the first agent warms the cache, off this agent's critical path.
-    const early = workspace.open?.(task);
-    early?.catch(() => undefined);
-    await Promise.race([warm?.done, stopping]);
-    // Every waiting agent goes at the same moment; each in a turn of the event loop of its own, so that replies
-    // already streaming are read in between rather than after all of them have started.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (stopped()) {
-      if (early) void early.then((worktree) => workspace.remove(worktree)).catch(() => undefined);
-      return stoppedBeforeStart(task, options.signal!.reason as RunStop, model);
-    }
-    if (!early) return runAgent({ ...agentOptions, task, model });
-    const opened: RunOptions['workspace'] = {
-      create: (t) => workspace.create(t),
-      open: () => early,
-      commit: (worktree, message) => workspace.commit(worktree, message),
-      push: (worktree) => workspace.push(worktree),
-      remove: (worktree) => workspace.remove(worktree),
-    };
-    return runAgent({ ...agentOptions, workspace: opened, task, model });
+    // Its worktree, tools and conversation are made while the first agent warms the cache, off its critical path.
+    const gate = Promise.race([warm?.done, stopping])
+      // Every waiting agent goes at the same moment; each in a turn of the event loop of its own, so that replies
+      // already streaming are read in between rather than after all of them have started.
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => !stopped());
+    return runAgent({ ...agentOptions, task, model, startGate: gate });
   };
 
   return new Promise((resolve) => {
@@ -182,10 +169,4 @@ function warmUp(events: EventStream, task: string, maxMs: number, signal?: Abort
 
 function aborted(signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
-}
-
-function stoppedBeforeStart(task: { id: string; title: string }, stop: RunStop, model: string): AgentResult {
-  return stop === 'budget'
-    ? notStarted(task, 'budget', "not started: the run's max-cost-usd was reached", model)
-    : notStarted(task, 'cancelled', 'the run was cancelled before it started', model);
 }
