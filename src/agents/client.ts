@@ -21,6 +21,9 @@ export function createModelClient(options: ClientOptions): Anthropic {
     apiKey: options.apiKey,
     baseURL: options.baseUrl,
     fetch: gatedFetch(gate, (status, wait) => options.onThrottled?.(status, wait, gate.limit)),
+    // No tracer provider can be registered in the action's process, so every span would be a no-op that still costs
+    // each turn its bookkeeping.
+    openTelemetry: false,
   });
 }
 
