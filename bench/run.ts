@@ -9,7 +9,7 @@
  * Most workloads run the built action (`dist/index.js`) as the runner does, in a process of its own, with a probe
  * preloaded that records that process's event-loop delay and peak RSS; the loopback server runs here.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type { AgentResult } from '../src/agents/result.js';
 import { EventStream } from '../src/events.js';
 import { computeTiming } from '../src/report/timing.js';
-import { makeRepo, tempDir } from '../support/git-repo.js';
+import { git, makeRepo, tempDir } from '../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../support/messages-server.js';
 import { runAction, type ActionRun } from '../support/run-action.js';
 import { runAgentsAgainst, taskOf } from '../support/run-agents.js';
@@ -81,12 +81,12 @@ function workload(n: number, turns: number, latency: Latency, dir?: (i: number) 
     const where = dir?.(i);
     items.push(`- ${id}: Task ${i}\n  Read, write a note, report.${where ? `\n  paths: ${where}/**` : ''}`);
     const read = where ? `${where}/f${i * 100 + 1}.ts` : 'README.md';
-    const note = `${where ?? 'notes'}/${id}.md`;
+    const notePath = `${where ?? 'notes'}/${id}.md`;
     const script: ScriptedTurn[] = [];
     for (let t = 1; t < turns; t++) {
       const tool =
         t === turns - 1
-          ? { name: 'write', input: { file_path: note, content: `Notes of ${id}.\n` } }
+          ? { name: 'write', input: { file_path: notePath, content: `Notes of ${id}.\n` } }
           : { name: 'read', input: { file_path: read } };
       script.push({
         text: `Turn ${t}.`,
@@ -222,21 +222,9 @@ const firstRequests = (server: MessagesServer, ids: string[]) =>
  * A repository of `files` files, 100 to a directory (`src/m00/d0000/f1.ts` …) plus a README, committed with
  * `git fast-import` and checked out: what actions/checkout leaves.
  */
-async function bigRepo(files: number): Promise<string> {
+function bigRepo(files: number): string {
   const dir = tempDir(`pa-bench-${files}-`);
-  const git = (args: string[], input?: string) =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn('git', args, {
-        cwd: dir,
-        stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'inherit'],
-      });
-      child.on('error', reject);
-      child.on('exit', (code) =>
-        code === 0 ? resolve() : reject(new Error(`git ${args[0]} exited ${code}`)),
-      );
-      if (input !== undefined) child.stdin!.end(input);
-    });
-  await git(['init', '-q', '-b', 'main']);
+  git(dir, 'init', '-q', '-b', 'main');
   const parts = [
     'commit refs/heads/main\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 7\ninitial\n',
   ];
@@ -247,8 +235,12 @@ async function bigRepo(files: number): Promise<string> {
     parts.push(`M 100644 inline ${name}\ndata ${Buffer.byteLength(content)}\n${content}\n`);
   }
   parts.push('M 100644 inline README.md\ndata 9\n# Bench\n\n');
-  await git(['fast-import', '--quiet'], parts.join(''));
-  await git(['reset', '--hard', '--quiet']);
+  execFileSync('git', ['fast-import', '--quiet'], {
+    cwd: dir,
+    input: parts.join(''),
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  git(dir, 'reset', '--hard', '--quiet');
   return dir;
 }
 
@@ -385,7 +377,7 @@ const use = (work: Workload) => {
 let repo20k = '';
 for (const files of [20_000, 100_000]) {
   const made = Date.now();
-  const repo = await bigRepo(files);
+  const repo = bigRepo(files);
   note(`${files.toLocaleString('en-US')}-file repository generated in ${sec((Date.now() - made) / 1000)}`);
   const work = workload(10, 3, SLOW, (i) => `src/m00/d${String(i).padStart(4, '0')}`);
   use(work);
@@ -443,7 +435,7 @@ for (const files of [20_000, 100_000]) {
   for (let i = 0; i < 5; i++) {
     use(work);
     const r = await runDist(`cold start ${i + 1}`, server, smallRepo(), work, 1);
-    starts.push((server.requests[0]?.startedAt ?? Infinity) - r.spawnedAt);
+    starts.push(r.probe.firstRequestMs!);
   }
   const first = median(starts);
   record(
@@ -457,8 +449,8 @@ for (const files of [20_000, 100_000]) {
 // The action's own event loop in every run above (the loopback server runs in the bench's process): over the whole
 // run by monitorEventLoopDelay, and from the first request on by a 10 ms timer's lateness, start-up left out.
 {
-  const worst = (pick: (d: (typeof loopDelays)[number]) => number) =>
-    loopDelays.reduce((a, b) => (pick(b) > pick(a) ? b : a));
+  const worstOf = (runs: typeof loopDelays, pick: (d: (typeof loopDelays)[number]) => number) =>
+    runs.reduce((a, b) => (pick(b) > pick(a) ? b : a));
   const afterStart = (probe: Probe) => {
     const late = probe.ticks.filter(([at]) => at > (probe.firstRequestMs ?? 0)).map(([, ms]) => ms);
     late.sort((a, b) => a - b);
@@ -467,8 +459,6 @@ for (const files of [20_000, 100_000]) {
   // The issue holds every workload above the cold start to the target; the cold starts are shown on their own.
   const workloads = loopDelays.filter((d) => !d.name.startsWith('cold start'));
   const cold = loopDelays.filter((d) => d.name.startsWith('cold start'));
-  const worstOf = (runs: typeof loopDelays, pick: (d: (typeof loopDelays)[number]) => number) =>
-    runs.reduce((a, b) => (pick(b) > pick(a) ? b : a));
   const p99 = worstOf(workloads, (d) => d.probe.p99Ms);
   const max = worstOf(workloads, (d) => d.probe.maxMs);
   record(
@@ -484,8 +474,8 @@ for (const files of [20_000, 100_000]) {
     '',
     null,
   );
-  const steadyP99 = worst((d) => afterStart(d.probe).p99);
-  const steadyMax = worst((d) => afterStart(d.probe).max);
+  const steadyP99 = worstOf(loopDelays, (d) => afterStart(d.probe).p99);
+  const steadyMax = worstOf(loopDelays, (d) => afterStart(d.probe).max);
   record(
     '… from the first request on, worst run: p99 / max',
     `${afterStart(steadyP99.probe).p99.toFixed(1)} ms (${steadyP99.name}) / ${afterStart(steadyMax.probe).max.toFixed(1)} ms (${steadyMax.name})`,
@@ -605,12 +595,6 @@ if (notes.length) {
   for (const n of notes) console.log(`- ${n}`);
 }
 
-function gitVersion(): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn('git', ['--version']);
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.on('close', () => resolve(out.trim().replace(/^git version /, '')));
-    child.on('error', () => resolve('unknown'));
-  });
+function gitVersion(): string {
+  return git(process.cwd(), '--version').replace(/^git version /, '');
 }

@@ -9,6 +9,7 @@ import {
   type PullRequestOutcome,
 } from './github/pull-requests.js';
 import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from './report/pull-request.js';
+import { messageOf } from './errors.js';
 import { statusCell } from './report/summary.js';
 import type { Settings } from './settings.js';
 import { writeBackToLinear } from './tasks/linear-writeback.js';
@@ -206,8 +207,4 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
     }
   }
   return undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { preloadModelClient } from './agents/client.js';
@@ -9,7 +8,7 @@ import { Workspace } from './agents/workspace.js';
 import { InputError } from './errors.js';
 import { deliverWork } from './deliver.js';
 import { commentReporter } from './github/comment-reporter.js';
-import { runContextFrom, type GitHubClient, type RunContext } from './github/context.js';
+import { readEventPayload, runContextFrom, type GitHubClient, type RunContext } from './github/context.js';
 import { plannedState, reportFanOut } from './fan-out.js';
 import { readIssueBody } from './github/issue-source.js';
 import { removeLabel } from './github/labels.js';
@@ -53,7 +52,7 @@ export async function run(io: RunIO = { signals: process }): Promise<void> {
   try {
     const settings = readSettings(core.getInput, process.env, core.setSecret);
     // Read once: the trigger decides on the payload, the rest of the run reads its context.
-    const payload = eventPayload();
+    const payload = readEventPayload(process.env);
     const context = runContextFrom(process.env.GITHUB_EVENT_NAME ?? '', payload, process.env);
     const trigger = decideTrigger(context.eventName, payload, settings, process.env.GITHUB_ACTOR);
     if (!trigger.run) return core.info(`Nothing to do: ${trigger.reason}`);
@@ -137,11 +136,12 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     linear: settings.linearApiKey ? { apiKey: settings.linearApiKey } : undefined,
   });
   const selected = selectTasks(read.set, trigger.selected);
-  // The last run's record on the issue: what `only: failed` reads, and what this run's record carries over.
-  const previousOutcome = await previousRun(settings, github);
+  // The last run's record on the issue: what `only: failed` reads first, and what this run's record carries over,
+  // read meanwhile otherwise (it rejects only for `only: failed`).
+  const previous = previousRun(settings, github);
   const rerun =
     settings.only === 'failed'
-      ? selectNotSucceeded(selected.set, previousOutcome, `#${github.commentOn}`)
+      ? selectNotSucceeded(selected.set, await previous, `#${github.commentOn}`)
       : { set: selected.set, notes: [] };
   const set = rerun.set;
   const notes = [...read.notes, ...selected.notes, ...rerun.notes];
@@ -164,7 +164,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
       runUrl: github.link,
       plan: renderPlan(plan, shards, 20_000),
       notes: [...warnings, ...notes],
-      previousOutcome,
+      previousOutcome: await previous,
     };
     await postToIssue(github, renderComment(plannedState(set, shards, settings), view));
     return;
@@ -173,6 +173,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     for (const warning of warnings) core.warning(warning);
     const report = await reportFanOut(settings, set, plan, shards);
     const notes = [...warnings, ...read.notes, ...report.merged.problems];
+    const previousOutcome = await previous;
     await postToIssue(github, renderComment(report.state, { runUrl: github.link, notes, previousOutcome }));
     if (report.failure) core.setFailed(report.failure);
     return;
@@ -203,6 +204,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     `## parallel-agents: ${runSet.tasks.length} agents at work\n\n${planMarkdown}`,
     settings.secrets,
   );
+  const previousOutcome = await previous;
   let commentUrl: string | undefined;
   const reporters = [...(io.reporters ?? [])];
   const commentOn = github.commentOn;
@@ -253,12 +255,6 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   });
   if (commentUrl) core.setOutput('comment-url', commentUrl);
   if (failure) core.setFailed(failure);
-}
-
-/** The event's payload as the runner wrote it; read here, not from `@actions/github`, which read it at import. */
-function eventPayload(): unknown {
-  const file = process.env.GITHUB_EVENT_PATH;
-  return file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
 }
 
 /** A short comment on the triggering issue (a refusal, an input error); sets `comment-url`. */

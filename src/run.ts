@@ -8,7 +8,8 @@ import type { AgentResult, RunStop } from './agents/result.js';
 import type { ShellSandbox } from './agents/sandbox.js';
 import { verifyTogether } from './agents/together.js';
 import { runTasks } from './agents/scheduler.js';
-import { Workspace } from './agents/workspace.js';
+import type { Workspace } from './agents/workspace.js';
+import { messageOf } from './errors.js';
 import { EventStream, type RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { togetherFailure } from './report/verification.js';
@@ -41,8 +42,6 @@ export interface RunIO {
   warnings?: string[];
   /** Where the agents' `bash` runs; unsandboxed without it (`sandbox: none`). */
   shell?: ShellSandbox;
-  /** The worktrees' workspace, when the caller has opened it already (it knows the base commit by then). */
-  workspace?: Workspace;
   /**
    * Runs once every agent has ended, before the reports are written, so that what it emits (pull requests, the merge
    * check) is in them. Resolves to why the step fails, if it does. Not run when the job was cancelled.
@@ -56,7 +55,8 @@ export async function runAgents(
   set: TaskSet,
   plan: Plan,
   planMarkdown: string,
-  io: RunIO,
+  /** `workspace`: the worktrees' workspace, pruned already (it knows the base commit by then). */
+  io: RunIO & { workspace: Workspace },
 ): Promise<string | null> {
   const events = new EventStream((error) =>
     core.warning(
@@ -107,8 +107,7 @@ export async function runAgents(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
 
-  const workspace =
-    io.workspace ?? new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
+  const workspace = io.workspace;
   const client = createModelClient({
     apiKey: settings.apiKey,
     baseUrl: settings.baseUrl,
@@ -147,8 +146,8 @@ export async function runAgents(
     // Whether the verified branches also pass together; a failure to set the check up is reported, not fatal.
     if (!stop.signal.aborted) {
       const together = await verifyTogether({
-        repo: settings.workspace,
-        root: `${settings.tempDir}/worktrees`,
+        repo: workspace.repo,
+        root: workspace.root,
         results: resultsOf(state),
         checks: settings.checks,
         shell: io.shell ?? { sandbox: 'none' },
@@ -163,12 +162,8 @@ export async function runAgents(
     if (io.afterAgents && stop.signal.reason !== 'cancelled') {
       delivered = await io
         .afterAgents(resultsOf(state), events)
-        .catch(
-          (error: unknown) =>
-            `parallel-agents failed after the agents: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        .catch((error: unknown) => `parallel-agents failed after the agents: ${messageOf(error)}`);
     }
-    loopDelay.disable();
     const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
     core.info(
       `Event loop held up at most ${eventLoopDelayMs.max.toFixed(0)} ms (p99 ${eventLoopDelayMs.p99.toFixed(0)} ms) during the run`,
@@ -185,7 +180,6 @@ export async function runAgents(
 
   const results = resultsOf(state);
   // The outputs and the summary below matter more than the files: they are written whatever happens here.
-  const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
   let filesWritten = true;
   try {
     // Writes every file it can, then says which it could not.

@@ -790,7 +790,7 @@ function execute(
       throw invalid(`Field "issue" argument "id" of type "String!" is required, but it was not provided.`);
     }
     try {
-      const issue = issues.get(id) ?? [...issues.values()].find((i) => i.id === id);
+      const issue = issueById(id);
       if (!issue) throw notFound(field);
       data[field.alias] = complete('Issue', issue, field);
     } catch (error) {

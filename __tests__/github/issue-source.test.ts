@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getOctokit } from '@actions/github';
 import { InputError } from '../../src/errors.js';
-import { readRunContext, runContextFrom, type RunContext } from '../../src/github/context.js';
+import { readEventPayload, runContextFrom, type RunContext } from '../../src/github/context.js';
 import { readIssueBody } from '../../src/github/issue-source.js';
 import { tempDir } from '../../support/git-repo.js';
 import {
@@ -33,6 +33,11 @@ function contextFor(eventName: string, payload: Record<string, unknown>, env: Re
   const eventPath = path.join(tempDir('pa-event-'), 'event.json');
   fs.writeFileSync(eventPath, JSON.stringify(payload));
   return readRunContext({ ...env, GITHUB_EVENT_NAME: eventName, GITHUB_EVENT_PATH: eventPath });
+}
+
+/** The context as the action reads it from the runner's variables. */
+function readRunContext(env: Record<string, string>): RunContext {
+  return runContextFrom(env.GITHUB_EVENT_NAME ?? '', readEventPayload(env), env);
 }
 
 describe('run context', () => {

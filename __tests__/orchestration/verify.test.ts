@@ -97,31 +97,35 @@ const auditOf = (workspace: string): RunEvent[] =>
     .split('\n')
     .map((line) => JSON.parse(line) as RunEvent);
 
-/** The summary table's row for `id`, as cells. */
-function row(summary: string, id: string): string[] {
-  const line = summary.split('\n').find((l) => l.startsWith(`| **${id}**`));
-  if (!line) throw new Error(`no row for ${id} in:\n${summary}`);
-  return line.split(' | ').map((cell) => cell.replace(/^\| |\s\|$/g, ''));
+/** The summary table's cell in `id`'s row under `column`. */
+function cell(summary: string, id: string, column: string): string | undefined {
+  const cells = (start: string) => {
+    const line = summary.split('\n').find((l) => l.startsWith(start));
+    if (!line) throw new Error(`no row ${start} in:\n${summary}`);
+    return line.split(' | ').map((text) => text.replace(/^\| |\s\|$/g, ''));
+  };
+  return cells(`| **${id}**`)[cells('| Task |').indexOf(column)];
 }
 
-function header(summary: string): string[] {
-  const line = summary.split('\n').find((l) => l.startsWith('| Task |'))!;
-  return line.split(' | ').map((cell) => cell.replace(/^\| |\s\|$/g, ''));
+/** The action in process on the demo repository's copy `workspace`, with `verify: npm test` and `tasks`. */
+function runVerify(workspace: string, tasks: string, inputs: Record<string, string> = {}) {
+  return runInProcess({
+    workspace,
+    inputs: {
+      'anthropic-api-key': 'sk-ant-test',
+      'anthropic-base-url': server.url,
+      tasks,
+      verify: 'npm test',
+      ...inputs,
+    },
+  });
 }
 
 describe('verify, through the action', () => {
   it('shows a change that breaks the tests as failed verification, gives it one fix-up turn, and shows the fix verified', async () => {
     server.setScripts(BAC_124);
     const workspace = demoRepo();
-    const run = await runInProcess({
-      workspace,
-      inputs: {
-        'anthropic-api-key': 'sk-ant-test',
-        'anthropic-base-url': server.url,
-        tasks: '- BAC-124: Fix model routing\n',
-        verify: 'npm test',
-      },
-    });
+    const run = await runVerify(workspace, '- BAC-124: Fix model routing\n');
 
     expect(run.code).toBe(0);
     const log = run.stdout.split('\n');
@@ -139,11 +143,10 @@ describe('verify, through the action', () => {
     expect(answered[2]).toMatchObject({ thread: 'continue', messages: 1 });
     expect(JSON.stringify(answered[2]!.body)).toContain('routes gpt-* models to openai');
 
-    const cells = row(run.summary, 'BAC-124');
-    expect(cells[header(run.summary).indexOf('Verified')]).toBe('✅ verified after 1 fix-up');
-    expect(cells[header(run.summary).indexOf('Status')]).toBe('✅ succeeded');
+    expect(cell(run.summary, 'BAC-124', 'Verified')).toBe('✅ verified after 1 fix-up');
+    expect(cell(run.summary, 'BAC-124', 'Status')).toBe('✅ succeeded');
     // The agent's own outcome (its structured report) next to the verified one.
-    expect(cells[header(run.summary).indexOf('Agent says')]).toBe('done');
+    expect(cell(run.summary, 'BAC-124', 'Agent says')).toBe('done');
     const [result] = JSON.parse(run.outputs.results!) as AgentResult[];
     expect(result!.verification).toMatchObject({ passed: true, fixUps: 1 });
     expect(result!.agentReport).toMatchObject({ outcome: 'done' });
@@ -155,24 +158,14 @@ describe('verify, through the action', () => {
   it('never shows a task whose work fails its check as done, and the step fails', async () => {
     server.setScripts(BAC_124);
     const workspace = demoRepo();
-    const run = await runInProcess({
-      workspace,
-      inputs: {
-        'anthropic-api-key': 'sk-ant-test',
-        'anthropic-base-url': server.url,
-        tasks: '- BAC-124: Fix model routing\n',
-        verify: 'npm test',
-        'verify-retries': '0',
-      },
-    });
+    const run = await runVerify(workspace, '- BAC-124: Fix model routing\n', { 'verify-retries': '0' });
 
     expect(run.code).toBe(1);
     expect(run.summary.split('\n')[0]).toBe(
       '## ❌ parallel-agents: 0/1 task succeeded · 1 failed verification',
     );
-    const cells = row(run.summary, 'BAC-124');
-    expect(cells[header(run.summary).indexOf('Status')]).toBe('❌ failed verification');
-    expect(cells[header(run.summary).indexOf('Verified')]).toBe('❌ failed verification (exit 1)');
+    expect(cell(run.summary, 'BAC-124', 'Status')).toBe('❌ failed verification');
+    expect(cell(run.summary, 'BAC-124', 'Verified')).toBe('❌ failed verification (exit 1)');
     // The report says what failed and shows the end of its output.
     expect(run.summary).toContain('**verify** `npm test` exit 1 after');
     expect(run.summary).toContain('routes gpt-* models to openai');
@@ -183,15 +176,10 @@ describe('verify, through the action', () => {
   it('catches two changes that pass their check apart but fail it together, with the merged check', async () => {
     server.setScripts(APART_NOT_TOGETHER);
     const workspace = demoRepo();
-    const run = await runInProcess({
+    const run = await runVerify(
       workspace,
-      inputs: {
-        'anthropic-api-key': 'sk-ant-test',
-        'anthropic-base-url': server.url,
-        tasks: '- BAC-1: Raise the default max tokens\n- BAC-2: Pin the defaults in a test\n',
-        verify: 'npm test',
-      },
-    });
+      '- BAC-1: Raise the default max tokens\n- BAC-2: Pin the defaults in a test\n',
+    );
 
     const results = JSON.parse(run.outputs.results!) as AgentResult[];
     expect(results.map((r) => [r.id, r.status, r.verification?.passed])).toEqual([
@@ -219,15 +207,10 @@ describe('verify, through the action', () => {
   it('says so when the verified branches also pass together', async () => {
     server.setScripts({ ...BAC_124, 'BAC-2': APART_NOT_TOGETHER['BAC-2']! });
     const workspace = demoRepo();
-    const run = await runInProcess({
+    const run = await runVerify(
       workspace,
-      inputs: {
-        'anthropic-api-key': 'sk-ant-test',
-        'anthropic-base-url': server.url,
-        tasks: '- BAC-124: Fix model routing\n- BAC-2: Pin the defaults in a test\n',
-        verify: 'npm test',
-      },
-    });
+      '- BAC-124: Fix model routing\n- BAC-2: Pin the defaults in a test\n',
+    );
     expect(run.code).toBe(0);
     expect(run.summary).toContain('✅ `npm test` passes on the merge of **BAC-124**, **BAC-2**');
   });

@@ -30,7 +30,14 @@ import {
   type Usage,
   type Verification,
 } from './result.js';
-import { commandShell, fixUpPrompt, verifyError, type Checks, type CommandShell } from './verify.js';
+import {
+  commandShell,
+  fixUpPrompt,
+  setupError,
+  verifyError,
+  type Checks,
+  type CommandShell,
+} from './verify.js';
 import { afterCheckout } from './checkout-wait.js';
 import { branchName, type CommitSummary, type PushOutcome, type Worktree } from './workspace.js';
 
@@ -121,7 +128,6 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const setupFailed = new AbortController();
   // So does a worktree git could not make: the first request goes out before git has made it.
   const worktreeFailed = new AbortController();
-  let worktreeError: unknown;
   const signal = AbortSignal.any([
     ...(options.signal ? [options.signal] : []),
     timeout.signal,
@@ -206,10 +212,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   try {
     if (!options.startGate) start();
     worktree = await (options.workspace.open?.(task) ?? options.workspace.create(task));
-    worktree.added?.catch((caught: unknown) => {
-      worktreeError = caught;
-      worktreeFailed.abort();
-    });
+    worktree.added?.catch((caught: unknown) => worktreeFailed.abort(caught));
 
     const home = path.join(
       options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
@@ -333,7 +336,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       error = setupError(setup);
     } else if (worktreeFailed.signal.aborted) {
       status = 'failed';
-      error = describeError(worktreeError);
+      error = describeError(worktreeFailed.signal.reason);
     } else {
       status = 'failed';
       error = describeError(caught);
@@ -446,12 +449,6 @@ function afterSetup(tool: BetaRunnableTool, ready: Promise<void>): BetaRunnableT
       return tool.run(input, context);
     },
   };
-}
-
-function setupError(run: CommandRun): string {
-  const ended =
-    run.exitCode === null ? `did not finish (${run.error ?? 'no exit code'})` : `exited ${run.exitCode}`;
-  return `setup \`${run.command}\` ${ended}`;
 }
 
 /** The tool with its calls and results reported on the event stream. */

@@ -171,8 +171,8 @@ class CommandHelper {
     return this.#ready && !this.#failed;
   }
 
+  /** Runs a command in the helper; only while it is {@link usable} (see `commandHelper`). */
   run(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
-    if (!this.usable) return runHere(file, args, options);
     const id = (this.#next += 1);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

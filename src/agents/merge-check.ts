@@ -171,7 +171,6 @@ async function changesOf(
     git(
       repo,
       ['diff-tree', '--stdin', '-r', '--name-status', '--no-renames', '-z'],
-      true,
       candidates.map((c) => `${c.commit} ${base}\n`).join(''),
     ),
   ]);
@@ -256,7 +255,7 @@ export async function trialMerge(repo: string, a: string, b: string): Promise<Tr
   const args = ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', a, b];
   let out: string;
   try {
-    out = await git(repo, args, false);
+    out = await runGit(repo, args);
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     const [tree, ...files] = error.stdout.split('\0').filter(Boolean);
@@ -295,13 +294,13 @@ export async function resolveCommit(repo: string, rev: string): Promise<string> 
 
 /**
  * Git in `repo` (see `Workspace`'s: no hooks, no daemons, no tokens; started by the command helper), its output
- * trimmed. Rejects with the {@link GitError} when `wrap` is false; otherwise with a {@link MergeCheckError}.
+ * trimmed. Rejects with a {@link MergeCheckError}.
  */
-export async function git(repo: string, args: string[], wrap = true, input?: string): Promise<string> {
+async function git(repo: string, args: string[], input?: string): Promise<string> {
   try {
     return (await runGit(repo, args, input)).trim();
   } catch (error) {
-    if (!wrap || !(error instanceof GitError)) throw error;
+    if (!(error instanceof GitError)) throw error;
     throw new MergeCheckError(error.message);
   }
 }

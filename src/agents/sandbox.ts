@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
-import { InputError } from '../errors.js';
+import { InputError, messageOf } from '../errors.js';
 import type { SandboxMode } from '../settings.js';
 import type { Worktree } from './workspace.js';
 
@@ -453,8 +453,4 @@ function shellQuote(word: string): string {
 
 function firstLine(text: string): string {
   return text.split('\n').find((line) => line.trim() !== '') ?? '';
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

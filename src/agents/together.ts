@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { commitMerge, git as gitIn, trialMerge } from './merge-check.js';
+import { commitMerge, trialMerge } from './merge-check.js';
+import { git, gitDirOf } from './workspace.js';
 import type { AgentResult, CommandRun } from './result.js';
 import type { ShellSandbox } from './sandbox.js';
 import { shellEnvironment } from './shell-env.js';
@@ -32,8 +33,6 @@ export interface TogetherOptions {
   shell: ShellSandbox;
   /** Where the merge's shell gets a `HOME` of its own. */
   homeRoot: string;
-  /** The shell's CPU limit, shared with the agents. */
-  shellLimit?: <T>(run: () => Promise<T>) => Promise<T>;
   signal?: AbortSignal;
 }
 
@@ -75,11 +74,10 @@ export async function verifyTogether(options: TogetherOptions): Promise<Together
   const branch = `parallel-agents-together/${nonce}`;
   const dir = path.join(options.root, `together-${nonce}`);
   await git(repo, ['branch', '--no-track', branch, tip!]);
-  const limit = options.shellLimit ?? (<T>(run: () => Promise<T>) => run());
   try {
     await mkdir(options.root, { recursive: true });
     await git(repo, ['worktree', 'add', '--quiet', dir, branch]);
-    const gitDir = await git(repo, ['-C', dir, 'rev-parse', '--absolute-git-dir']);
+    const gitDir = await gitDirOf(repo, dir);
     const home = path.join(options.homeRoot, `together-${nonce}`);
     await mkdir(home, { recursive: true });
     const shell = commandShell({
@@ -91,15 +89,17 @@ export async function verifyTogether(options: TogetherOptions): Promise<Together
     try {
       const check: TogetherCheck = { merged, conflicts, passed: false };
       if (checks.setup) {
-        const setup = await limit(() =>
-          shell.run(checks.setup, { timeoutMs: checks.verifyTimeoutMs, signal: options.signal }),
-        );
+        const setup = await shell.run(checks.setup, {
+          timeoutMs: checks.verifyTimeoutMs,
+          signal: options.signal,
+        });
         check.setup = setup.run;
         if (setup.run.exitCode !== 0) return check;
       }
-      const verify = await limit(() =>
-        shell.run(checks.verify, { timeoutMs: checks.verifyTimeoutMs, signal: options.signal }),
-      );
+      const verify = await shell.run(checks.verify, {
+        timeoutMs: checks.verifyTimeoutMs,
+        signal: options.signal,
+      });
       return { ...check, verify: verify.run, passed: verify.run.exitCode === 0 };
     } finally {
       await shell.close();
@@ -111,9 +111,4 @@ export async function verifyTogether(options: TogetherOptions): Promise<Together
     await git(repo, ['worktree', 'prune']).catch(() => undefined);
     await git(repo, ['branch', '-D', branch]).catch(() => undefined);
   }
-}
-
-/** Git on the repository, with no hooks or tokens (see `merge-check`), rejecting with the child's own error. */
-function git(repo: string, args: string[]): Promise<string> {
-  return gitIn(repo, args, false);
 }

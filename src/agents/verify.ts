@@ -153,10 +153,18 @@ export function fixUpPrompt(outcome: CommandOutcome): string {
 
 /** Why an agent whose work failed `verify` did not succeed, in one line. */
 export function verifyError(run: CommandRun, fixUps: number): string {
-  const ended =
-    run.exitCode === null ? `did not finish (${run.error ?? 'no exit code'})` : `exited ${run.exitCode}`;
   const after = fixUps ? ` after ${fixUps} fix-up ${fixUps === 1 ? 'round' : 'rounds'}` : '';
-  return `verify \`${run.command}\` ${ended}${after}`;
+  return `verify \`${run.command}\` ${ended(run)}${after}`;
+}
+
+/** Why an agent whose `setup` failed did not run on, in one line. */
+export function setupError(run: CommandRun): string {
+  return `setup \`${run.command}\` ${ended(run)}`;
+}
+
+/** `exited 1`, or `did not finish (why)`. */
+function ended(run: CommandRun): string {
+  return run.exitCode === null ? `did not finish (${run.error ?? 'no exit code'})` : `exited ${run.exitCode}`;
 }
 
 /** The last `max` characters of `text`, from a line start where one is near, with a marker when cut. */

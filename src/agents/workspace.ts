@@ -596,7 +596,7 @@ const REMOVED = '.removed';
 let removals = 0;
 
 /** The worktree's git directory, from the `.git` file git wrote in it; from git itself when that cannot be read. */
-async function gitDirOf(repo: string, path: string): Promise<string> {
+export async function gitDirOf(repo: string, path: string): Promise<string> {
   const pointer = await readFile(join(path, '.git'), 'utf8').catch(() => '');
   const match = /^gitdir: (.+)$/m.exec(pointer);
   if (match) return resolve(path, match[1]!.trim());

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { context as actionsContext, type getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 
 /** The Octokit `@actions/github` hands out: REST methods under `rest`, and `paginate`. */
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -45,16 +45,10 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/**
- * The run's context. Without `env`, from `@actions/github`'s `context` (which read the event when the action started)
- * and `process.env`; with `env`, from those variables alone, reading the payload from `GITHUB_EVENT_PATH`.
- */
-export function readRunContext(env?: RunnerEnv): RunContext {
-  if (!env) return runContextFrom(actionsContext.eventName ?? '', actionsContext.payload, process.env);
+/** The event's payload as the runner wrote it to `GITHUB_EVENT_PATH`; empty when there is none. */
+export function readEventPayload(env: RunnerEnv): unknown {
   const eventPath = env['GITHUB_EVENT_PATH'];
-  const payload: unknown =
-    eventPath && existsSync(eventPath) ? JSON.parse(readFileSync(eventPath, 'utf8')) : ({} as JsonObject);
-  return runContextFrom(env['GITHUB_EVENT_NAME'] ?? '', payload, env);
+  return eventPath && existsSync(eventPath) ? JSON.parse(readFileSync(eventPath, 'utf8')) : {};
 }
 
 /** The run's context from an event's name and payload (a webhook payload as GitHub sends it) and the runner's env. */

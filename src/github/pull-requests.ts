@@ -1,5 +1,6 @@
 import type { PullRequestRef } from '../agents/result.js';
 import type { GitHubClient, RepoRef } from './context.js';
+import { singleLine } from '../report/sanitize.js';
 
 /** What a pull request should say and where it goes. */
 export interface PullRequestSpec {
@@ -76,7 +77,7 @@ export async function upsertPullRequest(
       const { data } = await create(true);
       return { pullRequest: { number: data.number, url: data.html_url }, created: true };
     } catch (error) {
-      if (!/draft pull requests are not supported/i.test(messageOf(error))) throw error;
+      if (!/draft pull requests are not supported/i.test(octokitMessage(error))) throw error;
       const { data } = await create(false);
       return { pullRequest: { number: data.number, url: data.html_url }, created: true };
     }
@@ -107,7 +108,7 @@ async function findOpenPullRequest(
 function describeFailure(error: unknown, where: string, head: string): PullRequestError {
   if (error instanceof PullRequestError) return error;
   const status = (error as { status?: unknown }).status;
-  const message = messageOf(error);
+  const message = octokitMessage(error);
   if (status === 403 && /not permitted to create or approve pull requests/i.test(message)) {
     return new PullRequestError(
       `Pull requests in ${where}: GitHub Actions is not permitted to create or approve pull requests. To fix it, ${ACTIONS_SETTING}`,
@@ -128,13 +129,13 @@ function describeFailure(error: unknown, where: string, head: string): PullReque
   }
   const http = typeof status === 'number' ? `HTTP ${status}: ` : '';
   return new PullRequestError(
-    `Pull request for ${head} in ${where} could not be opened (${http}${oneLine(message)})`,
+    `Pull request for ${head} in ${where} could not be opened (${http}${singleLine(message)})`,
     status === 403 || status === 404,
   );
 }
 
 /** Octokit's message, with the field errors of a 422 that it leaves in the response body. */
-function messageOf(error: unknown): string {
+function octokitMessage(error: unknown): string {
   const base = error instanceof Error ? error.message : String(error);
   const errors = (error as { response?: { data?: { errors?: unknown } } }).response?.data?.errors;
   if (!Array.isArray(errors)) return base;
@@ -142,11 +143,6 @@ function messageOf(error: unknown): string {
     .map((e) => (typeof e === 'object' && e !== null ? (e as { message?: unknown }).message : undefined))
     .filter((m): m is string => typeof m === 'string');
   return details.length ? `${base}: ${details.join('; ')}` : base;
-}
-
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 /**

@@ -38,6 +38,18 @@ export interface TokenIdentity {
  * narrowly), the token is taken to be `GITHUB_TOKEN`, the default, and a comment by any other author is left alone.
  */
 export async function tokenIdentity(octokit: GitHubClient): Promise<TokenIdentity> {
+  const known = identities.get(octokit);
+  if (known) return known;
+  const identity = await lookUpIdentity(octokit);
+  // A learnt identity holds for the client's whole run; a guess is not kept, so a later look-up may still learn it.
+  if (identity.how !== 'assumed') identities.set(octokit, identity);
+  return identity;
+}
+
+/** Each client's token identity, once learnt: the last run's record and the sticky comment both need it. */
+const identities = new WeakMap<GitHubClient, TokenIdentity>();
+
+async function lookUpIdentity(octokit: GitHubClient): Promise<TokenIdentity> {
   try {
     const data = await octokit.graphql<{ viewer?: { login?: unknown } }>('query { viewer { login } }');
     const login = data.viewer?.login;

@@ -4,7 +4,7 @@ import { progressOf, resultsOf, type RunState } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, formatCount, sanitizeMarkdown } from './sanitize.js';
-import { formatCost, statusCell, timingTable, totalCost } from './summary.js';
+import { formatCost, pullRequestLink, statusCell, timingTable, totalCost } from './summary.js';
 import { anyChecked, anyReported, outcomeCell, renderTogether, verifyCell } from './verification.js';
 import { computeTiming, formatDuration, hasStarted } from './timing.js';
 
@@ -208,7 +208,7 @@ const COLUMNS: Column[] = [
   },
   { header: 'Cost', align: 'right', cell: (r) => (r.result ? formatCost(r.result.costUsd) : '—') },
   { header: 'Files', align: 'right', cell: (r) => files(r.result) },
-  { header: 'PR', align: 'left', cell: (r) => pullLink(r.pullRequest) },
+  { header: 'PR', align: 'left', cell: (r) => pullRequestLink(r.pullRequest) },
 ];
 
 function time(r: Row): string {
@@ -224,13 +224,6 @@ function files(r: AgentResult | undefined): string {
   if (!r) return '—';
   if (r.filesChanged.length === 0) return '0';
   return `${formatCount(r.filesChanged.length)} (+${formatCount(r.insertions)} −${formatCount(r.deletions)})`;
-}
-
-/** `[#12](https://github.com/o/r/pull/12)`; only an http(s) URL is linked. */
-function pullLink(url: string | undefined): string {
-  if (!url || !/^https?:\/\/[^\s()<>|]+$/.test(url)) return '—';
-  const number = /\/pull\/(\d+)/.exec(url)?.[1];
-  return `[${number ? `#${number}` : 'PR'}](${url})`;
 }
 
 function rowsOf(state: RunState, view: CommentView): Row[] {

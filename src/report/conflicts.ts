@@ -26,22 +26,19 @@ export function renderMergeCheck(check: MergeCheck): string {
     const order = check.order.map((t) => `**${escapeTableCell(t, 40)}**`).join(' → ');
     parts.push(`**Merge order that works:** ${order}`);
   }
-  if (check.leftOut.length) {
-    parts.push(
-      [
-        '**Left out of the merge order:**',
-        ...check.leftOut.map(
-          (l) => `- **${escapeTableCell(l.task, 40)}**: ${escapeTableCell(l.reason, 400)}`,
-        ),
-      ].join('\n'),
-    );
-  }
+  if (check.leftOut.length) parts.push(leftOutList('Left out of the merge order', check.leftOut));
   if (check.combined) {
     parts.push(
       `**Combined branch:** ${codeSpan(check.combined.branch)} holds ${check.order.length} ${check.order.length === 1 ? 'branch' : 'branches'}, merged in that order.`,
     );
   }
   return parts.join('\n\n');
+}
+
+/** `**heading:**` and a line for each branch left out of a merge, with why. */
+export function leftOutList(heading: string, leftOut: MergeCheck['leftOut']): string {
+  const lines = leftOut.map((l) => `- **${escapeTableCell(l.task, 40)}**: ${escapeTableCell(l.reason, 400)}`);
+  return [`**${heading}:**`, ...lines].join('\n');
 }
 
 /** ✅ merges cleanly, ❌ conflicts; the diagonal is blank. */

@@ -4,6 +4,7 @@ import type { Progress } from '../run-state.js';
 import type { AgentResult, AgentStatus } from '../agents/result.js';
 import type { TogetherCheck } from '../agents/together.js';
 import { formatDuration, hasStarted } from './timing.js';
+import { settlingRun } from './verification.js';
 
 /** Longest stretch of model text shown for a turn. */
 const TEXT_CHARS = 100;
@@ -104,7 +105,7 @@ function describeTogether(check: TogetherCheck): string {
   const left = check.conflicts.length
     ? `; left out for conflicts: ${check.conflicts.map((c) => c.task).join(', ')}`
     : '';
-  const failed = check.setup && check.setup.exitCode !== 0 ? check.setup : check.verify;
+  const failed = settlingRun(check);
   if (check.passed === null || !failed) return `[together] not run: fewer than two branches merge${left}`;
   const command = `\`${oneLine(failed.command, TARGET_CHARS)}\``;
   const time = formatDuration(failed.seconds);

@@ -1,5 +1,6 @@
 import type { MergeCheck } from '../agents/merge-check.js';
 import type { AgentResult } from '../agents/result.js';
+import { leftOutList } from './conflicts.js';
 import { redactor } from './redact.js';
 import {
   codeBlock,
@@ -81,16 +82,7 @@ export function renderCombinedBody(
     `Merges the work of ${merged.length} ${merged.length === 1 ? 'agent' : 'agents'}, in this order:`,
     factsTable(merged, true),
   ];
-  if (check.leftOut.length) {
-    head.push(
-      [
-        '**Left out:**',
-        ...check.leftOut.map(
-          (l) => `- **${escapeTableCell(l.task, 40)}**: ${escapeTableCell(l.reason, 400)}`,
-        ),
-      ].join('\n'),
-    );
-  }
+  if (check.leftOut.length) head.push(leftOutList('Left out', check.leftOut));
   const foot = footer(context, 'Running the tasks again rebuilds this branch and updates this pull request.');
   let room = BODY_BUDGET - length([...head, foot]) - 64;
   const reports: string[] = [];

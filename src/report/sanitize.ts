@@ -353,6 +353,12 @@ function longestRun(text: string, char: string): number {
  * A whole number with thousands separated by commas, whatever the runner's locale: `12,345`. Not through `Intl`, whose
  * first use costs some 20 ms of the action's start, before its first request (the plan shown first counts tasks).
  */
+/** `text` on one line, runs of whitespace made one space, cut to 300 characters: a message quoted in a sentence. */
+export function singleLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
 export function formatCount(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

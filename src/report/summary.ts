@@ -178,7 +178,7 @@ const COLUMNS: Column[] = [
 ];
 
 /** `[#12](https://github.com/o/r/pull/12)`; only an http(s) URL is linked. */
-function pullRequestLink(url: string | undefined): string {
+export function pullRequestLink(url: string | undefined): string {
   if (!url || !/^https?:\/\/[^\s()<>|]+$/.test(url)) return '—';
   const number = /\/pull\/(\d+)/.exec(url)?.[1];
   return `[${number ? `#${number}` : 'PR'}](${url})`;

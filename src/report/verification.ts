@@ -68,13 +68,18 @@ function ending(run: CommandRun): string {
   return run.error?.startsWith('timed out') ? 'timed out' : 'did not finish';
 }
 
+/** The command that settled the merged check: `setup` when it failed there, otherwise `verify`. */
+export function settlingRun(check: TogetherCheck): CommandRun | undefined {
+  return check.setup && check.setup.exitCode !== 0 ? check.setup : check.verify;
+}
+
 /**
  * The merged check as Markdown: whether `verify` passes on the merge of the verified branches, and which branches
  * were left out of that merge because they conflict.
  */
 export function renderTogether(check: TogetherCheck): string {
   const tasks = (ids: readonly string[]) => ids.map((id) => `**${escapeTableCell(id, 40)}**`).join(', ');
-  const failed = check.setup && check.setup.exitCode !== 0 ? check.setup : check.verify;
+  const failed = settlingRun(check);
   const command = codeSpan((failed ?? check.setup)?.command.slice(0, 200) ?? 'verify');
   const parts = [`### Together: ${command} on the merge`];
   if (check.passed === null) {

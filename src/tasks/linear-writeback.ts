@@ -4,10 +4,9 @@
  * it), so a re-run updates the attachment rather than adding a second.
  */
 import type { AgentResult } from '../agents/result.js';
-import { formatCount } from '../report/sanitize.js';
+import { MENTION_BREAK, formatCount, singleLine } from '../report/sanitize.js';
 import { formatCost, statusCell } from '../report/summary.js';
 import { formatDuration, hasStarted } from '../report/timing.js';
-import { MENTION_BREAK } from '../report/sanitize.js';
 import { LinearApiError, postLinear, type LinearOptions } from './linear.js';
 
 const COMMENT_CREATE = `mutation CommentCreate($input: CommentCreateInput!) {
@@ -128,10 +127,7 @@ function stringField(payload: Record<string, unknown>, object: string, key: stri
 }
 
 /** One line, mentions that notify nobody in Linear either. */
+/** {@link singleLine}, with every @-mention broken so that Linear notifies no one. */
 function oneLine(text: string): string {
-  const line = text
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/@(?=[\w-])/g, `@${MENTION_BREAK}`);
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+  return singleLine(text.replace(/@(?=[\w-])/g, `@${MENTION_BREAK}`));
 }
