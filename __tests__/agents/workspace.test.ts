@@ -165,6 +165,54 @@ describe('Workspace', () => {
     });
   });
 
+  it("commits an undo of the agent's own commit, so the branch ends as the worktree did", async () => {
+    const worktree = await workspace.create({ id: 'BAC-10', title: '' });
+    await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
+    await git(worktree.path, '-c', 'user.name=Agent', '-c', 'user.email=a@b', 'commit', '-q', '-am', 'own');
+    const own = await git(worktree.path, 'rev-parse', 'HEAD');
+    await writeFile(
+      join(worktree.path, 'README.md'),
+      (await git(repo, 'show', `${worktree.base}:README.md`)) + '\n',
+    );
+
+    const summary = await workspace.commit(worktree, 'undo');
+
+    // Nothing differs from the base any more, yet the branch moved on: its tip is the undo, on top of the agent's.
+    expect(summary).toEqual({
+      commit: await git(repo, 'rev-parse', worktree.branch),
+      filesChanged: [],
+      insertions: 0,
+      deletions: 0,
+    });
+    expect(await git(repo, 'rev-parse', `${worktree.branch}^`)).toBe(own);
+    expect(await git(repo, 'diff', worktree.base, worktree.branch)).toBe('');
+  });
+
+  it('commits a change with three git commands: add, one diff for the stats and gitlinks, commit', async () => {
+    const worktree = await workspace.create({ id: 'BAC-11', title: '' });
+    await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
+    const bin = join(dir, 'counting-bin');
+    const log = join(dir, 'counted.log');
+    await mkdir(bin);
+    const real = (await execFileAsync('sh', ['-c', 'command -v git'])).stdout.trim();
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
+    await chmod(join(bin, 'git'), 0o755);
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved ?? ''}`;
+    try {
+      const summary = await workspace.commit(worktree, 'counted');
+      expect(summary.filesChanged).toEqual(['README.md']);
+    } finally {
+      process.env.PATH = saved;
+    }
+
+    const commands = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => /(?:^| )(add|diff|commit|status|rev-parse) /.exec(line)?.[1]);
+    expect(commands).toEqual(['add', 'diff', 'commit']);
+  });
+
   it('makes no commit when nothing changed', async () => {
     const worktree = await workspace.create({ id: 'BAC-2', title: 'Nothing to do' });
 

@@ -249,35 +249,18 @@ export class Workspace {
     // A checkout still writing would hold the index, and files not yet there would look deleted.
     await this.settled(worktree);
     const inTree = await pinned(worktree);
-    const staging = await stageAll(worktree.path, inTree);
-    let head = staging.head;
-    if (staging.staged) {
-      const out = await git(worktree.path, [
-        ...inTree,
-        '-c',
-        `user.name=${COMMIT_AUTHOR.name}`,
-        '-c',
-        `user.email=${COMMIT_AUTHOR.email}`,
-        '-c',
-        'commit.gpgsign=false',
-        // A background gc started here could outlive the run.
-        '-c',
-        'gc.auto=0',
-        // The new commit's whole id in the summary line (`[branch <id>] subject`), so no second git asks for it.
-        '-c',
-        'core.abbrev=no',
-        'commit',
-        '--no-verify',
-        '-m',
-        message,
-      ]);
-      head = /^\[.* ([0-9a-f]{40,64})\]/m.exec(out)?.[1];
-    }
-    head ??= (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+    const staging = await stageAll(worktree.path, inTree, worktree.base);
+    const headOf = async () =>
+      (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+    // An index that matches the base leaves nothing to commit, unless the branch has moved on from the base (the
+    // agent's own commits); otherwise git itself says when the index holds nothing new for the branch.
+    let head = staging.stats.filesChanged.length === 0 ? await headOf() : undefined;
+    if (head !== worktree.base)
+      head = (await commitIndex(worktree.path, inTree, message)) ?? head ?? (await headOf());
     const summary: CommitSummary =
       head === worktree.base
         ? { filesChanged: [], insertions: 0, deletions: 0 }
-        : { commit: head, ...(await diffStats(this.repo, worktree.base, head)) };
+        : { commit: head, ...staging.stats };
     return staging.skipped.length > 0 ? { ...summary, skipped: staging.skipped } : summary;
   }
 
@@ -480,15 +463,16 @@ async function pinned(worktree: Worktree): Promise<string[]> {
 }
 
 /**
- * Stages every change in the worktree that git can commit; returns the ones it cannot, whether anything is staged, and
- * the commit checked out (when git named it). One `add` usually does it; a nested repository that has a commit comes
- * in as a gitlink, which is taken out again (see {@link unstageGitlinks}). When git refuses, the changes are staged
- * with care (see {@link stageCarefully}).
+ * Stages every change in the worktree that git can commit; returns the ones it cannot, and what the index then holds
+ * against `base` (which is what the branch will hold once committed). One `add` usually does it; a nested repository
+ * that has a commit comes in as a gitlink, which is taken out again (see {@link unstageGitlinks}). When git refuses,
+ * the changes are staged with care (see {@link stageCarefully}).
  */
 async function stageAll(
   cwd: string,
   inTree: string[],
-): Promise<{ skipped: SkippedFile[]; staged: boolean; head?: string }> {
+  base: string,
+): Promise<{ skipped: SkippedFile[]; stats: Omit<CommitSummary, 'commit'> }> {
   const skipped: SkippedFile[] = [];
   try {
     await git(cwd, [...inTree, 'add', '--all', '--', '.']);
@@ -496,9 +480,14 @@ async function stageAll(
     if (!(error instanceof GitError)) throw error;
     skipped.push(...(await stageCarefully(cwd, inTree)));
   }
-  const gitlinks = await unstageGitlinks(cwd, inTree);
-  skipped.push(...gitlinks.skipped);
-  return { skipped, staged: gitlinks.staged, ...(gitlinks.head ? { head: gitlinks.head } : {}) };
+  let staged = await stagedChanges(cwd, inTree, base);
+  if (staged.gitlinks.length > 0) {
+    await unstageGitlinks(cwd, inTree, staged.gitlinks);
+    skipped.push(...staged.gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY })));
+    // The index changed under the first reading; seldom needed, so asked again rather than worked out.
+    staged = await stagedChanges(cwd, inTree, base);
+  }
+  return { skipped, stats: staged.stats };
 }
 
 /**
@@ -549,41 +538,43 @@ async function addInHalves(cwd: string, inTree: string[], paths: string[]): Prom
 }
 
 /**
- * Takes out of the index any gitlink the commit would add or change (a nested repository at a path git already
- * tracked, such as a submodule's), restoring what the branch had there. Says whether anything else is staged, and the
- * commit checked out, both from one `git status`.
+ * Takes `gitlinks` (nested repositories at paths git already tracked, such as a submodule's) out of the index,
+ * restoring what the branch had there.
  */
-async function unstageGitlinks(
-  cwd: string,
-  inTree: string[],
-): Promise<{ skipped: SkippedFile[]; staged: boolean; head?: string }> {
-  const out = await git(cwd, [
-    ...inTree,
-    'status',
-    '--porcelain=v2',
-    '--branch',
-    '-z',
-    '--untracked-files=no',
-    '--ignored=no',
-    '--no-renames',
-  ]);
-  let head: string | undefined;
-  let changes = 0;
-  const gitlinks: string[] = [];
-  for (const record of out.split('\0')) {
-    const oid = /^# branch\.oid ([0-9a-f]{40,64})$/.exec(record);
-    if (oid) head = oid[1];
-    // `1 XY sub mH mI mW hH hI path` for a changed entry, `u …` for an unmerged one; X is the index's side.
-    const fields = record.split(' ');
-    if (!(fields[0] === '1' || fields[0] === 'u') || fields[1]?.[0] === '.') continue;
-    changes += 1;
-    if (fields[0] === '1' && fields[4] === '160000') gitlinks.push(fields.slice(8).join(' '));
-  }
-  const staged = changes > gitlinks.length;
-  const found = head ? { head } : {};
-  if (gitlinks.length === 0) return { skipped: [], staged, ...found };
+async function unstageGitlinks(cwd: string, inTree: string[], gitlinks: string[]): Promise<void> {
   await git(cwd, ['--literal-pathspecs', ...inTree, 'reset', '--quiet', 'HEAD', '--', ...gitlinks]);
-  return { skipped: gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY })), staged, ...found };
+}
+
+/**
+ * Commits the index with the action's identity and returns the new commit; undefined when git found nothing to commit
+ * (it then exits 1 with nothing on stderr, in any language).
+ */
+async function commitIndex(cwd: string, inTree: string[], message: string): Promise<string | undefined> {
+  try {
+    const out = await git(cwd, [
+      ...inTree,
+      '-c',
+      `user.name=${COMMIT_AUTHOR.name}`,
+      '-c',
+      `user.email=${COMMIT_AUTHOR.email}`,
+      '-c',
+      'commit.gpgsign=false',
+      // A background gc started here could outlive the run.
+      '-c',
+      'gc.auto=0',
+      // The new commit's whole id in the summary line (`[branch <id>] subject`), so no second git asks for it.
+      '-c',
+      'core.abbrev=no',
+      'commit',
+      '--no-verify',
+      '-m',
+      message,
+    ]);
+    return /^\[.* ([0-9a-f]{40,64})\]/m.exec(out)?.[1];
+  } catch (error) {
+    if (error instanceof GitError && error.exitCode === 1 && error.stderr.trim() === '') return undefined;
+    throw error;
+  }
 }
 
 /** The two ends of a promise whose only news is whether it succeeded. */
@@ -676,20 +667,45 @@ function gitMessage(error: GitError): string {
   return line ? line.replace(/^(fatal|error): /, '') : error.message;
 }
 
-async function diffStats(cwd: string, base: string, head: string): Promise<Omit<CommitSummary, 'commit'>> {
-  // -z keeps unusual file names verbatim; without renames a moved file is one deletion and one addition.
-  const out = await git(cwd, ['diff', '--numstat', '-z', '--no-renames', '--no-textconv', base, head]);
-  const summary = { filesChanged: [] as string[], insertions: 0, deletions: 0 };
-  for (const record of out.split('\0')) {
+/** What the index holds against `base`: the files and lines changed, and the gitlinks among them. */
+async function stagedChanges(
+  cwd: string,
+  inTree: string[],
+  base: string,
+): Promise<{ stats: Omit<CommitSummary, 'commit'>; gitlinks: string[] }> {
+  // One git for both: `--raw` names each entry's mode (a gitlink is 160000), `--numstat` counts its lines. -z keeps
+  // unusual file names verbatim; without renames a moved file is one deletion and one addition.
+  const out = await git(cwd, [
+    ...inTree,
+    'diff',
+    '--cached',
+    '--raw',
+    '--numstat',
+    '-z',
+    '--no-renames',
+    '--no-textconv',
+    base,
+  ]);
+  const records = out.split('\0');
+  const gitlinks: string[] = [];
+  const stats = { filesChanged: [] as string[], insertions: 0, deletions: 0 };
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    // `:<old mode> <new mode> <old id> <new id> <status>`, then the path as a record of its own.
+    if (record.startsWith(':')) {
+      const path = records[++i] ?? '';
+      if (record.split(' ')[1] === '160000') gitlinks.push(path);
+      continue;
+    }
     const match = /^(\d+|-)\t(\d+|-)\t(.*)$/s.exec(record);
     if (!match) continue;
     const [, added = '-', deleted = '-', file = ''] = match;
-    summary.filesChanged.push(file);
+    stats.filesChanged.push(file);
     // Binary files show `-`: changed, but no lines to count.
-    summary.insertions += added === '-' ? 0 : Number(added);
-    summary.deletions += deleted === '-' ? 0 : Number(deleted);
+    stats.insertions += added === '-' ? 0 : Number(added);
+    stats.deletions += deleted === '-' ? 0 : Number(deleted);
   }
-  return summary;
+  return { stats, gitlinks };
 }
 
 /**

@@ -60,8 +60,19 @@ export function openAuditLog(
     fail(error);
   }
   const redact = redactor(secrets);
+  // The events of one turn of the loop (a burst when several agents' replies end together) go out in one write.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    out?.uncork();
+  };
   const stop = events.on((event) => {
     if (failed || !out) return;
+    if (!corked) {
+      corked = true;
+      out.cork();
+      process.nextTick(uncork);
+    }
     out.write(`${auditLine(event, redact)}\n`);
   });
   return {
