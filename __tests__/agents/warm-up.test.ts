@@ -78,6 +78,30 @@ describe('the prompt-cache warm-up', () => {
     expect(seen.filter((e) => e.type === 'started').map((e) => e.task)).toEqual(['WU-1']);
   });
 
+  it('lets the waiting agents go one turn of the event loop apart, not all in one', async () => {
+    // Each turn the scheduler waits for: when it was asked for, and when it came.
+    const order: string[] = [];
+    const real = global.setImmediate;
+    let n = 0;
+    global.setImmediate = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
+      if (!/scheduler\.ts/.test(new Error().stack ?? '')) return real(callback, ...args);
+      const i = (n += 1);
+      order.push(`asked ${i}`);
+      return real(() => {
+        order.push(`came ${i}`);
+        callback(...args);
+      });
+    }) as typeof setImmediate;
+    try {
+      const { results } = await run(200, 5_000);
+      expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    } finally {
+      global.setImmediate = real;
+    }
+    // The second waiting agent's turn is asked for only once the first one's has come.
+    expect(order).toEqual(['asked 1', 'came 1', 'asked 2', 'came 2']);
+  });
+
   it('holds the other agents until the first reply when it comes in time', async () => {
     const { results, seen, firstRequest } = await run(300, 5_000);
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);

@@ -62,6 +62,8 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   };
   let warm: WarmUp | undefined;
   const stopping = aborted(options.signal);
+  // The last agent let go so far; the next goes a turn of the event loop after it.
+  let released: Promise<unknown> | undefined;
 
   const stopped = () => options.signal?.aborted === true;
   const end = (task: Task, result: AgentResult) => {
@@ -73,11 +75,13 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
     const model = task.model ?? options.model;
     if (first) return runAgent({ ...agentOptions, task, model, onStreaming: warm?.release });
     // Its worktree, tools and conversation are made while the first agent warms the cache, off its critical path.
-    const gate = Promise.race([warm?.done, stopping])
-      // Every waiting agent goes at the same moment; each in a turn of the event loop of its own, so that replies
-      // already streaming are read in between rather than after all of them have started.
-      .then(() => new Promise((resolve) => setImmediate(resolve)))
-      .then(() => !stopped());
+    // The waiting agents go one after another, each a turn of the event loop after the one before (immediates queued
+    // together would all run in one turn): replies already streaming are read in between, and the agents' turns,
+    // a few milliseconds of this thread each, do not all fall due at the same moment ever after.
+    released = (released ?? Promise.race([warm?.done, stopping])).then(
+      () => new Promise((resolve) => setImmediate(resolve)),
+    );
+    const gate = released.then(() => !stopped());
     return runAgent({ ...agentOptions, task, model, startGate: gate });
   };
 
