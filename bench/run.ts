@@ -151,9 +151,58 @@ interface DistRun {
   /** Epoch ms of the spawn and of the exit. */
   spawnedAt: number;
   exitedAt: number;
+  /** The share of the machine's cores busy between two epoch ms of the run. */
+  load: (from: number, to: number) => number | undefined;
 }
 
 const loopDelays: { name: string; probe: Probe }[] = [];
+
+/**
+ * How busy the machine's cores were (every process: the action, its git, the loopback server) between two epoch ms,
+ * from `/proc/stat` read every 20 ms while a run is out; undefined where there is no `/proc/stat`.
+ */
+function machineLoad(): { stop: () => void; busy: (from: number, to: number) => number | undefined } {
+  const samples: { at: number; busy: number; total: number }[] = [];
+  const read = () => {
+    try {
+      const fields = fs
+        .readFileSync('/proc/stat', 'utf8')
+        .split('\n', 1)[0]!
+        .trim()
+        .split(/\s+/)
+        .slice(1)
+        .map(Number);
+      const total = fields.reduce((a, b) => a + b, 0);
+      // idle and iowait are the time no process ran.
+      samples.push({ at: Date.now(), busy: total - fields[3]! - fields[4]!, total });
+    } catch {
+      // No /proc here: no figure.
+    }
+  };
+  read();
+  const timer = setInterval(read, 20);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      read();
+    },
+    busy: (from, to) => {
+      const within = samples.filter((x) => x.at >= from && x.at <= to);
+      const [a, b] = [within[0], within.at(-1)];
+      return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : undefined;
+    },
+  };
+}
+
+/** The share of the cores busy while a run's agents ran, as text. */
+function busyWhileAgents(r: DistRun): string {
+  const from = Math.min(...r.results.map((x) => x.startedAt));
+  const to = Math.max(...r.results.map((x) => x.endedAt));
+  const share = r.load(from, to);
+  return share === undefined
+    ? 'not measured'
+    : `${Math.round(share * 100)} % of ${os.availableParallelism()} cores`;
+}
 
 /** The built action on `repo`, its tasks from `work`, against `server`; its event loop and memory probed. */
 async function runDist(
@@ -165,6 +214,7 @@ async function runDist(
 ): Promise<DistRun> {
   const out = path.join(probeDir, `${name.replace(/\W+/g, '-')}.json`);
   const spawnedAt = Date.now();
+  const machine = machineLoad();
   const run = await runAction({
     workspace: repo,
     inputs: {
@@ -180,6 +230,7 @@ async function runDist(
     env: { NODE_OPTIONS: `--import=${pathToFileURL(PROBE).href}`, BENCH_PROBE_OUT: out },
   });
   const exitedAt = spawnedAt + run.ms;
+  machine.stop();
   if (run.code !== 0) {
     console.log(
       run.stdout
@@ -193,7 +244,7 @@ async function runDist(
   const probe = JSON.parse(fs.readFileSync(out, 'utf8')) as Probe;
   probe.firstRequestMs = Math.min(...server.requests.map((r) => r.startedAt)) - spawnedAt;
   loopDelays.push({ name, probe });
-  return { run, results, probe, spawnedAt, exitedAt };
+  return { run, results, probe, spawnedAt, exitedAt, load: machine.busy };
 }
 
 /**
@@ -337,6 +388,7 @@ const use = (work: Workload) => {
     `100 ms/turn: the action's process used ${Math.round(r.probe.cpuMs)} ms of CPU for ${server.requests.length} ` +
       `model turns, one thread; with every agent's turn ending at the same moment, each waits for the others'`,
   );
+  record('10 × 8 turns, 100 ms/turn: machine busy while the agents ran', busyWhileAgents(r), '', null);
   note(
     `100 ms/turn: per agent = agent time − the server's time on its requests; against the scripted 800 ms a ` +
       `median ${ms(median(scripted))}. The action's own account (agent − model time as the client saw it): median ` +
@@ -366,6 +418,7 @@ const use = (work: Workload) => {
   // What follows the agents: the merge check of 100 branches, the reports.
   const lastEnd = Math.max(...r.results.map((x) => x.endedAt));
   record('100 tasks: end of last agent → exit', sec((r.exitedAt - lastEnd) / 1000), '', null);
+  record('100 tasks: machine busy while the agents ran', busyWhileAgents(r), '', null);
   note(
     `100 tasks: the action's process used ${Math.round(r.probe.cpuMs)} ms of CPU for ${server.requests.length} ` +
       `model turns (${(r.probe.cpuMs / server.requests.length).toFixed(1)} ms a turn, start-up and git's own ` +
