@@ -183,7 +183,7 @@ export async function runAgents(
   let filesWritten = true;
   try {
     // Writes every file it can, then says which it could not.
-    writeResultFiles(folder, results, settings.secrets);
+    await writeResultFiles(folder, results, settings.secrets);
   } catch (error) {
     filesWritten = false;
     core.warning(`Result files in ${folder}: ${messageOf(error)}`);

@@ -241,9 +241,9 @@ describe('the audit log', () => {
 });
 
 describe('the result files', () => {
-  it('writes one redacted file per task', () => {
+  it('writes one redacted file per task', async () => {
     const dir = path.join(tempDir(), 'results');
-    writeResultFiles(
+    await writeResultFiles(
       dir,
       [resultOf('BAC-1', { report: 'uses sk-ant-secret-value' }), resultOf('BAC-2')],
       ['sk-ant-secret-value'],
@@ -255,11 +255,11 @@ describe('the result files', () => {
     expect(first).toMatchObject({ id: 'BAC-1', status: 'succeeded', filesChanged: [] });
   });
 
-  it('cuts a 10 MB report to 64 KB with a visible marker, after redacting it', () => {
+  it('cuts a 10 MB report to 64 KB with a visible marker, after redacting it', async () => {
     const dir = tempDir();
     const secret = 'sk-ant-api03-straddle-0123456789';
     const report = `${'a'.repeat(64 * 1024 - 10)}${secret}${'b'.repeat(10 * 1024 * 1024)}`;
-    writeResultFiles(dir, [resultOf('BAC-1', { report, error: 'e'.repeat(100_000) })], [secret]);
+    await writeResultFiles(dir, [resultOf('BAC-1', { report, error: 'e'.repeat(100_000) })], [secret]);
 
     const text = fs.readFileSync(path.join(dir, 'BAC-1.json'), 'utf8');
     expect(text.length).toBeLessThan(100 * 1024);
@@ -270,11 +270,11 @@ describe('the result files', () => {
     expect(written.error).toMatch(/^e{8192}… \(91808 characters omitted\)$/);
   });
 
-  it('lists at most a thousand changed files, and fewer when the file would be too long', () => {
+  it('lists at most a thousand changed files, and fewer when the file would be too long', async () => {
     const dir = tempDir();
     const many = Array.from({ length: 5_000 }, (_, i) => `src/file-${i}.ts`);
     const long = Array.from({ length: 1_000 }, (_, i) => `${i}-${'d/'.repeat(500)}`);
-    writeResultFiles(
+    await writeResultFiles(
       dir,
       [resultOf('BAC-1', { filesChanged: many }), resultOf('BAC-2', { filesChanged: long })],
       [],
@@ -286,7 +286,7 @@ describe('the result files', () => {
     expect(fs.statSync(path.join(dir, 'BAC-2.json')).size).toBeLessThanOrEqual(256 * 1024);
   });
 
-  it('writes every file it can, then names the ones that failed', () => {
+  it('writes every file it can, then names the ones that failed', async () => {
     const dir = tempDir();
     // A directory where BAC-2's file should be: that one write fails, the others must not.
     fs.mkdirSync(path.join(dir, 'BAC-2.json'));
@@ -294,7 +294,7 @@ describe('the result files', () => {
 
     let caught: unknown;
     try {
-      writeResultFiles(dir, results, []);
+      await writeResultFiles(dir, results, []);
     } catch (error) {
       caught = error;
     }
@@ -308,13 +308,13 @@ describe('the result files', () => {
     expect(fs.existsSync(path.join(dir, 'BAC-3.json'))).toBe(true);
   });
 
-  it('names every file when the directory itself cannot be made', () => {
+  it('names every file when the directory itself cannot be made', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'results'), 'a file, not a directory');
 
-    expect(() =>
+    await expect(
       writeResultFiles(path.join(dir, 'results'), [resultOf('BAC-1'), resultOf('BAC-2')], []),
-    ).toThrow(/^2 result files could not be written: .*BAC-1\.json \(EEXIST.*BAC-2\.json \(EEXIST/);
+    ).rejects.toThrow(/^2 result files could not be written: .*BAC-1\.json \(EEXIST.*BAC-2\.json \(EEXIST/);
   });
 });
 
