@@ -203,13 +203,25 @@ async function changesOf(
  */
 function mayConflict(a: Changes | undefined, b: Changes | undefined): boolean {
   if (!a || !b || !a.descends || !b.descends || a.deletes || b.deletes) return true;
-  const [small, large] = a.paths.length <= b.paths.length ? [a.paths, b.paths] : [b.paths, a.paths];
-  if (small.length === 0) return false;
-  const paths = new Set(large);
-  const directories = new Set(large.flatMap(directoriesOf));
-  return small.some(
-    (path) => paths.has(path) || directories.has(path) || directoriesOf(path).some((d) => paths.has(d)),
+  const [small, large] = a.paths.length <= b.paths.length ? [a, b] : [b, a];
+  if (small.paths.length === 0) return false;
+  const { paths, directories } = indexOf(large);
+  const { above } = indexOf(small);
+  return small.paths.some(
+    (path, i) => paths.has(path) || directories.has(path) || above[i]!.some((d) => paths.has(d)),
   );
+}
+
+/** Each branch's paths as sets, made once: at 100 branches every one is met in 99 pairs. */
+const indexes = new WeakMap<Changes, { paths: Set<string>; directories: Set<string>; above: string[][] }>();
+function indexOf(changes: Changes) {
+  let index = indexes.get(changes);
+  if (!index) {
+    const above = changes.paths.map(directoriesOf);
+    index = { paths: new Set(changes.paths), directories: new Set(above.flat()), above };
+    indexes.set(changes, index);
+  }
+  return index;
 }
 
 /** `a/b/c` → `a`, `a/b`. */
