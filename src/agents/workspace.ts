@@ -248,8 +248,13 @@ export class Workspace {
   async commit(worktree: Worktree, message: string): Promise<CommitSummary> {
     // A checkout still writing would hold the index, and files not yet there would look deleted.
     await this.settled(worktree);
-    const inTree = await pinned(worktree);
+    const inTree = pinned(worktree);
+    // Git is told its directory outright and never reads the file, so the file goes back while git stages; nothing
+    // is committed before it is back.
+    const putBack = putBackGitFile(worktree);
+    putBack.catch(() => undefined);
     const staging = await stageAll(worktree.path, inTree, worktree.base);
+    await putBack;
     const headOf = async () =>
       (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
     // An index that matches the base leaves nothing to commit, unless the branch has moved on from the base (the
@@ -455,11 +460,15 @@ export class Workspace {
  * in its working tree) to point at a git directory of its own, whose config runs commands (`core.fsmonitor`); the
  * file is put back and the git directory named outright.
  */
-async function pinned(worktree: Worktree): Promise<string[]> {
+function pinned(worktree: Worktree): string[] {
+  return [`--git-dir=${worktree.gitDir}`, `--work-tree=${worktree.path}`];
+}
+
+/** Puts back the `.git` file git wrote in the worktree, whatever the agent made of it (see {@link pinned}). */
+async function putBackGitFile(worktree: Worktree): Promise<void> {
   const dotGit = join(worktree.path, '.git');
   await rm(dotGit, { recursive: true, force: true });
   await writeFile(dotGit, `gitdir: ${worktree.gitDir}\n`);
-  return [`--git-dir=${worktree.gitDir}`, `--work-tree=${worktree.path}`];
 }
 
 /**
