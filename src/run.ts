@@ -14,6 +14,7 @@ import { EventStream, type RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { togetherFailure } from './report/verification.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
+import { writeBatches } from './report/write-batches.js';
 import { recordDir, thisRun, writeRunFile } from './report/records.js';
 import { redactor } from './report/redact.js';
 import { createEventFormatter, formatProgress } from './report/live-log.js';
@@ -25,6 +26,8 @@ import type { Plan } from './tasks/plan.js';
 import type { TaskSet } from './tasks/task.js';
 
 const PROGRESS_EVERY_MS = 5_000;
+/** Longest a live-log line waits to be printed with the ones after it: far below what a reader notices. */
+const LOG_BATCH_MS = 50;
 
 /**
  * A reader of the run's events. It subscribes itself to `events` and may return work to finish once the run has
@@ -260,9 +263,13 @@ const liveLog: Reporter = (events, state) => {
   };
   const ticker = setInterval(() => core.info(progress()), PROGRESS_EVERY_MS);
   ticker.unref();
+  // Everything the step prints goes through the held writes, in order; what is held when the process exits still is.
+  const batches = writeBatches(process.stdout, LOG_BATCH_MS);
+  process.once('exit', batches.flush);
   events.on((event: RunEvent) => {
     const line = format(event);
     if (!line) return;
+    batches.hold();
     if (event.type === 'warning' || event.type === 'stopping') core.warning(line);
     else core.info(line);
   });
@@ -270,6 +277,8 @@ const liveLog: Reporter = (events, state) => {
     close: async () => {
       clearInterval(ticker);
       core.info(progress());
+      batches.flush();
+      process.off('exit', batches.flush);
     },
   };
 };

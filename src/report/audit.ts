@@ -5,6 +5,7 @@ import { types } from 'node:util';
 import type { EventStream, RunEvent } from '../events.js';
 import type { AgentResult } from '../agents/result.js';
 import { redactor } from './redact.js';
+import { writeBatches } from './write-batches.js';
 
 /**
  * How much of an event the audit log keeps. A log is for reading, not for replaying: a tool's 10 MB output or a
@@ -18,6 +19,9 @@ const AUDIT_LIMITS = {
   /** Per line; an event still longer once cut is logged with its type, task and time only. */
   lineChars: 64 * 1024,
 };
+
+/** Longest an audit line waits to be written with the ones after it. */
+const AUDIT_BATCH_MS = 50;
 
 /** How much of a result a result file keeps: the whole report up to 64 KB, and what the table needs. */
 const RESULT_LIMITS = {
@@ -60,24 +64,17 @@ export function openAuditLog(
     fail(error);
   }
   const redact = redactor(secrets);
-  // The events of one turn of the loop (a burst when several agents' replies end together) go out in one write.
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    out?.uncork();
-  };
+  // A burst of events (several agents' turns ending together) goes out in one write.
+  const batches = out ? writeBatches(out, AUDIT_BATCH_MS) : undefined;
   const stop = events.on((event) => {
     if (failed || !out) return;
-    if (!corked) {
-      corked = true;
-      out.cork();
-      process.nextTick(uncork);
-    }
+    batches?.hold();
     out.write(`${auditLine(event, redact)}\n`);
   });
   return {
     close: async () => {
       stop();
+      batches?.flush();
       if (out) {
         out.end();
         await finished(out).catch(fail);
