@@ -386,7 +386,7 @@ const use = (work: Workload) => {
   const tail = r.results.map((x) => x.seconds - (x.modelSeconds ?? 0));
   note(
     `100 ms/turn: the action's process used ${Math.round(r.probe.cpuMs)} ms of CPU for ${server.requests.length} ` +
-      `model turns, one thread; with every agent's turn ending at the same moment, each waits for the others'`,
+      `model turns, one thread; an agent whose turn falls due while others' are being handled waits for them`,
   );
   record('10 × 8 turns, 100 ms/turn: machine busy while the agents ran', busyWhileAgents(r), '', null);
   note(
