@@ -150,6 +150,21 @@ describe('Workspace', () => {
     expect(await readFile(join(repo, 'router.ts'), 'utf8')).toBe('one\ntwo\nthree\n');
   });
 
+  it('reads any file name verbatim, and counts a change of mode', async () => {
+    const worktree = await workspace.create({ id: 'BAC-12', title: '' });
+    const names = ['tab\there.ts', 'new\nline.ts', ':colon.ts', '1\t2\tz'];
+    for (const name of names) await writeFile(join(worktree.path, name), 'one\ntwo\n');
+    await chmod(join(worktree.path, 'README.md'), 0o755);
+
+    const summary = await workspace.commit(worktree, 'names');
+
+    expect(summary.filesChanged.sort()).toEqual([...names, 'README.md'].sort());
+    // Two lines in each new file; the mode change adds and removes none.
+    expect(summary.insertions).toBe(8);
+    expect(summary.deletions).toBe(0);
+    expect(await git(repo, 'ls-tree', worktree.branch, 'README.md')).toMatch(/^100755 /);
+  });
+
   it('counts commits the agent made itself', async () => {
     const worktree = await workspace.create({ id: 'BAC-9', title: '' });
     await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
@@ -404,6 +419,66 @@ describe('Workspace', () => {
       expect(summary.skipped).toEqual([{ path: 'lib', reason: NESTED_REPOSITORY }]);
       expect(summary.filesChanged).toEqual(['app.ts']);
       expect(await git(repo, 'rev-parse', `${worktree.branch}:lib`)).toBe(first);
+    });
+    it("leaves out a submodule's new commit even when .gitmodules tells git to ignore the submodule", async () => {
+      const sub = makeRepo({ 'lib.ts': 'v1\n' }, join(dir, 'sub-ignored'));
+      const first = await git(sub, 'rev-parse', 'HEAD');
+      await git(repo, 'update-index', '--add', '--cacheinfo', `160000,${first},lib`);
+      await git(
+        repo,
+        '-c',
+        'user.name=Dev',
+        '-c',
+        'user.email=dev@example.com',
+        'commit',
+        '-qm',
+        'submodule',
+      );
+      const worktree = await workspace.create({ id: 'BAC-25', title: 'Ignored submodule' });
+      await rm(join(worktree.path, 'lib'), { recursive: true, force: true });
+      await git(dir, 'clone', '--quiet', sub, join(worktree.path, 'lib'));
+      await writeFile(join(worktree.path, 'lib', 'lib.ts'), 'v2\n');
+      await git(
+        join(worktree.path, 'lib'),
+        '-c',
+        'user.name=A',
+        '-c',
+        'user.email=a@b',
+        'commit',
+        '-qam',
+        'v2',
+      );
+      // Written by the agent: git's diff would not show the submodule's change unless told to.
+      await writeFile(
+        join(worktree.path, '.gitmodules'),
+        `[submodule "lib"]\n\tpath = lib\n\turl = ${sub}\n\tignore = all\n`,
+      );
+
+      const summary = await workspace.commit(worktree, 'BAC-25');
+
+      expect(summary.skipped).toEqual([{ path: 'lib', reason: NESTED_REPOSITORY }]);
+      expect(summary.filesChanged).toEqual(['.gitmodules']);
+      expect(await git(repo, 'rev-parse', `${worktree.branch}:lib`)).toBe(first);
+    });
+
+    it('takes a nested repository the agent committed itself out of the branch, as it reports', async () => {
+      const worktree = await workspace.create({ id: 'BAC-26', title: 'Own gitlink' });
+      const nested = join(worktree.path, 'nested');
+      await mkdir(nested);
+      await git(nested, 'init', '--quiet');
+      await writeFile(join(nested, 'x.ts'), 'x\n');
+      await git(nested, 'add', 'x.ts');
+      await git(nested, '-c', 'user.name=A', '-c', 'user.email=a@b', 'commit', '-qm', 'nested');
+      await writeFile(join(worktree.path, 'app.ts'), 'app\n');
+      await git(worktree.path, 'add', 'app.ts', 'nested');
+      await git(worktree.path, '-c', 'user.name=Agent', '-c', 'user.email=a@b', 'commit', '-qm', 'own');
+
+      const summary = await workspace.commit(worktree, 'BAC-26');
+
+      expect(summary.skipped).toEqual([{ path: 'nested', reason: NESTED_REPOSITORY }]);
+      expect(summary.filesChanged).toEqual(['app.ts']);
+      expect(summary.commit).toBe(await git(repo, 'rev-parse', worktree.branch));
+      expect(await git(repo, 'ls-tree', '-r', worktree.branch)).not.toMatch(/^160000/m);
     });
   });
 

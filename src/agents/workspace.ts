@@ -252,16 +252,23 @@ export class Workspace {
     // Git is told its directory outright and never reads the file, so the file goes back while git stages; nothing
     // is committed before it is back.
     const putBack = putBackGitFile(worktree);
+    // Handled where it is awaited below; a rejection must not go unhandled while git stages.
     putBack.catch(() => undefined);
-    const staging = await stageAll(worktree.path, inTree, worktree.base);
-    await putBack;
+    let staging: Awaited<ReturnType<typeof stageAll>>;
+    try {
+      staging = await stageAll(worktree.path, inTree, worktree.base);
+    } finally {
+      await putBack;
+    }
     const headOf = async () =>
       (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
     // An index that matches the base leaves nothing to commit, unless the branch has moved on from the base (the
     // agent's own commits); otherwise git itself says when the index holds nothing new for the branch.
     let head = staging.stats.filesChanged.length === 0 ? await headOf() : undefined;
-    if (head !== worktree.base)
-      head = (await commitIndex(worktree.path, inTree, message)) ?? head ?? (await headOf());
+    if (head !== worktree.base) {
+      const made = await commitIndex(worktree.path, inTree, message);
+      head = made.committed ? (made.id ?? (await headOf())) : (head ?? (await headOf()));
+    }
     const summary: CommitSummary =
       head === worktree.base
         ? { filesChanged: [], insertions: 0, deletions: 0 }
@@ -457,8 +464,8 @@ export class Workspace {
 
 /**
  * Git options that tie a command to the worktree as git made it. The agent could rewrite `<path>/.git` (it is a file
- * in its working tree) to point at a git directory of its own, whose config runs commands (`core.fsmonitor`); the
- * file is put back and the git directory named outright.
+ * in its working tree) to point at a git directory of its own, whose config runs commands (`core.fsmonitor`), so the
+ * git directory is named outright (and the file is put back, see {@link putBackGitFile}).
  */
 function pinned(worktree: Worktree): string[] {
   return [`--git-dir=${worktree.gitDir}`, `--work-tree=${worktree.path}`];
@@ -491,7 +498,7 @@ async function stageAll(
   }
   let staged = await stagedChanges(cwd, inTree, base);
   if (staged.gitlinks.length > 0) {
-    await unstageGitlinks(cwd, inTree, staged.gitlinks);
+    await unstageGitlinks(cwd, inTree, base, staged.gitlinks);
     skipped.push(...staged.gitlinks.map((path) => ({ path, reason: NESTED_REPOSITORY })));
     // The index changed under the first reading; seldom needed, so asked again rather than worked out.
     staged = await stagedChanges(cwd, inTree, base);
@@ -547,18 +554,27 @@ async function addInHalves(cwd: string, inTree: string[], paths: string[]): Prom
 }
 
 /**
- * Takes `gitlinks` (nested repositories at paths git already tracked, such as a submodule's) out of the index,
- * restoring what the branch had there.
+ * Takes `gitlinks` (nested repositories, or a submodule's new commit) out of the index, restoring what the base had
+ * there: the commit then leaves them as the branch began, even where the agent committed one itself.
  */
-async function unstageGitlinks(cwd: string, inTree: string[], gitlinks: string[]): Promise<void> {
-  await git(cwd, ['--literal-pathspecs', ...inTree, 'reset', '--quiet', 'HEAD', '--', ...gitlinks]);
+async function unstageGitlinks(
+  cwd: string,
+  inTree: string[],
+  base: string,
+  gitlinks: string[],
+): Promise<void> {
+  await git(cwd, ['--literal-pathspecs', ...inTree, 'reset', '--quiet', base, '--', ...gitlinks]);
 }
 
 /**
- * Commits the index with the action's identity and returns the new commit; undefined when git found nothing to commit
- * (it then exits 1 with nothing on stderr, in any language).
+ * Commits the index with the action's identity: the new commit's id (when git's summary line names it), or that git
+ * found nothing to commit (it then exits 1 with nothing on stderr, in any language).
  */
-async function commitIndex(cwd: string, inTree: string[], message: string): Promise<string | undefined> {
+async function commitIndex(
+  cwd: string,
+  inTree: string[],
+  message: string,
+): Promise<{ committed: true; id?: string } | { committed: false }> {
   try {
     const out = await git(cwd, [
       ...inTree,
@@ -579,9 +595,11 @@ async function commitIndex(cwd: string, inTree: string[], message: string): Prom
       '-m',
       message,
     ]);
-    return /^\[.* ([0-9a-f]{40,64})\]/m.exec(out)?.[1];
+    const id = /^\[.* ([0-9a-f]{40,64})\]/m.exec(out)?.[1];
+    return id ? { committed: true, id } : { committed: true };
   } catch (error) {
-    if (error instanceof GitError && error.exitCode === 1 && error.stderr.trim() === '') return undefined;
+    if (error instanceof GitError && error.exitCode === 1 && error.stderr.trim() === '')
+      return { committed: false };
     throw error;
   }
 }
@@ -690,6 +708,8 @@ async function stagedChanges(
     '--cached',
     '--raw',
     '--numstat',
+    // Whatever the repository's (or the agent's) `.gitmodules` says: a submodule's new commit must show, to be left out.
+    '--ignore-submodules=none',
     '-z',
     '--no-renames',
     '--no-textconv',
