@@ -165,16 +165,17 @@ function machineLoad(): { stop: () => void; busy: (from: number, to: number) => 
   const samples: { at: number; busy: number; total: number }[] = [];
   const read = () => {
     try {
-      const fields = fs
+      // user nice system idle iowait irq softirq steal; guest time is counted inside user already.
+      const [user, nice, system, idle, iowait, irq, softirq, steal] = fs
         .readFileSync('/proc/stat', 'utf8')
         .split('\n', 1)[0]!
         .trim()
         .split(/\s+/)
-        .slice(1)
-        .map(Number);
-      const total = fields.reduce((a, b) => a + b, 0);
-      // idle and iowait are the time no process ran.
-      samples.push({ at: Date.now(), busy: total - fields[3]! - fields[4]!, total });
+        .slice(1, 9)
+        .map(Number) as [number, number, number, number, number, number, number, number];
+      // Time the host gave to others is time no process here ran.
+      const busy = user + nice + system + irq + softirq;
+      samples.push({ at: Date.now(), busy, total: busy + idle + iowait + steal });
     } catch {
       // No /proc here: no figure.
     }

@@ -106,136 +106,142 @@ export async function runAgents(
   };
   io.signals.on('SIGINT', onSignal);
   io.signals.on('SIGTERM', onSignal);
-  // No tool call, git call or parse may stall the agents: what the loop waited is measured and kept in the audit log.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-
-  const workspace = io.workspace;
-  const client = createModelClient({
-    apiKey: settings.apiKey,
-    baseUrl: settings.baseUrl,
-    maxInFlight: settings.maxConcurrency,
-    onThrottled: (status, waitMs, limit) =>
-      events.emit({ type: 'throttled', at: Date.now(), status, waitMs, limit }),
-  });
+  // Until the reports are written: a second signal must not end the step before they are.
   try {
-    await runTasks(set, {
-      plan,
-      client,
-      system: systemPrompt(set.context, settings.instructions),
-      model: settings.model,
-      maxTurns: settings.maxTurns,
-      timeoutMs: settings.timeoutMs,
-      tools: settings.allowedTools,
-      workspace: {
-        create: (task) => workspace.create(task),
-        open: (task) => workspace.open(task),
-        commit: (worktree, message) => workspace.commit(worktree, message),
-        push: (worktree) => workspace.push(worktree, settings.githubToken),
-        remove: (worktree) => workspace.remove(worktree),
-      },
-      events,
-      homeRoot: `${settings.tempDir}/homes`,
-      prices: settings.prices,
-      signal: stop.signal,
-      maxConcurrency: settings.maxConcurrency,
-      shell: io.shell,
-      checks: settings.checks,
+    // No tool call, git call or parse may stall the agents: what the loop waited is measured and kept in the audit log.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+
+    const workspace = io.workspace;
+    const client = createModelClient({
+      apiKey: settings.apiKey,
+      baseUrl: settings.baseUrl,
+      maxInFlight: settings.maxConcurrency,
+      onThrottled: (status, waitMs, limit) =>
+        events.emit({ type: 'throttled', at: Date.now(), status, waitMs, limit }),
     });
-    // Git forgets the agents' removed worktrees, and frees their branches, in one prune.
-    await workspace
-      .forgetRemoved()
-      .catch((error: unknown) => core.warning(`git worktree prune: ${String(error)}`));
-    // Whether the verified branches also pass together; a failure to set the check up is reported, not fatal.
-    if (!stop.signal.aborted) {
-      const together = await verifyTogether({
-        repo: workspace.repo,
-        root: workspace.root,
-        results: resultsOf(state),
-        checks: settings.checks,
-        shell: io.shell ?? { sandbox: 'none' },
+    try {
+      await runTasks(set, {
+        plan,
+        client,
+        system: systemPrompt(set.context, settings.instructions),
+        model: settings.model,
+        maxTurns: settings.maxTurns,
+        timeoutMs: settings.timeoutMs,
+        tools: settings.allowedTools,
+        workspace: {
+          create: (task) => workspace.create(task),
+          open: (task) => workspace.open(task),
+          commit: (worktree, message) => workspace.commit(worktree, message),
+          push: (worktree) => workspace.push(worktree, settings.githubToken),
+          remove: (worktree) => workspace.remove(worktree),
+        },
+        events,
         homeRoot: `${settings.tempDir}/homes`,
+        prices: settings.prices,
         signal: stop.signal,
-      }).catch((error: unknown) => {
-        core.warning(`The check of the merged branches could not run: ${String(error)}`);
-        return undefined;
+        maxConcurrency: settings.maxConcurrency,
+        shell: io.shell,
+        checks: settings.checks,
       });
-      if (together) events.emit({ type: 'together', at: Date.now(), check: together });
+      // Git forgets the agents' removed worktrees, and frees their branches, in one prune.
+      await workspace
+        .forgetRemoved()
+        .catch((error: unknown) => core.warning(`git worktree prune: ${String(error)}`));
+      // Whether the verified branches also pass together; a failure to set the check up is reported, not fatal.
+      if (!stop.signal.aborted) {
+        const together = await verifyTogether({
+          repo: workspace.repo,
+          root: workspace.root,
+          results: resultsOf(state),
+          checks: settings.checks,
+          shell: io.shell ?? { sandbox: 'none' },
+          homeRoot: `${settings.tempDir}/homes`,
+          signal: stop.signal,
+        }).catch((error: unknown) => {
+          core.warning(`The check of the merged branches could not run: ${String(error)}`);
+          return undefined;
+        });
+        if (together) events.emit({ type: 'together', at: Date.now(), check: together });
+      }
+      if (io.afterAgents && stop.signal.reason !== 'cancelled') {
+        delivered = await io
+          .afterAgents(resultsOf(state), events)
+          .catch((error: unknown) => `parallel-agents failed after the agents: ${messageOf(error)}`);
+      }
+      const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+      core.info(
+        `Event loop held up at most ${eventLoopDelayMs.max.toFixed(0)} ms (p99 ${eventLoopDelayMs.p99.toFixed(0)} ms) during the run`,
+      );
+      events.emit({ type: 'run-ended', at: Date.now(), eventLoopDelayMs });
+    } finally {
+      loopDelay.disable();
+      for (const closer of closers) {
+        await closer?.close?.().catch((error: unknown) => core.warning(String(error)));
+      }
     }
-    if (io.afterAgents && stop.signal.reason !== 'cancelled') {
-      delivered = await io
-        .afterAgents(resultsOf(state), events)
-        .catch((error: unknown) => `parallel-agents failed after the agents: ${messageOf(error)}`);
+
+    const results = resultsOf(state);
+    // The outputs and the summary below matter more than the files: they are written whatever happens here.
+    let filesWritten = true;
+    try {
+      // Writes every file it can, then says which it could not.
+      await writeResultFiles(folder, results, settings.secrets);
+    } catch (error) {
+      filesWritten = false;
+      core.warning(`Result files in ${folder}: ${messageOf(error)}`);
     }
-    const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
-    core.info(
-      `Event loop held up at most ${eventLoopDelayMs.max.toFixed(0)} ms (p99 ${eventLoopDelayMs.p99.toFixed(0)} ms) during the run`,
+    try {
+      await writeRunFile(folder, {
+        ...thisStep,
+        tasks: set.tasks.map((t) => t.id),
+        // The step's own start, so that a fan-out's report can tell how long each shard waited for a runner.
+        startedAt: Math.round(performance.timeOrigin),
+        endedAt: Date.now(),
+        concurrency: settings.maxConcurrency,
+      });
+    } catch (error) {
+      filesWritten = false;
+      core.warning(
+        `The run record ${path.join(folder, 'run.json')} could not be written: ${messageOf(error)}`,
+      );
+    }
+    if (filesWritten) core.info(`Results and audit log: ${folder}`);
+
+    const timing = computeTiming(results, {
+      concurrency: settings.maxConcurrency,
+      criticalPathSeconds: criticalPathAgentSeconds(plan, results),
+      dependencies: plan.dependencies,
+    });
+    for (const [name, value] of Object.entries(runOutputs(results, timing, settings.secrets))) {
+      core.setOutput(name, value);
+    }
+    const summary = renderSummary({
+      results,
+      timing,
+      concurrency: settings.maxConcurrency,
+      model: settings.model,
+      tasksSource: set.source,
+      warnings: state.warnings,
+      together: state.together,
+      // Every agent that ran may have succeeded, but if their work fails together the run is not a clean one.
+      ...(state.together?.passed === false ? { status: 'partial' as const } : {}),
+      mergeCheck: state.mergeCheck,
+    });
+    // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
+    const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
+    const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
+    await writeSummary(fits ? summary + folded : summary, settings.secrets, { overwrite: true });
+
+    if (state.stopping?.reason === 'cancelled')
+      return 'The run was cancelled; the summary and outputs cover what finished';
+    return (
+      delivered ?? failureReason(results, settings.failOn) ?? togetherFailure(state.together, settings.failOn)
     );
-    events.emit({ type: 'run-ended', at: Date.now(), eventLoopDelayMs });
   } finally {
-    loopDelay.disable();
     io.signals.off('SIGINT', onSignal);
     io.signals.off('SIGTERM', onSignal);
-    for (const closer of closers) {
-      await closer?.close?.().catch((error: unknown) => core.warning(String(error)));
-    }
   }
-
-  const results = resultsOf(state);
-  // The outputs and the summary below matter more than the files: they are written whatever happens here.
-  let filesWritten = true;
-  try {
-    // Writes every file it can, then says which it could not.
-    await writeResultFiles(folder, results, settings.secrets);
-  } catch (error) {
-    filesWritten = false;
-    core.warning(`Result files in ${folder}: ${messageOf(error)}`);
-  }
-  try {
-    await writeRunFile(folder, {
-      ...thisStep,
-      tasks: set.tasks.map((t) => t.id),
-      // The step's own start, so that a fan-out's report can tell how long each shard waited for a runner.
-      startedAt: Math.round(performance.timeOrigin),
-      endedAt: Date.now(),
-      concurrency: settings.maxConcurrency,
-    });
-  } catch (error) {
-    filesWritten = false;
-    core.warning(`The run record ${path.join(folder, 'run.json')} could not be written: ${messageOf(error)}`);
-  }
-  if (filesWritten) core.info(`Results and audit log: ${folder}`);
-
-  const timing = computeTiming(results, {
-    concurrency: settings.maxConcurrency,
-    criticalPathSeconds: criticalPathAgentSeconds(plan, results),
-    dependencies: plan.dependencies,
-  });
-  for (const [name, value] of Object.entries(runOutputs(results, timing, settings.secrets))) {
-    core.setOutput(name, value);
-  }
-  const summary = renderSummary({
-    results,
-    timing,
-    concurrency: settings.maxConcurrency,
-    model: settings.model,
-    tasksSource: set.source,
-    warnings: state.warnings,
-    together: state.together,
-    // Every agent that ran may have succeeded, but if their work fails together the run is not a clean one.
-    ...(state.together?.passed === false ? { status: 'partial' as const } : {}),
-    mergeCheck: state.mergeCheck,
-  });
-  // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
-  const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
-  const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
-  await writeSummary(fits ? summary + folded : summary, settings.secrets, { overwrite: true });
-
-  if (state.stopping?.reason === 'cancelled')
-    return 'The run was cancelled; the summary and outputs cover what finished';
-  return (
-    delivered ?? failureReason(results, settings.failOn) ?? togetherFailure(state.together, settings.failOn)
-  );
 }
 
 /**
@@ -263,10 +269,11 @@ const liveLog: Reporter = (events, state) => {
   };
   const ticker = setInterval(() => core.info(progress()), PROGRESS_EVERY_MS);
   ticker.unref();
-  // Everything the step prints goes through the held writes, in order; what is held when the process exits still is.
+  // Everything the step prints to stdout goes through the held writes, in order. Close lets the rest out; should the
+  // process end before that, exit does, as far as the pipe takes it (a pipe's buffer, 64 KB on Linux).
   const batches = writeBatches(process.stdout, LOG_BATCH_MS);
   process.once('exit', batches.flush);
-  events.on((event: RunEvent) => {
+  const stop = events.on((event: RunEvent) => {
     const line = format(event);
     if (!line) return;
     batches.hold();
@@ -275,6 +282,7 @@ const liveLog: Reporter = (events, state) => {
   });
   return {
     close: async () => {
+      stop();
       clearInterval(ticker);
       core.info(progress());
       batches.flush();

@@ -76,8 +76,9 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
     if (first) return runAgent({ ...agentOptions, task, model, onStreaming: warm?.release });
     // Its worktree, tools and conversation are made while the first agent warms the cache, off its critical path.
     // The waiting agents go one after another, each a turn of the event loop after the one before (immediates queued
-    // together would all run in one turn): replies already streaming are read in between, and the agents' turns,
-    // a few milliseconds of this thread each, do not all fall due at the same moment ever after.
+    // together would all run in one turn): replies already streaming are read in between, and the agents start the
+    // few milliseconds apart that each one's first request takes this thread, so their turns do not all fall due at
+    // the same moment.
     released = (released ?? Promise.race([warm?.done, stopping])).then(
       () => new Promise((resolve) => setImmediate(resolve)),
     );

@@ -64,7 +64,8 @@ export function openAuditLog(
     fail(error);
   }
   const redact = redactor(secrets);
-  // A burst of events (several agents' turns ending together) goes out in one write.
+  // A burst of events (several agents' turns ending together) goes out in one write. `close` writes what is held; a
+  // process killed outright loses at most the last 50 ms of lines.
   const batches = out ? writeBatches(out, AUDIT_BATCH_MS) : undefined;
   const stop = events.on((event) => {
     if (failed || !out) return;
