@@ -94,7 +94,13 @@ export async function runAgents(
 
   // A cancelled job or a job timeout (the runner sends SIGINT, then SIGTERM) stops every agent; their work so far is
   // committed and the reports below are still written. A second signal must not kill the run before it has.
+  // Set once the agents are over and their reports are being written: a signal then changes no outcome.
+  let reporting = false;
   const onSignal = (name: NodeJS.Signals) => {
+    if (reporting) {
+      core.info(`${name} received: every agent has ended; the step ends once its reports are written`);
+      return;
+    }
     if (stop.signal.aborted) return;
     events.emit({
       type: 'stopping',
@@ -176,6 +182,7 @@ export async function runAgents(
       events.emit({ type: 'run-ended', at: Date.now(), eventLoopDelayMs });
     } finally {
       loopDelay.disable();
+      reporting = true;
       for (const closer of closers) {
         await closer?.close?.().catch((error: unknown) => core.warning(String(error)));
       }

@@ -453,6 +453,8 @@ describe('Workspace', () => {
         join(worktree.path, '.gitmodules'),
         `[submodule "lib"]\n\tpath = lib\n\turl = ${sub}\n\tignore = all\n`,
       );
+      // Staged by the agent itself, as newer versions of git's add leave an ignored submodule alone.
+      await git(worktree.path, 'add', '--force', 'lib');
 
       const summary = await workspace.commit(worktree, 'BAC-25');
 
@@ -480,6 +482,18 @@ describe('Workspace', () => {
       expect(summary.commit).toBe(await git(repo, 'rev-parse', worktree.branch));
       expect(await git(repo, 'ls-tree', '-r', worktree.branch)).not.toMatch(/^160000/m);
     });
+  });
+
+  it('puts the .git file back even when git cannot stage, and fails with why staging failed', async () => {
+    const worktree = await workspace.create({ id: 'BAC-13', title: '' });
+    await writeFile(join(worktree.path, 'app.ts'), 'app\n');
+    await rm(join(worktree.path, '.git'));
+    await writeFile(join(worktree.path, '.git'), 'gitdir: /nowhere\n');
+    // A base git does not have: the diff that reads what is staged fails.
+    const gone = { ...worktree, base: 'f'.repeat(40) };
+
+    await expect(workspace.commit(gone, 'no base')).rejects.toThrow(/git diff failed/);
+    expect(await readFile(join(worktree.path, '.git'), 'utf8')).toBe(`gitdir: ${worktree.gitDir}\n`);
   });
 
   describe('pushing', () => {
@@ -536,6 +550,26 @@ describe('Workspace', () => {
 
     afterEach(() => {
       process.env = { ...saved };
+    });
+
+    it('asks for the new commit when git committed without naming it', async () => {
+      const real = (
+        await execFileAsync('sh', ['-c', `PATH='${saved.PATH ?? ''}' command -v git`])
+      ).stdout.trim();
+      // This stand-in passes every command to git, but prints nothing of what `commit` says.
+      const script = `#!/bin/sh\ncase " $* " in *" commit "*) exec '${real}' "$@" >/dev/null ;; esac\nexec '${real}' "$@"\n`;
+      await writeFile(join(dir, 'bin', 'git'), script);
+      const worktree = await workspace.create({ id: 'BAC-14', title: '' });
+      // The agent's own commit, undone in its worktree: the undo is the commit git makes and does not name.
+      await writeFile(join(worktree.path, 'README.md'), '# changed\n');
+      await git(worktree.path, '-c', 'user.name=Agent', '-c', 'user.email=a@b', 'commit', '-q', '-am', 'own');
+      const own = await git(worktree.path, 'rev-parse', 'HEAD');
+      await writeFile(join(worktree.path, 'README.md'), '# demo\n');
+
+      const summary = await workspace.commit(worktree, 'quiet');
+
+      expect(summary.commit).toBe(await git(repo, 'rev-parse', worktree.branch));
+      expect(await git(repo, 'rev-parse', `${worktree.branch}^`)).toBe(own);
     });
 
     it('passes git no tokens from the parent environment', async () => {

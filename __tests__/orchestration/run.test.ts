@@ -171,6 +171,28 @@ describe('run(), in this process', () => {
     expect(signals.listenerCount('SIGINT')).toBe(0);
   });
 
+  it('keeps listening for signals while it writes the reports, and a signal then changes no outcome', async () => {
+    const workspace = repo();
+    const signals = new EventEmitter();
+    let listening = -1;
+    // Closed once every agent has ended: a cancelled job's signal arriving while the reports are written.
+    const signalAtClose: Reporter = () => ({
+      close: async () => {
+        listening = signals.listenerCount('SIGTERM');
+        signals.emit('SIGTERM', 'SIGTERM');
+      },
+    });
+    const run = await runInProcess({ workspace, inputs: inputs(), signals, reporters: [signalAtClose] });
+    expect(listening).toBe(1);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'SIGTERM received: every agent has ended; the step ends once its reports are written',
+    );
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.summary.startsWith('## ✅ parallel-agents: 3/3 tasks succeeded')).toBe(true);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
   it('checks every input before it writes anything or calls a model', async () => {
     const workspace = repo();
     const run = await runInProcess({

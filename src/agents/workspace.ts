@@ -257,9 +257,12 @@ export class Workspace {
     let staging: Awaited<ReturnType<typeof stageAll>>;
     try {
       staging = await stageAll(worktree.path, inTree, worktree.base);
-    } finally {
-      await putBack;
+    } catch (error) {
+      // Back in any case; why staging failed is the error that matters.
+      await putBack.catch(() => undefined);
+      throw error;
     }
+    await putBack;
     const headOf = async () =>
       (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
     // An index that matches the base leaves nothing to commit, unless the branch has moved on from the base (the
@@ -554,8 +557,9 @@ async function addInHalves(cwd: string, inTree: string[], paths: string[]): Prom
 }
 
 /**
- * Takes `gitlinks` (nested repositories, or a submodule's new commit) out of the index, restoring what the base had
- * there: the commit then leaves them as the branch began, even where the agent committed one itself.
+ * Takes `gitlinks` the commit would add or change (nested repositories, a submodule's new commit) out of the index,
+ * restoring what the base had there, even where the agent committed one itself. A submodule the agent removed stays
+ * removed.
  */
 async function unstageGitlinks(
   cwd: string,
