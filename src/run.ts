@@ -93,8 +93,8 @@ export async function runAgents(
   for (const message of io.warnings ?? []) events.emit({ type: 'warning', at: Date.now(), message });
 
   // A cancelled job or a job timeout (the runner sends SIGINT, then SIGTERM) stops every agent; their work so far is
-  // committed and the reports below are still written. A second signal must not kill the run before it has.
-  // Set once the agents are over and their reports are being written: a signal then changes no outcome.
+  // committed and the reports below are still written. The handlers stay until the reports are written, so no later
+  // signal kills the step before they are; one that comes once every agent has ended changes no outcome.
   let reporting = false;
   const onSignal = (name: NodeJS.Signals) => {
     if (reporting) {
@@ -112,7 +112,6 @@ export async function runAgents(
   };
   io.signals.on('SIGINT', onSignal);
   io.signals.on('SIGTERM', onSignal);
-  // Until the reports are written: a second signal must not end the step before they are.
   try {
     // No tool call, git call or parse may stall the agents: what the loop waited is measured and kept in the audit log.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });

@@ -365,15 +365,19 @@ describe('Workspace', () => {
       expect(summary.filesChanged).toEqual(['app.ts']);
     });
 
+    /** A repository of its own at `path`, with one commit: what `git add` would take in as a gitlink. */
+    async function nestedRepository(path: string): Promise<void> {
+      await mkdir(path);
+      await git(path, 'init', '--quiet');
+      await writeFile(join(path, 'x.ts'), 'x\n');
+      await git(path, 'add', 'x.ts');
+      await git(path, '-c', 'user.name=A', '-c', 'user.email=a@b', 'commit', '-qm', 'nested');
+    }
+
     it('never commits a nested repository as a gitlink', async () => {
       const worktree = await workspace.create({ id: 'BAC-23', title: 'Cloned nested' });
       // A name with spaces: git's status lists it as the rest of its line.
-      const nested = join(worktree.path, 'cloned copy');
-      await mkdir(nested);
-      await git(nested, 'init', '--quiet');
-      await writeFile(join(nested, 'x.ts'), 'x\n');
-      await git(nested, 'add', 'x.ts');
-      await git(nested, '-c', 'user.name=A', '-c', 'user.email=a@b', 'commit', '-qm', 'nested');
+      await nestedRepository(join(worktree.path, 'cloned copy'));
       await writeFile(join(worktree.path, 'app.ts'), 'app\n');
 
       // Before, `cloned copy` was committed as mode 160000: a pointer to a commit that exists only on the runner.
@@ -384,8 +388,12 @@ describe('Workspace', () => {
       expect(await git(repo, 'ls-tree', '-r', worktree.branch)).not.toMatch(/^160000/m);
     });
 
-    it('leaves out a new commit in a submodule the branch already has, keeping the old pointer', async () => {
-      const sub = makeRepo({ 'lib.ts': 'v1\n' }, join(dir, 'sub-origin'));
+    /**
+     * A branch whose base has the submodule `lib` at its first commit, and a worktree where the agent cloned it and
+     * committed a second one inside it.
+     */
+    async function submoduleMovedOn(id: string, title: string) {
+      const sub = makeRepo({ 'lib.ts': 'v1\n' }, join(dir, `sub-${id}`));
       const first = await git(sub, 'rev-parse', 'HEAD');
       await git(repo, 'update-index', '--add', '--cacheinfo', `160000,${first},lib`);
       await git(
@@ -398,7 +406,7 @@ describe('Workspace', () => {
         '-qm',
         'submodule',
       );
-      const worktree = await workspace.create({ id: 'BAC-24', title: 'Submodule' });
+      const worktree = await workspace.create({ id, title });
       await rm(join(worktree.path, 'lib'), { recursive: true, force: true });
       await git(dir, 'clone', '--quiet', sub, join(worktree.path, 'lib'));
       await writeFile(join(worktree.path, 'lib', 'lib.ts'), 'v2\n');
@@ -412,6 +420,11 @@ describe('Workspace', () => {
         '-qam',
         'v2',
       );
+      return { sub, first, worktree };
+    }
+
+    it('leaves out a new commit in a submodule the branch already has, keeping the old pointer', async () => {
+      const { first, worktree } = await submoduleMovedOn('BAC-24', 'Submodule');
       await writeFile(join(worktree.path, 'app.ts'), 'app\n');
 
       const summary = await workspace.commit(worktree, 'BAC-24');
@@ -420,34 +433,9 @@ describe('Workspace', () => {
       expect(summary.filesChanged).toEqual(['app.ts']);
       expect(await git(repo, 'rev-parse', `${worktree.branch}:lib`)).toBe(first);
     });
+
     it("leaves out a submodule's new commit even when .gitmodules tells git to ignore the submodule", async () => {
-      const sub = makeRepo({ 'lib.ts': 'v1\n' }, join(dir, 'sub-ignored'));
-      const first = await git(sub, 'rev-parse', 'HEAD');
-      await git(repo, 'update-index', '--add', '--cacheinfo', `160000,${first},lib`);
-      await git(
-        repo,
-        '-c',
-        'user.name=Dev',
-        '-c',
-        'user.email=dev@example.com',
-        'commit',
-        '-qm',
-        'submodule',
-      );
-      const worktree = await workspace.create({ id: 'BAC-25', title: 'Ignored submodule' });
-      await rm(join(worktree.path, 'lib'), { recursive: true, force: true });
-      await git(dir, 'clone', '--quiet', sub, join(worktree.path, 'lib'));
-      await writeFile(join(worktree.path, 'lib', 'lib.ts'), 'v2\n');
-      await git(
-        join(worktree.path, 'lib'),
-        '-c',
-        'user.name=A',
-        '-c',
-        'user.email=a@b',
-        'commit',
-        '-qam',
-        'v2',
-      );
+      const { sub, first, worktree } = await submoduleMovedOn('BAC-25', 'Ignored submodule');
       // Written by the agent: git's diff would not show the submodule's change unless told to.
       await writeFile(
         join(worktree.path, '.gitmodules'),
@@ -465,12 +453,7 @@ describe('Workspace', () => {
 
     it('takes a nested repository the agent committed itself out of the branch, as it reports', async () => {
       const worktree = await workspace.create({ id: 'BAC-26', title: 'Own gitlink' });
-      const nested = join(worktree.path, 'nested');
-      await mkdir(nested);
-      await git(nested, 'init', '--quiet');
-      await writeFile(join(nested, 'x.ts'), 'x\n');
-      await git(nested, 'add', 'x.ts');
-      await git(nested, '-c', 'user.name=A', '-c', 'user.email=a@b', 'commit', '-qm', 'nested');
+      await nestedRepository(join(worktree.path, 'nested'));
       await writeFile(join(worktree.path, 'app.ts'), 'app\n');
       await git(worktree.path, 'add', 'app.ts', 'nested');
       await git(worktree.path, '-c', 'user.name=Agent', '-c', 'user.email=a@b', 'commit', '-qm', 'own');
