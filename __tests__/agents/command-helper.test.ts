@@ -6,22 +6,68 @@ import { tempDir } from '../../support/git-repo.js';
 
 const env = { PATH: process.env.PATH ?? '' };
 
-/** Runs a trivial command until the helper is up (it starts with the first command), so the rest go through it. */
-async function helperUp(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    await runCommand('true', [], { cwd: '/', env });
-    await setTimeout(10);
-  }
+/** The parent of process `pid`, from `/proc` (the field after the name, which ends at the last `)`). */
+async function parentOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 describe('runCommand', () => {
-  beforeAll(helperUp);
+  it('starts commands from a shell of its own, not from this process', async () => {
+    // The command's parent is the job that waits for it, a fork of the helper's shell; it prints that shell's pid.
+    const script = 'cut -d " " -f 4 /proc/$PPID/stat';
+    const shell = Number(await runCommand('sh', ['-c', script], { cwd: '/', env }));
+    expect(shell).not.toBe(process.pid);
+    expect(await parentOf(shell)).toBe(process.pid);
+    expect((await readFile(`/proc/${shell}/cmdline`, 'utf8')).split('\0')).toEqual(['/bin/sh', '-s', '']);
+  });
 
-  it('starts commands from a helper process, not from this one, once the first few have run', async () => {
-    const parent = Number(await runCommand('sh', ['-c', 'echo $PPID'], { cwd: '/', env }));
-    expect(parent).not.toBe(process.pid);
-    const helper = await readFile(`/proc/${parent}/cmdline`, 'utf8');
-    expect(helper.split('\0')[0]).toBe(process.execPath);
+  it('runs commands side by side', async () => {
+    // Each waits until all have started: only commands that overlap can all end.
+    const dir = tempDir();
+    const wait =
+      'touch "started-$1"; for i in $(seq 500); do [ $(ls | wc -l) -ge 8 ] && exit 0; sleep 0.01; done; exit 1';
+    const outs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => runCommand('sh', ['-c', wait, 'sh', String(i)], { cwd: dir, env })),
+    );
+    expect(outs).toEqual(Array(8).fill(''));
+  });
+
+  it('passes every argument verbatim, and the command only the environment it is given', async () => {
+    process.env.PARALLEL_AGENTS_SECRET = 'not for commands';
+    try {
+      const args = ["it's", 'two words', 'a\nnewline', '$HOME `id` "quoted" \\', '', '-n'];
+      const options = { cwd: '/', env: { ...env, ONLY: "this 'one'" } };
+      expect(await runCommand('printf', ['%s|', ...args], options)).toBe(`${args.join('|')}|`);
+      const environment = (await runCommand('env', [], options)).split('\n').filter(Boolean).sort();
+      expect(environment).toEqual([`ONLY=this 'one'`, `PATH=${env.PATH}`]);
+    } finally {
+      delete process.env.PARALLEL_AGENTS_SECRET;
+    }
+  });
+
+  it('starts a command from this process when the shell cannot pass on its environment', async () => {
+    // A name no shell can export; the command still gets it, as a spawn passes any.
+    const odd = { ...env, 'NAME-WITH-DASH': 'kept' };
+    const parent = await runCommand('sh', ['-c', 'echo $PPID; cat'], { cwd: '/', env: odd, input: 'in\n' });
+    expect(parent).toBe(`${process.pid}\nin\n`);
+    expect((await runCommand('env', [], { cwd: '/', env: odd })).split('\n')).toContain(
+      'NAME-WITH-DASH=kept',
+    );
+    const failure = await runCommand('sh', ['-c', 'exit 4'], { cwd: '/', env: odd }).catch(
+      (error: CommandFailure) => error,
+    );
+    expect((failure as CommandFailure).code).toBe(4);
+  });
+
+  it('rejects with ENOENT when the directory is not there, running nothing', async () => {
+    const dir = tempDir();
+    const failure = await runCommand('touch', [path.join(dir, 'ran')], {
+      cwd: path.join(dir, 'missing'),
+      env,
+    }).catch((error: CommandFailure) => error);
+    expect((failure as CommandFailure).code).toBe('ENOENT');
+    await expect(stat(path.join(dir, 'ran'))).rejects.toThrow(/ENOENT/);
   });
 
   it('gives back what the command wrote, with its input, in its directory and environment', async () => {

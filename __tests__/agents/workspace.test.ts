@@ -203,28 +203,29 @@ describe('Workspace', () => {
     expect(await git(repo, 'diff', worktree.base, worktree.branch)).toBe('');
   });
 
-  it('commits a change with three git commands: add, one diff for the stats and gitlinks, commit', async () => {
+  it('commits a change with three git commands, and git starts none of its own', async () => {
     const worktree = await workspace.create({ id: 'BAC-11', title: '' });
     await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
-    const bin = join(dir, 'counting-bin');
-    const log = join(dir, 'counted.log');
-    await mkdir(bin);
-    const real = (await execFileAsync('sh', ['-c', 'command -v git'])).stdout.trim();
-    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
-    await chmod(join(bin, 'git'), 0o755);
-    const saved = process.env.PATH;
-    process.env.PATH = `${bin}:${saved ?? ''}`;
+    // Git's own trace, from the global config, names every git process, the ones git starts itself included.
+    const home = join(dir, 'home');
+    const trace = join(dir, 'trace.log');
+    await mkdir(home);
+    await writeFile(join(home, '.gitconfig'), `[trace2]\n\tnormalTarget = ${trace}\n`);
+    const saved = process.env.HOME;
+    process.env.HOME = home;
     try {
       const summary = await workspace.commit(worktree, 'counted');
       expect(summary.filesChanged).toEqual(['README.md']);
     } finally {
-      process.env.PATH = saved;
+      process.env.HOME = saved;
     }
 
-    const commands = (await readFile(log, 'utf8'))
-      .trim()
+    const commands = (await readFile(trace, 'utf8'))
       .split('\n')
-      .map((line) => /(?:^| )(add|diff|commit|status|rev-parse) /.exec(line)?.[1]);
+      .map((line) => / start (\S+) (.*)$/.exec(line)?.[2])
+      .filter((command) => command !== undefined)
+      .map((command) => command.replace(/(-c \S+ |--git-dir=\S+ |--work-tree=\S+ )/g, '').split(' ')[0]);
+    // add; one diff for the stats and gitlinks; commit, and no `git maintenance` after it.
     expect(commands).toEqual(['add', 'diff', 'commit']);
   });
 

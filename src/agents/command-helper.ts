@@ -1,5 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** A command that exited non-zero or could not start, as `execFile` reports one. */
@@ -29,15 +32,15 @@ export interface CommandOptions {
 /**
  * Runs `file` with `args` and resolves with its standard output; rejects with a {@link CommandFailure}.
  *
- * The command is started by a small helper process, so that this one never forks: forking a process of a few hundred
- * megabytes holds its event loop until the child has started (measured here: 3 ms a command on average, up to 90 ms
- * under load, about a hundred commands for ten agents), and every agent's turns go through that loop. The helper
- * forks instead, cheaply, being small. Until it is up (it starts after the first few commands), and for good once
- * it fails, commands start from here.
+ * The command is started by a shell that runs alongside the action, so that this process never forks: forking a Node
+ * process holds its event loop until the child has started (measured here: 8 ms a command, more under load, about a
+ * hundred commands for ten agents), and every agent's turns go through that loop. A shell forks in a fraction of that,
+ * being small. When the shell cannot be used (it failed, or a command names something it cannot pass on), the
+ * command starts from here.
  */
 export function runCommand(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
-  const helper = commandHelper();
-  return helper ? helper.run(file, args, options) : runHere(file, args, options);
+  const helper = exportable(options.env) ? commandHelper() : null;
+  return helper?.usable ? helper.run(file, args, options) : runHere(file, args, options);
 }
 
 const MAX_BUFFER = 64 * 1024 * 1024;
@@ -81,115 +84,106 @@ function lowerPriority(pid: number | undefined, niceness: number | undefined): v
   }
 }
 
+/** Whether a shell can export every variable of `env` (a spawn passes any name; a shell only its own kind). */
+const exportable = (env: NodeJS.ProcessEnv) =>
+  Object.keys(env).every((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+
+/** A word for the shell, taken literally. */
+const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/** What the shell prints of a command that it could not find: `sh: 1: name: not found`, in every POSIX shell. */
+const NOT_FOUND = /: not found\s*$/;
+
 /**
- * The helper: reads one JSON request a line, runs it with `execFile`, writes one JSON answer a line. It ends with its
- * standard input, that is with the action. CommonJS, as `node -e` runs it.
+ * The helper: `/bin/sh` reading one command a line on its standard input. Each command runs as a job of its own, so
+ * that commands overlap; its output goes to files in a directory of the helper's, and the job prints `<id> <status>`
+ * on the shell's standard output when the command has ended (a line that short is written whole, so jobs' lines
+ * never interleave). The shell ends with its standard input, that is with the action.
  */
-const HELPER_SOURCE = `
-const { execFile, spawn } = require('node:child_process');
-const os = require('node:os');
-const lines = require('node:readline').createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  const r = JSON.parse(line);
-  const answer = (error, stdout, stderr) =>
-    process.stdout.write(JSON.stringify({
-      id: r.id, stdout, stderr,
-      error: error ? { code: error.code, message: error.message } : null,
-    }) + '\\n');
-  let child;
-  if (r.detached) {
-    try {
-      child = spawn(r.file, r.args, { cwd: r.cwd, env: r.env, detached: true, stdio: 'ignore' });
-      child.on('error', () => {});
-      child.unref();
-    } catch {}
-    if (child && r.niceness !== undefined && child.pid !== undefined) {
-      try { os.setPriority(child.pid, r.niceness); } catch {}
-    }
-    return answer(null, '', '');
-  }
-  try {
-    child = execFile(r.file, r.args, { cwd: r.cwd, env: r.env, encoding: 'utf8', maxBuffer: r.maxBuffer }, answer);
-  } catch (error) {
-    return answer(error, '', '');
-  }
-  if (r.niceness !== undefined && child.pid !== undefined) {
-    try { os.setPriority(child.pid, r.niceness); } catch {}
-  }
-  child.stdin.on('error', () => {});
-  child.stdin.end(r.input || '');
-});
-lines.on('close', () => process.exit(0));
-process.stdout.write('ready\\n');
-`;
-
-interface Answer {
-  id: number;
-  stdout: string;
-  stderr: string;
-  error: { code?: number | string; message: string } | null;
-}
-
 class CommandHelper {
   readonly #child: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (out: string) => void; reject: (error: Error) => void }>();
+  readonly #dir: string;
+  readonly #pending = new Map<
+    number,
+    { resolve: (out: string) => void; reject: (error: Error) => void; here: () => Promise<string> }
+  >();
   #next = 0;
-  #ready = false;
   #failed = false;
 
   constructor() {
-    this.#child = spawn(process.execPath, ['-e', HELPER_SOURCE], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-      // Only what finding and starting a command needs: no tokens, no NODE_OPTIONS that would load a preload twice.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    });
-    this.#child.on('error', () => this.#fail());
-    this.#child.on('exit', () => this.#fail());
-    this.#child.stdin!.on('error', () => this.#fail());
-    createInterface({ input: this.#child.stdout! }).on('line', (line) => {
-      if (line === 'ready') {
-        this.#ready = true;
-        return this.#idle();
-      }
-      const answer = JSON.parse(line) as Answer;
-      const waiting = this.#pending.get(answer.id);
-      this.#pending.delete(answer.id);
-      this.#idle();
-      if (!waiting) return;
-      if (!answer.error) return waiting.resolve(answer.stdout);
-      const failure: CommandFailure = Object.assign(new Error(answer.error.message), {
-        code: answer.error.code,
-        stdout: answer.stdout,
-        stderr: answer.stderr,
-      });
-      waiting.reject(failure);
-    });
+    this.#dir = mkdtempSync(path.join(os.tmpdir(), 'parallel-agents-commands-'));
+    // Nothing of the action's environment: each command exports its own.
+    this.#child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+    // No shell to start (the spawn's error): none of the commands has run, so they run from here.
+    this.#child.on('error', () => this.#fail(true));
+    this.#child.on('exit', () => this.#fail(false));
+    this.#child.stdin!.on('error', () => this.#fail(false));
+    createInterface({ input: this.#child.stdout! }).on('line', (line) => this.#ended(line));
+    process.once('exit', () => rmSync(this.#dir, { recursive: true, force: true }));
+    // Until it has a command to run, it keeps nothing alive.
+    this.#idle();
   }
 
-  /** Whether commands should go through it: it has started and has not failed. */
+  /** Whether commands go through it: it has not failed. */
   get usable(): boolean {
-    return this.#ready && !this.#failed;
+    return !this.#failed;
   }
 
-  /** Runs a command in the helper; only while it is {@link usable} (see `commandHelper`). */
-  run(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
+  /** Runs a command in the shell; only while it is {@link usable}, with an {@link exportable} environment. */
+  async run(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
     const id = (this.#next += 1);
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#busy();
-      const request = {
-        id,
-        file,
-        args,
-        cwd: options.cwd,
-        env: options.env,
-        input: options.input,
-        niceness: options.niceness,
-        detached: options.detached,
-        maxBuffer: options.maxBuffer ?? MAX_BUFFER,
-      };
-      this.#child.stdin!.write(`${JSON.stringify(request)}\n`);
+    const name = path.join(this.#dir, String(id));
+    const ended = new Promise<string>((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject, here: () => runHere(file, args, options) }),
+    );
+    this.#busy();
+    if (options.input !== undefined) await writeFile(`${name}.in`, options.input);
+    const exports = Object.entries(options.env)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([key, value]) => `export ${key}=${quote(value)}; `)
+      .join('');
+    const command = [
+      ...(options.niceness === undefined ? [] : ['nice', '-n', String(options.niceness)]),
+      file,
+      ...args,
+    ]
+      .map(quote)
+      .join(' ');
+    // A directory that is not there fails as a spawn does, before anything runs. The shell's own variables for the
+    // directory go: the command gets its environment and nothing else.
+    const setUp = `cd -- ${quote(options.cwd)} 2>/dev/null || { echo "${id} cwd"; exit; }; unset OLDPWD PWD; ${exports}`;
+    const line = options.detached
+      ? `{ ${setUp}exec ${command}; } </dev/null >/dev/null 2>&1 & echo "${id} 0"`
+      : `{ ${setUp}${command} <${options.input === undefined ? '/dev/null' : quote(`${name}.in`)} ` +
+        `>${quote(`${name}.out`)} 2>${quote(`${name}.err`)}; echo "${id} $?"; } &`;
+    this.#child.stdin!.write(`${line}\n`);
+    return ended;
+  }
+
+  /** A job's `<id> <status>` line: its output is read, its files go. */
+  async #ended(line: string): Promise<void> {
+    const [idText = '', status = ''] = line.split(' ');
+    const id = Number(idText);
+    const waiting = this.#pending.get(id);
+    if (!waiting) return;
+    this.#pending.delete(id);
+    this.#idle();
+    const name = path.join(this.#dir, idText);
+    const read = (suffix: string) => readFile(`${name}.${suffix}`, 'utf8').catch(() => '');
+    const [stdout, stderr] = await Promise.all([read('out'), read('err')]);
+    void Promise.all(['in', 'out', 'err'].map((suffix) => rm(`${name}.${suffix}`, { force: true }))).catch(
+      () => undefined,
+    );
+    if (status === '0') return waiting.resolve(stdout);
+    // As a spawn reports them: a directory or a command that is not there is ENOENT, with nothing on stderr.
+    const missing = status === 'cwd' || (status === '127' && NOT_FOUND.test(stderr));
+    const code = missing ? 'ENOENT' : Number(status);
+    const failure: CommandFailure = Object.assign(new Error(`Command failed: ${line}`), {
+      code,
+      stdout,
+      stderr: missing ? '' : stderr,
     });
+    waiting.reject(failure);
   }
 
   /** Waiting on the helper keeps the action alive; an idle helper does not. */
@@ -205,28 +199,29 @@ class CommandHelper {
       (stream as { unref?: () => void }).unref?.();
   }
 
-  #fail(): void {
+  #fail(neverStarted: boolean): void {
     if (this.#failed) return;
     this.#failed = true;
-    const error = new Error('the helper process that starts commands ended');
-    for (const { reject } of this.#pending.values()) reject(error);
+    const error = new Error('the shell that starts commands ended');
+    for (const { resolve, reject, here } of this.#pending.values()) {
+      if (neverStarted) here().then(resolve, reject);
+      else reject(error);
+    }
     this.#pending.clear();
     this.#idle();
   }
 }
 
-/**
- * Commands started from here before the helper is. A run that makes only a few would gain nothing from it, and its
- * first commands are on the way to the first request, where starting a second Node process on a small runner costs
- * more than it saves.
- */
-const BEFORE_HELPER = 4;
+let shared: CommandHelper | null | undefined;
 
-let started = 0;
-let shared: CommandHelper | undefined;
-
-/** The process's helper, started after the first few commands; undefined until it is up, and once it has failed. */
-function commandHelper(): CommandHelper | undefined {
-  if (!shared && (started += 1) > BEFORE_HELPER) shared = new CommandHelper();
-  return shared?.usable ? shared : undefined;
+/** The process's helper, started with the first command; null when it could not be (no directory for its files). */
+function commandHelper(): CommandHelper | null {
+  if (shared === undefined) {
+    try {
+      shared = new CommandHelper();
+    } catch {
+      shared = null;
+    }
+  }
+  return shared;
 }

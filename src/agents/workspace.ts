@@ -588,9 +588,12 @@ async function commitIndex(
       `user.email=${COMMIT_AUTHOR.email}`,
       '-c',
       'commit.gpgsign=false',
-      // A background gc started here could outlive the run.
+      // A background gc started here could outlive the run; and git would start a process after every commit only
+      // to find that out.
       '-c',
       'gc.auto=0',
+      '-c',
+      'maintenance.auto=false',
       // The new commit's whole id in the summary line (`[branch <id>] subject`), so no second git asks for it.
       '-c',
       'core.abbrev=no',
