@@ -153,23 +153,26 @@ class CommandHelper {
     // directory go: the command gets its environment and nothing else.
     const setUp = `cd -- ${quote(options.cwd)} 2>/dev/null || { echo "${id} cwd"; exit; }; unset OLDPWD PWD; ${exports}`;
     const line = options.detached
-      ? `{ ${setUp}exec ${command}; } </dev/null >/dev/null 2>&1 & echo "${id} 0"`
+      ? `{ ${setUp}exec ${command}; } </dev/null >/dev/null 2>&1 & echo "${id} 0 -"`
       : `{ ${setUp}${command} <${options.input === undefined ? '/dev/null' : quote(`${name}.in`)} ` +
-        `>${quote(`${name}.out`)} 2>${quote(`${name}.err`)}; echo "${id} $?"; } &`;
+        `>${quote(`${name}.out`)} 2>${quote(`${name}.err`)}; s=$?; f=-; ` +
+        // Which of its outputs it wrote to: only those are read.
+        `[ -s ${quote(`${name}.out`)} ] && f=$f"o"; [ -s ${quote(`${name}.err`)} ] && f=$f"e"; echo "${id} $s $f"; } &`;
     this.#child.stdin!.write(`${line}\n`);
     return ended;
   }
 
-  /** A job's `<id> <status>` line: its output is read, its files go. */
+  /** A job's `<id> <status> <outputs written>` line: what it wrote is read, its files go. */
   async #ended(line: string): Promise<void> {
-    const [idText = '', status = ''] = line.split(' ');
+    const [idText = '', status = '', written = ''] = line.split(' ');
     const id = Number(idText);
     const waiting = this.#pending.get(id);
     if (!waiting) return;
     this.#pending.delete(id);
     this.#idle();
     const name = path.join(this.#dir, idText);
-    const read = (suffix: string) => readFile(`${name}.${suffix}`, 'utf8').catch(() => '');
+    const read = async (suffix: 'out' | 'err') =>
+      written.includes(suffix[0]!) ? readFile(`${name}.${suffix}`, 'utf8').catch(() => '') : '';
     const [stdout, stderr] = await Promise.all([read('out'), read('err')]);
     void Promise.all(['in', 'out', 'err'].map((suffix) => rm(`${name}.${suffix}`, { force: true }))).catch(
       () => undefined,
