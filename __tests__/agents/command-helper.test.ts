@@ -60,6 +60,23 @@ describe('runCommand', () => {
     expect((failure as CommandFailure).code).toBe(4);
   });
 
+  it('gives a command none of what an earlier one wrote', async () => {
+    for (let i = 0; i < 3; i++) {
+      const failure = await runCommand('sh', ['-c', `echo out ${i}; echo err ${i} >&2; exit 2`], {
+        cwd: '/',
+        env,
+        input: `in ${i}\n`,
+      }).catch((error: CommandFailure) => error);
+      expect(failure).toMatchObject({ code: 2, stdout: `out ${i}\n`, stderr: `err ${i}\n` });
+      expect(await runCommand('cat', [], { cwd: '/', env })).toBe('');
+      await expect(runCommand('sh', ['-c', 'exit 3'], { cwd: '/', env })).rejects.toMatchObject({
+        code: 3,
+        stdout: '',
+        stderr: '',
+      });
+    }
+  });
+
   it('rejects with ENOENT when the directory is not there, running nothing', async () => {
     const dir = tempDir();
     const failure = await runCommand('touch', [path.join(dir, 'ran')], {

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -105,8 +105,19 @@ class CommandHelper {
   readonly #dir: string;
   readonly #pending = new Map<
     number,
-    { resolve: (out: string) => void; reject: (error: Error) => void; here: () => Promise<string> }
+    {
+      resolve: (out: string) => void;
+      reject: (error: Error) => void;
+      here: () => Promise<string>;
+      slot: number;
+    }
   >();
+  /**
+   * Each command's files are those of a slot no other running command holds, written over by the next command to
+   * hold it: deleting them would cost this thread more, in `fs` calls, than running the command.
+   */
+  readonly #freeSlots: number[] = [];
+  #slots = 0;
   #next = 0;
   #failed = false;
 
@@ -132,9 +143,10 @@ class CommandHelper {
   /** Runs a command in the shell; only while it is {@link usable}, with an {@link exportable} environment. */
   async run(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
     const id = (this.#next += 1);
-    const name = path.join(this.#dir, String(id));
+    const slot = this.#freeSlots.pop() ?? (this.#slots += 1);
+    const name = path.join(this.#dir, String(slot));
     const ended = new Promise<string>((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject, here: () => runHere(file, args, options) }),
+      this.#pending.set(id, { resolve, reject, here: () => runHere(file, args, options), slot }),
     );
     this.#busy();
     if (options.input !== undefined) await writeFile(`${name}.in`, options.input);
@@ -162,7 +174,7 @@ class CommandHelper {
     return ended;
   }
 
-  /** A job's `<id> <status> <outputs written>` line: what it wrote is read, its files go. */
+  /** A job's `<id> <status> <outputs written>` line: what it wrote is read, and its slot is free again. */
   async #ended(line: string): Promise<void> {
     const [idText = '', status = '', written = ''] = line.split(' ');
     const id = Number(idText);
@@ -170,13 +182,11 @@ class CommandHelper {
     if (!waiting) return;
     this.#pending.delete(id);
     this.#idle();
-    const name = path.join(this.#dir, idText);
+    const name = path.join(this.#dir, String(waiting.slot));
     const read = async (suffix: 'out' | 'err') =>
       written.includes(suffix[0]!) ? readFile(`${name}.${suffix}`, 'utf8').catch(() => '') : '';
     const [stdout, stderr] = await Promise.all([read('out'), read('err')]);
-    void Promise.all(['in', 'out', 'err'].map((suffix) => rm(`${name}.${suffix}`, { force: true }))).catch(
-      () => undefined,
-    );
+    this.#freeSlots.push(waiting.slot);
     if (status === '0') return waiting.resolve(stdout);
     // As a spawn reports them: a directory or a command that is not there is ENOENT, with nothing on stderr.
     const missing = status === 'cwd' || (status === '127' && NOT_FOUND.test(stderr));
