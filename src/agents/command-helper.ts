@@ -33,9 +33,9 @@ export interface CommandOptions {
  * Runs `file` with `args` and resolves with its standard output; rejects with a {@link CommandFailure}.
  *
  * The command is started by a shell that runs alongside the action, so that this process never forks: forking a Node
- * process holds its event loop until the child has started (measured here: 8 ms a command, more under load, about a
- * hundred commands for ten agents), and every agent's turns go through that loop. A shell forks in a fraction of that,
- * being small. When the shell cannot be used (it failed, or a command names something it cannot pass on), the
+ * process holds its event loop until the child has started (measured here: 8 ms a command, more under load, some
+ * sixty-five commands for ten agents), and every agent's turns go through that loop. A shell starts in milliseconds,
+ * where a second Node process takes 100 ms and more, and forks in a fraction of the time, being small. When the shell cannot be used (it failed, or a command names something it cannot pass on), the
  * command starts from here.
  */
 export function runCommand(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
