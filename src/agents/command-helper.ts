@@ -35,8 +35,8 @@ export interface CommandOptions {
  * The command is started by a shell that runs alongside the action, so that this process never forks: forking a Node
  * process holds its event loop until the child has started (measured here: 8 ms a command, more under load, some
  * sixty-five commands for ten agents), and every agent's turns go through that loop. A shell starts in milliseconds,
- * where a second Node process takes 100 ms and more, and forks in a fraction of the time, being small. When the shell cannot be used (it failed, or a command names something it cannot pass on), the
- * command starts from here.
+ * where a second Node process takes 100 ms and more, and forks in a fraction of the time, being small. When the shell
+ * cannot be used (it failed, or a command names something it cannot pass on), the command starts from here.
  */
 export function runCommand(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
   const helper = exportable(options.env) ? commandHelper() : null;
@@ -96,29 +96,25 @@ const NOT_FOUND = /: not found\s*$/;
 
 /**
  * The helper: `/bin/sh` reading one command a line on its standard input. Each command runs as a job of its own, so
- * that commands overlap; its output goes to files in a directory of the helper's, and the job prints `<id> <status>`
- * on the shell's standard output when the command has ended (a line that short is written whole, so jobs' lines
- * never interleave). The shell ends with its standard input, that is with the action.
+ * that commands overlap, in a slot no other running command holds: its output goes to that slot's files in a
+ * directory of the helper's, and the job prints `<slot> <status> <outputs written>` on the shell's standard output
+ * when the command has ended (a line that short is written whole, so jobs' lines never interleave). The shell ends
+ * with its standard input, that is with the action.
  */
 class CommandHelper {
   readonly #child: ChildProcess;
   readonly #dir: string;
+  /** The running commands, by slot. */
   readonly #pending = new Map<
     number,
-    {
-      resolve: (out: string) => void;
-      reject: (error: Error) => void;
-      here: () => Promise<string>;
-      slot: number;
-    }
+    { resolve: (out: string) => void; reject: (error: Error) => void; here: () => Promise<string> }
   >();
   /**
-   * Each command's files are those of a slot no other running command holds, written over by the next command to
-   * hold it: deleting them would cost this thread more, in `fs` calls, than running the command.
+   * Slots free again. A slot's files are written over by the next command to hold it: deleting them would cost this
+   * thread more, in `fs` calls, than running the command.
    */
   readonly #freeSlots: number[] = [];
   #slots = 0;
-  #next = 0;
   #failed = false;
 
   constructor() {
@@ -142,11 +138,10 @@ class CommandHelper {
 
   /** Runs a command in the shell; only while it is {@link usable}, with an {@link exportable} environment. */
   async run(file: string, args: readonly string[], options: CommandOptions): Promise<string> {
-    const id = (this.#next += 1);
     const slot = this.#freeSlots.pop() ?? (this.#slots += 1);
     const name = path.join(this.#dir, String(slot));
     const ended = new Promise<string>((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject, here: () => runHere(file, args, options), slot }),
+      this.#pending.set(slot, { resolve, reject, here: () => runHere(file, args, options) }),
     );
     this.#busy();
     if (options.input !== undefined) await writeFile(`${name}.in`, options.input);
@@ -163,30 +158,30 @@ class CommandHelper {
       .join(' ');
     // A directory that is not there fails as a spawn does, before anything runs. The shell's own variables for the
     // directory go: the command gets its environment and nothing else.
-    const setUp = `cd -- ${quote(options.cwd)} 2>/dev/null || { echo "${id} cwd"; exit; }; unset OLDPWD PWD; ${exports}`;
+    const setUp = `cd -- ${quote(options.cwd)} 2>/dev/null || { echo "${slot} cwd"; exit; }; unset OLDPWD PWD; ${exports}`;
     const line = options.detached
-      ? `{ ${setUp}exec ${command}; } </dev/null >/dev/null 2>&1 & echo "${id} 0 -"`
+      ? `{ ${setUp}exec ${command}; } </dev/null >/dev/null 2>&1 & echo "${slot} 0 -"`
       : `{ ${setUp}${command} <${options.input === undefined ? '/dev/null' : quote(`${name}.in`)} ` +
         `>${quote(`${name}.out`)} 2>${quote(`${name}.err`)}; s=$?; f=-; ` +
         // Which of its outputs it wrote to: only those are read.
-        `[ -s ${quote(`${name}.out`)} ] && f=$f"o"; [ -s ${quote(`${name}.err`)} ] && f=$f"e"; echo "${id} $s $f"; } &`;
+        `[ -s ${quote(`${name}.out`)} ] && f=$f"o"; [ -s ${quote(`${name}.err`)} ] && f=$f"e"; echo "${slot} $s $f"; } &`;
     this.#child.stdin!.write(`${line}\n`);
     return ended;
   }
 
-  /** A job's `<id> <status> <outputs written>` line: what it wrote is read, and its slot is free again. */
+  /** A job's `<slot> <status> <outputs written>` line: what it wrote is read, and its slot is free again. */
   async #ended(line: string): Promise<void> {
-    const [idText = '', status = '', written = ''] = line.split(' ');
-    const id = Number(idText);
-    const waiting = this.#pending.get(id);
+    const [slotText = '', status = '', written = ''] = line.split(' ');
+    const slot = Number(slotText);
+    const waiting = this.#pending.get(slot);
     if (!waiting) return;
-    this.#pending.delete(id);
+    this.#pending.delete(slot);
     this.#idle();
-    const name = path.join(this.#dir, String(waiting.slot));
+    const name = path.join(this.#dir, slotText);
     const read = async (suffix: 'out' | 'err') =>
       written.includes(suffix[0]!) ? readFile(`${name}.${suffix}`, 'utf8').catch(() => '') : '';
     const [stdout, stderr] = await Promise.all([read('out'), read('err')]);
-    this.#freeSlots.push(waiting.slot);
+    this.#freeSlots.push(slot);
     if (status === '0') return waiting.resolve(stdout);
     // As a spawn reports them: a directory or a command that is not there is ENOENT, with nothing on stderr.
     const missing = status === 'cwd' || (status === '127' && NOT_FOUND.test(stderr));

@@ -250,19 +250,14 @@ export class Workspace {
     await this.settled(worktree);
     const inTree = pinned(worktree);
     // Git is told its directory outright and never reads the file, so the file goes back while git stages; nothing
-    // is committed before it is back.
-    const putBack = putBackGitFile(worktree);
-    // Handled where it is awaited below; a rejection must not go unhandled while git stages.
-    putBack.catch(() => undefined);
-    let staging: Awaited<ReturnType<typeof stageAll>>;
-    try {
-      staging = await stageAll(worktree.path, inTree, worktree.base);
-    } catch (error) {
-      // Back in any case; why staging failed is the error that matters.
-      await putBack.catch(() => undefined);
-      throw error;
-    }
-    await putBack;
+    // is committed before it is back. Why staging failed, if it did, is the error that matters.
+    const [staged, putBack] = await Promise.allSettled([
+      stageAll(worktree.path, inTree, worktree.base),
+      putBackGitFile(worktree),
+    ]);
+    if (staged.status === 'rejected') throw staged.reason;
+    if (putBack.status === 'rejected') throw putBack.reason;
+    const staging = staged.value;
     const headOf = async () =>
       (await git(worktree.path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
     // An index that matches the base leaves nothing to commit, unless the branch has moved on from the base (the
