@@ -149,10 +149,6 @@ export async function runAgents(
         shell: io.shell,
         checks: settings.checks,
       });
-      // Git forgets the agents' removed worktrees, and frees their branches, in one prune.
-      await workspace
-        .forgetRemoved()
-        .catch((error: unknown) => core.warning(`git worktree prune: ${String(error)}`));
       // Whether the verified branches also pass together; a failure to set the check up is reported, not fatal.
       if (!stop.signal.aborted) {
         const together = await verifyTogether({

@@ -139,8 +139,8 @@ describe('a fault ends one agent at most, never the run', () => {
       },
     });
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'failed', 'succeeded', 'succeeded']);
-    expect(results[1]!.error).toMatch(/^GitError: git worktree add failed: fatal: .*already exists/);
-    expect(summary).toContain('GitError: git worktree add failed');
+    expect(results[1]!.error).toMatch(/^WorktreeError: \S+flt-2 already exists and is not empty/);
+    expect(summary).toContain('WorktreeError: ');
   });
 
   it('still reports the turn limit when a reply broke off on the way', async () => {

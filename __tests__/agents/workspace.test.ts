@@ -8,9 +8,9 @@ import { InputError } from '../../src/errors.js';
 import {
   BRANCH_PREFIX,
   COMMIT_AUTHOR,
-  GitError,
   NESTED_REPOSITORY,
   Workspace,
+  WorktreeError,
   branchName,
 } from '../../src/agents/workspace.js';
 import { addBareOrigin, makeRepo, tempDir } from '../../support/git-repo.js';
@@ -262,9 +262,10 @@ describe('Workspace', () => {
     const elsewhere = new Workspace({ repo, root: join(dir, 'elsewhere') });
 
     const promise = elsewhere.create(task);
-    await expect(promise).rejects.toBeInstanceOf(GitError);
+    await expect(promise).rejects.toBeInstanceOf(WorktreeError);
     await expect(promise).rejects.toThrow(
-      /^git worktree add failed: fatal: 'parallel-agents\/bac-4-busy' is already checked out[^\n]*$/,
+      `branch parallel-agents/bac-4-busy is already checked out at ${join(dir, 'worktrees', 'bac-4')}: ` +
+        'finish or remove that worktree, then run again',
     );
   });
 
@@ -512,7 +513,7 @@ describe('Workspace', () => {
   it('keeps serving after a failed command', async () => {
     await expect(workspace.create({ id: 'BAC-1', title: '' })).resolves.toBeDefined();
     await expect(workspace.create({ id: 'bac-1', title: 'same directory' })).rejects.toThrow(
-      /^git worktree add failed/,
+      /already exists and is not empty/,
     );
     await expect(workspace.create({ id: 'BAC-2', title: '' })).resolves.toBeDefined();
   });
@@ -571,22 +572,24 @@ describe('Workspace', () => {
       expect(env).not.toContain('GIT_DIR');
     });
 
-    it('runs worktree bookkeeping one command at a time, and fills working trees alongside', async () => {
+    it('registers worktrees without git, one at a time, and fills working trees alongside', async () => {
+      // As before, but answering where the git directory is and which commit is checked out.
+      const answer = `printf '%s\\n' '${join(repo, '.git')}' '${'0'.repeat(40)}'`;
+      const script = `#!/bin/sh\necho "begin $*" >> '${log}'\nsleep 0.05\ncase " $* " in *" rev-parse "*) ${answer} ;; esac\necho "end $*" >> '${log}'\n`;
+      await writeFile(join(dir, 'bin', 'git'), script);
       await Promise.all([
         workspace.create(tasks[0]!),
         workspace.create(tasks[1]!),
         workspace.prune(),
-        workspace
-          .remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c', gitDir: 'd' })
-          .then(() => workspace.forgetRemoved()),
+        workspace.remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c', gitDir: 'd' }),
       ]);
 
       const lines = (await readFile(log, 'utf8')).split('\n');
       // Filling a working tree (`reset --hard` inside it) is the one step that may overlap the others.
       expect(lines.filter((line) => /^(begin|end) .*reset --hard/.test(line))).toHaveLength(4);
       const calls = lines.filter((line) => /^(begin|end) /.test(line) && !line.includes('reset --hard'));
-      // The base commit, found once; per worktree its `add` and (as the stand-in writes no .git file) the
-      // question where its git directory is; the prune, and the removal's own prune.
+      // The base commit, found once; which branches are checked out, asked once; the prune. A worktree this workspace
+      // never made is not its to forget.
       const commands = calls
         .filter((line) => line.startsWith('begin '))
         .map((line) =>
@@ -598,12 +601,8 @@ describe('Workspace', () => {
         )
         .sort();
       expect(commands).toEqual([
-        'rev-parse --absolute-git-dir',
-        'rev-parse --absolute-git-dir',
+        'for-each-ref --format=%(refname:lstrip=2)%00%(worktreepath)',
         'rev-parse --path-format=absolute',
-        'worktree add',
-        'worktree add',
-        'worktree prune',
         'worktree prune',
       ]);
       calls.forEach((line, i) => {
@@ -683,7 +682,9 @@ describe('a worktree opened before its files are checked out', () => {
     await mkdir(join(workspace.root, 'bac-49'), { recursive: true });
     await writeFile(join(workspace.root, 'bac-49', 'mine'), "not the agent's\n");
     const worktree = await workspace.open({ id: 'BAC-49', title: 'Occupied' });
-    await expect(worktree.added).rejects.toThrow(/^git worktree add failed: fatal: .*already exists/);
+    await expect(worktree.added).rejects.toThrow(
+      `${join(workspace.root, 'bac-49')} already exists and is not empty: it is left as it is; move it away, then run again`,
+    );
     await workspace.remove(worktree);
     expect(await readFile(join(workspace.root, 'bac-49', 'mine'), 'utf8')).toBe("not the agent's\n");
   });
@@ -699,14 +700,13 @@ describe('a worktree opened before its files are checked out', () => {
     expect(await git(repo, 'rev-parse', worktree.branch)).toBe(worktree.base);
   });
 
-  it("keeps a worktree whose .git went missing when another one's removal prunes", async () => {
+  it('keeps a worktree whose .git went missing when a prune runs', async () => {
     const kept = await workspace.open({ id: 'BAC-45', title: 'Kept' });
-    const gone = await workspace.open({ id: 'BAC-46', title: 'Gone' });
     await kept.ready!();
     await writeFile(join(kept.path, 'work.md'), 'work\n');
     await rm(join(kept.path, '.git'));
-    await workspace.commit(gone, 'nothing');
-    await workspace.remove(gone);
+    // As a second run's start, or git's own gc, would.
+    await git(repo, 'worktree', 'prune');
 
     const summary = await workspace.commit(kept, 'BAC-45: Kept');
     expect(summary.filesChanged).toEqual(['work.md']);
@@ -725,21 +725,42 @@ describe('a worktree opened before its files are checked out', () => {
     expect(await git(again.path, 'branch', '--show-current')).toBe(earlier.branch);
   });
 
+  it('is a worktree as git itself makes one: locked, on its branch, under a name of its own', async () => {
+    // Another worktree, made by git, already holds the name git would give this one.
+    const other = join(tempDir(), 'bac-50');
+    await git(repo, 'worktree', 'add', '--quiet', '-b', 'mine', other);
+    const worktree = await workspace.open({ id: 'BAC-50', title: 'Named' });
+    await worktree.ready!();
+
+    expect(worktree.gitDir).toBe(join(repo, '.git', 'worktrees', 'bac-501'));
+    const list = await git(repo, 'worktree', 'list', '--porcelain');
+    expect(list).toContain(
+      `worktree ${worktree.path}\nHEAD ${worktree.base}\nbranch refs/heads/${worktree.branch}\nlocked`,
+    );
+    expect(list).toContain(`worktree ${other}\n`);
+    expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
+    expect(await git(repo, 'rev-parse', worktree.branch)).toBe(worktree.base);
+    // Git refuses the branch elsewhere while the worktree has it, and gives it up once it is removed.
+    await expect(
+      git(repo, 'worktree', 'add', '--quiet', join(tempDir(), 'x'), worktree.branch),
+    ).rejects.toThrow(/already (checked out|used by worktree)/);
+    await workspace.remove(worktree);
+    await git(repo, 'worktree', 'add', '--quiet', join(tempDir(), 'y'), worktree.branch);
+  });
+
   it('checks out the whole tree for paths no directory holds', async () => {
     const worktree = await workspace.open({ id: 'BAC-43', title: 'Top', paths: ['*.md'] });
     await worktree.ready!(['README.md']);
     expect(await exists(join(worktree.path, 'src/b/y.ts'))).toBe(true);
   });
 
-  it('takes a removed worktree away at once, deletes its files in the background, and frees its branch at the one prune', async () => {
+  it('takes a removed worktree away at once, deletes its files in the background, and frees its branch', async () => {
     const worktree = await workspace.open({ id: 'BAC-44', title: 'Gone' });
     await workspace.commit(worktree, 'nothing');
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(`${worktree.path}\nHEAD`);
     await workspace.remove(worktree);
 
     expect(await exists(join(worktree.path, 'README.md'))).toBe(false);
-    // Git still knows it, as a worktree whose directory is gone, until the run prunes once for every removal.
-    expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(`${worktree.path}\nHEAD`);
-    await workspace.forgetRemoved();
     expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
     await git(repo, 'branch', '-f', worktree.branch, 'HEAD');
     const removed = join(workspace.root, '.removed');

@@ -32,7 +32,8 @@ export interface Worktree {
    */
   gitDir: string;
   /**
-   * Resolves once git has registered the worktree and its branch; rejects when it could not. A worktree from
+   * Resolves once the worktree is registered with git; rejects when it could not be (its branch is checked out
+   * elsewhere, its directory is taken). The branch itself is set with the first checkout (see `ready`). A worktree from
    * {@link Workspace.open} is registered in the background; one without `added` is registered.
    */
   added?: Promise<void>;
@@ -80,6 +81,11 @@ export const NESTED_REPOSITORY =
   'a git repository of its own (it has a .git): left out, as git would record only a pointer to a commit ' +
   'no one can fetch; remove its .git to commit its files';
 
+/** A worktree that could not be made, and why, in words for the report. */
+export class WorktreeError extends Error {
+  override name = 'WorktreeError';
+}
+
 /** A git command that exited non-zero (or could not start). */
 export class GitError extends Error {
   override name = 'GitError';
@@ -116,7 +122,7 @@ export function branchName(task: Pick<Task, 'id' | 'title'>): string {
 export class Workspace {
   readonly repo: string;
   readonly root: string;
-  /** Worktree administration shares locks in the repository's git dir, so it runs one command at a time. */
+  /** Registrations and prunes change the same directory of the repository's git dir, so they take turns. */
   private queue: Promise<unknown> = Promise.resolve();
   /** The commit every branch starts from, found once: the same for every agent of a run. */
   private head?: Promise<{ commit: string; commonDir: string }>;
@@ -127,8 +133,13 @@ export class Workspace {
    * cores (their time is mostly the kernel's): fewer at a time give the first agents their files sooner.
    */
   private readonly filling = pLimit(os.availableParallelism());
-  /** Paths and branches of the worktrees removed since git last forgot the removed ones (see {@link forgetRemoved}). */
-  private unpruned = new Set<string>();
+  /**
+   * Branches under {@link BRANCH_PREFIX} checked out anywhere when this workspace registered its first worktree, each
+   * with where; asked once, as the branches this workspace checks out itself are known to it.
+   */
+  private busy?: Promise<Map<string, string>>;
+  /** The worktrees this workspace registered and has not removed, by branch. */
+  private readonly registered = new Map<string, { path: string; gitDir: string }>();
   /** Removed directories waiting to be deleted. */
   private trash: string[] = [];
   /** The URL of `origin`, or null when there is none; asked at the first push. */
@@ -141,8 +152,7 @@ export class Workspace {
 
   /**
    * Adds a worktree at `<root>/<id>` on a new branch from the repository's HEAD, with every file checked out. A
-   * branch left by an earlier run is reset to HEAD (`-B`); git refuses if that branch is checked out in another
-   * worktree.
+   * branch left by an earlier run is reset to HEAD; one checked out in another worktree is refused.
    */
   async create(task: Pick<Task, 'id' | 'title'>): Promise<Worktree> {
     const worktree = await this.add(task, null);
@@ -172,26 +182,11 @@ export class Workspace {
       gitDir: '',
       ready: (paths) => this.ready(worktree, paths),
     };
-    worktree.added = this.serialized(async () => {
-      // The same task again in this run: git still counts the removed worktree's branch as checked out.
-      if (this.unpruned.has(path) || this.unpruned.has(branch)) await this.pruneNow();
-      // Locked, so that no prune (another agent's removal, a second run) takes its registration away while the
-      // agent works, whatever becomes of its `.git` file; `remove` unlocks it.
-      await git(this.repo, [
-        'worktree',
-        'add',
-        '--quiet',
-        '--no-checkout',
-        '--lock',
-        '-B',
-        branch,
-        path,
-        base,
-      ]);
-      worktree.gitDir = await gitDirOf(this.repo, path);
-    });
-    // Only the bookkeeping above needs the lock; filling the working tree, the slow part in a large repository,
-    // runs alongside the other agents'.
+    // Registered by writing git's own files for it (gitrepository-layout(5)): no git process at all, so the
+    // registrations, one at a time as git's bookkeeping needs, cost each agent a few file writes.
+    worktree.added = this.serialized(() => this.register(worktree));
+    // Filling the working tree, the slow part in a large repository, runs alongside the other agents'. The same
+    // `reset` points the branch at the base, creating it or starting an earlier run's afresh (as `worktree add -B`).
     const first = worktree.added.then(() =>
       this.filling(async () => {
         const sparse: string[] = [];
@@ -202,7 +197,12 @@ export class Workspace {
           await writeFile(join(worktree.gitDir, 'info', 'sparse-checkout'), conePatterns(cone));
           sparse.push('-c', 'core.sparseCheckout=true', '-c', 'core.sparseCheckoutCone=true');
         }
-        await git(this.repo, ['-C', path, ...sparse, 'reset', '--hard', '--quiet'], undefined, true);
+        await git(
+          path,
+          [...pinned(worktree), ...sparse, 'reset', '--hard', '--quiet', base],
+          undefined,
+          true,
+        );
       }),
     );
     // Handled by whoever waits for them: the agent, a tool, the commit.
@@ -323,8 +323,8 @@ export class Workspace {
    * Takes the worktree's directory away at once, even with uncommitted changes; its branch and commits stay. The
    * directory is moved aside and deleted in the background by a process of its own that the action does not wait for
    * (on a runner, `RUNNER_TEMP` is emptied after the job anyway), so deleting a large tree holds up neither the other
-   * agents nor the end of the run. Git forgets the worktree, and frees its branch for other checkouts, at the next
-   * {@link forgetRemoved} or {@link prune}.
+   * agents nor the end of the run. Git forgets a worktree this workspace registered, and its branch is free for other
+   * checkouts, once this resolves; one registered elsewhere, at the next {@link prune}.
    */
   async remove(worktree: Worktree): Promise<void> {
     const registered = await (worktree.added ?? Promise.resolve()).then(...succeeded);
@@ -332,7 +332,6 @@ export class Workspace {
     this.fills.delete(worktree.path);
     // Git never made it: whatever is at its path is not the agent's to take away.
     if (!registered) return;
-    await rm(join(worktree.gitDir, 'locked'), { force: true });
     const aside = join(this.root, REMOVED, `${basename(worktree.path)}-${process.pid}-${(removals += 1)}`);
     await mkdir(join(this.root, REMOVED), { recursive: true });
     const moved = await rename(worktree.path, aside).then(
@@ -343,23 +342,76 @@ export class Workspace {
       },
     );
     if (moved) this.deleteLater(aside);
-    this.unpruned.add(worktree.path).add(worktree.branch);
+    // Git forgets it, and its branch is free for another checkout, the moment its registration is gone.
+    const made = this.registered.get(worktree.branch);
+    if (made?.gitDir !== worktree.gitDir) return;
+    await this.serialized(async () => {
+      await rm(made.gitDir, { recursive: true, force: true });
+      this.registered.delete(worktree.branch);
+    });
   }
 
   /**
-   * Makes git forget every worktree removed so far, in one `git worktree prune` however many there were, and frees
-   * their branches. A run calls it once its agents are done: a prune per removal would queue behind, and hold up, the
-   * worktrees other agents are waiting for.
+   * Registers the worktree with git as `git worktree add --no-checkout --lock` would, from the files git keeps for
+   * one (gitrepository-layout(5)): its own git directory under the common one's `worktrees/`, naming the branch in
+   * its `HEAD` (made by the first checkout), and a `.git` file in the working tree pointing there. Refuses, as git
+   * does, a branch checked out in another worktree and a directory that is not empty. Called in the queue's turn.
    */
-  async forgetRemoved(): Promise<void> {
-    if (this.unpruned.size === 0) return;
-    await this.serialized(() => this.pruneNow());
+  private async register(worktree: Worktree): Promise<void> {
+    const { path, branch } = worktree;
+    const { commonDir } = await this.base();
+    if (!isAbsolute(commonDir)) throw new WorktreeError(`git named no git directory for ${this.repo}`);
+    this.busy ??= this.checkedOut();
+    const elsewhere = this.registered.get(branch)?.path ?? (await this.busy).get(branch);
+    if (elsewhere !== undefined) {
+      throw new WorktreeError(
+        `branch ${branch} is already checked out at ${elsewhere}: finish or remove that worktree, then run again`,
+      );
+    }
+    await mkdir(path, { recursive: true });
+    if ((await readdir(path)).length > 0) {
+      throw new WorktreeError(
+        `${path} already exists and is not empty: it is left as it is; move it away, then run again`,
+      );
+    }
+    const admin = join(commonDir, 'worktrees');
+    await mkdir(admin, { recursive: true });
+    // A name of its own, as git picks one: the directory's, numbered when an earlier worktree holds it.
+    let gitDir = join(admin, basename(path));
+    for (let n = 1; !(await mkdir(gitDir).then(...succeeded)); n++) {
+      if (n > 1000) throw new WorktreeError(`no free name for a worktree under ${admin}`);
+      gitDir = join(admin, `${basename(path)}${n}`);
+    }
+    try {
+      // Locked before anything else, as git does: a prune meanwhile (another process's) leaves it alone.
+      await writeFile(join(gitDir, 'locked'), 'in use by parallel-agents\n');
+      await Promise.all([
+        writeFile(join(gitDir, 'commondir'), '../..\n'),
+        writeFile(join(gitDir, 'gitdir'), `${join(path, '.git')}\n`),
+        writeFile(join(gitDir, 'HEAD'), `ref: refs/heads/${branch}\n`),
+        writeFile(join(path, '.git'), `gitdir: ${gitDir}\n`),
+      ]);
+    } catch (error) {
+      await rm(gitDir, { recursive: true, force: true });
+      throw error;
+    }
+    worktree.gitDir = gitDir;
+    this.registered.set(branch, { path, gitDir });
   }
 
-  /** `git worktree prune`, in the queue's turn. */
-  private async pruneNow(): Promise<void> {
-    this.unpruned.clear();
-    await git(this.repo, ['worktree', 'prune']);
+  /** Branches under {@link BRANCH_PREFIX} checked out in some worktree (the main one too), each with where. */
+  private async checkedOut(): Promise<Map<string, string>> {
+    const out = await git(this.repo, [
+      'for-each-ref',
+      '--format=%(refname:lstrip=2)%00%(worktreepath)',
+      `refs/heads/${BRANCH_PREFIX}`,
+    ]);
+    const busy = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [branch = '', where = ''] = line.split('\0');
+      if (where) busy.set(branch, where);
+    }
+    return busy;
   }
 
   /**
@@ -371,7 +423,9 @@ export class Workspace {
     return this.serialized(async () => {
       const { commonDir } = await this.base();
       await this.unlockLeftovers(commonDir);
-      await this.pruneNow();
+      await git(this.repo, ['worktree', 'prune']);
+      // What the prune freed is free.
+      this.busy = undefined;
       // Moved out of the way first, so that a removal of this run never puts a worktree where `rm` is at work.
       const left = join(this.root, `${REMOVED}-${process.pid}-${(removals += 1)}`);
       if (await rename(join(this.root, REMOVED), left).then(...succeeded)) this.deleteLater(left);
