@@ -585,9 +585,11 @@ describe('Workspace', () => {
       ]);
 
       const lines = (await readFile(log, 'utf8')).split('\n');
-      // Filling a working tree (`reset --hard` inside it) is the one step that may overlap the others.
+      // Filling a working tree (`reset --hard` inside it) may overlap the others, and so may the question where
+      // `origin` is, asked once for the pushes to come.
       expect(lines.filter((line) => /^(begin|end) .*reset --hard/.test(line))).toHaveLength(4);
-      const calls = lines.filter((line) => /^(begin|end) /.test(line) && !line.includes('reset --hard'));
+      expect(lines.filter((line) => /^begin .*remote get-url origin$/.test(line))).toHaveLength(1);
+      const calls = lines.filter((line) => /^(begin|end) (?!.*(reset --hard|remote get-url))/.test(line));
       // The base commit, found once; which branches are checked out, asked once; the prune. A worktree this workspace
       // never made is not its to forget.
       const commands = calls
@@ -735,7 +737,7 @@ describe('a worktree opened before its files are checked out', () => {
     expect(worktree.gitDir).toBe(join(repo, '.git', 'worktrees', 'bac-501'));
     const list = await git(repo, 'worktree', 'list', '--porcelain');
     expect(list).toContain(
-      `worktree ${worktree.path}\nHEAD ${worktree.base}\nbranch refs/heads/${worktree.branch}\nlocked`,
+      `worktree ${worktree.path}\nHEAD ${worktree.base}\nbranch refs/heads/${worktree.branch}\nlocked in use by parallel-agents\n`,
     );
     expect(list).toContain(`worktree ${other}\n`);
     expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
@@ -746,6 +748,24 @@ describe('a worktree opened before its files are checked out', () => {
     ).rejects.toThrow(/already (checked out|used by worktree)/);
     await workspace.remove(worktree);
     await git(repo, 'worktree', 'add', '--quiet', join(tempDir(), 'y'), worktree.branch);
+  });
+
+  it('has git make the worktree in a repository whose refs are in a reftable', async () => {
+    // Git before 2.45 cannot make such a repository; it ignores the directory that marks one, so git's own
+    // `worktree add` is seen to be chosen.
+    await mkdir(join(repo, '.git', 'reftable'));
+    const worktree = await workspace.open({ id: 'BAC-51', title: 'Reftable' });
+    await worktree.added;
+
+    // Git made the branch with the worktree, before any checkout, and locked it with its own reason.
+    expect(await git(repo, 'rev-parse', worktree.branch)).toBe(worktree.base);
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(
+      `worktree ${worktree.path}\nHEAD ${worktree.base}\nbranch refs/heads/${worktree.branch}\nlocked added with --lock`,
+    );
+    await worktree.ready!();
+    expect(await readFile(join(worktree.path, 'src/b/y.ts'), 'utf8')).toBe('y\n');
+    await workspace.remove(worktree);
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
   });
 
   it('checks out the whole tree for paths no directory holds', async () => {

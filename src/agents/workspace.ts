@@ -138,11 +138,13 @@ export class Workspace {
    * with where; asked once, as the branches this workspace checks out itself are known to it.
    */
   private busy?: Promise<Map<string, string>>;
+  /** Whether the repository keeps its refs in a reftable (git 2.45 and later, on request) rather than in files. */
+  private refTable?: Promise<boolean>;
   /** The worktrees this workspace registered and has not removed, by branch. */
   private readonly registered = new Map<string, { path: string; gitDir: string }>();
   /** Removed directories waiting to be deleted. */
   private trash: string[] = [];
-  /** The URL of `origin`, or null when there is none; asked at the first push. */
+  /** The URL of `origin`, or null when there is none; asked at the first registration. */
   private origin?: Promise<string | null>;
 
   constructor(options: { repo: string; root: string }) {
@@ -280,17 +282,7 @@ export class Workspace {
    * that remote only, never into the config. A push that git refuses rejects with a {@link GitError}.
    */
   async push(worktree: Worktree, token?: string): Promise<PushOutcome> {
-    // The same for every agent: asked once.
-    this.origin ??= git(this.repo, ['remote', 'get-url', 'origin']).then(
-      (out) => out.trim(),
-      (error: unknown) => {
-        if (error instanceof GitError && /no such remote/i.test(error.stderr)) return null;
-        // Asked again next time: a failure to ask is no answer.
-        this.origin = undefined;
-        throw error;
-      },
-    );
-    const url = await this.origin;
+    const url = await this.originUrl();
     if (url === null) {
       return {
         pushed: false,
@@ -300,6 +292,20 @@ export class Workspace {
     // From the repository itself, by branch name: nothing in the agent's worktree takes part in the push.
     await git(this.repo, pushArgs(url, worktree.branch, token));
     return { pushed: true };
+  }
+
+  /** The URL of `origin`, or null when there is none: the same for every agent, so asked once. */
+  private originUrl(): Promise<string | null> {
+    this.origin ??= git(this.repo, ['remote', 'get-url', 'origin']).then(
+      (out) => out.trim(),
+      (error: unknown) => {
+        if (error instanceof GitError && /no such remote/i.test(error.stderr)) return null;
+        // Asked again next time: a failure to ask is no answer.
+        this.origin = undefined;
+        throw error;
+      },
+    );
+    return this.origin;
   }
 
   /**
@@ -355,18 +361,42 @@ export class Workspace {
    * Registers the worktree with git as `git worktree add --no-checkout --lock` would, from the files git keeps for
    * one (gitrepository-layout(5)): its own git directory under the common one's `worktrees/`, naming the branch in
    * its `HEAD` (made by the first checkout), and a `.git` file in the working tree pointing there. Refuses, as git
-   * does, a branch checked out in another worktree and a directory that is not empty. Called in the queue's turn.
+   * does, a branch checked out in another worktree and a directory that is not empty. In a repository whose refs are
+   * in a reftable, where a worktree's HEAD is no file, git makes it (`worktree add`). Called in the queue's turn.
    */
   private async register(worktree: Worktree): Promise<void> {
     const { path, branch } = worktree;
     const { commonDir } = await this.base();
     if (!isAbsolute(commonDir)) throw new WorktreeError(`git named no git directory for ${this.repo}`);
     this.busy ??= this.checkedOut();
+    // Asked now, while the agents work, rather than by the first to finish, which every other finishing then waits for.
+    this.originUrl().catch(() => undefined);
     const elsewhere = this.registered.get(branch)?.path ?? (await this.busy).get(branch);
     if (elsewhere !== undefined) {
       throw new WorktreeError(
         `branch ${branch} is already checked out at ${elsewhere}: finish or remove that worktree, then run again`,
       );
+    }
+    // A worktree's HEAD lives in its own reftable there, not in a file: git makes the worktree itself.
+    this.refTable ??= stat(join(commonDir, 'reftable')).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (await this.refTable) {
+      await git(this.repo, [
+        'worktree',
+        'add',
+        '--quiet',
+        '--no-checkout',
+        '--lock',
+        '-B',
+        branch,
+        path,
+        worktree.base,
+      ]);
+      worktree.gitDir = await gitDirOf(this.repo, path);
+      this.registered.set(branch, { path, gitDir: worktree.gitDir });
+      return;
     }
     await mkdir(path, { recursive: true });
     if ((await readdir(path)).length > 0) {
