@@ -737,7 +737,7 @@ describe('a worktree opened before its files are checked out', () => {
     expect(worktree.gitDir).toBe(join(repo, '.git', 'worktrees', 'bac-501'));
     const list = await git(repo, 'worktree', 'list', '--porcelain');
     expect(list).toContain(
-      `worktree ${worktree.path}\nHEAD ${worktree.base}\nbranch refs/heads/${worktree.branch}\nlocked in use by parallel-agents\n`,
+      `worktree ${worktree.path}\nHEAD ${worktree.base}\nbranch refs/heads/${worktree.branch}\nlocked in use by parallel-agents`,
     );
     expect(list).toContain(`worktree ${other}\n`);
     expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
