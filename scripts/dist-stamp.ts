@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const STAMP = path.join(ROOT, 'dist/sources.sha256');
 
-/** What `dist/` is built from: every file under `src/`, the locked dependencies and the build command. */
+/**
+ * What `dist/` is built from: every file under `src/`, the locked dependencies, the TypeScript config (its `paths` pick
+ * what the bundle gets for some modules) and the build command.
+ */
 export function sourceDigest(): string {
   const hash = createHash('sha256');
   const files = fs
@@ -14,7 +17,7 @@ export function sourceDigest(): string {
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(ROOT, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
     .sort();
-  for (const file of [...files, 'package-lock.json']) {
+  for (const file of [...files, 'package-lock.json', 'tsconfig.json']) {
     hash
       .update(`${file}\0`)
       .update(fs.readFileSync(path.join(ROOT, file)))

@@ -182,10 +182,13 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   const [runSet, runPlan] = settings.shard ? shardOf(settings, set, shards) : [set, plan];
   checkBudgetPrices(settings, runSet);
   const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
-  // A worktree left registered by an earlier run on this runner would block its branch.
-  const pruned = workspace.prune();
+  // A worktree left registered by an earlier run on this runner would block its branch: forgotten before the first
+  // registration (which waits for it), but not before the first request, which needs no git beyond the check.
+  workspace.prune().catch((error: unknown) => {
+    if (!(error instanceof InputError)) core.warning(`git worktree prune: ${String(error)}`);
+  });
   preloadModelClient();
-  await pruned;
+  await workspace.check();
   let shell: ShellSandbox | undefined;
   const needsShell = shellUser(settings.allowedTools, settings.checks);
   if (needsShell) {

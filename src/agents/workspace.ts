@@ -445,9 +445,16 @@ export class Workspace {
   }
 
   /**
+   * Resolves once the workspace is known to be a repository with a commit checked out; rejects with an
+   * {@link InputError} when it is not. What a run asks before its first request.
+   */
+  async check(): Promise<void> {
+    await this.base();
+  }
+
+  /**
    * Forgets worktrees whose directories are gone (e.g. a previous run's temp dir), and deletes what an earlier run
-   * left to delete. The first thing a run does with the workspace, so a workspace that is no repository at all, or
-   * one without a commit, is reported here, as an {@link InputError}.
+   * left to delete. Every registration asked for after it waits for it. Rejects as {@link check} does.
    */
   prune(): Promise<void> {
     return this.serialized(async () => {
