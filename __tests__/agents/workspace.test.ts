@@ -1,5 +1,16 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { setTimeout } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -748,6 +759,21 @@ describe('a worktree opened before its files are checked out', () => {
     ).rejects.toThrow(/already (checked out|used by worktree)/);
     await workspace.remove(worktree);
     await git(repo, 'worktree', 'add', '--quiet', join(tempDir(), 'y'), worktree.branch);
+  });
+
+  it('records where the worktree really is when its root is reached through a link', async () => {
+    const real = tempDir();
+    const link = join(tempDir(), 'link');
+    await symlink(real, link);
+    const linked = new Workspace({ repo, root: join(link, 'worktrees') });
+    const worktree = await linked.create({ id: 'BAC-52', title: 'Linked' });
+
+    expect(worktree.path).toBe(join(link, 'worktrees', 'bac-52'));
+    expect(await readFile(join(worktree.gitDir, 'gitdir'), 'utf8')).toBe(
+      `${join(await realpath(real), 'worktrees', 'bac-52', '.git')}\n`,
+    );
+    expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
+    expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain('prunable');
   });
 
   it('has git make the worktree in a repository whose refs are in a reftable', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
@@ -407,8 +407,16 @@ export class Workspace {
     const admin = join(commonDir, 'worktrees');
     await mkdir(admin, { recursive: true });
     // A name of its own, as git picks one: the directory's, numbered when an earlier worktree holds it.
+    const made = (dir: string) =>
+      mkdir(dir).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') return false;
+          throw error;
+        },
+      );
     let gitDir = join(admin, basename(path));
-    for (let n = 1; !(await mkdir(gitDir).then(...succeeded)); n++) {
+    for (let n = 1; !(await made(gitDir)); n++) {
       if (n > 1000) throw new WorktreeError(`no free name for a worktree under ${admin}`);
       gitDir = join(admin, `${basename(path)}${n}`);
     }
@@ -417,7 +425,8 @@ export class Workspace {
       await writeFile(join(gitDir, 'locked'), 'in use by parallel-agents\n');
       await Promise.all([
         writeFile(join(gitDir, 'commondir'), '../..\n'),
-        writeFile(join(gitDir, 'gitdir'), `${join(path, '.git')}\n`),
+        // Where the worktree really is, as git writes it, whatever links the path goes through.
+        realpath(path).then((real) => writeFile(join(gitDir, 'gitdir'), `${join(real, '.git')}\n`)),
         writeFile(join(gitDir, 'HEAD'), `ref: refs/heads/${branch}\n`),
         writeFile(join(path, '.git'), `gitdir: ${gitDir}\n`),
       ]);
