@@ -702,6 +702,17 @@ describe('a worktree opened before its files are checked out', () => {
     expect(await readFile(join(workspace.root, 'bac-49', 'mine'), 'utf8')).toBe("not the agent's\n");
   });
 
+  it('leaves alone a file where the worktree would go', async () => {
+    await mkdir(workspace.root, { recursive: true });
+    await writeFile(join(workspace.root, 'bac-53'), "not the agent's\n");
+    const worktree = await workspace.open({ id: 'BAC-53', title: 'A file' });
+    await expect(worktree.added).rejects.toThrow(
+      `${join(workspace.root, 'bac-53')} already exists and is not a directory: it is left as it is; move it away, then run again`,
+    );
+    await workspace.remove(worktree);
+    expect(await readFile(join(workspace.root, 'bac-53'), 'utf8')).toBe("not the agent's\n");
+  });
+
   it('waits for the checkout before it commits, so files not yet written never look deleted', async () => {
     const worktree = await workspace.open({ id: 'BAC-42', title: 'Early commit' });
 

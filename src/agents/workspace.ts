@@ -398,12 +398,14 @@ export class Workspace {
       this.registered.set(branch, { path, gitDir: worktree.gitDir });
       return;
     }
-    await mkdir(path, { recursive: true });
-    if ((await readdir(path)).length > 0) {
-      throw new WorktreeError(
-        `${path} already exists and is not empty: it is left as it is; move it away, then run again`,
+    const taken = (what: string) =>
+      new WorktreeError(
+        `${path} already exists and ${what}: it is left as it is; move it away, then run again`,
       );
-    }
+    await mkdir(path, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EEXIST' || error.code === 'ENOTDIR' ? taken('is not a directory') : error;
+    });
+    if ((await readdir(path)).length > 0) throw taken('is not empty');
     const admin = join(commonDir, 'worktrees');
     await mkdir(admin, { recursive: true });
     // A name of its own, as git picks one: the directory's, numbered when an earlier worktree holds it.
