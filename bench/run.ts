@@ -266,6 +266,27 @@ const served = (server: MessagesServer) => (id: string) =>
   server.requests.filter((r) => r.task === id).reduce((sum, r) => sum + (r.endedAt - r.startedAt), 0) / 1000;
 
 const failedOf = (results: AgentResult[]) => results.filter((r) => r.status !== 'succeeded').length;
+/**
+ * Where the agents' time goes besides the model, each a median over the agents: from its start to its first request,
+ * the waits between one reply's end and the next request, and from its last reply to its end (its commit).
+ */
+function whereTimeGoes(server: MessagesServer, results: AgentResult[]): string {
+  const parts = results.map((r) => {
+    const requests = server.requests.filter((q) => q.task === r.id).sort((a, b) => a.startedAt - b.startedAt);
+    const between = requests.slice(1).reduce((sum, q, i) => sum + q.startedAt - requests[i]!.endedAt, 0);
+    return {
+      before: (requests[0]?.startedAt ?? r.endedAt) - r.startedAt,
+      between,
+      after: r.endedAt - (requests.at(-1)?.endedAt ?? r.endedAt),
+    };
+  });
+  const med = (pick: (p: (typeof parts)[number]) => number) => `${Math.round(median(parts.map(pick)))} ms`;
+  return (
+    `per agent (median): ${med((p) => p.before)} from its start to its first request, ${med((p) => p.between)} ` +
+    `between its turns, ${med((p) => p.after)} from its last reply to its end (the commit)`
+  );
+}
+
 /** Epoch ms of each task's first request to the server. */
 const firstRequests = (server: MessagesServer, ids: string[]) =>
   ids.map((id) => Math.min(...server.requests.filter((r) => r.task === id).map((r) => r.startedAt)));
@@ -348,6 +369,7 @@ const use = (work: Workload) => {
       `Against the scripted latency (${sec(scripted.model.idealSeconds)}) instead of the served time: ` +
       `${(scripted.wallSeconds / scripted.model.idealSeconds).toFixed(3)}`,
   );
+  note(`10 × 8, c=10: ${whereTimeGoes(server, p.results)}`);
 
   use(work);
   const s = await runDist('10x8 slow c=1', server, smallRepo(), work, 1);
@@ -395,6 +417,7 @@ const use = (work: Workload) => {
       `median ${ms(median(scripted))}. The action's own account (agent − model time as the client saw it): median ` +
       `${ms(median(tail))}`,
   );
+  note(`100 ms/turn: ${whereTimeGoes(server, r.results)}`);
 }
 
 // 3. A hundred tasks at concurrency 20: wall against the ideal, and the action's peak memory.
@@ -425,6 +448,7 @@ const use = (work: Workload) => {
       `model turns (${(r.probe.cpuMs / server.requests.length).toFixed(1)} ms a turn, start-up and git's own ` +
       'processes aside), on one thread',
   );
+  note(`100 tasks: ${whereTimeGoes(server, r.results)}`);
 }
 
 // 4. Ten agents in large repositories, each task naming its directory in `paths`.
