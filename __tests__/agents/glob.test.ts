@@ -109,7 +109,9 @@ describe('the glob tool', () => {
       { isError: true, output: 'glob: timed out after 2s; narrow the pattern' },
     ]);
     expect(Date.now() - started).toBeLessThan(4000);
-    expect(stall).toBeLessThan(200);
+    // A glob on this thread would hold it until the timeout (2 s); a busy machine running the whole suite holds a
+    // free thread a few hundred ms at worst (seen: 0.56 s), so the line is drawn at half the timeout.
+    expect(stall).toBeLessThan(1000);
   });
 
   it('stops a glob when its call is aborted', async () => {
@@ -147,7 +149,8 @@ describe('the glob tool', () => {
         expect(result.seconds).toBeLessThan(5);
       });
       expect(status).toBe('timeout');
-      expect(stall).toBeLessThan(200);
+      // As above: a glob on this thread would hold it until the agent's timeout (1.5 s).
+      expect(stall).toBeLessThan(750);
     } finally {
       await server.close();
     }
