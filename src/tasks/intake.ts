@@ -2,7 +2,6 @@ import { InputError } from '../errors.js';
 import { resolveLinearTasks } from './linear.js';
 import { parseMarkdownTasks } from './markdown.js';
 import type { TaskReading } from './task.js';
-import { readTaskFile } from './task-file.js';
 
 /** Where tasks may come from, in the order they win. */
 export interface TaskSources {
@@ -29,6 +28,8 @@ export async function readTaskSet(sources: TaskSources): Promise<TaskReading> {
   if (sources.tasks.trim()) {
     reading = parseMarkdownTasks(sources.tasks, 'input `tasks`');
   } else if (sources.tasksFile) {
+    // Loaded only for a file: its YAML parser is a tenth of the bundle, and most runs read Markdown.
+    const { readTaskFile } = await import('./task-file.js');
     reading = await readTaskFile(sources.workspace, sources.tasksFile);
   } else {
     const issue = await sources.issue();
