@@ -340,13 +340,7 @@ export class Workspace {
     if (!registered) return;
     const aside = join(this.root, REMOVED, `${basename(worktree.path)}-${process.pid}-${(removals += 1)}`);
     await mkdir(join(this.root, REMOVED), { recursive: true });
-    const moved = await rename(worktree.path, aside).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return false;
-        throw error;
-      },
-    );
+    const moved = await rename(worktree.path, aside).then(...succeededUnless('ENOENT'));
     if (moved) this.deleteLater(aside);
     // Git forgets it, and its branch is free for another checkout, the moment its registration is gone.
     const made = this.registered.get(worktree.branch);
@@ -382,62 +376,16 @@ export class Workspace {
       (s) => s.isDirectory(),
       () => false,
     );
-    if (await this.refTable) {
-      await git(this.repo, [
-        'worktree',
-        'add',
-        '--quiet',
-        '--no-checkout',
-        '--lock',
-        '-B',
-        branch,
-        path,
-        worktree.base,
-      ]);
-      worktree.gitDir = await gitDirOf(this.repo, path);
-      this.registered.set(branch, { path, gitDir: worktree.gitDir });
-      return;
-    }
-    const taken = (what: string) =>
-      new WorktreeError(
-        `${path} already exists and ${what}: it is left as it is; move it away, then run again`,
-      );
-    await mkdir(path, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'EEXIST' || error.code === 'ENOTDIR' ? taken('is not a directory') : error;
-    });
-    if ((await readdir(path)).length > 0) throw taken('is not empty');
-    const admin = join(commonDir, 'worktrees');
-    await mkdir(admin, { recursive: true });
-    // A name of its own, as git picks one: the directory's, numbered when an earlier worktree holds it.
-    const made = (dir: string) =>
-      mkdir(dir).then(
-        () => true,
-        (error: NodeJS.ErrnoException) => {
-          if (error.code === 'EEXIST') return false;
-          throw error;
-        },
-      );
-    let gitDir = join(admin, basename(path));
-    for (let n = 1; !(await made(gitDir)); n++) {
-      if (n > 1000) throw new WorktreeError(`no free name for a worktree under ${admin}`);
-      gitDir = join(admin, `${basename(path)}${n}`);
-    }
-    try {
-      // Locked before anything else, as git does: a prune meanwhile (another process's) leaves it alone.
-      await writeFile(join(gitDir, 'locked'), 'in use by parallel-agents\n');
-      await Promise.all([
-        writeFile(join(gitDir, 'commondir'), '../..\n'),
-        // Where the worktree really is, as git writes it, whatever links the path goes through.
-        realpath(path).then((real) => writeFile(join(gitDir, 'gitdir'), `${join(real, '.git')}\n`)),
-        writeFile(join(gitDir, 'HEAD'), `ref: refs/heads/${branch}\n`),
-        writeFile(join(path, '.git'), `gitdir: ${gitDir}\n`),
-      ]);
-    } catch (error) {
-      await rm(gitDir, { recursive: true, force: true });
-      throw error;
-    }
-    worktree.gitDir = gitDir;
-    this.registered.set(branch, { path, gitDir });
+    worktree.gitDir = (await this.refTable)
+      ? await this.addWithGit(worktree)
+      : await writeRegistration(worktree, join(commonDir, 'worktrees'));
+    this.registered.set(branch, { path, gitDir: worktree.gitDir });
+  }
+
+  /** `git worktree add`, as git makes a worktree: its git directory. */
+  private async addWithGit({ path, branch, base }: Worktree): Promise<string> {
+    await git(this.repo, ['worktree', 'add', '--quiet', '--no-checkout', '--lock', '-B', branch, path, base]);
+    return gitDirOf(this.repo, path);
   }
 
   /** Branches under {@link BRANCH_PREFIX} checked out in some worktree (the main one too), each with where. */
@@ -711,11 +659,59 @@ async function commitIndex(
 /** The two ends of a promise whose only news is whether it succeeded. */
 const succeeded = [() => true, () => false] as const;
 
+/** As {@link succeeded}, for a call that may fail only with `code`: any other failure is thrown on. */
+function succeededUnless(code: string) {
+  return [
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === code) return false;
+      throw error;
+    },
+  ] as const;
+}
+
 /** Where removed worktrees wait, under the root, to be deleted. */
 const REMOVED = '.removed';
 
 /** Removals so far in this process, for names that never meet. */
 let removals = 0;
+
+/**
+ * Writes the files git keeps for a worktree at `worktree.path` on `worktree.branch`: its git directory under `admin`
+ * (returned), named as git names one, and the `.git` file pointing there. The directory must be empty or absent.
+ */
+async function writeRegistration({ path, branch }: Worktree, admin: string): Promise<string> {
+  const taken = (what: string) =>
+    new WorktreeError(
+      `${path} already exists and ${what}: it is left as it is; move it away, then run again`,
+    );
+  await mkdir(path, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'EEXIST' || error.code === 'ENOTDIR' ? taken('is not a directory') : error;
+  });
+  if ((await readdir(path)).length > 0) throw taken('is not empty');
+  await mkdir(admin, { recursive: true });
+  // A name of its own, as git picks one: the directory's, numbered when an earlier worktree holds it.
+  let gitDir = join(admin, basename(path));
+  for (let n = 1; !(await mkdir(gitDir).then(...succeededUnless('EEXIST'))); n++) {
+    if (n > 1000) throw new WorktreeError(`no free name for a worktree under ${admin}`);
+    gitDir = join(admin, `${basename(path)}${n}`);
+  }
+  try {
+    // Locked before anything else, as git does: a prune meanwhile (another process's) leaves it alone.
+    await writeFile(join(gitDir, 'locked'), 'in use by parallel-agents\n');
+    await Promise.all([
+      writeFile(join(gitDir, 'commondir'), '../..\n'),
+      // Where the worktree really is, as git writes it, whatever links the path goes through.
+      realpath(path).then((real) => writeFile(join(gitDir, 'gitdir'), `${join(real, '.git')}\n`)),
+      writeFile(join(gitDir, 'HEAD'), `ref: refs/heads/${branch}\n`),
+      writeFile(join(path, '.git'), `gitdir: ${gitDir}\n`),
+    ]);
+  } catch (error) {
+    await rm(gitDir, { recursive: true, force: true });
+    throw error;
+  }
+  return gitDir;
+}
 
 /** The worktree's git directory, from the `.git` file git wrote in it; from git itself when that cannot be read. */
 export async function gitDirOf(repo: string, path: string): Promise<string> {
