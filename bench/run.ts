@@ -14,12 +14,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AgentResult } from '../src/agents/result.js';
+import { noUsage, type AgentResult } from '../src/agents/result.js';
 import { EventStream } from '../src/events.js';
 import { computeTiming } from '../src/report/timing.js';
 import { git, makeRepo, tempDir } from '../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../support/messages-server.js';
-import { runAction, type ActionRun } from '../support/run-action.js';
+import { ROOT, runAction, type ActionRun } from '../support/run-action.js';
 import { runAgentsAgainst, taskOf } from '../support/run-agents.js';
 import type { Scripts, ScriptedTurn } from '../support/script.js';
 
@@ -261,6 +261,69 @@ function honest(results: AgentResult[], model: (id: string) => number, concurren
   return { ...timing, model: timing.model };
 }
 
+/**
+ * The same workload through the SDK alone (bench/sdk-alone.ts: its tool runner and toolset, nothing of the action), in
+ * a process of its own: the floor any agent built on the SDK stands on here. Overhead per agent and wall ÷ ideal are
+ * worked out as for the action, from the server's own record.
+ */
+async function sdkAlone(work: Workload, concurrency: number) {
+  use(work);
+  const script = path.join(ROOT, 'bench/sdk-alone.ts');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, server.url, String(concurrency), ...work.ids],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`bench/sdk-alone.ts exited with ${code}`);
+  const { runs, cpuMs } = JSON.parse(out) as {
+    runs: { id: string; startedAt: number; endedAt: number }[];
+    cpuMs: number;
+  };
+  const model = served(server);
+  const results = runs.map((r): AgentResult => ({
+    ...NOT_RECORDED,
+    id: r.id,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    seconds: (r.endedAt - r.startedAt) / 1000,
+    turns: server.requests.filter((q) => q.task === r.id).length,
+  }));
+  const t = honest(results, model, concurrency);
+  return {
+    timing: t,
+    perAgent: t.model.agents.map((a) => a.overheadSeconds),
+    cpuMs,
+    turns: server.requests.length,
+  };
+}
+
+/** What an SDK-alone run does not have: no branch, no cost, no report. */
+const NOT_RECORDED: AgentResult = {
+  id: '',
+  title: '',
+  status: 'succeeded',
+  model: 'claude-sonnet-4-6',
+  startedAt: 0,
+  endedAt: 0,
+  seconds: 0,
+  turns: 0,
+  toolCalls: 0,
+  usage: noUsage(),
+  costUsd: null,
+  report: '',
+  branch: '',
+  pushed: false,
+  filesChanged: [],
+  insertions: 0,
+  deletions: 0,
+};
+
 /** Seconds the server spent on a task's requests, arrival to last byte, as it recorded them. */
 const served = (server: MessagesServer) => (id: string) =>
   server.requests.filter((r) => r.task === id).reduce((sum, r) => sum + (r.endedAt - r.startedAt), 0) / 1000;
@@ -418,6 +481,13 @@ const use = (work: Workload) => {
       `${ms(median(tail))}`,
   );
   note(`100 ms/turn: ${whereTimeGoes(server, r.results)}`);
+  const floor = await sdkAlone(work, 10);
+  record(
+    '… the same through the SDK alone (its tool runner and toolset; no git, nothing of the action): overhead per agent, median',
+    `${ms(median(floor.perAgent))} (max ${ms(Math.max(...floor.perAgent))}; ${(floor.cpuMs / floor.turns).toFixed(1)} ms of CPU a turn)`,
+    '',
+    null,
+  );
 }
 
 // 3. A hundred tasks at concurrency 20: wall against the ideal, and the action's peak memory.
@@ -449,6 +519,13 @@ const use = (work: Workload) => {
       'processes aside), on one thread',
   );
   note(`100 tasks: ${whereTimeGoes(server, r.results)}`);
+  const floor = await sdkAlone(work, 20);
+  record(
+    '… the same through the SDK alone: wall ÷ model-only ideal',
+    `${(floor.timing.wallSeconds / floor.timing.model.idealSeconds).toFixed(3)} (${sec(floor.timing.wallSeconds)} ÷ ${sec(floor.timing.model.idealSeconds)}; ${(floor.cpuMs / floor.turns).toFixed(1)} ms of CPU a turn)`,
+    '',
+    null,
+  );
 }
 
 // 4. Ten agents in large repositories, each task naming its directory in `paths`.
