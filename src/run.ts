@@ -137,7 +137,8 @@ export async function runAgents(
         workspace: {
           create: (task) => workspace.create(task),
           open: (task) => workspace.open(task),
-          commit: (worktree, message) => workspace.commit(worktree, message),
+          commit: (worktree, message, options) => workspace.commit(worktree, message, options),
+          stageAhead: (worktree) => workspace.stageAhead(worktree),
           push: (worktree) => workspace.push(worktree, settings.githubToken),
           remove: (worktree) => workspace.remove(worktree),
         },

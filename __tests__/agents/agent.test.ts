@@ -124,6 +124,23 @@ describe('runAgent', () => {
     expect(git(repo, 'show', `${result.branch}:src/router.js`)).toContain('startsWith("claude")');
   });
 
+  it('commits a file written after its changes were last staged ahead (its last tool call had no reply after it)', async () => {
+    server.setScripts({
+      'BAC-7': [
+        { tools: [{ name: 'write', input: { file_path: 'first.md', content: 'first\n' } }] },
+        // Staged ahead while this reply is on its way; its tool call is the last: max-turns allows no more.
+        { tools: [{ name: 'write', input: { file_path: 'second.md', content: 'second\n' } }] },
+        { text: 'Never asked for.' },
+      ],
+    });
+    const { repo, options } = setup({ maxTurns: 2 });
+    const result = await runAgent(options);
+
+    expect(result.status).toBe('turn-limit');
+    expect(result.filesChanged).toEqual(['first.md', 'second.md']);
+    expect(git(repo, 'show', `${result.branch}:second.md`)).toBe('second');
+  });
+
   it('stops at its timeout while the model hangs', async () => {
     server.setScripts({ 'BAC-7': [{ fault: { kind: 'hang' } }] });
     const { options } = setup({ timeoutMs: 300 });

@@ -240,6 +240,79 @@ describe('Workspace', () => {
     expect(commands).toEqual(['add', 'diff', 'commit']);
   });
 
+  describe('staging ahead of the commit', () => {
+    /** The git commands `run` starts, by name, as git's own trace records them. */
+    const gitCommands = async (run: () => Promise<unknown>): Promise<string[]> => {
+      const home = join(dir, 'home');
+      const trace = join(dir, 'trace.log');
+      await mkdir(home, { recursive: true });
+      await writeFile(join(home, '.gitconfig'), `[trace2]\n\tnormalTarget = ${trace}\n`);
+      await rm(trace, { force: true });
+      const saved = process.env.HOME;
+      process.env.HOME = home;
+      try {
+        await run();
+      } finally {
+        process.env.HOME = saved;
+      }
+      return (await readFile(trace, 'utf8'))
+        .split('\n')
+        .map((line) => / start (\S+) (.*)$/.exec(line)?.[2])
+        .filter((command) => command !== undefined)
+        .map((command) => command.replace(/(-c \S+ |--git-dir=\S+ |--work-tree=\S+ )/g, '').split(' ')[0]!);
+    };
+
+    it('leaves the commit only `git commit` to run, and commits what was staged', async () => {
+      const worktree = await workspace.create({ id: 'BAC-12', title: '' });
+      await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
+      await writeFile(join(worktree.path, 'new.txt'), 'new\n');
+
+      expect(await gitCommands(() => workspace.stageAhead(worktree))).toEqual(['add', 'diff']);
+      let summary;
+      expect(
+        await gitCommands(async () => {
+          summary = await workspace.commit(worktree, 'staged ahead', { stagedAhead: true });
+        }),
+      ).toEqual(['commit']);
+
+      expect(summary).toEqual({
+        commit: await git(repo, 'rev-parse', worktree.branch),
+        filesChanged: ['README.md', 'new.txt'],
+        insertions: 2,
+        deletions: 0,
+      });
+      expect(await git(repo, 'show', `${worktree.branch}:new.txt`)).toBe('new');
+    });
+
+    it('stages again when told something changed since, and so commits the later change too', async () => {
+      const worktree = await workspace.create({ id: 'BAC-13', title: '' });
+      await writeFile(join(worktree.path, 'first.txt'), 'first\n');
+      await workspace.stageAhead(worktree);
+      await writeFile(join(worktree.path, 'second.txt'), 'second\n');
+      await unlink(join(worktree.path, 'old.txt'));
+
+      const summary = await workspace.commit(worktree, 'changed since', { stagedAhead: false });
+
+      expect(summary.filesChanged).toEqual(['first.txt', 'old.txt', 'second.txt']);
+      expect(await git(repo, 'ls-tree', '--name-only', worktree.branch)).toBe(
+        'README.md\nfirst.txt\nrouter.ts\nsecond.txt',
+      );
+    });
+
+    it('waits for a staging still under way before the commit stages, so the two never hold the index at once', async () => {
+      const worktree = await workspace.create({ id: 'BAC-14', title: '' });
+      await writeFile(join(worktree.path, 'first.txt'), 'first\n');
+      const ahead = workspace.stageAhead(worktree);
+      await writeFile(join(worktree.path, 'second.txt'), 'second\n');
+
+      const summary = await workspace.commit(worktree, 'not waited for', { stagedAhead: false });
+      await ahead;
+
+      expect(summary.filesChanged).toEqual(['first.txt', 'second.txt']);
+      expect(await git(repo, 'rev-parse', worktree.branch)).toBe(summary.commit);
+    });
+  });
+
   it('makes no commit when nothing changed', async () => {
     const worktree = await workspace.create({ id: 'BAC-2', title: 'Nothing to do' });
 

@@ -85,6 +85,45 @@ describe('run(), in this process', () => {
     expect(git(workspace, 'show', 'parallel-agents/bac-1-add-a-changelog:CHANGELOG.md')).toBe('# Changelog');
   });
 
+  it("stages an agent's changes while its last reply is on its way, so that its end only commits them", async () => {
+    server.setScripts({
+      'BAC-1': [
+        { tools: [{ name: 'write', input: { file_path: 'CHANGELOG.md', content: '# Changelog\n' } }] },
+        { text: 'Added CHANGELOG.md.', latencyMs: 400 },
+      ],
+    });
+    // Git's own record of every git process, with when it started, from the global config the action's git reads.
+    const home = tempDir('pa-home-');
+    const trace = path.join(home, 'trace.json');
+    fs.writeFileSync(path.join(home, '.gitconfig'), `[trace2]\n\teventTarget = ${trace}\n`);
+    const workspace = repo();
+    const run = await runInProcess({
+      workspace,
+      inputs: inputs({ tasks: '- BAC-1: Add a changelog\n' }),
+      env: { HOME: home },
+    });
+    expect(run.code).toBe(0);
+
+    // The git commands run in the agent's worktree, by name, with when each started.
+    const commands = fs
+      .readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; time: string; argv?: string[] })
+      .filter((e) => e.event === 'start' && e.argv?.some((a) => a.includes('/worktrees/bac-1')))
+      .map((e) => ({
+        name: e.argv!.slice(1).find((a) => !a.startsWith('-') && !a.includes('=')),
+        at: Date.parse(e.time),
+      }));
+    const lastReply = server.requests.filter((r) => r.task === 'BAC-1').at(-1)!;
+    const name = (c: { name?: string }) => c.name;
+    expect(commands.map(name)).toEqual(['reset', 'add', 'diff', 'commit']);
+    const [, add, , commit] = commands;
+    expect(add!.at).toBeLessThan(lastReply.endedAt);
+    expect(commit!.at).toBeGreaterThanOrEqual(lastReply.endedAt - 5);
+    expect(git(workspace, 'show', 'parallel-agents/bac-1-add-a-changelog:CHANGELOG.md')).toBe('# Changelog');
+  });
+
   it('keeps going when a reporter throws on every event: one warning, every other output right', async () => {
     const workspace = repo();
     let calls = 0;

@@ -46,7 +46,9 @@ interface AgentWorkspace {
   create(task: Task): Promise<Worktree>;
   /** As `create`, resolved before the files are all checked out: `Worktree.ready` says when they are. */
   open?(task: Task): Promise<Worktree>;
-  commit(worktree: Worktree, message: string): Promise<CommitSummary>;
+  commit(worktree: Worktree, message: string, options?: { stagedAhead?: boolean }): Promise<CommitSummary>;
+  /** Stages the worktree's changes before the commit, which takes them when nothing changed since. */
+  stageAhead?(worktree: Worktree): Promise<void>;
   /** Publishes the branch, or says why it could not (no `origin`); a push git refuses throws. */
   push(worktree: Worktree): Promise<PushOutcome>;
   /** Deletes the working tree, keeping its branch, so later steps can check the branch out. */
@@ -115,6 +117,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   let verification: Verification | undefined;
   let commands: CommandShell | undefined;
   const checks = options.checks;
+  // Without a shell, only the writing tools change the worktree: what they changed is staged while the model thinks
+  // (see `Workspace.stageAhead`), and the commit at the end takes it unless a tool wrote again since.
+  const stagesAhead =
+    options.workspace.stageAhead !== undefined &&
+    !options.tools.includes('bash') &&
+    !checks?.setup &&
+    !checks?.verify;
+  let changed = false;
+  let stagedAhead = false;
   const shellLimit = options.shellLimit ?? (<T>(run: () => Promise<T>) => run());
 
   const timeout = new AbortController();
@@ -148,6 +159,11 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
           if (next.done) break;
           // The request is out once the runner hands over its stream: from here to the stream's end is model time.
           const requested = performance.now();
+          if (stagesAhead && changed && worktree) {
+            changed = false;
+            stagedAhead = true;
+            void options.workspace.stageAhead!(worktree);
+          }
           if (options.onStreaming && !streaming) {
             next.value.once('streamEvent', () => {
               if (streaming) return;
@@ -240,8 +256,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       .map((tool) => (inWorktree.ready ? afterCheckout(tool, inWorktree.ready) : tool))
       .map((tool) => (ready ? afterSetup(tool, ready) : tool))
       .map((tool) =>
-        observed(tool, task.id, events, () => {
+        observed(tool, task.id, events, (name) => {
           toolCalls += 1;
+          if (WRITERS.has(name)) changed = true;
         }),
       );
 
@@ -365,7 +382,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   );
   if (worktree && made) {
     try {
-      changes = await options.workspace.commit(worktree, commitMessage(task, status));
+      changes = await options.workspace.commit(worktree, commitMessage(task, status), {
+        stagedAhead: stagedAhead && !changed,
+      });
       committed = true;
       if (changes.commit) {
         const outcome = await options.workspace.push(worktree);
@@ -412,6 +431,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   return result;
 }
 
+/** The tools that change files in the worktree, besides `bash`. */
+const WRITERS = new Set(['write', 'edit']);
+
 /** New turns after replies cut off mid-stream, per agent. */
 const BROKEN_STREAM_RETRIES = 2;
 
@@ -456,7 +478,7 @@ function observed(
   tool: BetaRunnableTool,
   task: string,
   events: EventStream,
-  counted: () => void,
+  counted: (tool: string) => void,
 ): BetaRunnableTool {
   return {
     ...tool,
@@ -464,7 +486,7 @@ function observed(
       const id = context?.toolUse.id ?? '';
       const result = (isError: boolean, output: string) =>
         events.emit({ type: 'tool-result', task, at: Date.now(), tool: tool.name, id, isError, output });
-      counted();
+      counted(tool.name);
       events.emit({ type: 'tool-call', task, at: Date.now(), tool: tool.name, id, input: input ?? {} });
       try {
         const output = await tool.run(input, context);

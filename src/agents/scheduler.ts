@@ -39,7 +39,8 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   const workspace: RunOptions['workspace'] = {
     create: (task) => rest.workspace.create(task),
     ...(rest.workspace.open ? { open: (task) => rest.workspace.open!(task) } : {}),
-    commit: (worktree, message) => rest.workspace.commit(worktree, message),
+    commit: (worktree, message, options) => rest.workspace.commit(worktree, message, options),
+    ...(rest.workspace.stageAhead ? { stageAhead: (worktree) => rest.workspace.stageAhead!(worktree) } : {}),
     push: (worktree) => rest.workspace.push(worktree),
     remove: (worktree) => {
       const removal = rest.workspace.remove(worktree);

@@ -144,6 +144,8 @@ export class Workspace {
   private readonly registered = new Map<string, { path: string; gitDir: string }>();
   /** Removed directories waiting to be deleted. */
   private trash: string[] = [];
+  /** Each worktree's latest {@link stageAhead}, by path: undefined when it failed or had to leave files out. */
+  private readonly ahead = new Map<string, Promise<Staging | undefined>>();
   /** The URL of `origin`, or null when there is none; asked at the first registration. */
   private origin?: Promise<string | null>;
 
@@ -247,14 +249,17 @@ export class Workspace {
    * be committed (a file `git add` refuses, a nested repository) is left out and listed in `skipped`; the rest
    * is committed all the same.
    */
-  async commit(worktree: Worktree, message: string): Promise<CommitSummary> {
+  async commit(worktree: Worktree, message: string, { stagedAhead = false } = {}): Promise<CommitSummary> {
     // A checkout still writing would hold the index, and files not yet there would look deleted.
     await this.settled(worktree);
+    // So would a staging ahead still under way; what it staged stands only if the caller says nothing changed since.
+    const ahead = await this.ahead.get(worktree.path);
+    this.ahead.delete(worktree.path);
     const inTree = pinned(worktree);
     // Git is told its directory outright and never reads the file, so the file goes back while git stages; nothing
     // is committed before it is back. Why staging failed, if it did, is the error that matters.
     const [staged, putBack] = await Promise.allSettled([
-      stageAll(worktree.path, inTree, worktree.base),
+      stagedAhead && ahead ? ahead : stageAll(worktree.path, inTree, worktree.base),
       putBackGitFile(worktree),
     ]);
     if (staged.status === 'rejected') throw staged.reason;
@@ -274,6 +279,24 @@ export class Workspace {
         ? { filesChanged: [], insertions: 0, deletions: 0 }
         : { commit: head, ...staging.stats };
     return staging.skipped.length > 0 ? { ...summary, skipped: staging.skipped } : summary;
+  }
+
+  /**
+   * Stages everything in the worktree now, while its agent waits on the model, so that {@link commit} has only to
+   * commit it: the commit takes this staging when told that nothing in the worktree changed since the call. Each call
+   * waits for the one before. Resolves once staged; one that failed, or had to leave files out, leaves the staging to
+   * the commit.
+   */
+  async stageAhead(worktree: Worktree): Promise<void> {
+    const before = this.ahead.get(worktree.path);
+    const staging = (async () => {
+      await before;
+      await this.settled(worktree);
+      const staged = await stageAll(worktree.path, pinned(worktree), worktree.base);
+      return staged.skipped.length === 0 ? staged : undefined;
+    })().catch(() => undefined);
+    this.ahead.set(worktree.path, staging);
+    await staging;
   }
 
   /**
@@ -526,17 +549,19 @@ async function putBackGitFile(worktree: Worktree): Promise<void> {
   await writeFile(dotGit, `gitdir: ${worktree.gitDir}\n`);
 }
 
+/** What {@link stageAll} staged, measured against the base, and what it had to leave out. */
+interface Staging {
+  skipped: SkippedFile[];
+  stats: Omit<CommitSummary, 'commit'>;
+}
+
 /**
  * Stages every change in the worktree that git can commit; returns the ones it cannot, and what the index then holds
  * against `base` (which is what the branch will hold once committed). One `add` usually does it; a nested repository
  * that has a commit comes in as a gitlink, which is taken out again (see {@link unstageGitlinks}). When git refuses,
  * the changes are staged with care (see {@link stageCarefully}).
  */
-async function stageAll(
-  cwd: string,
-  inTree: string[],
-  base: string,
-): Promise<{ skipped: SkippedFile[]; stats: Omit<CommitSummary, 'commit'> }> {
+async function stageAll(cwd: string, inTree: string[], base: string): Promise<Staging> {
   const skipped: SkippedFile[] = [];
   try {
     await git(cwd, [...inTree, 'add', '--all', '--', '.']);
