@@ -141,6 +141,44 @@ describe('runAgent', () => {
     expect(git(repo, 'show', `${result.branch}:second.md`)).toBe('second');
   });
 
+  it('stages its changes ahead of the commit only without a shell, and commits what an edit changed since', async () => {
+    class Counting extends Workspace {
+      stagings = 0;
+      override stageAhead(worktree: Parameters<Workspace['stageAhead']>[0]) {
+        this.stagings += 1;
+        return super.stageAhead(worktree);
+      }
+    }
+    const script: Scripts = {
+      'BAC-7': [
+        { tools: [{ name: 'write', input: { file_path: 'notes.md', content: 'draft\n' } }] },
+        {
+          tools: [
+            { name: 'edit', input: { file_path: 'notes.md', old_string: 'draft', new_string: 'final' } },
+          ],
+        },
+        { text: 'Wrote the notes.' },
+      ],
+    };
+    const outcomes = [];
+    for (const tools of [
+      ['read', 'write', 'edit'],
+      ['read', 'write', 'edit', 'bash'],
+    ] as const) {
+      server.setScripts(script);
+      const { repo, options } = setup({ tools: [...tools] });
+      const workspace = new Counting({ repo, root: path.join(tempDir(), 'worktrees') });
+      const result = await runAgent({ ...options, workspace });
+      outcomes.push({ stagings: workspace.stagings, notes: git(repo, 'show', `${result.branch}:notes.md`) });
+    }
+
+    // Staged after the write and again after the edit; with bash (which can leave a process writing) not at all.
+    expect(outcomes).toEqual([
+      { stagings: 2, notes: 'final' },
+      { stagings: 0, notes: 'final' },
+    ]);
+  });
+
   it('stops at its timeout while the model hangs', async () => {
     server.setScripts({ 'BAC-7': [{ fault: { kind: 'hang' } }] });
     const { options } = setup({ timeoutMs: 300 });

@@ -302,14 +302,34 @@ describe('Workspace', () => {
     it('waits for a staging still under way before the commit stages, so the two never hold the index at once', async () => {
       const worktree = await workspace.create({ id: 'BAC-14', title: '' });
       await writeFile(join(worktree.path, 'first.txt'), 'first\n');
-      const ahead = workspace.stageAhead(worktree);
-      await writeFile(join(worktree.path, 'second.txt'), 'second\n');
+      let summary;
+      const commands = await gitCommands(async () => {
+        const ahead = workspace.stageAhead(worktree);
+        await writeFile(join(worktree.path, 'second.txt'), 'second\n');
+        summary = await workspace.commit(worktree, 'not waited for', { stagedAhead: false });
+        await ahead;
+      });
 
-      const summary = await workspace.commit(worktree, 'not waited for', { stagedAhead: false });
-      await ahead;
+      expect(commands).toEqual(['add', 'diff', 'add', 'diff', 'commit']);
+      expect(summary).toMatchObject({ filesChanged: ['first.txt', 'second.txt'] });
+    });
 
+    it('makes a call while another has yet to begin that one, so stagings never queue up', async () => {
+      const worktree = await workspace.create({ id: 'BAC-15', title: '' });
+      await writeFile(join(worktree.path, 'first.txt'), 'first\n');
+      const commands = await gitCommands(async () => {
+        const first = workspace.stageAhead(worktree);
+        // Both made before the first has begun (it waits for the checkout to have settled): one staging.
+        expect(workspace.stageAhead(worktree)).toBe(first);
+        await first;
+        // Begun and done: the next is one of its own.
+        await writeFile(join(worktree.path, 'second.txt'), 'second\n');
+        await workspace.stageAhead(worktree);
+      });
+
+      expect(commands).toEqual(['add', 'diff', 'add', 'diff']);
+      const summary = await workspace.commit(worktree, 'staged twice', { stagedAhead: true });
       expect(summary.filesChanged).toEqual(['first.txt', 'second.txt']);
-      expect(await git(repo, 'rev-parse', worktree.branch)).toBe(summary.commit);
     });
   });
 
@@ -738,6 +758,33 @@ describe('a worktree opened before its files are checked out', () => {
     ]);
     // Nothing of it reaches the repository's own config (`git sparse-checkout` would turn on worktree config).
     expect(await git(repo, 'config', '--list', '--local')).not.toMatch(/sparse|worktreeconfig/i);
+  });
+
+  it('stages nothing ahead until the rest is in, so that filling it in undoes no staged change', async () => {
+    const worktree = await workspace.open({ id: 'BAC-42', title: 'Sparse ahead', paths: ['src/a/**'] });
+    await worktree.ready!(['src/a/x.ts']);
+    await writeFile(join(worktree.path, 'src/a/x.ts'), 'x, edited\n');
+    await writeFile(join(worktree.path, 'src/a/new.ts'), 'new\n');
+    await workspace.stageAhead(worktree);
+    // A tool reaching outside the cone: the rest comes in by a one-way merge from HEAD.
+    await worktree.ready!(['docs/d.md']);
+
+    expect(await readFile(join(worktree.path, 'src/a/x.ts'), 'utf8')).toBe('x, edited\n');
+    expect(await readFile(join(worktree.path, 'src/a/new.ts'), 'utf8')).toBe('new\n');
+    const summary = await workspace.commit(worktree, 'sparse, staged ahead', { stagedAhead: true });
+    expect(summary.filesChanged).toEqual(['src/a/new.ts', 'src/a/x.ts']);
+    expect(await git(repo, 'show', `${worktree.branch}:src/a/x.ts`)).toBe('x, edited');
+  });
+
+  it('stages ahead once the rest is in', async () => {
+    const worktree = await workspace.open({ id: 'BAC-43', title: 'Sparse whole', paths: ['src/a/**'] });
+    await worktree.ready!(['docs/d.md']);
+    await writeFile(join(worktree.path, 'docs/d.md'), 'd, edited\n');
+    await workspace.stageAhead(worktree);
+
+    expect(await git(worktree.path, 'diff', '--cached', '--name-only')).toBe('docs/d.md');
+    const summary = await workspace.commit(worktree, 'whole, staged ahead', { stagedAhead: true });
+    expect(summary.filesChanged).toEqual(['docs/d.md']);
   });
 
   it('commits what the agent changed and deletes none of the files it never had', async () => {

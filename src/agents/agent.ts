@@ -47,7 +47,7 @@ interface AgentWorkspace {
   /** As `create`, resolved before the files are all checked out: `Worktree.ready` says when they are. */
   open?(task: Task): Promise<Worktree>;
   commit(worktree: Worktree, message: string, options?: { stagedAhead?: boolean }): Promise<CommitSummary>;
-  /** Stages the worktree's changes before the commit, which takes them when nothing changed since. */
+  /** Stages the worktree's changes before the commit, which takes them when nothing changed since. Never rejects. */
   stageAhead?(worktree: Worktree): Promise<void>;
   /** Publishes the branch, or says why it could not (no `origin`); a push git refuses throws. */
   push(worktree: Worktree): Promise<PushOutcome>;
@@ -162,7 +162,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
           if (stagesAhead && changed && worktree) {
             changed = false;
             stagedAhead = true;
-            void options.workspace.stageAhead!(worktree);
+            options.workspace.stageAhead!(worktree).catch(() => undefined);
           }
           if (options.onStreaming && !streaming) {
             next.value.once('streamEvent', () => {

@@ -53,6 +53,11 @@ interface Fill {
   first: Promise<void>;
   /** The rest of the tree, once a tool asked for something outside the cone. */
   rest?: Promise<void>;
+  /**
+   * Set once the rest is in. Until then a staging must wait for the commit: the rest comes in by a one-way merge from
+   * HEAD, which would put back, on disk too, whatever is staged.
+   */
+  whole?: boolean;
 }
 
 /** A change the commit left out, and why. */
@@ -144,8 +149,12 @@ export class Workspace {
   private readonly registered = new Map<string, { path: string; gitDir: string }>();
   /** Removed directories waiting to be deleted. */
   private trash: string[] = [];
-  /** Each worktree's latest {@link stageAhead}, by path: undefined when it failed or had to leave files out. */
+  /**
+   * Each worktree's latest {@link stageAhead}, by path: undefined when it failed, had to leave files out or did not
+   * stage. `waiting` holds one that has not begun yet.
+   */
   private readonly ahead = new Map<string, Promise<Staging | undefined>>();
+  private readonly waiting = new Map<string, Promise<void>>();
   /** The URL of `origin`, or null when there is none; asked at the first registration. */
   private origin?: Promise<string | null>;
 
@@ -232,6 +241,7 @@ export class Workspace {
       await this.filling(() =>
         git(this.repo, ['-C', worktree.path, ...all, 'read-tree', '-mu', 'HEAD'], undefined, true),
       );
+      fill.whole = true;
     })();
     return fill.rest;
   }
@@ -250,11 +260,12 @@ export class Workspace {
    * is committed all the same.
    */
   async commit(worktree: Worktree, message: string, { stagedAhead = false } = {}): Promise<CommitSummary> {
+    const early = this.ahead.get(worktree.path);
+    this.ahead.delete(worktree.path);
     // A checkout still writing would hold the index, and files not yet there would look deleted.
     await this.settled(worktree);
     // So would a staging ahead still under way; what it staged stands only if the caller says nothing changed since.
-    const ahead = await this.ahead.get(worktree.path);
-    this.ahead.delete(worktree.path);
+    const ahead = await early;
     const inTree = pinned(worktree);
     // Git is told its directory outright and never reads the file, so the file goes back while git stages; nothing
     // is committed before it is back. Why staging failed, if it did, is the error that matters.
@@ -283,20 +294,35 @@ export class Workspace {
 
   /**
    * Stages everything in the worktree now, while its agent waits on the model, so that {@link commit} has only to
-   * commit it: the commit takes this staging when told that nothing in the worktree changed since the call. Each call
-   * waits for the one before. Resolves once staged; one that failed, or had to leave files out, leaves the staging to
-   * the commit.
+   * commit it: the commit takes this staging when told that nothing in the worktree changed since the call. A call
+   * made while another has yet to begin is that one (it will stage the same); otherwise it waits for the one before.
+   * Nothing is staged in a sparse checkout whose rest is still to come (see `Fill.whole`), and a staging that failed
+   * or had to leave files out is not taken: the commit then stages itself. Resolves once done; never rejects.
    */
-  async stageAhead(worktree: Worktree): Promise<void> {
-    const before = this.ahead.get(worktree.path);
+  stageAhead(worktree: Worktree): Promise<void> {
+    const { path } = worktree;
+    const waiting = this.waiting.get(path);
+    if (waiting) return waiting;
+    const before = this.ahead.get(path);
+    const begun = () => {
+      if (this.waiting.get(path) === done) this.waiting.delete(path);
+    };
     const staging = (async () => {
       await before;
       await this.settled(worktree);
-      const staged = await stageAll(worktree.path, pinned(worktree), worktree.base);
+      begun();
+      const fill = this.fills.get(path);
+      if (fill?.cone && !fill.whole) return undefined;
+      const staged = await stageAll(path, pinned(worktree), worktree.base);
       return staged.skipped.length === 0 ? staged : undefined;
-    })().catch(() => undefined);
-    this.ahead.set(worktree.path, staging);
-    await staging;
+    })().catch(() => {
+      begun();
+      return undefined;
+    });
+    const done: Promise<void> = staging.then(() => undefined);
+    this.ahead.set(path, staging);
+    this.waiting.set(path, done);
+    return done;
   }
 
   /**
@@ -356,6 +382,7 @@ export class Workspace {
    * checkouts, once this resolves; one registered elsewhere, at the next {@link prune}.
    */
   async remove(worktree: Worktree): Promise<void> {
+    this.ahead.delete(worktree.path);
     const registered = await (worktree.added ?? Promise.resolve()).then(...succeeded);
     await this.settled(worktree).catch(() => undefined);
     this.fills.delete(worktree.path);
