@@ -9,12 +9,12 @@
  * Most workloads run the built action (`dist/index.js`) as the runner does, in a process of its own, with a probe
  * preloaded that records that process's event-loop delay and peak RSS; the loopback server runs here.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { noUsage, type AgentResult } from '../src/agents/result.js';
+import { notStarted, type AgentResult } from '../src/agents/result.js';
 import { EventStream } from '../src/events.js';
 import { computeTiming } from '../src/report/timing.js';
 import { git, makeRepo, tempDir } from '../support/git-repo.js';
@@ -279,28 +279,32 @@ async function sdkAlone(work: Workload, concurrency: number) {
   );
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`bench/sdk-alone.ts exited with ${code}`);
+  await finished(child, 'bench/sdk-alone.ts');
   const { runs, cpuMs } = JSON.parse(out) as {
     runs: { id: string; startedAt: number; endedAt: number }[];
     cpuMs: number;
   };
-  const model = served(server);
-  const results = runs.map((r): AgentResult => ({
-    ...NOT_RECORDED,
-    id: r.id,
+  // Results only as far as the timing reads them: who ran, from when to when.
+  const results = runs.map((r) => ({
+    ...notStarted({ id: r.id, title: r.id }, 'skipped', '', 'claude-sonnet-4-6'),
+    status: 'succeeded' as const,
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     seconds: (r.endedAt - r.startedAt) / 1000,
-    turns: server.requests.filter((q) => q.task === r.id).length,
   }));
-  const t = honest(results, model, concurrency);
+  const t = honest(results, served(server), concurrency);
   return {
     timing: t,
     perAgent: t.model.agents.map((a) => a.overheadSeconds),
     cpuMs,
     turns: server.requests.length,
   };
+}
+
+/** Resolves once `child` has exited and its output is read; rejects when it failed. */
+async function finished(child: ChildProcess, script: string): Promise<void> {
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
 }
 
 /**
@@ -319,31 +323,9 @@ async function sdkFirstRequest(bundle: string, task: string): Promise<number> {
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`bench/sdk-first-request.ts exited with ${code}`);
+  await finished(child, 'bench/sdk-first-request.ts');
   return Math.min(...server.requests.map((r) => r.startedAt)) - spawnedAt;
 }
-
-/** What an SDK-alone run does not have: no branch, no cost, no report. */
-const NOT_RECORDED: AgentResult = {
-  id: '',
-  title: '',
-  status: 'succeeded',
-  model: 'claude-sonnet-4-6',
-  startedAt: 0,
-  endedAt: 0,
-  seconds: 0,
-  turns: 0,
-  toolCalls: 0,
-  usage: noUsage(),
-  costUsd: null,
-  report: '',
-  branch: '',
-  pushed: false,
-  filesChanged: [],
-  insertions: 0,
-  deletions: 0,
-};
 
 /** Seconds the server spent on a task's requests, arrival to last byte, as it recorded them. */
 const served = (server: MessagesServer) => (id: string) =>

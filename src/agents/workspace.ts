@@ -149,12 +149,8 @@ export class Workspace {
   private readonly registered = new Map<string, { path: string; gitDir: string }>();
   /** Removed directories waiting to be deleted. */
   private trash: string[] = [];
-  /**
-   * Each worktree's latest {@link stageAhead}, by path: undefined when it failed, had to leave files out or did not
-   * stage. `waiting` holds one that has not begun yet.
-   */
-  private readonly ahead = new Map<string, Promise<Staging | undefined>>();
-  private readonly waiting = new Map<string, Promise<void>>();
+  /** Each worktree's latest {@link stageAhead}, by path. */
+  private readonly ahead = new Map<string, Ahead>();
   /** The URL of `origin`, or null when there is none; asked at the first registration. */
   private origin?: Promise<string | null>;
 
@@ -260,7 +256,7 @@ export class Workspace {
    * is committed all the same.
    */
   async commit(worktree: Worktree, message: string, { stagedAhead = false } = {}): Promise<CommitSummary> {
-    const early = this.ahead.get(worktree.path);
+    const early = this.ahead.get(worktree.path)?.staging;
     this.ahead.delete(worktree.path);
     // A checkout still writing would hold the index, and files not yet there would look deleted.
     await this.settled(worktree);
@@ -301,28 +297,21 @@ export class Workspace {
    */
   stageAhead(worktree: Worktree): Promise<void> {
     const { path } = worktree;
-    const waiting = this.waiting.get(path);
-    if (waiting) return waiting;
     const before = this.ahead.get(path);
-    const begun = () => {
-      if (this.waiting.get(path) === done) this.waiting.delete(path);
-    };
-    const staging = (async () => {
-      await before;
+    if (before && !before.begun) return before.done;
+    const next: Ahead = { staging: Promise.resolve(undefined), done: Promise.resolve(), begun: false };
+    next.staging = (async () => {
+      await before?.staging;
       await this.settled(worktree);
-      begun();
+      next.begun = true;
       const fill = this.fills.get(path);
       if (fill?.cone && !fill.whole) return undefined;
       const staged = await stageAll(path, pinned(worktree), worktree.base);
       return staged.skipped.length === 0 ? staged : undefined;
-    })().catch(() => {
-      begun();
-      return undefined;
-    });
-    const done: Promise<void> = staging.then(() => undefined);
-    this.ahead.set(path, staging);
-    this.waiting.set(path, done);
-    return done;
+    })().catch(() => undefined);
+    next.done = next.staging.then(() => undefined);
+    this.ahead.set(path, next);
+    return next.done;
   }
 
   /**
@@ -580,6 +569,16 @@ async function putBackGitFile(worktree: Worktree): Promise<void> {
 interface Staging {
   skipped: SkippedFile[];
   stats: Omit<CommitSummary, 'commit'>;
+}
+
+/** A staging ahead of the commit (see `Workspace.stageAhead`). */
+interface Ahead {
+  /** What it staged; undefined when it failed, had to leave files out or did not stage. */
+  staging: Promise<Staging | undefined>;
+  /** `staging`, as news that it is over. */
+  done: Promise<void>;
+  /** Whether it has begun: until then, it will stage whatever a later call would. */
+  begun: boolean;
 }
 
 /**
