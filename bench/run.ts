@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { notStarted, type AgentResult } from '../src/agents/result.js';
+import { notStarted, type AgentResult } from '../src/result.js';
 import { EventStream } from '../src/events.js';
 import { computeTiming } from '../src/report/timing.js';
 import { git, makeRepo, tempDir } from '../support/git-repo.js';

@@ -10,7 +10,7 @@ import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { systemPrompt } from '../src/agents/prompt.js';
+import { systemPrompt } from '../src/model/prompt.js';
 
 const [url = '', concurrency = '1', ...ids] = process.argv.slice(2);
 const TOOLS = ['read', 'write', 'edit', 'glob', 'grep'];

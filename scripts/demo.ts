@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { marked } from 'marked';
-import type { AgentResult } from '../src/agents/result.js';
+import type { AgentResult } from '../src/result.js';
 import { outcomeCell, verifyCell } from '../src/report/verification.js';
 import { demoInputs, demoRepo, demoSessions } from '../support/demo.js';
 import { startMessagesServer } from '../support/messages-server.js';

@@ -1,6 +1,6 @@
-import type { MergeCheck } from './agents/merge-check.js';
-import type { AgentResult, CommandRun, PullRequestRef, RunStop, Usage } from './agents/result.js';
-import type { TogetherCheck } from './agents/together.js';
+import type { MergeCheck } from './git/merge-check.js';
+import type { AgentResult, CommandRun, PullRequestRef, RunStop, Usage } from './result.js';
+import type { TogetherCheck } from './checks/together.js';
 
 /**
  * Every fact of a run, as one typed stream. The live log, the audit log, the budget, the summary, the outputs and

@@ -1,12 +1,12 @@
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
-import { preloadModelClient } from './agents/client.js';
-import { priceOf } from './agents/pricing.js';
-import { probeSandbox, shellSandbox, type ShellSandbox } from './agents/sandbox.js';
-import { UNTRUSTED_VERIFY, shellUser } from './agents/verify.js';
-import { Workspace } from './agents/workspace.js';
+import { preloadModelClient } from './model/client.js';
+import { priceOf } from './model/pricing.js';
+import { probeSandbox, shellSandbox, type ShellSandbox } from './sandbox/sandbox.js';
+import { UNTRUSTED_VERIFY, shellUser } from './checks/verify.js';
+import { Workspace } from './git/workspace.js';
 import { InputError } from './errors.js';
-import { deliverWork } from './deliver.js';
+import { deliverWork } from './deliver/deliver.js';
 import { commentReporter } from './github/comment-reporter.js';
 import { readEventPayload, runContextFrom, type GitHubClient, type RunContext } from './github/context.js';
 import { plannedState, reportFanOut } from './fan-out.js';

@@ -1,4 +1,4 @@
-import type { AgentResult, CommandRun } from './agents/result.js';
+import type { AgentResult, CommandRun } from './result.js';
 import { redactor } from './report/redact.js';
 import type { FailOn } from './settings.js';
 import { totalCost } from './report/summary.js';

@@ -3,12 +3,12 @@
  * rate-limit tests and the benchmark all need, with everything they do not vary set once here.
  */
 import path from 'node:path';
-import { createModelClient } from '../src/agents/client.js';
+import { createModelClient } from '../src/model/client.js';
 import { EventStream } from '../src/events.js';
-import { systemPrompt } from '../src/agents/prompt.js';
-import type { AgentResult } from '../src/agents/result.js';
+import { systemPrompt } from '../src/model/prompt.js';
+import type { AgentResult } from '../src/result.js';
 import { runTasks, type RunOptions } from '../src/agents/scheduler.js';
-import { Workspace } from '../src/agents/workspace.js';
+import { Workspace } from '../src/git/workspace.js';
 import type { ToolName } from '../src/settings.js';
 import type { Task } from '../src/tasks/task.js';
 import { makeRepo, tempDir } from './git-repo.js';

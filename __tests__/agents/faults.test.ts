@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
-import type { AgentStatus } from '../../src/agents/result.js';
+import type { AgentStatus } from '../../src/result.js';
 import { renderSummary } from '../../src/report/summary.js';
 import { computeTiming } from '../../src/report/timing.js';
 import { makeRepo, tempDir } from '../../support/git-repo.js';

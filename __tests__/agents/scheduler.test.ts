@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import type { Task } from '../../src/tasks/task.js';
 import { tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createModelClient } from '../../src/agents/client.js';
-import { systemPrompt } from '../../src/agents/prompt.js';
+import { createModelClient } from '../../src/model/client.js';
+import { systemPrompt } from '../../src/model/prompt.js';
 import { runTasks } from '../../src/agents/scheduler.js';
-import { Workspace } from '../../src/agents/workspace.js';
+import { Workspace } from '../../src/git/workspace.js';
 import { EventStream, type RunEvent } from '../../src/events.js';
 import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';

@@ -1,5 +1,5 @@
 import { getOctokit } from '@actions/github';
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import { EventStream, type RunEvent } from '../../src/events.js';
 import { commentReporter } from '../../src/github/comment-reporter.js';
 import { checkAccess } from '../../src/github/permission.js';

@@ -1,4 +1,4 @@
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import { demoInputs, demoRepo, demoSessions } from '../../support/demo.js';
 import { tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';

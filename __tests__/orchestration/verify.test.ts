@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import type { RunEvent } from '../../src/events.js';
 import { git, makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';

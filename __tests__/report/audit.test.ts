@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import { EventStream, type AgentEvent } from '../../src/events.js';
 import { ResultFilesError, openAuditLog, writeResultFiles } from '../../src/report/audit.js';
 import { redactor } from '../../src/report/redact.js';

@@ -1,6 +1,6 @@
-import type { AgentResult } from '../../src/agents/result.js';
-import { notStarted } from '../../src/agents/result.js';
-import { PRICES } from '../../src/agents/pricing.js';
+import type { AgentResult } from '../../src/result.js';
+import { notStarted } from '../../src/result.js';
+import { PRICES } from '../../src/model/pricing.js';
 import type { RunEvent } from '../../src/events.js';
 import {
   COMMENT_MAX_CHARS,

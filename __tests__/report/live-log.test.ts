@@ -1,7 +1,7 @@
 import type { AgentEvent, RunEvent } from '../../src/events.js';
-import { PRICES } from '../../src/agents/pricing.js';
+import { PRICES } from '../../src/model/pricing.js';
 import { initialRunState, progressOf, runReducer } from '../../src/run-state.js';
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import { createEventFormatter, formatEvent, formatProgress } from '../../src/report/live-log.js';
 
 const T0 = 1_700_000_000_000;

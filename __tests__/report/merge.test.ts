@@ -1,4 +1,4 @@
-import { notStarted, type AgentResult } from '../../src/agents/result.js';
+import { notStarted, type AgentResult } from '../../src/result.js';
 import { mergeRecords, type RunRecord } from '../../src/report/merge.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12);

@@ -1,4 +1,4 @@
-import { noUsage, notStarted, type AgentResult } from '../../src/agents/result.js';
+import { noUsage, notStarted, type AgentResult } from '../../src/result.js';
 import { outcomeOf, readOutcomeRecord, renderOutcomeRecord } from '../../src/report/outcome.js';
 import { selectNotSucceeded } from '../../src/tasks/rerun.js';
 import type { Task, TaskSet } from '../../src/tasks/task.js';

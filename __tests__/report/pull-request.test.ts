@@ -1,5 +1,5 @@
-import type { MergeCheck } from '../../src/agents/merge-check.js';
-import { noUsage, type AgentResult } from '../../src/agents/result.js';
+import type { MergeCheck } from '../../src/git/merge-check.js';
+import { noUsage, type AgentResult } from '../../src/result.js';
 import {
   pullRequestTitle,
   renderCombinedBody,

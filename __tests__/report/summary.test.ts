@@ -1,4 +1,4 @@
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import { MENTION_BREAK } from '../../src/report/sanitize.js';
 import { SUMMARY_MAX_BYTES, renderSummary, type RunReport } from '../../src/report/summary.js';
 import { computeTiming } from '../../src/report/timing.js';

@@ -1,4 +1,4 @@
-import type { AgentResult } from '../../src/agents/result.js';
+import type { AgentResult } from '../../src/result.js';
 import { computeTiming, formatDuration } from '../../src/report/timing.js';
 
 const T0 = 1_700_000_000_000;

@@ -11,14 +11,14 @@ import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/
 import type { ToolName } from '../settings.js';
 import type { Task } from '../tasks/task.js';
 import { AGENT_REPORT_FORMAT, agentReportMarkdown, parseAgentReport } from './agent-report.js';
-import { describeError } from './describe-error.js';
+import { describeError } from '../model/describe-error.js';
 import type { EventStream } from '../events.js';
-import { taskPrompt } from './prompt.js';
-import { shellEnvironment } from './shell-env.js';
-import { globTool } from './glob.js';
-import { sandboxedBashTool, type ShellSandbox } from './sandbox.js';
-import { abortable } from './model-gate.js';
-import { PRICES, costOf, priceOf, type PriceTable } from './pricing.js';
+import { taskPrompt } from '../model/prompt.js';
+import { shellEnvironment } from '../sandbox/shell-env.js';
+import { globTool } from '../tools/glob.js';
+import { sandboxedBashTool, type ShellSandbox } from '../sandbox/sandbox.js';
+import { abortable } from '../model/model-gate.js';
+import { PRICES, costOf, priceOf, type PriceTable } from '../model/pricing.js';
 import {
   addUsage,
   noUsage,
@@ -29,7 +29,7 @@ import {
   type RunStop,
   type Usage,
   type Verification,
-} from './result.js';
+} from '../result.js';
 import {
   commandShell,
   fixUpPrompt,
@@ -37,9 +37,9 @@ import {
   verifyError,
   type Checks,
   type CommandShell,
-} from './verify.js';
-import { afterCheckout } from './checkout-wait.js';
-import { branchName, type CommitSummary, type PushOutcome, type Worktree } from './workspace.js';
+} from '../checks/verify.js';
+import { afterCheckout } from '../tools/checkout-wait.js';
+import { branchName, type CommitSummary, type PushOutcome, type Worktree } from '../git/workspace.js';
 
 /** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
 interface AgentWorkspace {

@@ -4,10 +4,10 @@ import pLimit from 'p-limit';
 import { planTasks, type Plan } from '../tasks/plan.js';
 import type { Task, TaskSet } from '../tasks/task.js';
 import { runAgent, type AgentOptions } from './agent.js';
-import { describeError } from './describe-error.js';
+import { describeError } from '../model/describe-error.js';
 import { readyTasks } from './ready.js';
 import { isAgentEvent, type EventStream } from '../events.js';
-import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from './result.js';
+import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from '../result.js';
 
 export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   maxConcurrency: number;

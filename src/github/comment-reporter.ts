@@ -1,4 +1,4 @@
-import { PRICES, type PriceTable } from '../agents/pricing.js';
+import { PRICES, type PriceTable } from '../model/pricing.js';
 import type { EventStream } from '../events.js';
 import { initialRunState, runReducer, type RunState } from '../run-state.js';
 import type { GitHubClient, RepoRef } from './context.js';

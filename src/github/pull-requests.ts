@@ -1,4 +1,4 @@
-import type { PullRequestRef } from '../agents/result.js';
+import type { PullRequestRef } from '../result.js';
 import type { GitHubClient, RepoRef } from './context.js';
 import { singleLine } from '../report/sanitize.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { types } from 'node:util';
 import type { EventStream, RunEvent } from '../events.js';
-import type { AgentResult } from '../agents/result.js';
+import type { AgentResult } from '../result.js';
 import { redactor } from './redact.js';
 import { writeBatches } from './write-batches.js';
 

@@ -1,4 +1,4 @@
-import type { AgentResult } from '../agents/result.js';
+import type { AgentResult } from '../result.js';
 import { formatProgress } from './live-log.js';
 import { progressOf, resultsOf, type RunState } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';

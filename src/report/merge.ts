@@ -1,4 +1,4 @@
-import { notStarted, type AgentResult } from '../agents/result.js';
+import { notStarted, type AgentResult } from '../result.js';
 
 /** Which run wrote a record: the workflow run, its attempt, and the matrix shard (null for a run without shards). */
 export interface RecordRun {

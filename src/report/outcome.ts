@@ -1,4 +1,4 @@
-import type { AgentResult } from '../agents/result.js';
+import type { AgentResult } from '../result.js';
 
 /** Each task's status in the last run on an issue, by id: what `only: failed` reads. */
 export type Outcome = Record<string, string>;

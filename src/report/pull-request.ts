@@ -1,5 +1,5 @@
-import type { MergeCheck } from '../agents/merge-check.js';
-import type { AgentResult } from '../agents/result.js';
+import type { MergeCheck } from '../git/merge-check.js';
+import type { AgentResult } from '../result.js';
 import { leftOutList } from './conflicts.js';
 import { redactor } from './redact.js';
 import {

@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgentResult } from '../agents/result.js';
+import type { AgentResult } from '../result.js';
 import type { RecordRun, RunRecord } from './merge.js';
 
 /** The file in each run's folder of `results-dir` that says which run, attempt and shard wrote the folder. */

@@ -1,5 +1,5 @@
-import type { AgentResult, AgentStatus } from '../agents/result.js';
-import type { MergeCheck } from '../agents/merge-check.js';
+import type { AgentResult, AgentStatus } from '../result.js';
+import type { MergeCheck } from '../git/merge-check.js';
 import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
 import {
@@ -11,7 +11,7 @@ import {
   verifyCell,
   verifyNotes,
 } from './verification.js';
-import type { TogetherCheck } from '../agents/together.js';
+import type { TogetherCheck } from '../checks/together.js';
 import {
   codeBlock,
   codeSpan,

@@ -1,4 +1,4 @@
-import type { AgentResult } from '../agents/result.js';
+import type { AgentResult } from '../result.js';
 
 /**
  * Which lower bound set `idealSeconds`: the longest chain of dependent tasks, the longest single agent, or the total

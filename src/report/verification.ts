@@ -1,5 +1,5 @@
-import type { AgentResult, CommandRun } from '../agents/result.js';
-import type { TogetherCheck } from '../agents/together.js';
+import type { AgentResult, CommandRun } from '../result.js';
+import type { TogetherCheck } from '../checks/together.js';
 import type { FailOn } from '../settings.js';
 import { codeBlock, codeSpan, escapeTableCell } from './sanitize.js';
 import { formatDuration } from './timing.js';

@@ -21,7 +21,7 @@ import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import { InputError, messageOf } from '../errors.js';
 import type { SandboxMode } from '../settings.js';
-import type { Worktree } from './workspace.js';
+import type { Worktree } from '../git/workspace.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,5 +1,5 @@
-import type { AgentReport } from './agent-report.js';
-import type { SkippedFile } from './workspace.js';
+import type { AgentReport } from './agents/agent-report.js';
+import type { SkippedFile } from './git/workspace.js';
 /** Tokens as the Messages API reports them. */
 export interface Usage {
   input: number;

@@ -1,4 +1,4 @@
-import type { Usage } from './result.js';
+import type { Usage } from '../result.js';
 
 /** List prices in US dollars per million tokens. Cache writes cost 1.25× input, cache reads 0.1× input. */
 export interface Price {

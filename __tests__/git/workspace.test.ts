@@ -23,7 +23,7 @@ import {
   Workspace,
   WorktreeError,
   branchName,
-} from '../../src/agents/workspace.js';
+} from '../../src/git/workspace.js';
 import { addBareOrigin, makeRepo, tempDir } from '../../support/git-repo.js';
 
 const execFileAsync = promisify(execFile);

@@ -1,14 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic, { RateLimitError } from '@anthropic-ai/sdk';
-import { describeError } from '../../src/agents/describe-error.js';
+import { describeError } from '../../src/model/describe-error.js';
 import {
   MAX_RETRY_AFTER_MS,
   ModelGate,
   gatedFetch,
   retryAfterMs,
   sleep,
-} from '../../src/agents/model-gate.js';
+} from '../../src/model/model-gate.js';
 import type { Task } from '../../src/tasks/task.js';
 import { startMessagesServer } from '../../support/messages-server.js';
 import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { commitMerge, trialMerge } from './merge-check.js';
-import { git, gitDirOf } from './workspace.js';
-import type { AgentResult, CommandRun } from './result.js';
-import type { ShellSandbox } from './sandbox.js';
-import { shellEnvironment } from './shell-env.js';
+import { commitMerge, trialMerge } from '../git/merge-check.js';
+import { git, gitDirOf } from '../git/workspace.js';
+import type { AgentResult, CommandRun } from '../result.js';
+import type { ShellSandbox } from '../sandbox/sandbox.js';
+import { shellEnvironment } from '../sandbox/shell-env.js';
 import { commandShell, type Checks } from './verify.js';
 
 /** `verify` on the merge of every verified branch: whether the work done in parallel also works together. */

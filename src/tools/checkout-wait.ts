@@ -1,8 +1,8 @@
 import { isAbsolute, posix } from 'node:path';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import { globDirectories } from '../tasks/globs.js';
-import { abortable } from './model-gate.js';
-import type { Worktree } from './workspace.js';
+import { abortable } from '../model/model-gate.js';
+import type { Worktree } from '../git/workspace.js';
 
 /**
  * The tool, each call first waiting until what it touches is checked out in its worktree (see `Worktree.ready`): a

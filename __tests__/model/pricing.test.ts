@@ -1,4 +1,4 @@
-import { PRICES, costOf, priceOf } from '../../src/agents/pricing.js';
+import { PRICES, costOf, priceOf } from '../../src/model/pricing.js';
 
 describe('pricing', () => {
   it('prices dated model ids by their family', () => {

@@ -6,9 +6,9 @@ import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableT
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaGlobTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import { runAgent } from '../../src/agents/agent.js';
-import { globTool } from '../../src/agents/glob.js';
-import { systemPrompt } from '../../src/agents/prompt.js';
-import { Workspace } from '../../src/agents/workspace.js';
+import { globTool } from '../../src/tools/glob.js';
+import { systemPrompt } from '../../src/model/prompt.js';
+import { Workspace } from '../../src/git/workspace.js';
 import { EventStream } from '../../src/events.js';
 import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer } from '../../support/messages-server.js';

@@ -1,5 +1,5 @@
-import { noUsage, notStarted, type AgentResult } from '../../src/agents/result.js';
-import { linearComment, writeBackToLinear } from '../../src/tasks/linear-writeback.js';
+import { noUsage, notStarted, type AgentResult } from '../../src/result.js';
+import { linearComment, writeBackToLinear } from '../../src/deliver/linear-writeback.js';
 import { startLinearServer, type LinearServer } from '../../support/linear-server.js';
 
 const KEY = 'lin_api_writeBackKey0123456789abcdefghij';

@@ -3,11 +3,11 @@
  * the pull request attached to the issue. Linear keeps one attachment per URL per issue (creating it again updates
  * it), so a re-run updates the attachment rather than adding a second.
  */
-import type { AgentResult } from '../agents/result.js';
+import type { AgentResult } from '../result.js';
 import { MENTION_BREAK, formatCount, singleLine } from '../report/sanitize.js';
 import { formatCost, statusCell } from '../report/summary.js';
 import { formatDuration, hasStarted } from '../report/timing.js';
-import { LinearApiError, postLinear, type LinearOptions } from './linear.js';
+import { LinearApiError, postLinear, type LinearOptions } from '../tasks/linear.js';
 
 const COMMENT_CREATE = `mutation CommentCreate($input: CommentCreateInput!) {
   commentCreate(input: $input) { success comment { id url } }

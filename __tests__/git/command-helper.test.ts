@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
-import { runCommand, type CommandFailure } from '../../src/agents/command-helper.js';
+import { runCommand, type CommandFailure } from '../../src/git/command-helper.js';
 import { tempDir } from '../../support/git-repo.js';
 
 const env = { PATH: process.env.PATH ?? '' };

@@ -4,9 +4,9 @@ import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableT
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import type { ToolName } from '../settings.js';
-import type { CommandRun } from './result.js';
-import { sandboxedBashTool, type ShellSandbox } from './sandbox.js';
-import type { Worktree } from './workspace.js';
+import type { CommandRun } from '../result.js';
+import { sandboxedBashTool, type ShellSandbox } from '../sandbox/sandbox.js';
+import type { Worktree } from '../git/workspace.js';
 
 /** The repository's own commands, run in every agent's worktree. */
 export interface Checks {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkMerges, MergeCheckError, pushBranch, resolveCommit } from '../../src/agents/merge-check.js';
+import { checkMerges, MergeCheckError, pushBranch, resolveCommit } from '../../src/git/merge-check.js';
 import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 
 const ROUTER = 'export function route(model) {\n  return "openai";\n}\n';

@@ -1,5 +1,5 @@
-import { shellSandbox } from '../../src/agents/sandbox.js';
-import { shellUser } from '../../src/agents/verify.js';
+import { shellSandbox } from '../../src/sandbox/sandbox.js';
+import { shellUser } from '../../src/checks/verify.js';
 import { InputError } from '../../src/errors.js';
 import { readSettings } from '../../src/settings.js';
 

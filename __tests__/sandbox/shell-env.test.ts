@@ -1,4 +1,4 @@
-import { shellEnvironment } from '../../src/agents/shell-env.js';
+import { shellEnvironment } from '../../src/sandbox/shell-env.js';
 
 describe('shellEnvironment', () => {
   const runner = {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getOctokit } from '@actions/github';
-import { noUsage, type AgentResult } from '../../src/agents/result.js';
-import { combinedBranchName, deliverWork, type DeliveryOptions } from '../../src/deliver.js';
+import { noUsage, type AgentResult } from '../../src/result.js';
+import { combinedBranchName, deliverWork, type DeliveryOptions } from '../../src/deliver/deliver.js';
 import { EventStream, type RunEvent } from '../../src/events.js';
 import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 import {

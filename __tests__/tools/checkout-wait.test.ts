@@ -1,4 +1,4 @@
-import { touchedPaths } from '../../src/agents/checkout-wait.js';
+import { touchedPaths } from '../../src/tools/checkout-wait.js';
 import { EventStream, type RunEvent } from '../../src/events.js';
 import { makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer } from '../../support/messages-server.js';

@@ -1,19 +1,19 @@
-import { checkMerges, pushBranch, resolveCommit, type MergeCheck } from './agents/merge-check.js';
-import type { AgentResult, PullRequestRef } from './agents/result.js';
-import type { EventStream } from './events.js';
-import type { GitHubClient, RepoRef } from './github/context.js';
+import { checkMerges, pushBranch, resolveCommit, type MergeCheck } from '../git/merge-check.js';
+import type { AgentResult, PullRequestRef } from '../result.js';
+import type { EventStream } from '../events.js';
+import type { GitHubClient, RepoRef } from '../github/context.js';
 import {
   PullRequestError,
   pullRequestBase,
   upsertPullRequest,
   type PullRequestOutcome,
-} from './github/pull-requests.js';
-import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from './report/pull-request.js';
-import { messageOf } from './errors.js';
-import { statusCell } from './report/summary.js';
-import type { Settings } from './settings.js';
-import { writeBackToLinear } from './tasks/linear-writeback.js';
-import type { Plan } from './tasks/plan.js';
+} from '../github/pull-requests.js';
+import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from '../report/pull-request.js';
+import { messageOf } from '../errors.js';
+import { statusCell } from '../report/summary.js';
+import type { Settings } from '../settings.js';
+import { writeBackToLinear } from './linear-writeback.js';
+import type { Plan } from '../tasks/plan.js';
 
 /** Everything the way out needs besides the results. */
 export interface DeliveryOptions {

@@ -7,17 +7,17 @@ import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableT
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import { runAgent } from '../../src/agents/agent.js';
-import { systemPrompt } from '../../src/agents/prompt.js';
-import type { AgentResult } from '../../src/agents/result.js';
+import { systemPrompt } from '../../src/model/prompt.js';
+import type { AgentResult } from '../../src/result.js';
 import {
   probeSandbox,
   sandboxedBashTool,
   shellSandbox,
   UNSANDBOXED_WARNING,
   type SandboxProbe,
-} from '../../src/agents/sandbox.js';
-import { shellEnvironment } from '../../src/agents/shell-env.js';
-import { Workspace, type Worktree } from '../../src/agents/workspace.js';
+} from '../../src/sandbox/sandbox.js';
+import { shellEnvironment } from '../../src/sandbox/shell-env.js';
+import { Workspace, type Worktree } from '../../src/git/workspace.js';
 import { InputError } from '../../src/errors.js';
 import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import { git, makeRepo, tempDir } from '../../support/git-repo.js';
