@@ -38,9 +38,9 @@ describe('readyTasks', () => {
         skips[id] = reason;
       }
       for (const id of next.start) {
-        for (const other of running) {
-          if (plan.conflicts.some((c) => (c.a === id && c.b === other) || (c.b === id && c.a === other))) {
-            throw new Error(`${id} started while ${other}, which conflicts with it, was running`);
+        for (const { on } of plan.stacks.filter((s) => s.task === id)) {
+          if (running.has(on) || !events.includes(`end ${on}`)) {
+            throw new Error(`${id} started before ${on}, which it stacks on, had ended`);
           }
         }
         running.add(id);
@@ -74,19 +74,24 @@ describe('readyTasks', () => {
     expect(next.start).toEqual(['BAC-3']);
   });
 
-  it('never starts two conflicting tasks at once', () => {
-    const plan = planTasks([
-      task('BAC-1', { paths: ['src/**'] }),
-      task('BAC-2', { paths: ['src/a.ts'] }),
-      task('BAC-3', { paths: ['docs/**'] }),
-      task('BAC-4', { paths: ['src/b.ts'] }),
-    ]);
+  const overlapping = () => [
+    task('BAC-1', { paths: ['src/**'] }),
+    task('BAC-2', { paths: ['src/a.ts'] }),
+    task('BAC-3', { paths: ['docs/**'] }),
+    task('BAC-4', { paths: ['src/b.ts'] }),
+  ];
+
+  it('starts a task whose paths overlap an earlier one once that one has ended, however it ended', () => {
+    const plan = planTasks(overlapping());
     expect(readyTasks(plan, progress()).start).toEqual(['BAC-1', 'BAC-3']);
+    expect(readyTasks(plan, progress({ running: ['BAC-1', 'BAC-3'] })).start).toEqual([]);
     expect(readyTasks(plan, progress({ running: ['BAC-3'], succeeded: ['BAC-1'] })).start).toEqual([
       'BAC-2',
       'BAC-4',
     ]);
-    expect(readyTasks(plan, progress({ running: ['BAC-4'] })).start).toEqual(['BAC-2', 'BAC-3']);
+    const afterFailure = readyTasks(plan, progress({ failed: ['BAC-1'], succeeded: ['BAC-3'] }));
+    expect(afterFailure).toEqual({ start: ['BAC-2', 'BAC-4'], skip: [], done: false });
+    expect(simulate(plan, ['BAC-1']).skips).toEqual({});
     expect(simulate(plan).events).toEqual([
       'start BAC-1',
       'start BAC-3',
@@ -97,6 +102,12 @@ describe('readyTasks', () => {
       'end BAC-2',
       'end BAC-4',
     ]);
+  });
+
+  it('starts overlapping tasks together under overlap: parallel', () => {
+    const plan = planTasks(overlapping(), { overlap: 'parallel' });
+    expect(plan.stacks).toEqual([]);
+    expect(readyTasks(plan, progress()).start).toEqual(['BAC-1', 'BAC-2', 'BAC-3', 'BAC-4']);
   });
 
   it('skips the dependents of a failed task, saying why', () => {

@@ -197,6 +197,45 @@ describe('planTasks', () => {
     });
   });
 
+  describe('stacks', () => {
+    it('stacks each overlapping task on the one before it in the list, and waits for it in levels and the critical path', () => {
+      const plan = planTasks([
+        task('BAC-1', { paths: ['src/router.js'], estimate: 2 }),
+        task('BAC-2', { paths: ['docs/**'], estimate: 1 }),
+        task('BAC-3', { paths: ['src/**'], estimate: 3 }),
+      ]);
+      expect(plan.overlap).toBe('stack');
+      expect(plan.stacks).toEqual([{ task: 'BAC-3', on: 'BAC-1', globs: ['src/**', 'src/router.js'] }]);
+      expect(plan.levels).toEqual([['BAC-1', 'BAC-2'], ['BAC-3']]);
+      expect(plan.criticalPath).toEqual(['BAC-1', 'BAC-3']);
+      expect(plan.criticalPathHours).toBe(5);
+    });
+
+    it('orders a stack by the dependencies where they put the later-listed task first, so no cycle can form', () => {
+      // BAC-1 waits for BAC-3, BAC-3 overlaps BAC-2, BAC-2 overlaps BAC-1: stacking by list order alone would close
+      // the circle BAC-1 → BAC-3 → BAC-2 → BAC-1.
+      const plan = planTasks([
+        task('BAC-1', { dependsOn: ['BAC-3'], paths: ['a/**'] }),
+        task('BAC-2', { paths: ['a/x', 'b/x'] }),
+        task('BAC-3', { paths: ['b/**'] }),
+      ]);
+      expect(plan.order).toEqual(['BAC-2', 'BAC-3', 'BAC-1']);
+      expect(plan.stacks.map((s) => [s.task, s.on])).toEqual([
+        ['BAC-3', 'BAC-2'],
+        ['BAC-1', 'BAC-2'],
+      ]);
+      expect(plan.levels).toEqual([['BAC-2'], ['BAC-3'], ['BAC-1']]);
+    });
+
+    it('stacks nothing under overlap: parallel, and keeps the overlaps as conflicts', () => {
+      const tasks = [task('BAC-1', { paths: ['src/**'] }), task('BAC-2', { paths: ['src/a.ts'] })];
+      const plan = planTasks(tasks, { overlap: 'parallel' });
+      expect(plan.stacks).toEqual([]);
+      expect(plan.conflicts).toHaveLength(1);
+      expect(plan.levels).toEqual([['BAC-1', 'BAC-2']]);
+    });
+  });
+
   describe('critical path', () => {
     it('follows the chain with the most hours, not the most tasks', () => {
       const plan = planTasks([

@@ -21,8 +21,7 @@ interface Skip {
 
 export interface NextSteps {
   /**
-   * Tasks that may start now: every dependency succeeded and no conflicting task is running. No two of them
-   * conflict with each other. The longest remaining chain of hours comes first, then the task list's order: what
+   * Tasks that may start now: every dependency succeeded and every task it stacks on has ended. The longest remaining chain of hours comes first, then the task list's order: what
    * starts first when slots are short should be what holds the run up longest.
    */
   start: string[];
@@ -57,8 +56,7 @@ export interface NextSteps {
  * step();
  * ```
  *
- * A task handed to `p-limit` counts as running while it waits for a slot, so a conflicting task never jumps in
- * between; it would have to wait for it anyway. As the dependencies form no cycle, a call with nothing running
+ * A task handed to `p-limit` counts as running while it waits for a slot. As dependencies and stacks form no cycle, a call with nothing running
  * always starts or skips something until `done`. Once the run is cancelled or out of budget, stop asking: the tasks
  * not yet started end as the stop says, not as skipped.
  */
@@ -81,6 +79,11 @@ export function readyTasks(plan: Plan, progress: Progress): NextSteps {
       else if (!progress.succeeded.has(dep)) waiting = true;
       if (reason) break;
     }
+    // A stack waits for the task under it to end, whatever the end: its result, if any, is where it starts.
+    for (const s of index.stacks[i] ?? []) {
+      const under = plan.tasks[s]?.id ?? '';
+      if (!ended(under) && !newlySkipped.has(under)) waiting = true;
+    }
     if (reason) {
       newlySkipped.add(id);
       skip.push({ id, reason });
@@ -90,25 +93,7 @@ export function readyTasks(plan: Plan, progress: Progress): NextSteps {
   }
 
   candidates.sort((x, y) => (index.rank[x] ?? 0) - (index.rank[y] ?? 0));
-  // Tasks that hold their paths: those running and those chosen to start now.
-  const holding = new Set<number>();
-  for (const id of progress.running) {
-    const i = index.indexOf.get(id);
-    if (i !== undefined) holding.add(i);
-  }
-  const start: string[] = [];
-  for (const i of candidates) {
-    const conflicts = index.conflicts[i];
-    if (conflicts && conflicts.size > 0) {
-      // Whichever side is smaller is walked: a task may conflict with thousands, while few tasks run at once.
-      const [few, many] = holding.size < conflicts.size ? [holding, conflicts] : [conflicts, holding];
-      let blocked = false;
-      for (const j of few) if ((blocked = many.has(j))) break;
-      if (blocked) continue;
-    }
-    holding.add(i);
-    start.push(plan.tasks[i]?.id ?? '');
-  }
+  const start = candidates.map((i) => plan.tasks[i]?.id ?? '');
 
   const settled = plan.tasks.filter((t) => ended(t.id) || newlySkipped.has(t.id)).length;
   return { start, skip, done: progress.running.size === 0 && settled === plan.tasks.length };
@@ -118,7 +103,8 @@ interface SchedulingIndex {
   indexOf: Map<string, number>;
   order: number[];
   deps: number[][];
-  conflicts: Set<number>[];
+  /** Per task, the tasks it stacks on. */
+  stacks: number[][];
   /** Position when sorted by remaining chain of hours, longest first. */
   rank: number[];
 }
@@ -133,14 +119,11 @@ function schedulingIndex(plan: Plan): SchedulingIndex {
   const at = (id: string) => indexOf.get(id) ?? -1;
   const deps: number[][] = plan.tasks.map(() => []);
   for (const d of plan.dependencies) deps[at(d.task)]?.push(at(d.dependsOn));
-  const conflicts = plan.tasks.map(() => new Set<number>());
-  for (const c of plan.conflicts) {
-    conflicts[at(c.a)]?.add(at(c.b));
-    conflicts[at(c.b)]?.add(at(c.a));
-  }
+  const stacks: number[][] = plan.tasks.map(() => []);
+  for (const s of plan.stacks) stacks[at(s.task)]?.push(at(s.on));
   const order = plan.order.map(at);
   // Hours from a task's start to the end of the longest chain of tasks waiting on it.
-  const dependents = dependentsOf(deps);
+  const dependents = dependentsOf(deps.map((d, i) => [...d, ...(stacks[i] ?? [])]));
   const tail = new Array<number>(plan.tasks.length).fill(0);
   for (const i of [...order].reverse()) {
     const after = Math.max(0, ...(dependents[i] ?? []).map((j) => tail[j] ?? 0));
@@ -150,7 +133,7 @@ function schedulingIndex(plan: Plan): SchedulingIndex {
   const byTail = plan.tasks.map((_, i) => i).sort((x, y) => (tail[y] ?? 0) - (tail[x] ?? 0) || x - y);
   const rank = new Array<number>(plan.tasks.length).fill(0);
   byTail.forEach((i, k) => (rank[i] = k));
-  const index = { indexOf, order, deps, conflicts, rank };
+  const index = { indexOf, order, deps, stacks, rank };
   indexes.set(plan, index);
   return index;
 }

@@ -12,10 +12,26 @@ import {
 } from './graph.js';
 import type { Task } from './task.js';
 
-/** `task` may start only once `dependsOn` has succeeded. */
+/** `task` builds on `dependsOn`: it starts from its work, and only once it has succeeded. */
 interface Dependency {
   task: string;
   dependsOn: string;
+}
+
+/**
+ * What to do with two tasks whose `paths` overlap: `stack` starts the later one from the earlier one's result, so
+ * their branches merge; `parallel` runs them at once and leaves it to the merge check.
+ */
+export type OverlapPolicy = 'stack' | 'parallel';
+
+/**
+ * `task` starts from `on`'s result because their `paths` overlap (`globs`, one of each). Unlike a dependency it waits
+ * for `on` to end however it ends, and starts from the base when `on` did not succeed.
+ */
+export interface Stack {
+  task: string;
+  on: string;
+  globs: [string, string];
 }
 
 /** What the tasks amount to before anything runs: their order, what waits for what, and how long it may take. */
@@ -29,14 +45,17 @@ export interface Plan {
    * dependencies is left out: it can never run at once anyway, and a conflict there would only be noise.
    */
   conflicts: Conflict[];
+  /** How overlaps are handled, and with `stack`, one stack per conflict, ordered by {@link order}. */
+  overlap: OverlapPolicy;
+  stacks: Stack[];
   /**
-   * Ids by level, each level in task order: level 0 holds the tasks without dependencies, and a task's level is one
-   * more than its deepest dependency's, so every task of a level can start once the levels before it are done.
+   * Ids by level, each level in task order: level 0 holds the tasks that wait for none, and a task's level is one
+   * more than the deepest task it waits for (a dependency, or a stack), so every task of a level can start once the levels before it are done.
    */
   levels: string[][];
   /** Every id, dependencies first; where the dependencies leave a choice, the earlier task in the list goes first. */
   order: string[];
-  /** The longest chain of dependent tasks by estimate, first task first; empty when there are no tasks. */
+  /** The longest chain of tasks that wait for each other (dependencies and stacks) by estimate, first task first; empty when there are no tasks. */
   criticalPath: string[];
   /** Hours along {@link criticalPath}. */
   criticalPathHours: number;
@@ -62,7 +81,7 @@ export function roundHours(hours: number): number {
  * Checks the tasks and works out their plan. Throws an {@link InputError} for a repeated id, an estimate that is not
  * a number of hours, a dependency on itself or on an id not in the list, or a dependency cycle, which it names.
  */
-export function planTasks(tasks: Task[]): Plan {
+export function planTasks(tasks: Task[], { overlap = 'stack' }: { overlap?: OverlapPolicy } = {}): Plan {
   const indexOf = indexTasks(tasks);
   checkEstimates(tasks);
   const deps = dependencyIndexes(tasks, indexOf);
@@ -72,7 +91,12 @@ export function planTasks(tasks: Task[]): Plan {
     (deps[i] ?? []).map((d) => ({ task: task.id, dependsOn: tasks[d]?.id ?? '' })),
   );
   const order = topologicalOrder(deps);
-  const level = levelsOf(order, deps);
+  const conflicts = findConflicts(tasks, ancestorSets(order, deps, tasks.length));
+  const stacks = overlap === 'stack' ? stacksOf(conflicts, order, tasks) : [];
+  // A stack points forward in `order`, so the order stays valid with them, and they can never close a cycle.
+  const waits = deps.map((d) => [...d]);
+  for (const s of stacks) waits[indexOf.get(s.task) ?? 0]?.push(indexOf.get(s.on) ?? 0);
+  const level = levelsOf(order, waits);
   const levels: string[][] = [];
   tasks.forEach((task, i) => (levels[level[i] ?? 0] ??= []).push(task.id));
 
@@ -80,18 +104,37 @@ export function planTasks(tasks: Task[]): Plan {
     tasks.flatMap((t) => (t.estimate === undefined ? [] : [t.estimate])),
   );
   const hours = tasks.map((t) => t.estimate ?? defaultEstimateHours);
-  const { path, total } = longestChain(order, deps, hours);
+  const { path, total } = longestChain(order, waits, hours);
 
   return {
     tasks,
     dependencies,
-    conflicts: findConflicts(tasks, ancestorSets(order, deps, tasks.length)),
+    conflicts,
+    overlap,
+    stacks,
     levels,
     order: order.map((i) => tasks[i]?.id ?? ''),
     criticalPath: path.map((i) => tasks[i]?.id ?? ''),
     criticalPathHours: roundHours(total),
     defaultEstimateHours,
   };
+}
+
+/** One stack per conflict: the task earlier in `order` (the list's, unless dependencies say otherwise) goes first. */
+function stacksOf(conflicts: readonly Conflict[], order: readonly number[], tasks: readonly Task[]): Stack[] {
+  const position = new Map<string, number>();
+  order.forEach((i, k) => position.set(tasks[i]?.id ?? '', k));
+  const at = (id: string) => position.get(id) ?? 0;
+  return conflicts
+    .map(({ a, b, globs: [x, y] }): Stack =>
+      at(a) < at(b) ? { task: b, on: a, globs: [y, x] } : { task: a, on: b, globs: [x, y] },
+    )
+    .sort((s, t) => at(s.task) - at(t.task) || at(s.on) - at(t.on));
+}
+
+/** What a task waits for before it starts: dependencies (which must succeed) and stacks (which must end). */
+export function waitsOf(plan: Pick<Plan, 'dependencies' | 'stacks'>): { task: string; dependsOn: string }[] {
+  return [...plan.dependencies, ...plan.stacks.map((s) => ({ task: s.task, dependsOn: s.on }))];
 }
 
 function checkEstimates(tasks: readonly Task[]): void {
