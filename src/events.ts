@@ -1,6 +1,6 @@
-import type { MergeCheck } from './git/merge-check.js';
+import type { MergeCheck } from './checks.js';
 import type { AgentResult, CommandRun, PullRequestRef, RunStop, Usage } from './result.js';
-import type { TogetherCheck } from './checks/together.js';
+import type { TogetherCheck } from './checks.js';
 
 /**
  * Every fact of a run, as one typed stream. The live log, the audit log, the budget, the summary, the outputs and

@@ -1,5 +1,3 @@
-import type { AgentReport } from './agents/agent-report.js';
-import type { SkippedFile } from './git/workspace.js';
 /** Tokens as the Messages API reports them. */
 export interface Usage {
   input: number;
@@ -55,6 +53,26 @@ export interface Verification {
   runs: CommandRun[];
   /** Rounds in which the failing output went back to the agent. */
   fixUps: number;
+}
+
+/** What an agent says of its own work: the structured form its last reply takes (the API's structured output). */
+export interface AgentReport {
+  /** `done`: the task is complete; `partial`: part of it is; `blocked`: the agent could not do it. */
+  outcome: AgentOutcome;
+  /** Markdown for the maintainers: what changed and why, and how it was checked. */
+  summary: string;
+  changes: string[];
+  risks: string[];
+  followUps: string[];
+}
+
+export type AgentOutcome = 'done' | 'partial' | 'blocked';
+
+/** A change the commit left out, and why. */
+export interface SkippedFile {
+  /** Relative to the worktree; a nested repository is its directory. */
+  path: string;
+  reason: string;
 }
 
 /** Why a whole run stops early: the job was cancelled, or `max-cost-usd` was spent. The abort reason of its signal. */

@@ -1,7 +1,7 @@
 import { costOf, priceOf, type PriceTable } from './model/pricing.js';
-import type { MergeCheck } from './git/merge-check.js';
+import type { MergeCheck } from './checks.js';
 import type { AgentResult, RunStop } from './result.js';
-import type { TogetherCheck } from './checks/together.js';
+import type { TogetherCheck } from './checks.js';
 import type { RunEvent } from './events.js';
 
 /** An agent at work: what the live views show while it runs. */

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { PRICES, type Price, type PriceTable } from './model/pricing.js';
-import type { Checks } from './checks/verify.js';
+import type { Checks } from './checks.js';
 import { InputError } from './errors.js';
 import { PERMISSIONS, UNTRUSTED_TEXT, type Permission, type UntrustedText } from './github/permission.js';
 

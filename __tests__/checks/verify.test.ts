@@ -6,7 +6,7 @@ import { runAgent, type AgentOptions } from '../../src/agents/agent.js';
 import { systemPrompt } from '../../src/model/prompt.js';
 import type { AgentResult } from '../../src/result.js';
 import { probeSandbox, type ShellSandbox } from '../../src/sandbox/sandbox.js';
-import type { Checks } from '../../src/checks/verify.js';
+import type { Checks } from '../../src/checks.js';
 import { Workspace } from '../../src/git/workspace.js';
 import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import { formatEvent } from '../../src/report/live-log.js';

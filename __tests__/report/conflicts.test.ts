@@ -1,4 +1,4 @@
-import type { MergeCheck } from '../../src/git/merge-check.js';
+import type { MergeCheck } from '../../src/checks.js';
 import { renderMergeCheck } from '../../src/report/conflicts.js';
 
 function check(ids: string[], overrides: Partial<MergeCheck> = {}): MergeCheck {

@@ -1,4 +1,4 @@
-import type { MergeCheck } from '../../src/git/merge-check.js';
+import type { MergeCheck } from '../../src/checks.js';
 import { noUsage, type AgentResult } from '../../src/result.js';
 import {
   pullRequestTitle,

@@ -1,6 +1,6 @@
 import { PRICES } from '../../src/model/pricing.js';
 import type { AgentResult, CommandRun } from '../../src/result.js';
-import type { TogetherCheck } from '../../src/checks/together.js';
+import type { TogetherCheck } from '../../src/checks.js';
 import type { RunEvent } from '../../src/events.js';
 import { runOutputs } from '../../src/outputs.js';
 import { renderComment } from '../../src/report/comment.js';

@@ -1,15 +1,4 @@
-/** What an agent says of its own work: the structured form its last reply takes (the API's structured output). */
-export interface AgentReport {
-  /** `done`: the task is complete; `partial`: part of it is; `blocked`: the agent could not do it. */
-  outcome: AgentOutcome;
-  /** Markdown for the maintainers: what changed and why, and how it was checked. */
-  summary: string;
-  changes: string[];
-  risks: string[];
-  followUps: string[];
-}
-
-type AgentOutcome = 'done' | 'partial' | 'blocked';
+import type { AgentOutcome, AgentReport } from '../result.js';
 
 const OUTCOMES: readonly AgentOutcome[] = ['done', 'partial', 'blocked'];
 

@@ -30,14 +30,8 @@ import {
   type Usage,
   type Verification,
 } from '../result.js';
-import {
-  commandShell,
-  fixUpPrompt,
-  setupError,
-  verifyError,
-  type Checks,
-  type CommandShell,
-} from '../checks/verify.js';
+import { commandShell, fixUpPrompt, setupError, verifyError, type CommandShell } from '../checks/verify.js';
+import type { Checks } from '../checks.js';
 import { afterCheckout } from '../tools/checkout-wait.js';
 import { branchName, type CommitSummary, type PushOutcome, type Worktree } from '../git/workspace.js';
 

@@ -6,21 +6,8 @@ import { git, gitDirOf } from '../git/workspace.js';
 import type { AgentResult, CommandRun } from '../result.js';
 import type { ShellSandbox } from '../sandbox/sandbox.js';
 import { shellEnvironment } from '../sandbox/shell-env.js';
-import { commandShell, type Checks } from './verify.js';
-
-/** `verify` on the merge of every verified branch: whether the work done in parallel also works together. */
-export interface TogetherCheck {
-  /** Tasks whose branches went into the merge, in the order they were merged. */
-  merged: string[];
-  /** Branches left out because they conflict with the merge before them, with the files in conflict. */
-  conflicts: { task: string; files: string[] }[];
-  /** `setup` in the merged worktree, when there is one. */
-  setup?: CommandRun;
-  /** `verify` on the merge; absent when `setup` failed there. */
-  verify?: CommandRun;
-  /** Whether `verify` passed on the merge; null when too few branches merged to run it. */
-  passed: boolean | null;
-}
+import type { Checks, TogetherCheck } from '../checks.js';
+import { commandShell } from './verify.js';
 
 export interface TogetherOptions {
   /** The repository holding every agent's branch. */

@@ -5,20 +5,9 @@ import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import type { ToolName } from '../settings.js';
 import type { CommandRun } from '../result.js';
+import type { Checks } from '../checks.js';
 import { sandboxedBashTool, type ShellSandbox } from '../sandbox/sandbox.js';
 import type { Worktree } from '../git/workspace.js';
-
-/** The repository's own commands, run in every agent's worktree. */
-export interface Checks {
-  /** Run before the agent's tools may touch the worktree (`npm ci`); none when empty. */
-  setup: string;
-  /** Run on the agent's finished work, and once on the merge of every verified branch (`npm test`); none when empty. */
-  verify: string;
-  /** Longest one run of `verify` may take. */
-  verifyTimeoutMs: number;
-  /** Rounds in which a failing `verify` goes back to the agent before its task counts as failed. */
-  verifyRetries: number;
-}
 
 /** Said when untrusted task text drives the agents: `verify` would run what they wrote, so it does not run. */
 export const UNTRUSTED_VERIFY =

@@ -1,4 +1,5 @@
-import { checkMerges, pushBranch, resolveCommit, type MergeCheck } from '../git/merge-check.js';
+import type { MergeCheck } from '../checks.js';
+import { checkMerges, pushBranch, resolveCommit } from '../git/merge-check.js';
 import type { AgentResult, PullRequestRef } from '../result.js';
 import type { EventStream } from '../events.js';
 import type { GitHubClient, RepoRef } from '../github/context.js';

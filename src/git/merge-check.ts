@@ -1,22 +1,9 @@
 import pLimit from 'p-limit';
+import type { MergeCheck } from '../checks.js';
 import { COMMIT_AUTHOR, GitError, git as runGit, pushArgs } from './workspace.js';
 
 /** Trial merges at once: each is a short git process, and the runner has few cores. */
 const MERGES_AT_ONCE = 4;
-
-/** What the trial merges of the agents' branches found. */
-export interface MergeCheck {
-  /** Every changed branch that was trial-merged, in the order given (dependencies first). */
-  branches: { task: string; branch: string }[];
-  /** Pairs of branches that do not merge cleanly, with the files in conflict; a pair not listed merges cleanly. */
-  conflicts: { tasks: [string, string]; files: string[] }[];
-  /** Tasks whose branches merge cleanly one on top of the other in this order, dependencies first. */
-  order: string[];
-  /** Branches left out of {@link order}, each with why. */
-  leftOut: { task: string; reason: string }[];
-  /** The branch that holds {@link order} merged (`pull-requests: combined`), and its tip. */
-  combined?: { branch: string; commit: string };
-}
 
 /** A branch to check: its tip, and whether it may join the merge order (`mergeable: false` says why not). */
 interface MergeCandidate {

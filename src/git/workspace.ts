@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { runCommand, type CommandFailure } from './command-helper.js';
 import { globDirectories } from '../tasks/globs.js';
 import type { Task } from '../tasks/task.js';
+import type { SkippedFile } from '../result.js';
 
 /** Every agent branch lives under this prefix, e.g. `parallel-agents/bac-124-fix-model-routing`. */
 export const BRANCH_PREFIX = 'parallel-agents/';
@@ -58,13 +59,6 @@ interface Fill {
    * HEAD, which would put back, on disk too, whatever is staged.
    */
   whole?: boolean;
-}
-
-/** A change the commit left out, and why. */
-export interface SkippedFile {
-  /** Relative to the worktree; a nested repository is its directory. */
-  path: string;
-  reason: string;
 }
 
 /** What an agent's work added to its branch, measured from the worktree's base. */

@@ -1,4 +1,4 @@
-import type { MergeCheck } from '../git/merge-check.js';
+import type { MergeCheck } from '../checks.js';
 import { codeSpan, escapeTableCell } from './sanitize.js';
 
 /** Up to this many branches the conflicts are drawn as a matrix; past it, listed as pairs. */

@@ -1,8 +1,8 @@
-import type { MergeCheck } from '../git/merge-check.js';
+import type { MergeCheck } from '../checks.js';
 import type { RunEvent } from '../events.js';
 import type { Progress } from '../run-state.js';
 import type { AgentResult, AgentStatus } from '../result.js';
-import type { TogetherCheck } from '../checks/together.js';
+import type { TogetherCheck } from '../checks.js';
 import { formatDuration, hasStarted } from './timing.js';
 import { settlingRun } from './verification.js';
 

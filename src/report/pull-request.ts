@@ -1,4 +1,4 @@
-import type { MergeCheck } from '../git/merge-check.js';
+import type { MergeCheck } from '../checks.js';
 import type { AgentResult } from '../result.js';
 import { leftOutList } from './conflicts.js';
 import { redactor } from './redact.js';

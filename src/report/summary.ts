@@ -1,5 +1,5 @@
 import type { AgentResult, AgentStatus } from '../result.js';
-import type { MergeCheck } from '../git/merge-check.js';
+import type { MergeCheck } from '../checks.js';
 import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
 import {
@@ -11,7 +11,7 @@ import {
   verifyCell,
   verifyNotes,
 } from './verification.js';
-import type { TogetherCheck } from '../checks/together.js';
+import type { TogetherCheck } from '../checks.js';
 import {
   codeBlock,
   codeSpan,

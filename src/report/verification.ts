@@ -1,5 +1,5 @@
 import type { AgentResult, CommandRun } from '../result.js';
-import type { TogetherCheck } from '../checks/together.js';
+import type { TogetherCheck } from '../checks.js';
 import type { FailOn } from '../settings.js';
 import { codeBlock, codeSpan, escapeTableCell } from './sanitize.js';
 import { formatDuration } from './timing.js';
