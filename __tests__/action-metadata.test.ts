@@ -14,11 +14,12 @@ interface ActionMetadata {
 
 const actionYml = fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
 const action = parse(actionYml) as ActionMetadata;
-const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const inputsDoc = fs.readFileSync(path.join(ROOT, 'docs/inputs.md'), 'utf8');
 
-/** The rows of the README table between `<!-- name:start -->` and `<!-- name:end -->`, as cell arrays. */
-function readmeTable(name: string): string[][] {
-  const block = new RegExp(`<!-- ${name}:start -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme)?.[1] ?? '';
+/** The rows of the docs/inputs.md table between `<!-- name:start -->` and `<!-- name:end -->`, as cell arrays. */
+function docTable(name: string): string[][] {
+  const block =
+    new RegExp(`<!-- ${name}:start -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(inputsDoc)?.[1] ?? '';
   return block
     .trim()
     .split('\n')
@@ -47,9 +48,9 @@ describe('action.yml', () => {
     expect(Object.keys(action.inputs).sort()).toEqual([...INPUT_NAMES].sort());
   });
 
-  it('is documented in the README, input by input and output by output', () => {
+  it('is documented in docs/inputs.md, input by input and output by output', () => {
     expect(
-      readmeTable('inputs').map(([name, fallback, description]) => [unquote(name!), fallback, description]),
+      docTable('inputs').map(([name, fallback, description]) => [unquote(name!), fallback, description]),
     ).toEqual(
       Object.entries(action.inputs).map(([name, input]) => [
         name,
@@ -57,7 +58,7 @@ describe('action.yml', () => {
         input.description.replace(/\s+/g, ' ').trim(),
       ]),
     );
-    expect(readmeTable('outputs').map(([name, description]) => [unquote(name!), description])).toEqual(
+    expect(docTable('outputs').map(([name, description]) => [unquote(name!), description])).toEqual(
       Object.entries(action.outputs).map(([name, output]) => [name, output.description]),
     );
   });
