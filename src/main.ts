@@ -2,7 +2,8 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { preloadModelClient } from './model/client.js';
 import { priceOf } from './model/pricing.js';
-import { probeSandbox, shellSandbox, type ShellSandbox } from './sandbox/sandbox.js';
+import { readySandbox } from './sandbox/hosted-runner.js';
+import { shellSandbox, type ShellSandbox } from './sandbox/sandbox.js';
 import { UNTRUSTED_VERIFY, shellUser } from './checks/verify.js';
 import { Workspace } from './git/workspace.js';
 import { InputError } from './errors.js';
@@ -193,7 +194,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   const needsShell = shellUser(settings.allowedTools, settings.checks);
   if (needsShell) {
     // Before anything is written: with `sandbox: auto` and no working bubblewrap, `bash` is refused in one line.
-    const probe = settings.sandbox === 'none' ? undefined : await probeSandbox();
+    const probe = settings.sandbox === 'none' ? undefined : await readySandbox({ log: core.info });
     const chosen = shellSandbox(settings.sandbox, settings.shellNetwork, probe, needsShell);
     shell = chosen.shell;
     if (chosen.warning) warnings.push(chosen.warning);

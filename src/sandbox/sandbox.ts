@@ -34,7 +34,9 @@ export type ShellSandbox =
 
 /** Whether bubblewrap can start a sandbox on this runner, and if not, why and what to do. */
 export type SandboxProbe =
-  { available: true; bwrap: string } | { available: false; reason: string; fix: string };
+  | { available: true; bwrap: string }
+  /** `bwrap` is the one that was tried, when one was found. */
+  | { available: false; reason: string; fix: string; bwrap?: string };
 
 export interface ProbeOptions {
   /** The `bwrap` to try; the first on `env.PATH` when absent. */
@@ -99,6 +101,7 @@ export async function probeSandbox(options: ProbeOptions = {}): Promise<SandboxP
       available: false,
       reason: `bubblewrap cannot start a sandbox here (${said})`,
       fix: await userNamespaceFix(options.procSys ?? '/proc/sys'),
+      bwrap,
     };
   }
 }
