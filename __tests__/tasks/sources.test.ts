@@ -114,3 +114,60 @@ describe('every task source gives the same plan for the same tasks', () => {
     }
   });
 });
+
+describe('a task list typed into the one-line tasks box', () => {
+  const read = async (tasks: string, linear?: TaskSources['linear']) =>
+    (await readTaskSet({ ...none, tasks, ...(linear ? { linear } : {}) })).set.tasks.map((t) => [
+      t.id,
+      t.title,
+    ]);
+
+  it('splits a list whose line breaks were lost, whatever its markers', async () => {
+    expect(await read('- BAC-1: Fix the router - BAC-2: Add docs')).toEqual([
+      ['BAC-1', 'Fix the router'],
+      ['BAC-2', 'Add docs'],
+    ]);
+    expect(await read('1. BAC-1: Fix the router 2. BAC-2 — Add docs * [ ] BAC-3: Tidy')).toEqual([
+      ['BAC-1', 'Fix the router'],
+      ['BAC-2', 'Add docs'],
+      ['BAC-3', 'Tidy'],
+    ]);
+  });
+
+  it('keeps a one-line task whose title holds a hyphen, and several lines as they are', async () => {
+    expect(await read('- BAC-1: Fix the router - the one in src/')).toEqual([
+      ['BAC-1', 'Fix the router - the one in src/'],
+    ]);
+    expect(await read('- BAC-1: Fix the router\n- BAC-2: Add docs, see BAC-1')).toEqual([
+      ['BAC-1', 'Fix the router'],
+      ['BAC-2', 'Add docs, see BAC-1'],
+    ]);
+  });
+
+  it('refuses ids alone without Linear, naming them, and looks them up with it', async () => {
+    await expect(read('BAC-1, BAC-2')).rejects.toThrow(
+      'input `tasks`: BAC-1, BAC-2 are ids alone, with no title or text for the agents. Write one task a line',
+    );
+    const linear = await startLinearServer({
+      apiKey: 'lin_api_bare',
+      issues: [
+        { identifier: 'BAC-1', title: 'Fix the router' },
+        { identifier: 'BAC-2', title: 'Add docs' },
+      ],
+    });
+    try {
+      expect(await read('BAC-1 BAC-2', { apiKey: 'lin_api_bare', apiUrl: linear.url })).toEqual([
+        ['BAC-1', 'Fix the router'],
+        ['BAC-2', 'Add docs'],
+      ]);
+    } finally {
+      await linear.close();
+    }
+  });
+
+  it('refuses a line that names several ids without saying which are tasks', async () => {
+    await expect(read('- BAC-1: Fix the router, then BAC-2 and BAC-3')).rejects.toThrow(
+      'input `tasks`: one line names BAC-1, BAC-2, BAC-3, and it is not clear which are tasks',
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { resolveLinearTasks } from './linear.js';
 import { parseMarkdownTasks } from './markdown.js';
+import { splitOneLine } from './one-line.js';
 import type { TaskReading } from './task.js';
 
 /** Where tasks may come from, in the order they win. */
@@ -26,7 +27,8 @@ export interface TaskSources {
 export async function readTaskSet(sources: TaskSources): Promise<TaskReading> {
   let reading: TaskReading;
   if (sources.tasks.trim()) {
-    reading = parseMarkdownTasks(sources.tasks, 'input `tasks`');
+    const where = 'input `tasks`';
+    reading = parseMarkdownTasks(splitOneLine(sources.tasks, where, { linear: !!sources.linear }), where);
   } else if (sources.tasksFile) {
     // Loaded only for a file: its YAML parser is a tenth of the bundle, and most runs read Markdown.
     const { readTaskFile } = await import('./task-file.js');
