@@ -51,6 +51,13 @@ describe('pricing', () => {
     expect(cost({ cacheWrite: Number.NEGATIVE_INFINITY, output: 1_000_000 })).toBeCloseTo(15);
   });
 
+  it('counts a finite count past any real reply as none, so the total stays finite', () => {
+    const usage = { input: Number.MAX_VALUE, output: 1e300, cacheWrite: 1e200, cacheRead: 1_000_000 };
+    const cost = costOf(usage, { input: 3, output: 15 });
+    expect(cost).toBeCloseTo(0.3);
+    expect(Number.isFinite(cost)).toBe(true);
+  });
+
   it('knows no cost at a price that is not a price', () => {
     const usage = { input: 1, output: 1, cacheWrite: 0, cacheRead: 0 };
     expect(costOf(usage, { input: Number.NaN, output: 1 })).toBeNull();

@@ -36,8 +36,8 @@ export function priceOf(model: string, table: PriceTable): Price | undefined {
 
 /**
  * Dollars for `usage` at `price`; null when the price is unknown or not a price (shown as unknown, never as $0).
- * A token count that is negative or not a finite number (a misbehaving endpoint) counts as none, so one bad reply
- * cannot make the run's spend negative, infinite or NaN.
+ * A token count that is negative, not a finite number or past any real reply (a misbehaving endpoint) counts as
+ * none, so one bad reply cannot make the run's spend negative, infinite or NaN.
  */
 export function costOf(usage: Usage, price: Price | undefined): number | null {
   if (!price || !isAmount(price.input) || !isAmount(price.output)) return null;
@@ -55,6 +55,9 @@ function isAmount(n: unknown): n is number {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0;
 }
 
+/** Far more than any model's context: a count past it is an endpoint's error, not usage. */
+const MAX_TOKENS = 1e9;
+
 function tokens(n: unknown): number {
-  return isAmount(n) ? n : 0;
+  return isAmount(n) && n <= MAX_TOKENS ? n : 0;
 }
