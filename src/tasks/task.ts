@@ -16,6 +16,11 @@ export interface Task {
   estimate?: number;
   /** Where the task was defined, for messages: `input \`tasks\` line 4`, `tasks.yml line 12`, `issue #7`. */
   where?: string;
+  /**
+   * What a predicted plan (`plan: predict`) filled in, each field with the model's one-line reason. A field the user
+   * wrote is never predicted, so it never appears here.
+   */
+  predicted?: { paths?: string; dependsOn?: string };
 }
 
 /** Tasks plus the text every agent shares (everything outside the task items). */
