@@ -199,6 +199,29 @@ function messageText(message: MessageParam | undefined): string {
     .join('\n');
 }
 
+/** Where a script id prefixed with it is looked for: the system prompt, for requests that are not an agent's. */
+const SYSTEM_KEY = 'system:';
+
+/** The system prompt as text: the string, or its `text` blocks joined with newlines. */
+function systemText(system: Json): string {
+  return messageText({ role: 'system', content: system });
+}
+
+/** The `system:` script id whose phrase the system prompt holds as a whole word, or else {@link matchTask}'s. */
+function matchScript(conversation: Conversation, scripts: Scripts): string | null {
+  const system = systemText(conversation.system);
+  const keyed = Object.keys(scripts).filter((id) => id.startsWith(SYSTEM_KEY));
+  for (const id of keyed) if (wordAt(system, id.slice(SYSTEM_KEY.length)) >= 0) return id;
+  const others = Object.fromEntries(Object.entries(scripts).filter(([id]) => !id.startsWith(SYSTEM_KEY)));
+  return matchTask(conversation.messages, others);
+}
+
+/** Where `word` first occurs in `text` as a whole word (no letter, digit or `_` on either side), or -1. */
+function wordAt(text: string, word: string): number {
+  if (!word) return -1;
+  return new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(word)}(?![A-Za-z0-9_])`).exec(text)?.index ?? -1;
+}
+
 /**
  * The script id that occurs first, as a whole word (no letter, digit or `_` on either side), in the first user message;
  * on a tie the longer id.
@@ -207,11 +230,10 @@ function matchTask(messages: readonly MessageParam[], scripts: Scripts): string 
   const text = messageText(messages.find((message) => message.role === 'user'));
   let best: { id: string; index: number } | null = null;
   for (const id of Object.keys(scripts)) {
-    if (!id) continue;
-    const match = new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(id)}(?![A-Za-z0-9_])`).exec(text);
-    if (!match) continue;
-    if (!best || match.index < best.index || (match.index === best.index && id.length > best.id.length)) {
-      best = { id, index: match.index };
+    const index = wordAt(text, id);
+    if (index < 0) continue;
+    if (!best || index < best.index || (index === best.index && id.length > best.id.length)) {
+      best = { id, index };
     }
   }
   return best?.id ?? null;
@@ -376,14 +398,16 @@ function checkOutputConfig(body: JsonObject, allowed: boolean): void {
 }
 
 /**
- * A reply that calls no tool, made the report the request's format asks for: the scripted `report`, text that is
- * already JSON, or the text as the summary of a `done` report.
+ * A reply that calls no tool, made the JSON the request's format asks for: the scripted `json` or `report`, text
+ * that is already JSON, or the text as the summary of a `done` report.
  */
 function asReport(content: ContentBlock[], scripted: ScriptedTurn | undefined): void {
   if (content.some((block) => block.type === 'tool_use')) return;
   const text = content.map((block) => (block.type === 'text' ? block.text : '')).join('\n\n');
   let json: string;
-  if (scripted?.report) {
+  if (scripted?.json !== undefined) {
+    json = JSON.stringify(scripted.json);
+  } else if (scripted?.report) {
     json = JSON.stringify({ changes: [], risks: [], follow_ups: [], ...scripted.report });
   } else {
     try {
@@ -681,7 +705,7 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
         `A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`,
       );
     }
-    const task = matchTask(conversation.messages, scripts);
+    const task = matchScript(conversation, scripts);
     const turn = conversation.messages.filter((message) => message.role === 'assistant').length;
     record.task = task;
     record.turn = turn;

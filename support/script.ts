@@ -2,6 +2,9 @@
  * What the loopback Messages-API server answers, scripted per task. A conversation is matched to a task by the
  * earliest script id that appears as a whole word in its first user message; its turn number is the count of
  * assistant messages already in the conversation.
+ *
+ * A request that is not an agent's (such as the plan's prediction) is scripted under `system:` and a phrase of its
+ * system prompt: such an id is looked for, as a whole word, in the system prompt instead, and wins over the others.
  */
 
 /** A fault injected instead of (or in the middle of) a normal reply. */
@@ -36,6 +39,8 @@ export interface ScriptedTurn {
    * `done` report.
    */
   report?: ScriptedReport;
+  /** A structured reply of any other shape, sent as the reply's JSON when the request asks for structured output. */
+  json?: unknown;
 }
 
 /** A report in the form of the agents' `output_config.format` (see `src/agents/agent-report.ts`). */
