@@ -79,8 +79,8 @@ async function lift(
   }
   const sysctl = await commands.sudo(['sysctl', '-w', `${RESTRICTION}=0`]);
   if (!sysctl.ok) {
-    done.failed.push(`\`sudo sysctl -w ${RESTRICTION}=0\`: ${sysctl.output}`);
     if (profile) done.failed.push(`\`sudo apparmor_parser\`: ${profile}`);
+    done.failed.push(`\`sudo sysctl -w ${RESTRICTION}=0\`: ${sysctl.output}`);
     return probeSandbox({ env });
   }
   const instead = profile ? ` (a profile for bwrap alone could not be loaded: ${profile})` : '';
@@ -90,11 +90,13 @@ async function lift(
 
 /** Installs the package, refreshing the package lists once if they do not have it. Undefined when it worked. */
 async function installBubblewrap(commands: Commands): Promise<string | undefined> {
-  if ((await commands.sudo(INSTALL)).ok) return undefined;
+  const first = await commands.sudo(INSTALL);
+  if (first.ok) return undefined;
   const update = await commands.sudo(['apt-get', 'update']);
-  if (!update.ok) return `\`sudo apt-get update\`: ${update.output}`;
-  const install = await commands.sudo(INSTALL);
-  return install.ok ? undefined : `\`sudo apt-get install -y bubblewrap\`: ${install.output}`;
+  const install = update.ok ? await commands.sudo(INSTALL) : first;
+  if (install.ok) return undefined;
+  const refresh = update.ok ? '' : `, and \`sudo apt-get update\`: ${update.output}`;
+  return `\`sudo apt-get install -y bubblewrap\`: ${install.output}${refresh}`;
 }
 
 /**
