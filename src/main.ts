@@ -1,5 +1,4 @@
 import * as core from '@actions/core';
-import { getOctokit } from '@actions/github';
 import { preloadModelClient } from './model/client.js';
 import { priceOf } from './model/pricing.js';
 import { readySandbox } from './sandbox/hosted-runner.js';
@@ -8,6 +7,7 @@ import { UNTRUSTED_VERIFY, shellUser } from './checks/verify.js';
 import { Workspace } from './git/workspace.js';
 import { InputError } from './errors.js';
 import { deliverWork } from './deliver/deliver.js';
+import { createGitHubClient } from './github/client.js';
 import { commentReporter } from './github/comment-reporter.js';
 import { readEventPayload, runContextFrom, type GitHubClient, type RunContext } from './github/context.js';
 import { plannedState, reportFanOut } from './fan-out.js';
@@ -61,7 +61,7 @@ export async function run(io: RunIO = { signals: process }): Promise<void> {
     // The API root from this step's environment: `@actions/github` reads its default once, when it is loaded.
     const octokit = () =>
       (client ??= settings.githubToken
-        ? getOctokit(settings.githubToken, { baseUrl: context.apiUrl })
+        ? createGitHubClient(settings.githubToken, context.apiUrl)
         : undefined);
     github = {
       octokit,

@@ -124,8 +124,8 @@ type GitHubFault = {
   /** `message` is the body's `message`; the status's reason phrase by default. */
   (
     | { kind: 'status'; status: number; message?: string }
-    /** 403 with `retry-after`, as GitHub answers bursts of writes. */
-    | { kind: 'secondary-rate-limit'; retryAfterSeconds?: number }
+    /** 403 (or 429) with `retry-after`, as GitHub answers bursts of writes. */
+    | { kind: 'secondary-rate-limit'; retryAfterSeconds?: number; status?: 403 | 429 }
     /** 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`. */
     | { kind: 'rate-limit'; resetInSeconds?: number }
   );
@@ -1022,13 +1022,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         });
       case 'secondary-rate-limit':
         return new HttpError(
-          403,
+          fault.status ?? 403,
           {
             message:
               'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.',
             documentation_url:
               'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
-            status: '403',
+            status: String(fault.status ?? 403),
           },
           { 'retry-after': String(fault.retryAfterSeconds ?? 60) },
         );

@@ -1,4 +1,6 @@
-import { getOctokit } from '@actions/github';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createGitHubClient } from '../../src/github/client.js';
+import type { GitHubClient } from '../../src/github/context.js';
 import {
   StickyComment,
   findStickyComment,
@@ -21,14 +23,15 @@ const CREATE = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments';
 const UPDATE = 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}';
 
 let server: GitHubServer;
-let octokit: ReturnType<typeof getOctokit>;
+let octokit: GitHubClient;
 /** Requests in flight at once, at most. */
 let peakInFlight = 0;
 let warnings: string[];
 
 async function start(options: GitHubServerOptions = {}): Promise<void> {
   server = await startGitHubServer({ issues: [{ number: 7 }], ...options });
-  octokit = getOctokit(TOKEN, { baseUrl: server.url });
+  // The client the action makes, its waits shortened: a second of GitHub's is 10 ms here.
+  octokit = createGitHubClient(TOKEN, server.url, { msPerSecond: 10, retries: 3, maxWaitSeconds: 60 });
   let inFlight = 0;
   peakInFlight = 0;
   octokit.hook.wrap('request', async (request, options) => {
@@ -59,8 +62,6 @@ function sticky(extra: Partial<StickyCommentOptions> = {}): StickyComment {
 }
 
 const writes = () => server.calls.filter((c) => c.route === CREATE || c.route === UPDATE);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('StickyComment', () => {
   it('creates one comment with the hidden marker and edits it in place', async () => {
     await start();
@@ -204,18 +205,21 @@ describe('StickyComment', () => {
     expect(server.state.comments.map((c) => c.body)).toEqual([`${MARKER}\nSecond`]);
   });
 
-  it('warns about a failed update and goes on; the final update is tried again', async () => {
+  it('warns about an update GitHub kept failing and goes on; the final one waits out a rate limit', async () => {
     await start();
     const comment = sticky({ minIntervalMs: 0 });
-    server.inject({ route: CREATE, kind: 'status', status: 502 });
+    server.inject({ route: CREATE, kind: 'status', status: 502, times: 4 });
 
     comment.update('First');
-    await sleep(50);
+    await sleep(200);
     server.inject({ route: CREATE, kind: 'secondary-rate-limit', retryAfterSeconds: 1 });
     const url = await comment.finish('Last');
 
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^Could not update the comment on #7: HTTP 502/);
+    expect(server.calls.filter((c) => c.route === CREATE).map((c) => c.status)).toEqual([
+      502, 502, 502, 502, 403, 201,
+    ]);
     expect(server.state.comments.map((c) => c.body)).toEqual([`${MARKER}\nLast`]);
     expect(url).toBeDefined();
   });

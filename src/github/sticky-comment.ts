@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { COMMENT_MAX_CHARS } from '../report/comment.js';
 import type { GitHubClient, RepoRef } from './context.js';
@@ -175,13 +174,7 @@ export class StickyComment {
     while (this.#inFlight) await this.#inFlight;
     const render = this.#pending;
     this.#pending = undefined;
-    if (render) {
-      // The last word matters most: one more try after a moment when it fails.
-      if (!(await this.#attempt(render, false))) {
-        await sleep(Math.min(this.#minInterval, 2_000));
-        await this.#attempt(render, true);
-      }
-    }
+    if (render) await this.#attempt(render, true);
     return this.#url;
   }
 
