@@ -1,0 +1,289 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { EventStream, type RunEvent } from '../../src/events.js';
+import { PRICES } from '../../src/model/pricing.js';
+import { openAuditLog } from '../../src/report/audit.js';
+import { parseAuditLog } from '../../src/report/page-events.js';
+import { renderRunPage } from '../../src/report/page.js';
+import type { AgentResult } from '../../src/result.js';
+import { initialRunState, runReducer, shapeOf, timingOf } from '../../src/run-state.js';
+import { planTasks, type Plan } from '../../src/tasks/plan.js';
+import { tempDir } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
+import type { ScriptedTurn } from '../../support/script.js';
+
+const T0 = 1_700_000_000_000;
+
+/** An agent that ran from `from` to `to` seconds after T0. */
+function result(id: string, from: number, to: number, overrides: Partial<AgentResult> = {}): AgentResult {
+  return {
+    id,
+    title: `Task ${id}`,
+    status: 'succeeded',
+    model: 'claude-sonnet-4-6',
+    startedAt: T0 + from * 1000,
+    endedAt: T0 + to * 1000,
+    seconds: to - from,
+    turns: 2,
+    toolCalls: 1,
+    usage: { input: 100, output: 50, cacheWrite: 0, cacheRead: 400 },
+    costUsd: 0.01,
+    report: `Report of ${id}.`,
+    branch: `parallel-agents/${id.toLowerCase()}`,
+    pushed: true,
+    filesChanged: ['src/a.ts'],
+    insertions: 3,
+    deletions: 1,
+    ...overrides,
+  };
+}
+
+/** The events of one agent that made `calls` tool calls, each with `input`, and ended with `r`. */
+function agentEvents(r: AgentResult, calls = 1, input: Record<string, unknown> = { file_path: 'README.md' }): RunEvent[] {
+  const task = r.id;
+  const step = (r.endedAt - r.startedAt) / (calls + 2);
+  return [
+    { type: 'started', task, at: r.startedAt, branch: r.branch, model: r.model },
+    ...Array.from({ length: calls }, (_, i): RunEvent[] => [
+      { type: 'turn', task, at: r.startedAt + step * (i + 1), turn: i + 1, stopReason: 'tool_use', text: 'Looking.' },
+      { type: 'tool-call', task, at: r.startedAt + step * (i + 1), tool: 'read', id: `t${i}`, input },
+    ]).flat(),
+    { type: 'ended', task, at: r.endedAt, result: r },
+  ];
+}
+
+function runOf(results: AgentResult[], events: RunEvent[], extra: Partial<Extract<RunEvent, { type: 'run-started' }>> = {}): RunEvent[] {
+  return [
+    {
+      type: 'run-started',
+      at: T0,
+      tasks: results.map((r) => ({ id: r.id, title: r.title, model: r.model })),
+      concurrency: 4,
+      source: 'input `tasks`',
+      ...extra,
+    },
+    ...events,
+    { type: 'run-ended', at: Math.max(...results.map((r) => r.endedAt)) },
+  ];
+}
+
+/** The `<details>` section of one agent. */
+function sectionOf(page: string, id: string): string {
+  const start = page.indexOf('<details id="agent-');
+  const at = page.indexOf(`<strong>${id}</strong>`, start);
+  expect(at).toBeGreaterThan(0);
+  const open = page.lastIndexOf('<details', at);
+  return page.slice(open, page.indexOf('</details>', at));
+}
+
+const HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+
+describe('renderRunPage', () => {
+  it('keeps script and markup from titles, reports, tool inputs, turns and warnings as text', () => {
+    const r = result('BAC-1', 0, 10, {
+      title: HOSTILE,
+      report: `Done.\n${HOSTILE}\n<a href="javascript:alert(3)">click</a>`,
+      error: HOSTILE,
+      filesChanged: [`src/${HOSTILE}.ts`],
+      pullRequest: { number: 7, url: 'javascript:alert(4)' },
+    });
+    const events = runOf([r], [
+      ...agentEvents(r, 1, { command: HOSTILE }),
+      { type: 'turn', task: 'BAC-1', at: T0 + 9000, turn: 2, stopReason: 'end_turn', text: HOSTILE },
+      { type: 'warning', at: T0, message: HOSTILE },
+    ]);
+    const page = renderRunPage({ events });
+    expect(page).not.toMatch(/<script/i);
+    expect(page).not.toMatch(/<img/i);
+    expect(page).not.toMatch(/href="javascript/i);
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    // The PR's number is still shown, just not as a link.
+    expect(page).toContain('<td>#7</td>');
+    expect(page).toContain("default-src 'none'");
+  });
+
+  it('keeps a hostile task id out of attributes', () => {
+    const id = '"><svg onload=alert(1)>';
+    const r = result(id, 0, 5);
+    const page = renderRunPage({ events: runOf([r], agentEvents(r)) });
+    expect(page).not.toContain('<svg onload');
+    expect(page).toContain('&quot;&gt;&lt;svg onload=alert(1)&gt;');
+    const anchors = [...page.matchAll(/ (?:id|href)="#?([^"]*)"/g)].map((m) => m[1]);
+    for (const anchor of anchors) expect(anchor).toMatch(/^agent-0-[\w-]*$/);
+  });
+
+  it('links a pull request only by its http(s) URL', () => {
+    const r = result('BAC-2', 0, 5, { pullRequest: { number: 12, url: 'https://github.com/o/r/pull/12' } });
+    const page = renderRunPage({ events: runOf([r], agentEvents(r)) });
+    expect(page).toContain('<a href="https://github.com/o/r/pull/12" rel="noreferrer noopener">#12</a>');
+  });
+
+  it('shows the plan: levels, dependencies, stacks with their globs, and the critical path', () => {
+    const plan: Plan = planTasks([
+      taskOf('PL-1', { paths: ['src/**'], estimate: 1 }),
+      taskOf('PL-2', { dependsOn: ['PL-1'] }),
+      taskOf('PL-3', { paths: ['src/router.ts'], estimate: 3 }),
+    ]);
+    const results = [result('PL-1', 0, 10), result('PL-2', 11, 20), result('PL-3', 12, 30)];
+    const page = renderRunPage({ events: runOf(results, results.flatMap((r) => agentEvents(r))), plan });
+    const planSection = page.slice(page.indexOf('<h2>Plan</h2>'));
+    expect(planSection).toMatch(/<strong>PL-2<\/strong><\/td><td class="num">1<\/td><td>PL-1<\/td>/);
+    expect(planSection).toContain('PL-1 <span class="muted">(src/** ∩ src/router.ts)</span>');
+    expect(planSection).toMatch(/Critical path: PL-1 → PL-3 \(4 h by estimate\)/);
+  });
+
+  it('cuts a huge run down to a page of bounded size, saying how much it left out', () => {
+    const agents = 300;
+    const results = Array.from({ length: agents }, (_, i) =>
+      result(`BIG-${i + 1}`, i, i + 600, { report: 'x'.repeat(1_000_000), toolCalls: 2_000 }),
+    );
+    const events = runOf(
+      results,
+      results.flatMap((r) => agentEvents(r, 2_000, { file_path: 'y'.repeat(5_000) })),
+    );
+    const page = renderRunPage({ events });
+    const bytes = Buffer.byteLength(page);
+    expect(bytes).toBeLessThan(12 * 1024 * 1024);
+    expect(page).toContain('more steps');
+    expect(page).toContain('characters omitted');
+    for (const r of results) expect(page).toContain(`<strong>${r.id}</strong>`);
+  });
+
+  it('draws a concatenation of several shards’ logs as one run', () => {
+    const a = [result('SH-1', 0, 10), result('SH-2', 1, 12)];
+    const b = [result('SH-3', 3, 9, { status: 'failed', error: 'model refused' })];
+    const shard = (rs: AgentResult[]) =>
+      runOf(rs, rs.flatMap((r) => agentEvents(r)), { concurrency: 2, at: rs[0]!.startedAt - 500 });
+    const page = renderRunPage({ events: [...shard(a), ...shard(b)] });
+    expect(page).toContain('2/3 tasks succeeded · 1 failed');
+    expect(page).toContain('up to 4 agents at once');
+    for (const id of ['SH-1', 'SH-2', 'SH-3']) expect(page).toContain(`<strong>${id}</strong>`);
+    expect(sectionOf(page, 'SH-3')).toContain('model refused');
+  });
+});
+
+describe('renderRunPage of a real run', () => {
+  let server: MessagesServer;
+  let events: RunEvent[];
+  let plan: Plan;
+  const ids = ['PG-1', 'PG-2', 'PG-3', 'PG-4'];
+
+  beforeAll(async () => {
+    server = await startMessagesServer();
+    const turns: ScriptedTurn[] = [
+      { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 60 },
+      { tools: [{ name: 'write', input: { file_path: 'NOTES.md', content: 'notes\n' } }], latencyMs: 60 },
+      { text: 'Wrote the notes.', latencyMs: 60 },
+    ];
+    server.setScripts({
+      ...Object.fromEntries(ids.map((id) => [id, turns])),
+      'PG-4': [{ tools: [{ name: 'read', input: { file_path: 'missing.md' } }], latencyMs: 60 }, { text: 'Could not.' }],
+    });
+    const tasks = [taskOf('PG-1'), taskOf('PG-2', { dependsOn: ['PG-1'] }), taskOf('PG-3'), taskOf('PG-4')];
+    plan = planTasks(tasks);
+    const stream = new EventStream();
+    const file = path.join(tempDir(), 'audit.jsonl');
+    const audit = openAuditLog(stream, file, ['loopback-key']);
+    stream.emit({
+      type: 'run-started',
+      at: Date.now(),
+      tasks: tasks.map((t) => ({ id: t.id, title: t.title, model: 'claude-sonnet-4-6' })),
+      concurrency: 2,
+      source: 'a loopback run',
+      shape: shapeOf(plan),
+    });
+    await runAgentsAgainst(server.url, tasks, { maxConcurrency: 2, events: stream });
+    stream.emit({ type: 'run-ended', at: Date.now() });
+    await audit.close();
+    // Read back as a report step would read the artifact.
+    events = parseAuditLog(fs.readFileSync(file, 'utf8'));
+  });
+  afterAll(() => server.close());
+
+  it('shows every agent in the table, the timeline and its own section, with the figures the summary uses', () => {
+    const page = renderRunPage({ events, plan });
+    expect(page).toContain('4/4 tasks succeeded');
+    for (const id of ids) {
+      expect(page).toMatch(new RegExp(`<a href="#agent-\\d-${id}"><strong>${id}</strong></a>`));
+      expect(page).toMatch(new RegExp(`<title>${id} — succeeded, [\\d.]+ s, \\d tool calls?</title>`));
+    }
+    const state = events.reduce(runReducer(PRICES), initialRunState());
+    const speedup = timingOf(state).speedup;
+    expect(page).toContain(`<div class="figure">${speedup?.toFixed(2)}×</div>`);
+    expect(page.match(/<path class="ticks"/g)).toHaveLength(4);
+  });
+
+  it('shows the wait of a dependent task from its dependency’s end', () => {
+    const page = renderRunPage({ events, plan });
+    expect(page).toMatch(/<rect class="wait"[^>]*><title>PG-2 waited [\d.]+ s after PG-1 ended<\/title>/);
+  });
+
+  it('lists each agent’s steps with their inputs, its failed tool calls and its report', () => {
+    const page = renderRunPage({ events, plan });
+    const pg1 = sectionOf(page, 'PG-1');
+    expect(pg1).toMatch(/<b>read<\/b> <code>README.md<\/code>/);
+    expect(pg1).toMatch(/<b>write<\/b> <code>\{&quot;file_path&quot;:&quot;NOTES.md&quot;/);
+    expect(pg1).toContain('<b>turn 1</b>');
+    expect(pg1).toContain('Wrote the notes.');
+    expect(pg1).toContain('<code>NOTES.md</code>');
+    expect(sectionOf(page, 'PG-4')).toMatch(/read failed:/);
+  });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+const chromiumTest = fs.existsSync(CHROMIUM) ? it : it.skip;
+
+describe('the run page in a browser', () => {
+  chromiumTest(
+    fs.existsSync(CHROMIUM)
+      ? 'renders in headless Chromium with every agent in the DOM and no script run'
+      : `renders in headless Chromium: skipped, ${CHROMIUM} is missing (CI installs it)`,
+    async () => {
+      const results = Array.from({ length: 8 }, (_, i) =>
+        result(`WEB-${i + 1}`, i * 2, i * 2 + 20, {
+          title: i === 3 ? HOSTILE : `Task ${i + 1}`,
+          status: i === 5 ? 'failed' : 'succeeded',
+        }),
+      );
+      const page = renderRunPage({ events: runOf(results, results.flatMap((r) => agentEvents(r, 6))) });
+      const dir = tempDir('pa-page-');
+      const file = path.join(dir, 'run.html');
+      fs.writeFileSync(file, page);
+      const shot = path.join(dir, 'run.png');
+      const run = (...args: string[]) =>
+        promisify(execFile)(
+          CHROMIUM,
+          [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            `--user-data-dir=${path.join(dir, 'profile')}`,
+            ...args,
+            `file://${file}`,
+          ],
+          { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+        );
+      await run(`--screenshot=${shot}`, '--window-size=1400,2000');
+      const png = fs.readFileSync(shot);
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1400, 2000]);
+      // A blank page of that size compresses to a few kilobytes.
+      expect(png.length).toBeGreaterThan(40_000);
+
+      const { stdout: dom } = await run('--dump-dom');
+      for (const r of results) expect(dom).toContain(`<strong>${r.id}</strong>`);
+      expect(dom).toContain('<svg class="timeline"');
+      expect(dom).not.toMatch(/<img/i);
+      expect(dom).not.toMatch(/<script/i);
+    },
+    90_000,
+  );
+});
