@@ -675,47 +675,6 @@ describe('Workspace', () => {
       expect(env).not.toContain('secret');
       expect(env).not.toContain('GIT_DIR');
     });
-
-    it('registers worktrees without git, one at a time, and fills working trees alongside', async () => {
-      // As before, but answering where the git directory is and which commit is checked out.
-      const answer = `printf '%s\\n' '${join(repo, '.git')}' '${'0'.repeat(40)}'`;
-      const script = `#!/bin/sh\necho "begin $*" >> '${log}'\nsleep 0.05\ncase " $* " in *" rev-parse "*) ${answer} ;; esac\necho "end $*" >> '${log}'\n`;
-      await writeFile(join(dir, 'bin', 'git'), script);
-      await Promise.all([
-        workspace.create(tasks[0]!),
-        workspace.create(tasks[1]!),
-        workspace.prune(),
-        workspace.remove({ path: join(dir, 'worktrees', 'bac-9'), branch: 'b', base: 'c', gitDir: 'd' }),
-      ]);
-
-      const lines = (await readFile(log, 'utf8')).split('\n');
-      // Filling a working tree (`reset --hard` inside it) may overlap the others, and so may the question where
-      // `origin` is, asked once for the pushes to come.
-      expect(lines.filter((line) => /^(begin|end) .*reset --hard/.test(line))).toHaveLength(4);
-      expect(lines.filter((line) => /^begin .*remote get-url origin$/.test(line))).toHaveLength(1);
-      const calls = lines.filter((line) => /^(begin|end) (?!.*(reset --hard|remote get-url))/.test(line));
-      // The base commit, found once; which branches are checked out, asked once; the prune. A worktree this workspace
-      // never made is not its to forget.
-      const commands = calls
-        .filter((line) => line.startsWith('begin '))
-        .map((line) =>
-          line
-            .replace(/^.* -c core\.fsmonitor=false (-C \S+ )?/, '')
-            .split(' ')
-            .slice(0, 2)
-            .join(' '),
-        )
-        .sort();
-      expect(commands).toEqual([
-        'for-each-ref --format=%(refname:lstrip=2)%00%(worktreepath)',
-        'rev-parse --path-format=absolute',
-        'worktree prune',
-      ]);
-      calls.forEach((line, i) => {
-        expect(line.startsWith(i % 2 === 0 ? 'begin ' : 'end ')).toBe(true);
-        if (i % 2 === 1) expect(line.slice('end '.length)).toBe(calls[i - 1]!.slice('begin '.length));
-      });
-    });
   });
 });
 
@@ -727,78 +686,11 @@ describe('a worktree opened before its files are checked out', () => {
     'src/b/y.ts': 'y\n',
     'docs/d.md': 'd\n',
   };
-  const tracked = Object.keys(files).sort();
   let repo: string;
   let workspace: Workspace;
   beforeEach(() => {
     repo = makeRepo(files);
     workspace = new Workspace({ repo, root: join(tempDir(), 'worktrees') });
-  });
-
-  it("checks out the task's paths first and the rest once a tool asks for it, keeping the agent's edits", async () => {
-    const worktree = await workspace.open({ id: 'BAC-40', title: 'Sparse', paths: ['src/a/**'] });
-    await worktree.ready!(['src/a/x.ts']);
-    // The cone: its directory, and the files at the top and directly in its parent directories.
-    expect(await exists(join(worktree.path, 'src/a/x.ts'))).toBe(true);
-    expect(await exists(join(worktree.path, 'README.md'))).toBe(true);
-    expect(await exists(join(worktree.path, 'src/top.ts'))).toBe(true);
-    expect(await exists(join(worktree.path, 'src/b/y.ts'))).toBe(false);
-    expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
-
-    await writeFile(join(worktree.path, 'src/a/x.ts'), 'x, edited\n');
-    await writeFile(join(worktree.path, 'src/a/new.ts'), 'new\n');
-    await worktree.ready!(['src/a/', 'docs/d.md']);
-
-    expect(await readFile(join(worktree.path, 'src/b/y.ts'), 'utf8')).toBe('y\n');
-    expect(await readFile(join(worktree.path, 'docs/d.md'), 'utf8')).toBe('d\n');
-    expect(await readFile(join(worktree.path, 'src/a/x.ts'), 'utf8')).toBe('x, edited\n');
-    expect((await git(worktree.path, 'status', '--porcelain')).split('\n').sort()).toEqual([
-      '?? src/a/new.ts',
-      'M src/a/x.ts',
-    ]);
-    // Nothing of it reaches the repository's own config (`git sparse-checkout` would turn on worktree config).
-    expect(await git(repo, 'config', '--list', '--local')).not.toMatch(/sparse|worktreeconfig/i);
-  });
-
-  it('stages nothing ahead until the rest is in, so that filling it in undoes no staged change', async () => {
-    const worktree = await workspace.open({ id: 'BAC-42', title: 'Sparse ahead', paths: ['src/a/**'] });
-    await worktree.ready!(['src/a/x.ts']);
-    await writeFile(join(worktree.path, 'src/a/x.ts'), 'x, edited\n');
-    await writeFile(join(worktree.path, 'src/a/new.ts'), 'new\n');
-    await workspace.stageAhead(worktree);
-    // A tool reaching outside the cone: the rest comes in by a one-way merge from HEAD.
-    await worktree.ready!(['docs/d.md']);
-
-    expect(await readFile(join(worktree.path, 'src/a/x.ts'), 'utf8')).toBe('x, edited\n');
-    expect(await readFile(join(worktree.path, 'src/a/new.ts'), 'utf8')).toBe('new\n');
-    const summary = await workspace.commit(worktree, 'sparse, staged ahead', { stagedAhead: true });
-    expect(summary.filesChanged).toEqual(['src/a/new.ts', 'src/a/x.ts']);
-    expect(await git(repo, 'show', `${worktree.branch}:src/a/x.ts`)).toBe('x, edited');
-  });
-
-  it('stages ahead once the rest is in', async () => {
-    const worktree = await workspace.open({ id: 'BAC-43', title: 'Sparse whole', paths: ['src/a/**'] });
-    await worktree.ready!(['docs/d.md']);
-    await writeFile(join(worktree.path, 'docs/d.md'), 'd, edited\n');
-    await workspace.stageAhead(worktree);
-
-    expect(await git(worktree.path, 'diff', '--cached', '--name-only')).toBe('docs/d.md');
-    const summary = await workspace.commit(worktree, 'whole, staged ahead', { stagedAhead: true });
-    expect(summary.filesChanged).toEqual(['docs/d.md']);
-  });
-
-  it('commits what the agent changed and deletes none of the files it never had', async () => {
-    const worktree = await workspace.open({ id: 'BAC-41', title: 'Sparse commit', paths: ['src/a/**'] });
-    await worktree.ready!(['src/a/x.ts']);
-    await writeFile(join(worktree.path, 'src/a/x.ts'), 'x2\n');
-    await writeFile(join(worktree.path, 'src/a/new.ts'), 'new\n');
-
-    const summary = await workspace.commit(worktree, 'BAC-41: Sparse commit');
-
-    expect(summary.filesChanged.sort()).toEqual(['src/a/new.ts', 'src/a/x.ts']);
-    expect((await git(repo, 'ls-tree', '-r', '--name-only', worktree.branch)).split('\n').sort()).toEqual(
-      [...tracked, 'src/a/new.ts'].sort(),
-    );
   });
 
   it('is handed over before git has registered it, and says when git has', async () => {
@@ -905,30 +797,6 @@ describe('a worktree opened before its files are checked out', () => {
     );
     expect(await git(worktree.path, 'status', '--porcelain')).toBe('');
     expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain('prunable');
-  });
-
-  it('has git make the worktree in a repository whose refs are in a reftable', async () => {
-    // Git before 2.45 cannot make such a repository; it ignores the directory that marks one, so git's own
-    // `worktree add` is seen to be chosen.
-    await mkdir(join(repo, '.git', 'reftable'));
-    const worktree = await workspace.open({ id: 'BAC-51', title: 'Reftable' });
-    await worktree.added;
-
-    // Git made the branch with the worktree, before any checkout, and locked it with its own reason.
-    expect(await git(repo, 'rev-parse', worktree.branch)).toBe(worktree.base);
-    expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(
-      `worktree ${worktree.path}\nHEAD ${worktree.base}\nbranch refs/heads/${worktree.branch}\nlocked added with --lock`,
-    );
-    await worktree.ready!();
-    expect(await readFile(join(worktree.path, 'src/b/y.ts'), 'utf8')).toBe('y\n');
-    await workspace.remove(worktree);
-    expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
-  });
-
-  it('checks out the whole tree for paths no directory holds', async () => {
-    const worktree = await workspace.open({ id: 'BAC-43', title: 'Top', paths: ['*.md'] });
-    await worktree.ready!(['README.md']);
-    expect(await exists(join(worktree.path, 'src/b/y.ts'))).toBe(true);
   });
 
   it('takes a removed worktree away at once, deletes its files in the background, and frees its branch', async () => {

@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
 import type { MergeCheck } from '../checks.js';
-import { COMMIT_AUTHOR, GitError, git as runGit, pushArgs } from './workspace.js';
+import { COMMIT_AUTHOR } from './commit.js';
+import { leaseFor, pushBranch as pushTo } from './push.js';
+import { git as runGit, GitError, type GitOptions } from './runner.js';
 
 /** Trial merges at once: each is a short git process, and the runner has few cores. */
 const MERGES_AT_ONCE = 4;
@@ -155,11 +157,9 @@ async function changesOf(
   const [descendants, diffs] = await Promise.all([
     git(repo, ['for-each-ref', `--contains=${base}`, '--format=%(objectname)']),
     // One line a candidate, `<commit> <base>`: the diff from the base to the commit.
-    git(
-      repo,
-      ['diff-tree', '--stdin', '-r', '--name-status', '--no-renames', '-z'],
-      candidates.map((c) => `${c.commit} ${base}\n`).join(''),
-    ),
+    git(repo, ['diff-tree', '--stdin', '-r', '--name-status', '--no-renames', '-z'], {
+      input: candidates.map((c) => `${c.commit} ${base}\n`).join(''),
+    }),
   ]);
   const byCommit = new Map<string, Changes>();
   const fromBase = new Set(descendants.split('\n'));
@@ -273,17 +273,24 @@ export async function commitMerge(
   parents: readonly [string, string],
   message: string,
 ): Promise<string> {
-  const author = ['-c', `user.name=${COMMIT_AUTHOR.name}`, '-c', `user.email=${COMMIT_AUTHOR.email}`];
-  return git(repo, [...author, 'commit-tree', tree, '-p', parents[0], '-p', parents[1], '-m', message]);
+  const author: [string, string][] = [
+    ['user.name', COMMIT_AUTHOR.name],
+    ['user.email', COMMIT_AUTHOR.email],
+  ];
+  // The message on standard input: no title is too long for a command line.
+  const args = ['commit-tree', tree, '-p', parents[0], '-p', parents[1]];
+  return git(repo, args, { input: message, config: author });
 }
 
 /**
- * Pushes `branch` from `repo` to `origin`, replacing what is there. The token goes in a one-off header for that
- * remote only, as the agents' branches are pushed (`Workspace.push`): never into a URL or the config.
+ * Pushes `branch` from `repo` to `origin`, as the agents' branches are pushed (`Workspace.push`): replacing there only
+ * what this run read at its start, the token in git's environment. Rejects with why when it was not pushed.
  */
 export async function pushBranch(repo: string, branch: string, token?: string): Promise<void> {
   const url = await git(repo, ['remote', 'get-url', 'origin']);
-  await git(repo, pushArgs(url, branch, token));
+  const lease = await leaseFor(repo, url, branch, token).catch(() => undefined);
+  const outcome = await pushTo(repo, branch, { url, token, lease });
+  if (!outcome.pushed) throw new MergeCheckError(outcome.reason);
 }
 
 /** The commit `rev` names in `repo`. */
@@ -291,13 +298,10 @@ export async function resolveCommit(repo: string, rev: string): Promise<string> 
   return git(repo, ['rev-parse', '--verify', `${rev}^{commit}`]);
 }
 
-/**
- * Git in `repo` (see `Workspace`'s: no hooks, no daemons, no tokens; started by the command helper), its output
- * trimmed. Rejects with a {@link MergeCheckError}.
- */
-async function git(repo: string, args: string[], input?: string): Promise<string> {
+/** Git in `repo` (see `runner.ts`: no hooks, no daemons, no tokens), its output trimmed. Rejects with a {@link MergeCheckError}. */
+async function git(repo: string, args: string[], options: GitOptions = {}): Promise<string> {
   try {
-    return (await runGit(repo, args, input)).trim();
+    return (await runGit(repo, args, options)).trim();
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     throw new MergeCheckError(error.message);

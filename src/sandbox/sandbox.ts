@@ -21,6 +21,7 @@ import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import { InputError, messageOf } from '../errors.js';
 import type { SandboxMode } from '../settings.js';
+import { git } from '../git/runner.js';
 import type { Worktree } from '../git/workspace.js';
 
 const execFileAsync = promisify(execFile);
@@ -340,7 +341,7 @@ async function gitMounts(
     // HEAD back on the branch, so the action's own commit lands there, not on a branch HEAD was pointed at.
     const head = path.join(gitDir, 'HEAD');
     if ((await readFile(head, 'utf8').catch(() => '')) !== `ref: ${ref}\n`)
-      await writeFile(head, `ref: ${ref}\n`);
+      await hostGit(gitDir, ['symbolic-ref', 'HEAD', ref]);
     const moved = (await readFile(copied, 'utf8').catch(() => '')).trim();
     if (moved === tip || !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(moved)) return;
     // The agent could write anything in that file: only a commit of this repository, and only over the tip the
@@ -353,12 +354,7 @@ async function gitMounts(
 
 /** Git on the repository itself, outside the sandbox: no hooks, no fsmonitor, none of the runner's environment. */
 async function hostGit(gitDir: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(
-    'git',
-    ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', `--git-dir=${gitDir}`, ...args],
-    { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_TERMINAL_PROMPT: '0' }, encoding: 'utf8' },
-  );
-  return stdout;
+  return git(gitDir, [`--git-dir=${gitDir}`, ...args]);
 }
 
 // Config keys that hold or fetch a credential, and URLs with a password in them.
@@ -368,12 +364,8 @@ const URL_PASSWORD = /\/\/[^/@\s]*:[^/@\s]*@/;
 /** A copy of a git config without the credentials that actions/checkout and others persist there. */
 async function writeWithoutCredentials(source: string, target: string): Promise<void> {
   await copyFile(source, target);
-  const config = (...args: string[]) =>
-    execFileAsync('git', ['config', '--file', target, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1' },
-      encoding: 'utf8',
-    });
-  const entries = (await config('--list', '--null')).stdout
+  const config = (...args: string[]) => git(path.dirname(target), ['config', '--file', target, ...args]);
+  const entries = (await config('--list', '--null'))
     .split('\0')
     .filter(Boolean)
     .map((entry): [string, string] => {
