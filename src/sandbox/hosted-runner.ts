@@ -83,7 +83,7 @@ async function lift(
     done.failed.push(`\`sudo sysctl -w ${RESTRICTION}=0\`: ${sysctl.output}`);
     return probeSandbox({ env });
   }
-  const instead = profile ? ` (a profile for bwrap alone could not be loaded: ${profile})` : '';
+  const instead = profile ? `, since a profile for bwrap alone could not be loaded (${profile})` : '';
   done.changed.push(`turned the restriction off for every program (\`sysctl ${RESTRICTION}=0\`)${instead}`);
   return probeSandbox({ env });
 }
