@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -35,4 +36,67 @@ export function addBareOrigin(repo: string): string {
   git(repo, 'remote', 'add', 'origin', bare);
   git(repo, 'push', '-q', 'origin', 'main');
   return bare;
+}
+
+/** A bare repository served over smart HTTP on loopback, as GitHub serves one, and what it was sent. */
+export interface HttpRemote {
+  url: string;
+  /** The `Authorization` header of every request, as sent. */
+  authorizations: (string | undefined)[];
+  close: () => Promise<void>;
+}
+
+/**
+ * Serves `bare` over HTTP through `git http-backend`, answering only requests whose `Authorization` is basic auth
+ * of `x-access-token:<token>` (401 otherwise, as GitHub does): a push through it works only with that header.
+ */
+export async function serveOverHttp(bare: string, token: string): Promise<HttpRemote> {
+  const expected = `basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+  const authorizations: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    authorizations.push(req.headers.authorization);
+    if (req.headers.authorization?.toLowerCase() !== expected.toLowerCase()) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://loopback');
+    const backend = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH,
+        GIT_PROJECT_ROOT: path.dirname(bare),
+        GIT_HTTP_EXPORT_ALL: '1',
+        REMOTE_USER: 'x-access-token',
+        REQUEST_METHOD: req.method,
+        PATH_INFO: decodeURIComponent(url.pathname),
+        QUERY_STRING: url.search.slice(1),
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
+        ...(req.headers['content-encoding']
+          ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] }
+          : {}),
+      },
+    });
+    req.pipe(backend.stdin);
+    const out: Buffer[] = [];
+    backend.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    backend.on('close', () => {
+      // A CGI reply: headers, an empty line, the body.
+      const whole = Buffer.concat(out);
+      const end = whole.indexOf('\r\n\r\n');
+      const headers = whole.subarray(0, end).toString().split('\r\n');
+      const status = Number(/^Status: (\d+)/m.exec(headers.join('\n'))?.[1] ?? 200);
+      for (const line of headers) {
+        const [name, ...value] = line.split(': ');
+        if (name && name !== 'Status') res.setHeader(name, value.join(': '));
+      }
+      res.writeHead(status).end(whole.subarray(end + 4));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/${path.basename(bare)}`,
+    authorizations,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
