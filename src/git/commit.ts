@@ -73,9 +73,10 @@ export async function commitStaged(
  * refuses, the changes are staged with care (see {@link stageCarefully}).
  */
 export async function stageAll({ path, inTree, base }: CommitTarget): Promise<Staging> {
+  // `--sparse` throughout: in a sparse checkout, what the agent wrote outside the cone is its work too.
   const skipped: SkippedFile[] = [];
   try {
-    await git(path, [...inTree, 'add', '--all', '--', '.']);
+    await git(path, [...inTree, 'add', '--sparse', '--all', '--', '.']);
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     skipped.push(...(await stageCarefully(path, inTree)));
@@ -105,7 +106,7 @@ async function stageCarefully(cwd: string, inTree: readonly string[]): Promise<S
   const skipped: SkippedFile[] = nested.map((path) => ({ path, reason: NESTED_REPOSITORY }));
   const excluded = nested.map((path) => `:(exclude,literal)${path}`);
   try {
-    await git(cwd, [...inTree, 'add', '--all', '--', '.', ...excluded]);
+    await git(cwd, [...inTree, 'add', '--sparse', '--all', '--', '.', ...excluded]);
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     const tracked = nulSeparated(await git(cwd, [...inTree, 'ls-files', '-z', '--modified', '--deleted']));
@@ -122,7 +123,15 @@ async function addInHalves(cwd: string, inTree: readonly string[], paths: string
     // Paths on stdin, taken literally: no length limit on the command line, no glob in a file name.
     await git(
       cwd,
-      ['--literal-pathspecs', ...inTree, 'add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'],
+      [
+        '--literal-pathspecs',
+        ...inTree,
+        'add',
+        '--sparse',
+        '--all',
+        '--pathspec-from-file=-',
+        '--pathspec-file-nul',
+      ],
       { input: paths.join('\0') },
     );
     return [];

@@ -114,13 +114,11 @@ export async function pruneWorktrees(repo: string, root: string): Promise<void> 
   const under = `${await realpath(root).catch(() => resolve(root))}${sep}`;
   for (const { path, locked } of await listWorktrees(repo)) {
     if (!path.startsWith(under)) continue;
-    if (
-      await stat(path).then(
-        () => true,
-        () => false,
-      )
-    )
-      await removeWorktree(repo, root, path);
+    const there = await stat(path).then(
+      () => true,
+      () => false,
+    );
+    if (there) await removeWorktree(repo, root, path);
     else if (locked) await git(repo, ['worktree', 'unlock', path]);
   }
   await git(repo, ['worktree', 'prune']);
