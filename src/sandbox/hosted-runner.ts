@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { messageOf } from '../errors.js';
 import { probeSandbox, type SandboxProbe } from './sandbox.js';
 
 export interface ReadySandboxOptions {
@@ -29,7 +30,10 @@ export async function readySandbox(options: ReadySandboxOptions): Promise<Sandbo
   }
   const commands = commandsUntil(Date.now() + (options.timeoutMs ?? 180_000), env.PATH ?? '');
   const done = { changed: [] as string[], why: [] as string[], failed: [] as string[] };
-  const after = await lift(probe, commands, env, done);
+  const after = await lift(probe, commands, env, done).catch((error: unknown) => {
+    done.failed.push(messageOf(error));
+    return probe;
+  });
   if (done.changed.length > 0) {
     options.log(
       `Shell sandbox: on this GitHub-hosted runner ${done.why.join(' and ')}, so the action ` +
@@ -70,6 +74,7 @@ async function lift(
   if (restricted.output !== '1') return probe;
   done.why.push("AppArmor kept bwrap from making user namespaces (Ubuntu's default)");
 
+  // The kernel attaches a profile to the program's real path.
   const bwrap = await realpath(probe.bwrap);
   const profile = await loadProfile(bwrap, commands);
   if (!profile) {
