@@ -1,0 +1,63 @@
+import { git, GitError } from '../../src/git/runner.js';
+import { makeRepo } from '../../support/git-repo.js';
+
+describe('git', () => {
+  const repo = makeRepo({ 'README.md': '# Runner\n' });
+
+  it("fails with a GitError that carries git's own message", async () => {
+    const failure = await git(repo, ['rev-parse', '--verify', 'no-such-branch']).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(GitError);
+    expect((failure as GitError).message).toBe('git rev-parse failed: fatal: Needed a single revision');
+    expect((failure as GitError).exitCode).toBe(128);
+  });
+
+  it('passes config in the environment, not on the command line', async () => {
+    const config = [['parallel-agents.secret', 'not-on-argv'] as const];
+    // Git's own alias prints the command line of the git that runs it.
+    const argv = await git(repo, ['-c', 'alias.argv=!tr "\\0" " " < /proc/$PPID/cmdline', 'argv'], {
+      config,
+    });
+    expect(argv).toContain('argv');
+    expect(argv).not.toContain('not-on-argv');
+    expect(await git(repo, ['config', 'parallel-agents.secret'], { config })).toBe('not-on-argv\n');
+  });
+
+  it('gives git none of the parent environment but what it needs', async () => {
+    process.env.GITHUB_TOKEN = 'ghs_runnerSecret';
+    process.env.GIT_DIR = '/elsewhere';
+    try {
+      const env = await git(repo, ['-c', 'alias.env=!env', 'env']);
+      expect(env).not.toContain('ghs_runnerSecret');
+      expect(env).not.toMatch(/^GIT_DIR=/m);
+      expect(env).toMatch(/^GIT_TERMINAL_PROMPT=0$/m);
+    } finally {
+      delete process.env.GITHUB_TOKEN;
+      delete process.env.GIT_DIR;
+    }
+  });
+
+  it('stops git when its signal aborts', async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    const running = git(repo, ['-c', 'alias.wait=!sleep 5', 'wait'], { signal: stop.signal });
+    setTimeout(() => stop.abort(), 100);
+    await expect(running).rejects.toThrow('git wait failed: stopped');
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('fails past maxBuffer', async () => {
+    await expect(git(repo, ['cat-file', '-p', 'HEAD:README.md'], { maxBuffer: 4 })).rejects.toBeInstanceOf(
+      GitError,
+    );
+  });
+
+  it('runs background work at a lower priority', async () => {
+    // The niceness of the git that runs the alias, read once it has been lowered.
+    const nice = 'cut -d " " -f 19 /proc/$PPID/stat';
+    const background = await git(repo, ['-c', `alias.nice=!sleep 0.3; ${nice}`, 'nice'], {
+      background: true,
+    });
+    const foreground = await git(repo, ['-c', `alias.nice=!${nice}`, 'nice']);
+    expect(Number(background)).toBe(Number(foreground) + 10);
+  });
+});
