@@ -1,5 +1,12 @@
 import type { MergeCheck } from './checks.js';
-import type { AgentResult, CommandRun, PullRequestRef, RunStop, Usage } from './result.js';
+import type {
+  AgentResult,
+  CommandRun,
+  PullRequestNotOpened,
+  PullRequestRef,
+  RunStop,
+  Usage,
+} from './result.js';
 import type { TogetherCheck } from './checks.js';
 
 /**
@@ -39,7 +46,16 @@ export type AgentEvent =
   /** The task's end, whatever it was (never started, too); `result.status` says which. Emitted once per task. */
   | { type: 'ended'; task: string; at: number; result: AgentResult }
   /** After the task ended: its branch is in this pull request, opened now or updated from an earlier run. */
-  | { type: 'pull-request'; task: string; at: number; pullRequest: PullRequestRef; created: boolean };
+  | { type: 'pull-request'; task: string; at: number; pullRequest: PullRequestRef; created: boolean }
+  /** After the task ended: GitHub refused the pull request for its pushed branch. */
+  | { type: 'pull-request-not-opened'; task: string; at: number; notOpened: PullRequestNotOpened };
+
+/** What the timing's lower bounds follow: what waits for what, and the plan's longest chain, first task first. */
+export interface RunShape {
+  /** A dependency, or with stacking an overlap: `task` starts only once `dependsOn` has ended. */
+  dependencies: { task: string; dependsOn: string }[];
+  criticalPath: string[];
+}
 
 /** Facts about the run as a whole rather than one agent. */
 type RunLevelEvent =
@@ -50,6 +66,8 @@ type RunLevelEvent =
       tasks: { id: string; title: string; model: string }[];
       concurrency: number;
       source: string;
+      /** Absent for a run without a plan: its tasks count as independent. */
+      shape?: RunShape;
     }
   /** The endpoint pushed back (429/529): new requests wait `waitMs`, and `limit` may be in flight at once. */
   | { type: 'throttled'; at: number; status: number; waitMs: number; limit: number }

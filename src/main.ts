@@ -17,12 +17,17 @@ import { checkAccess, taskTextAuthor } from './github/permission.js';
 import { readPreviousOutcome } from './github/previous-run.js';
 import { postStickyComment } from './github/sticky-comment.js';
 import { commentIssue, decideTrigger, selectTasks, type RunTrigger } from './github/trigger.js';
-import { renderComment, renderInputError, renderRefusal, runUrl } from './report/comment.js';
+import {
+  renderComment,
+  renderInputError,
+  renderRefusal,
+  runUrl,
+  type CommentView,
+} from './report/comment.js';
 import type { Outcome } from './report/outcome.js';
 import { renderPlan } from './report/plan.js';
 import { redactor } from './report/redact.js';
-import { criticalPathAgentSeconds, runAgents, writeSummary, type Reporter, type RunIO } from './run.js';
-import { resultsOf } from './run-state.js';
+import { runAgents, writeSummary, type Reporter, type RunIO } from './run.js';
 import { readSettings, type Settings } from './settings.js';
 import { readTaskSet } from './tasks/intake.js';
 import { LinearApiError } from './tasks/linear.js';
@@ -93,9 +98,27 @@ export async function run(io: RunIO = { signals: process }): Promise<void> {
   }
 }
 
+/** The run once its trigger is known: the trust gate, the tasks, then a plan, a report of a fan-out, or the agents. */
 async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): Promise<void> {
+  const trusted = await passGate(settings, github);
+  if (!trusted) return;
+  const intake = await readTasks(trusted.settings, github);
+  if (!intake) return;
+  const warnings = [...trusted.warnings, ...intake.warnings];
+  if (trusted.settings.mode === 'plan') return planOnly(trusted.settings, github, intake, warnings);
+  if (trusted.settings.mode === 'report') return reportOnly(trusted.settings, github, intake, warnings);
+  return runWithComment(trusted.settings, github, io, intake, warnings);
+}
+
+/**
+ * Who may start a run, and whose text may steer it, before a word of that text is read. Resolves to the settings the
+ * run may use (without `bash` and `verify` for untrusted text) and what to warn about, or undefined when refused.
+ */
+async function passGate(
+  settings: Settings,
+  github: GitHubSide,
+): Promise<{ settings: Settings; warnings: string[] } | undefined> {
   const { context, trigger, octokit } = github;
-  // Who may start a run, and whose text may steer it, before a word of that text is read.
   const access = await checkAccess({
     octokit,
     repo: context.repo,
@@ -116,7 +139,7 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     const refusal = access.refusal ?? 'the trust gate refused the run';
     await postToIssue(github, renderRefusal(refusal, { runUrl: github.link }), 'refusal');
     core.setFailed(`parallel-agents did not run: ${refusal}`);
-    return;
+    return undefined;
   }
   const warnings: string[] = [];
   if (access.dropBash) {
@@ -128,7 +151,25 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
       warnings.push(UNTRUSTED_VERIFY);
     }
   }
+  return { settings, warnings };
+}
 
+/** The tasks this run takes, with its plan and matrix shards, and what the reader should know about them. */
+interface Intake {
+  set: TaskSet;
+  plan: Plan;
+  shards: Shard[];
+  /** Facts about the selection (what a comment picked, what `only: failed` left out): the comment shows them. */
+  notes: string[];
+  /** Input that was probably meant otherwise (`**BAC-5**` is not a task): shown wherever the run is shown. */
+  warnings: string[];
+  /** Each task's status in the last run on the issue, carried into this run's record; read while the run starts. */
+  previous: Promise<Outcome | undefined>;
+}
+
+/** The tasks, as given and as selected by the trigger and `only`; undefined when nothing is left to run. */
+async function readTasks(settings: Settings, github: GitHubSide): Promise<Intake | undefined> {
+  const { context, trigger, octokit } = github;
   const read = await readTaskSet({
     tasks: settings.tasks,
     tasksFile: settings.tasksFile,
@@ -144,45 +185,71 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
     settings.only === 'failed'
       ? selectNotSucceeded(selected.set, await previous, `#${github.commentOn}`)
       : { set: selected.set, notes: [] };
-  const set = rerun.set;
   const notes = [...read.notes, ...selected.notes, ...rerun.notes];
   for (const note of notes) core.info(note);
-  if (set.tasks.length === 0) return core.info('Nothing to do: every task succeeded in the last run');
-  // Input that was probably meant otherwise (`**BAC-5**` is not a task): shown wherever the run is shown.
-  warnings.push(...read.warnings);
-
-  const plan = planTasks(set.tasks);
+  if (rerun.set.tasks.length === 0) {
+    core.info('Nothing to do: every task succeeded in the last run');
+    return undefined;
+  }
+  const plan = planTasks(rerun.set.tasks);
   const shards = shardPlan(plan, settings.maxShards);
-  if (settings.mode === 'plan') {
-    core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
-    // A workflow guards its matrix job with this: GitHub rejects an empty matrix.
-    core.setOutput('shards', String(shards.length));
-    for (const warning of warnings) core.warning(warning);
-    core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
-    await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`, settings.secrets);
-    // The fan-out's comment: the shards are on their way; the report job finishes it.
-    const view = {
-      runUrl: github.link,
-      plan: renderPlan(plan, shards, 20_000),
-      notes: [...warnings, ...notes],
-      previousOutcome: await previous,
-    };
-    await postToIssue(github, renderComment(plannedState(set, shards, settings), view));
-    return;
-  }
-  if (settings.mode === 'report') {
-    for (const warning of warnings) core.warning(warning);
-    const report = await reportFanOut(settings, set, plan, shards);
-    const notes = [...warnings, ...read.notes, ...report.merged.problems];
-    const previousOutcome = await previous;
-    await postToIssue(github, renderComment(report.state, { runUrl: github.link, notes, previousOutcome }));
-    if (report.failure) core.setFailed(report.failure);
-    return;
-  }
+  return { set: rerun.set, plan, shards, notes, warnings: read.warnings, previous };
+}
 
-  const [runSet, runPlan] = settings.shard ? shardOf(settings, set, shards) : [set, plan];
-  checkBudgetPrices(settings, runSet);
-  const workspace = new Workspace({ repo: settings.workspace, root: `${settings.tempDir}/worktrees` });
+/** `mode: plan`: the matrix and the plan, no model call; the comment says the shards are on their way. */
+async function planOnly(
+  settings: Settings,
+  github: GitHubSide,
+  { set, plan, shards, notes, previous }: Intake,
+  warnings: string[],
+): Promise<void> {
+  core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
+  // A workflow guards its matrix job with this: GitHub rejects an empty matrix.
+  core.setOutput('shards', String(shards.length));
+  for (const warning of warnings) core.warning(warning);
+  core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
+  await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`, settings.secrets);
+  const view = {
+    runUrl: github.link,
+    plan: renderPlan(plan, shards, 20_000),
+    notes,
+    previousOutcome: await previous,
+  };
+  await postToIssue(github, renderComment(plannedState(set, shards, settings, warnings), view));
+}
+
+/** `mode: report`: one summary, one set of outputs and one comment, all from the fan-out's merged state. */
+async function reportOnly(
+  settings: Settings,
+  github: GitHubSide,
+  { set, plan, shards, notes, previous }: Intake,
+  warnings: string[],
+): Promise<void> {
+  for (const warning of warnings) core.warning(warning);
+  const report = await reportFanOut(settings, set, plan, shards, warnings);
+  const view = { runUrl: github.link, notes, previousOutcome: await previous };
+  await postToIssue(github, renderComment(report.state, view));
+  if (report.failure) core.setFailed(report.failure);
+}
+
+/** `mode: run`: the agents on this runner (its shard, with `shard`), the sticky comment following their events. */
+async function runWithComment(
+  settings: Settings,
+  github: GitHubSide,
+  io: RunIO,
+  intake: Intake,
+  warnings: string[],
+): Promise<void> {
+  const [set, plan] = settings.shard
+    ? shardOf(settings, intake.set, intake.shards)
+    : [intake.set, intake.plan];
+  checkBudgetPrices(settings, set);
+  const workspace = new Workspace({
+    repo: settings.workspace,
+    root: `${settings.tempDir}/worktrees`,
+    // To read the agents' branches on origin at the start: what the pushes may replace.
+    token: settings.githubToken,
+  });
   // A worktree left registered by an earlier run on this runner would block its branch: forgotten before the first
   // registration (which waits for it), but not before the first request, which needs no git beyond the check.
   workspace.prune().catch((error: unknown) => {
@@ -190,75 +257,90 @@ async function runTriggered(settings: Settings, github: GitHubSide, io: RunIO): 
   });
   preloadModelClient();
   await workspace.check();
-  let shell: ShellSandbox | undefined;
-  const needsShell = shellUser(settings.allowedTools, settings.checks);
-  if (needsShell) {
-    // Before anything is written: with `sandbox: auto` and no working bubblewrap, `bash` is refused in one line.
-    const probe = settings.sandbox === 'none' ? undefined : await readySandbox({ log: core.info });
-    const chosen = shellSandbox(settings.sandbox, settings.shellNetwork, probe, needsShell);
-    shell = chosen.shell;
-    if (chosen.warning) warnings.push(chosen.warning);
-    // In the sandbox, git reads a copy of the config without credentials.
-    if (shell.sandbox === 'none') warnings.push(...(await credentialWarnings(workspace)));
-  }
+  const shell = await chooseShell(settings, workspace, warnings);
 
   // Shown while the agents work; the results take its place at the end.
-  const planMarkdown = renderPlan(runPlan);
+  const planMarkdown = renderPlan(plan);
   await writeSummary(
-    `## parallel-agents: ${runSet.tasks.length} agents at work\n\n${planMarkdown}`,
+    `## parallel-agents: ${set.tasks.length} agents at work\n\n${planMarkdown}`,
     settings.secrets,
   );
-  const previousOutcome = await previous;
-  let commentUrl: string | undefined;
-  const reporters = [...(io.reporters ?? [])];
-  const commentOn = github.commentOn;
-  const client = commentOn === undefined ? undefined : octokit();
-  if (commentOn !== undefined && client) {
-    const shortPlan = renderPlan(runPlan, undefined, 20_000);
-    const comment: Reporter = (events, state) => {
-      const reporter = commentReporter({
-        octokit: client,
-        repo: context.repo,
-        issueNumber: commentOn,
-        events,
-        prices: settings.prices,
-        initialState: state(),
-        render: (s) =>
-          github.redact(
-            renderComment(s, {
-              runUrl: github.link,
-              plan: shortPlan,
-              notes: [...warnings, ...notes],
-              criticalPathSeconds: criticalPathAgentSeconds(runPlan, resultsOf(s)),
-              now: Date.now(),
-              previousOutcome,
-            }),
-          ),
-      });
-      return { close: async () => void (commentUrl = await reporter.finish()) };
-    };
-    reporters.push(comment);
-  }
-  const failure = await runAgents(settings, runSet, runPlan, planMarkdown, {
+  const comment = stickyComment(github, {
+    prices: settings.prices,
+    view: {
+      runUrl: github.link,
+      plan: renderPlan(plan, undefined, 20_000),
+      notes: intake.notes,
+      previousOutcome: await intake.previous,
+    },
+  });
+  const failure = await runAgents(settings, set, plan, planMarkdown, {
     ...io,
-    reporters,
+    reporters: [...(io.reporters ?? []), ...(comment ? [comment.reporter] : [])],
     warnings: [...(io.warnings ?? []), ...warnings],
     shell,
     workspace,
     // Pull requests, the merge check and Linear, before the summary and the comment are written.
-    afterAgents: (results, events) =>
-      deliverWork(results, events, {
+    afterAgents: (events, state) =>
+      deliverWork(events, state, {
         settings,
-        plan: runPlan,
-        octokit,
-        repo: context.repo,
-        issue: settings.issueNumber ?? trigger.issue?.number,
+        plan,
+        octokit: github.octokit,
+        repo: github.context.repo,
+        issue: settings.issueNumber ?? github.trigger.issue?.number,
         runUrl: github.link,
         env: process.env,
       }),
   });
+  const commentUrl = comment?.url();
   if (commentUrl) core.setOutput('comment-url', commentUrl);
   if (failure) core.setFailed(failure);
+}
+
+/**
+ * Where `bash`, `setup` or `verify` run: before anything is written, so that with `sandbox: auto` and no working
+ * bubblewrap `bash` is refused in one line. Adds to `warnings` what the reader should know about the shell.
+ */
+async function chooseShell(
+  settings: Settings,
+  workspace: Workspace,
+  warnings: string[],
+): Promise<ShellSandbox | undefined> {
+  const needsShell = shellUser(settings.allowedTools, settings.checks);
+  if (!needsShell) return undefined;
+  const probe = settings.sandbox === 'none' ? undefined : await readySandbox({ log: core.info });
+  const chosen = shellSandbox(settings.sandbox, settings.shellNetwork, probe, needsShell);
+  if (chosen.warning) warnings.push(chosen.warning);
+  // In the sandbox, git reads a copy of the config without credentials.
+  if (chosen.shell.sandbox === 'none') warnings.push(...(await credentialWarnings(workspace)));
+  return chosen.shell;
+}
+
+/**
+ * The sticky comment as a reader of the run's events, rendering the run's state with `view`; undefined when the
+ * run comments on no issue. `url` is the comment's once the run has ended.
+ */
+function stickyComment(
+  github: GitHubSide,
+  options: { prices: Settings['prices']; view: CommentView },
+): { reporter: Reporter; url: () => string | undefined } | undefined {
+  const issueNumber = github.commentOn;
+  const client = issueNumber === undefined ? undefined : github.octokit();
+  if (issueNumber === undefined || !client) return undefined;
+  let url: string | undefined;
+  const reporter: Reporter = (events, state) => {
+    const comment = commentReporter({
+      octokit: client,
+      repo: github.context.repo,
+      issueNumber,
+      events,
+      prices: options.prices,
+      initialState: state(),
+      render: (s) => github.redact(renderComment(s, { ...options.view, now: Date.now() })),
+    });
+    return { close: async () => void (url = await comment.finish()) };
+  };
+  return { reporter, url: () => url };
 }
 
 /** A short comment on the triggering issue (a refusal, an input error); sets `comment-url`. */

@@ -1,8 +1,9 @@
-import type { AgentResult, CommandRun } from './result.js';
+import { verdictOf, type AgentResult, type CommandRun } from './result.js';
 import { redactor } from './report/redact.js';
 import type { FailOn } from './settings.js';
 import { totalCost } from './report/summary.js';
-import type { Timing } from './report/timing.js';
+import { tallyOf } from './report/verdict.js';
+import { resultsOf, timingOf, type RunState } from './run-state.js';
 
 /**
  * Longest report and error kept per task in the `results` output. Outputs share about 1 MB per job, and the full
@@ -18,17 +19,22 @@ const ITEM_CHARS = 300;
 /** The end of each `setup` and `verify` run's output kept in the output; the result file has more. */
 const OUTPUT_TAIL_CHARS = 1_000;
 
-/** The step's outputs, by name, as strings; known secrets are redacted wherever an agent or an API echoed them. */
-export function runOutputs(
-  results: AgentResult[],
-  timing: Timing,
-  secrets: readonly string[] = [],
-): Record<string, string> {
-  const succeeded = results.filter((r) => r.status === 'succeeded').length;
+/**
+ * The step's outputs of an ended run, by name, as strings; known secrets are redacted wherever an agent or an API
+ * echoed them. `succeeded`, `partial`, `blocked` and `failed` add up to the tasks, as the headline counts them.
+ */
+export function runOutputs(state: RunState, secrets: readonly string[] = []): Record<string, string> {
+  const results = resultsOf(state);
+  const timing = timingOf(state);
+  const { total, verdicts } = tallyOf(state);
+  const succeeded = verdicts.get('succeeded') ?? 0;
+  const partial = verdicts.get('partial') ?? 0;
+  const blocked = verdicts.get('blocked') ?? 0;
   const cost = totalCost(results);
   const redact = redactor(secrets);
   const bounded = results.map((r) => ({
     ...r,
+    verdict: verdictOf(r),
     report: cut(redact(r.report), REPORT_CHARS),
     ...(r.error === undefined ? {} : { error: cut(redact(r.error), ERROR_CHARS) }),
     ...(r.skipped === undefined ? {} : { skipped: r.skipped.slice(0, SKIPPED_LISTED) }),
@@ -51,7 +57,9 @@ export function runOutputs(
   return {
     results: redact(JSON.stringify(bounded)),
     succeeded: String(succeeded),
-    failed: String(results.length - succeeded),
+    partial: String(partial),
+    blocked: String(blocked),
+    failed: String(total - succeeded - partial - blocked),
     'wall-seconds': timing.wallSeconds.toFixed(3),
     'sequential-seconds': timing.sequentialSeconds.toFixed(3),
     speedup: timing.speedup === null ? '' : timing.speedup.toFixed(2),

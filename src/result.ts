@@ -124,6 +124,8 @@ export interface AgentResult {
   agentReport?: AgentReport;
   /** The pull request holding `branch` (with `pull-requests: combined`, the combined one); absent when none was opened. */
   pullRequest?: PullRequestRef;
+  /** Why GitHub would not open the pull request for the pushed branch, and where to open it by hand. */
+  pullRequestNotOpened?: PullRequestNotOpened;
   /** Tasks whose branches do not merge cleanly with this one's (`git merge-tree`); absent when it was not checked. */
   conflictsWith?: string[];
   /** This branch's place (from 1) in a merge order that works; absent when it is not in that order. */
@@ -136,6 +138,23 @@ export interface AgentResult {
 export interface PullRequestRef {
   number: number;
   url: string;
+}
+
+/** A pull request GitHub refused to open: why, in one line, and the page that opens it by hand. */
+export interface PullRequestNotOpened {
+  reason: string;
+  compareUrl?: string;
+}
+
+/**
+ * What a task came to, for every table, headline and count: its status, except that an agent which ended normally
+ * but said it did only part of the task (`partial`) or could not do it (`blocked`) is not counted as succeeded.
+ */
+export type Verdict = AgentStatus | 'partial' | 'blocked';
+
+export function verdictOf(result: Pick<AgentResult, 'status' | 'agentReport'>): Verdict {
+  const said = result.agentReport?.outcome;
+  return result.status === 'succeeded' && (said === 'partial' || said === 'blocked') ? said : result.status;
 }
 
 /** The result of a task whose agent never started: nothing ran, nothing changed, and `reason` says why. */

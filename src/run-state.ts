@@ -2,7 +2,9 @@ import { costOf, priceOf, type PriceTable } from './model/pricing.js';
 import type { MergeCheck } from './checks.js';
 import type { AgentResult, RunStop } from './result.js';
 import type { TogetherCheck } from './checks.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent, RunShape } from './events.js';
+import { computeTiming, criticalPathAgentSeconds, type Timing } from './report/timing.js';
+import type { Plan } from './tasks/plan.js';
 
 /** An agent at work: what the live views show while it runs. */
 interface RunningAgent {
@@ -21,6 +23,8 @@ export interface RunState {
   tasks: { id: string; title: string; model: string }[];
   concurrency: number;
   source: string;
+  /** What waits for what; empty until `run-started`, and for a run without a plan. */
+  shape: RunShape;
   startedAt: number | null;
   endedAt: number | null;
   running: Record<string, RunningAgent>;
@@ -38,6 +42,8 @@ export interface RunState {
   together: TogetherCheck | null;
   /** What the trial merges of the changed branches found, once they have run. */
   mergeCheck: MergeCheck | null;
+  /** The run's timing, worked out once from the ended tasks and the shape when the run ends; null until then. */
+  timing: Timing | null;
 }
 
 export function initialRunState(): RunState {
@@ -45,6 +51,7 @@ export function initialRunState(): RunState {
     tasks: [],
     concurrency: 1,
     source: '',
+    shape: { dependencies: [], criticalPath: [] },
     startedAt: null,
     endedAt: null,
     running: {},
@@ -56,6 +63,7 @@ export function initialRunState(): RunState {
     warnings: [],
     together: null,
     mergeCheck: null,
+    timing: null,
   };
 }
 
@@ -69,6 +77,7 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
           tasks: event.tasks,
           concurrency: event.concurrency,
           source: event.source,
+          shape: event.shape ?? state.shape,
           startedAt: event.at,
         };
       case 'started':
@@ -104,18 +113,14 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
         return { ...state, warnings: [...state.warnings, event.message] };
       case 'together':
         return { ...state, together: event.check };
-      case 'pull-request': {
-        const result = state.ended[event.task];
-        if (!result) return state;
-        return {
-          ...state,
-          ended: { ...state.ended, [event.task]: { ...result, pullRequest: event.pullRequest } },
-        };
-      }
+      case 'pull-request':
+        return updateEnded(state, event.task, (r) => ({ ...r, pullRequest: event.pullRequest }));
+      case 'pull-request-not-opened':
+        return updateEnded(state, event.task, (r) => ({ ...r, pullRequestNotOpened: event.notOpened }));
       case 'merge-check':
         return { ...state, mergeCheck: event.check, ended: withMergeCheck(state.ended, event.check) };
       case 'run-ended':
-        return { ...state, endedAt: event.at };
+        return { ...state, endedAt: event.at, timing: timingOf(state) };
       default:
         return state;
     }
@@ -148,6 +153,11 @@ function updateRunning(state: RunState, task: string, update: (a: RunningAgent) 
   return agent ? { ...state, running: { ...state.running, [task]: update(agent) } } : state;
 }
 
+function updateEnded(state: RunState, task: string, update: (r: AgentResult) => AgentResult): RunState {
+  const result = state.ended[task];
+  return result ? { ...state, ended: { ...state.ended, [task]: update(result) } } : state;
+}
+
 function modelOf(state: RunState, task: string): string | undefined {
   return state.tasks.find((t) => t.id === task)?.model;
 }
@@ -155,6 +165,67 @@ function modelOf(state: RunState, task: string): string | undefined {
 /** Every ended task's result, in the order the tasks were given. */
 export function resultsOf(state: RunState): AgentResult[] {
   return state.tasks.flatMap((t) => (state.ended[t.id] ? [state.ended[t.id]!] : []));
+}
+
+/**
+ * The run's timing from its ended tasks, following what waits for what. The reducer keeps it in `timing` when the run
+ * ends, and every report reads it from there.
+ */
+export function timingOf(state: RunState): Timing {
+  if (state.timing) return state.timing;
+  const results = resultsOf(state);
+  return computeTiming(results, {
+    concurrency: Math.max(1, state.concurrency),
+    criticalPathSeconds: criticalPathAgentSeconds(state.shape.criticalPath, results),
+    dependencies: state.shape.dependencies,
+  });
+}
+
+/** What the timing follows in a plan: its dependencies, its stacks (an overlap waits as a dependency does), its longest chain. */
+export function shapeOf(plan: Pick<Plan, 'dependencies' | 'stacks' | 'criticalPath'>): RunShape {
+  return {
+    dependencies: [
+      ...plan.dependencies.map(({ task, dependsOn }) => ({ task, dependsOn })),
+      ...plan.stacks.map(({ task, on }) => ({ task, dependsOn: on })),
+    ],
+    criticalPath: [...plan.criticalPath],
+  };
+}
+
+/** A finished run told by its results alone (the records of a fan-out's shards): what its events would have been. */
+export interface RecordedRun {
+  /** One per task, in the order the tasks were given. */
+  results: readonly AgentResult[];
+  concurrency: number;
+  source: string;
+  shape?: RunShape;
+  warnings?: readonly string[];
+}
+
+/** The state of a finished run from its results, folded by the same reducer as a live run's events. */
+export function stateOfRecords(run: RecordedRun, prices: PriceTable): RunState {
+  const ran = run.results.filter((r) => r.startedAt > 0);
+  const first = Math.min(...ran.map((r) => r.startedAt), Date.now());
+  const last = Math.max(...ran.map((r) => r.endedAt), first);
+  const events: RunEvent[] = [
+    {
+      type: 'run-started',
+      at: first,
+      tasks: run.results.map(({ id, title, model }) => ({ id, title, model })),
+      concurrency: run.concurrency,
+      source: run.source,
+      ...(run.shape ? { shape: run.shape } : {}),
+    },
+    ...(run.warnings ?? []).map((message): RunEvent => ({ type: 'warning', at: first, message })),
+    ...run.results.map((result): RunEvent => ({
+      type: 'ended',
+      task: result.id,
+      at: result.endedAt,
+      result,
+    })),
+    { type: 'run-ended', at: last },
+  ];
+  return events.reduce(runReducer(prices), initialRunState());
 }
 
 /** Where the run stands, in counts. `done` counts agents that succeeded, `failed` every other end. */

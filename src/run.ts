@@ -4,10 +4,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as core from '@actions/core';
 import { createModelClient } from './model/client.js';
 import { systemPrompt } from './model/prompt.js';
-import type { AgentResult, RunStop } from './result.js';
+import type { RunStop } from './result.js';
 import type { ShellSandbox } from './sandbox/sandbox.js';
 import { verifyTogether } from './checks/together.js';
-import { runTasks } from './agents/scheduler.js';
+import { runTasks, type RunOptions } from './agents/scheduler.js';
 import type { Workspace } from './git/workspace.js';
 import { messageOf } from './errors.js';
 import { EventStream, type RunEvent } from './events.js';
@@ -19,8 +19,7 @@ import { recordDir, thisRun, writeRunFile } from './report/records.js';
 import { redactor } from './report/redact.js';
 import { createEventFormatter, formatProgress } from './report/live-log.js';
 import { SUMMARY_MAX_BYTES, renderSummary } from './report/summary.js';
-import { computeTiming } from './report/timing.js';
-import { initialRunState, progressOf, resultsOf, runReducer, type RunState } from './run-state.js';
+import { initialRunState, progressOf, resultsOf, runReducer, shapeOf, type RunState } from './run-state.js';
 import type { Settings } from './settings.js';
 import type { Plan } from './tasks/plan.js';
 import type { TaskSet } from './tasks/task.js';
@@ -47,9 +46,21 @@ export interface RunIO {
   shell?: ShellSandbox;
   /**
    * Runs once every agent has ended, before the reports are written, so that what it emits (pull requests, the merge
-   * check) is in them. Resolves to why the step fails, if it does. Not run when the job was cancelled.
+   * check) is in them; it reads the results from the state. Resolves to why the step fails, if it does. Not run when
+   * the job was cancelled.
    */
-  afterAgents?: (results: AgentResult[], events: EventStream) => Promise<string | undefined>;
+  afterAgents?: (events: EventStream, state: () => RunState) => Promise<string | undefined>;
+}
+
+/** A run under way: the one stream its facts go out on, the state they fold to, and the stop every agent heeds. */
+interface LiveRun {
+  settings: Settings;
+  events: EventStream;
+  state: () => RunState;
+  stop: AbortController;
+  /** Where this step's result files and audit log go. */
+  folder: string;
+  step: ReturnType<typeof thisRun>;
 }
 
 /** The agents, one per task, then the outputs and the job summary. Returns why the step fails, if it does. */
@@ -61,6 +72,38 @@ export async function runAgents(
   /** `workspace`: the worktrees' workspace, pruned already (it knows the base commit by then). */
   io: RunIO & { workspace: Workspace },
 ): Promise<string | null> {
+  const run = openRun(settings);
+  const closers = subscribe(run, io.reporters ?? []);
+  const signals = answerSignals(run, io.signals);
+  try {
+    run.events.emit({
+      type: 'run-started',
+      at: Date.now(),
+      tasks: set.tasks.map((t) => ({ id: t.id, title: t.title, model: t.model ?? settings.model })),
+      concurrency: settings.maxConcurrency,
+      source: set.source,
+      shape: shapeOf(plan),
+    });
+    for (const message of io.warnings ?? []) run.events.emit({ type: 'warning', at: Date.now(), message });
+    let delivered: string | undefined;
+    try {
+      delivered = await work(run, set, plan, io);
+    } finally {
+      signals.reporting();
+      for (const closer of closers) {
+        await closer?.close?.().catch((error: unknown) => core.warning(String(error)));
+      }
+    }
+    await writeRecords(run, set);
+    await publish(run, planMarkdown);
+    return failureOf(run, delivered);
+  } finally {
+    signals.off();
+  }
+}
+
+/** The event stream with the reducer as its first reader, so every other reader sees the state the event left. */
+function openRun(settings: Settings): LiveRun {
   const events = new EventStream((error) =>
     core.warning(
       `A reporter failed and was dropped: ${error instanceof Error ? error.message : String(error)}`,
@@ -68,183 +111,203 @@ export async function runAgents(
   );
   const reduce = runReducer(settings.prices);
   let state = initialRunState();
-  // The reducer goes first, so every other reader sees the state the event left.
   events.on((event) => (state = reduce(state, event)));
+  const step = thisRun(process.env, settings.shard);
+  return {
+    settings,
+    events,
+    state: () => state,
+    stop: new AbortController(),
+    folder: recordDir(settings.resultsDir, step),
+    step,
+  };
+}
 
-  const thisStep = thisRun(process.env, settings.shard);
-  const folder = recordDir(settings.resultsDir, thisStep);
+/** The live log, the budget, the audit log and the caller's readers, each subscribed to the run's events. */
+function subscribe(run: LiveRun, reporters: Reporter[]): ReturnType<Reporter>[] {
   const readers = [
     liveLog,
-    budgetKeeper(settings, () => stop),
-    auditLog(path.join(folder, 'audit.jsonl'), settings.secrets),
-    ...(io.reporters ?? []),
+    budgetKeeper(run.settings, run.stop),
+    auditLog(path.join(run.folder, 'audit.jsonl'), run.settings.secrets),
+    ...reporters,
   ];
-  const stop = new AbortController();
-  let delivered: string | undefined;
-  const closers = readers.map((reader) => reader(events, () => state));
+  return readers.map((reader) => reader(run.events, run.state));
+}
 
-  events.emit({
-    type: 'run-started',
-    at: Date.now(),
-    tasks: set.tasks.map((t) => ({ id: t.id, title: t.title, model: t.model ?? settings.model })),
-    concurrency: settings.maxConcurrency,
-    source: set.source,
-  });
-  for (const message of io.warnings ?? []) events.emit({ type: 'warning', at: Date.now(), message });
-
-  // A cancelled job or a job timeout (the runner sends SIGINT, then SIGTERM) stops every agent; their work so far is
-  // committed and the reports below are still written. The handlers stay until the reports are written, so no later
-  // signal kills the step before they are; one that comes once every agent has ended changes no outcome.
+/**
+ * A cancelled job or a job timeout (the runner sends SIGINT, then SIGTERM) stops every agent; their work so far is
+ * committed and the reports are still written. The handlers stay until the reports are written, so no later signal
+ * kills the step before they are; one that comes once every agent has ended changes no outcome.
+ */
+function answerSignals(
+  run: LiveRun,
+  signals: NodeJS.EventEmitter,
+): { reporting: () => void; off: () => void } {
   let reporting = false;
   const onSignal = (name: NodeJS.Signals) => {
     if (reporting) {
       core.info(`${name} received: every agent has ended; the step ends once its reports are written`);
       return;
     }
-    if (stop.signal.aborted) return;
-    events.emit({
+    if (run.stop.signal.aborted) return;
+    run.events.emit({
       type: 'stopping',
       at: Date.now(),
       reason: 'cancelled',
       detail: `${name} received: cancelling every agent`,
     });
-    stop.abort('cancelled' satisfies RunStop);
+    run.stop.abort('cancelled' satisfies RunStop);
   };
-  io.signals.on('SIGINT', onSignal);
-  io.signals.on('SIGTERM', onSignal);
-  try {
-    // No tool call, git call or parse may stall the agents: what the loop waited is measured and kept in the audit log.
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
+  signals.on('SIGINT', onSignal);
+  signals.on('SIGTERM', onSignal);
+  return {
+    reporting: () => void (reporting = true),
+    off: () => {
+      signals.off('SIGINT', onSignal);
+      signals.off('SIGTERM', onSignal);
+    },
+  };
+}
 
-    const workspace = io.workspace;
-    const client = createModelClient({
+/**
+ * The agents, the check of their work together, and what `afterAgents` delivers, then the run's end. Resolves to
+ * why delivery fails the step, if it does.
+ */
+async function work(
+  run: LiveRun,
+  set: TaskSet,
+  plan: Plan,
+  io: RunIO & { workspace: Workspace },
+): Promise<string | undefined> {
+  // No tool call, git call or parse may stall the agents: what the loop waited is measured and kept in the audit log.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  try {
+    await runTasks(set, taskOptions(run, set, plan, io));
+    if (!run.stop.signal.aborted) await checkTogether(run, io);
+    const delivered =
+      io.afterAgents && run.stop.signal.reason !== 'cancelled'
+        ? await io
+            .afterAgents(run.events, run.state)
+            .catch((error: unknown) => `parallel-agents failed after the agents: ${messageOf(error)}`)
+        : undefined;
+    const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    core.info(
+      `Event loop held up at most ${eventLoopDelayMs.max.toFixed(0)} ms (p99 ${eventLoopDelayMs.p99.toFixed(0)} ms) during the run`,
+    );
+    run.events.emit({ type: 'run-ended', at: Date.now(), eventLoopDelayMs });
+    return delivered;
+  } finally {
+    loopDelay.disable();
+  }
+}
+
+/** What the scheduler needs: the model client, the prompt, the limits, and the workspace's side of git. */
+function taskOptions(
+  run: LiveRun,
+  set: TaskSet,
+  plan: Plan,
+  io: RunIO & { workspace: Workspace },
+): RunOptions {
+  const { settings, events } = run;
+  const workspace = io.workspace;
+  return {
+    plan,
+    client: createModelClient({
       apiKey: settings.apiKey,
       baseUrl: settings.baseUrl,
       maxInFlight: settings.maxConcurrency,
       onThrottled: (status, waitMs, limit) =>
         events.emit({ type: 'throttled', at: Date.now(), status, waitMs, limit }),
-    });
-    try {
-      await runTasks(set, {
-        plan,
-        client,
-        system: systemPrompt(set.context, settings.instructions),
-        model: settings.model,
-        maxTurns: settings.maxTurns,
-        timeoutMs: settings.timeoutMs,
-        tools: settings.allowedTools,
-        workspace: {
-          create: (task) => workspace.create(task),
-          open: (task) => workspace.open(task),
-          commit: (worktree, message, options) => workspace.commit(worktree, message, options),
-          stageAhead: (worktree) => workspace.stageAhead(worktree),
-          push: (worktree) => workspace.push(worktree, settings.githubToken),
-          remove: (worktree) => workspace.remove(worktree),
-        },
-        events,
-        homeRoot: `${settings.tempDir}/homes`,
-        prices: settings.prices,
-        signal: stop.signal,
-        maxConcurrency: settings.maxConcurrency,
-        shell: io.shell,
-        checks: settings.checks,
-      });
-      // Whether the verified branches also pass together; a failure to set the check up is reported, not fatal.
-      if (!stop.signal.aborted) {
-        const together = await verifyTogether({
-          repo: workspace.repo,
-          root: workspace.root,
-          results: resultsOf(state),
-          checks: settings.checks,
-          shell: io.shell ?? { sandbox: 'none' },
-          homeRoot: `${settings.tempDir}/homes`,
-          signal: stop.signal,
-        }).catch((error: unknown) => {
-          core.warning(`The check of the merged branches could not run: ${String(error)}`);
-          return undefined;
-        });
-        if (together) events.emit({ type: 'together', at: Date.now(), check: together });
-      }
-      if (io.afterAgents && stop.signal.reason !== 'cancelled') {
-        delivered = await io
-          .afterAgents(resultsOf(state), events)
-          .catch((error: unknown) => `parallel-agents failed after the agents: ${messageOf(error)}`);
-      }
-      const eventLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
-      core.info(
-        `Event loop held up at most ${eventLoopDelayMs.max.toFixed(0)} ms (p99 ${eventLoopDelayMs.p99.toFixed(0)} ms) during the run`,
-      );
-      events.emit({ type: 'run-ended', at: Date.now(), eventLoopDelayMs });
-    } finally {
-      loopDelay.disable();
-      reporting = true;
-      for (const closer of closers) {
-        await closer?.close?.().catch((error: unknown) => core.warning(String(error)));
-      }
-    }
+    }),
+    system: systemPrompt(set.context, settings.instructions),
+    model: settings.model,
+    maxTurns: settings.maxTurns,
+    timeoutMs: settings.timeoutMs,
+    tools: settings.allowedTools,
+    workspace: {
+      create: (task) => workspace.create(task),
+      open: (task) => workspace.open(task),
+      commit: (worktree, message, options) => workspace.commit(worktree, message, options),
+      stageAhead: (worktree) => workspace.stageAhead(worktree),
+      push: (worktree) => workspace.push(worktree, settings.githubToken),
+      remove: (worktree) => workspace.remove(worktree),
+    },
+    events,
+    homeRoot: `${settings.tempDir}/homes`,
+    prices: settings.prices,
+    signal: run.stop.signal,
+    maxConcurrency: settings.maxConcurrency,
+    shell: io.shell,
+    checks: settings.checks,
+  };
+}
 
-    const results = resultsOf(state);
-    // The outputs and the summary below matter more than the files: they are written whatever happens here.
-    let filesWritten = true;
-    try {
-      // Writes every file it can, then says which it could not.
-      await writeResultFiles(folder, results, settings.secrets);
-    } catch (error) {
-      filesWritten = false;
-      core.warning(`Result files in ${folder}: ${messageOf(error)}`);
-    }
-    try {
-      await writeRunFile(folder, {
-        ...thisStep,
-        tasks: set.tasks.map((t) => t.id),
-        // The step's own start, so that a fan-out's report can tell how long each shard waited for a runner.
-        startedAt: Math.round(performance.timeOrigin),
-        endedAt: Date.now(),
-        concurrency: settings.maxConcurrency,
-      });
-    } catch (error) {
-      filesWritten = false;
-      core.warning(
-        `The run record ${path.join(folder, 'run.json')} could not be written: ${messageOf(error)}`,
-      );
-    }
-    if (filesWritten) core.info(`Results and audit log: ${folder}`);
+/** Whether the verified branches also pass together; a failure to set the check up is reported, not fatal. */
+async function checkTogether(run: LiveRun, io: RunIO & { workspace: Workspace }): Promise<void> {
+  const { settings } = run;
+  const together = await verifyTogether({
+    repo: io.workspace.repo,
+    root: io.workspace.root,
+    results: resultsOf(run.state()),
+    checks: settings.checks,
+    shell: io.shell ?? { sandbox: 'none' },
+    homeRoot: `${settings.tempDir}/homes`,
+    signal: run.stop.signal,
+  }).catch((error: unknown) => {
+    core.warning(`The check of the merged branches could not run: ${String(error)}`);
+    return undefined;
+  });
+  if (together) run.events.emit({ type: 'together', at: Date.now(), check: together });
+}
 
-    const timing = computeTiming(results, {
-      concurrency: settings.maxConcurrency,
-      criticalPathSeconds: criticalPathAgentSeconds(plan, results),
-      dependencies: plan.dependencies,
-    });
-    for (const [name, value] of Object.entries(runOutputs(results, timing, settings.secrets))) {
-      core.setOutput(name, value);
-    }
-    const summary = renderSummary({
-      results,
-      timing,
-      concurrency: settings.maxConcurrency,
-      model: settings.model,
-      tasksSource: set.source,
-      warnings: state.warnings,
-      together: state.together,
-      // Every agent that ran may have succeeded, but if their work fails together the run is not a clean one.
-      ...(state.together?.passed === false ? { status: 'partial' as const } : {}),
-      mergeCheck: state.mergeCheck,
-    });
-    // The results replace the plan shown while the agents worked; the plan stays, folded, below them.
-    const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
-    const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
-    await writeSummary(fits ? summary + folded : summary, settings.secrets, { overwrite: true });
-
-    if (state.stopping?.reason === 'cancelled')
-      return 'The run was cancelled; the summary and outputs cover what finished';
-    return (
-      delivered ?? failureReason(results, settings.failOn) ?? togetherFailure(state.together, settings.failOn)
-    );
-  } finally {
-    io.signals.off('SIGINT', onSignal);
-    io.signals.off('SIGTERM', onSignal);
+/** Every task's result file and the step's run record, for a fan-out's report. Failing to write them only warns. */
+async function writeRecords(run: LiveRun, set: TaskSet): Promise<void> {
+  const { folder, settings } = run;
+  let written = true;
+  try {
+    // Writes every file it can, then says which it could not.
+    await writeResultFiles(folder, resultsOf(run.state()), settings.secrets);
+  } catch (error) {
+    written = false;
+    core.warning(`Result files in ${folder}: ${messageOf(error)}`);
   }
+  try {
+    await writeRunFile(folder, {
+      ...run.step,
+      tasks: set.tasks.map((t) => t.id),
+      // The step's own start, so that a fan-out's report can tell how long each shard waited for a runner.
+      startedAt: Math.round(performance.timeOrigin),
+      endedAt: Date.now(),
+      concurrency: settings.maxConcurrency,
+    });
+  } catch (error) {
+    written = false;
+    core.warning(`The run record ${path.join(folder, 'run.json')} could not be written: ${messageOf(error)}`);
+  }
+  if (written) core.info(`Results and audit log: ${folder}`);
+}
+
+/** The outputs and the job summary, both from the ended run's state; the plan stays, folded, under the results. */
+async function publish(run: LiveRun, planMarkdown: string): Promise<void> {
+  const { settings } = run;
+  const state = run.state();
+  for (const [name, value] of Object.entries(runOutputs(state, settings.secrets))) {
+    core.setOutput(name, value);
+  }
+  const summary = renderSummary(state, { model: settings.model });
+  const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
+  const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
+  await writeSummary(fits ? summary + folded : summary, settings.secrets, { overwrite: true });
+}
+
+/** Why the step fails: cancelled, delivery refused, agents that did not succeed, or work that fails together. */
+function failureOf(run: LiveRun, delivered: string | undefined): string | null {
+  const state = run.state();
+  if (state.stopping?.reason === 'cancelled')
+    return 'The run was cancelled; the summary and outputs cover what finished';
+  const { failOn } = run.settings;
+  return delivered ?? failureReason(resultsOf(state), failOn) ?? togetherFailure(state.together, failOn);
 }
 
 /**
@@ -295,19 +358,19 @@ const liveLog: Reporter = (events, state) => {
 };
 
 /** Stops the run once the spend the reducer counted reaches `max-cost-usd`: no agent starts, running ones stop. */
-function budgetKeeper(settings: Settings, stop: () => AbortController): Reporter {
+function budgetKeeper(settings: Settings, stop: AbortController): Reporter {
   return (events, state) => {
     const max = settings.maxCostUsd;
     if (max === undefined) return;
     events.on((event) => {
-      if (event.type !== 'usage' || state().spentUsd < max || stop().signal.aborted) return;
+      if (event.type !== 'usage' || state().spentUsd < max || stop.signal.aborted) return;
       events.emit({
         type: 'stopping',
         at: Date.now(),
         reason: 'budget',
         detail: `max-cost-usd ($${max}) reached: stopping every agent`,
       });
-      stop().abort('budget' satisfies RunStop);
+      stop.abort('budget' satisfies RunStop);
     });
   };
 }
@@ -323,14 +386,4 @@ function auditLog(file: string, secrets: readonly string[]): Reporter {
         }),
     };
   };
-}
-
-/** Agent time along the plan's critical path, as the agents actually took: the chain no schedule could shorten. */
-export function criticalPathAgentSeconds(
-  plan: Plan,
-  results: { id: string; seconds: number }[],
-): number | undefined {
-  if (plan.criticalPath.length < 2) return undefined;
-  const seconds = new Map(results.map((r) => [r.id, r.seconds]));
-  return plan.criticalPath.reduce((sum, id) => sum + (seconds.get(id) ?? 0), 0);
 }

@@ -34,7 +34,7 @@ export interface AgentsOptions {
   onThrottled?: () => void;
 }
 
-export function runAgentsAgainst(
+export async function runAgentsAgainst(
   serverUrl: string,
   tasks: Task[],
   options: AgentsOptions = {},
@@ -59,5 +59,11 @@ export function runAgentsAgainst(
     maxConcurrency,
     ...(options.maxShells ? { maxShells: options.maxShells } : {}),
   };
-  return runTasks({ context, tasks, source: 'a loopback run' }, run);
+  // The results as the run's readers get them: from the `ended` events, in the order the tasks were given.
+  const ended = new Map<string, AgentResult>();
+  run.events.on((event) => {
+    if (event.type === 'ended') ended.set(event.task, event.result);
+  });
+  await runTasks({ context, tasks, source: 'a loopback run' }, run);
+  return tasks.map((task) => ended.get(task.id)!);
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import type { AgentStatus } from '../../src/result.js';
 import { renderSummary } from '../../src/report/summary.js';
-import { computeTiming } from '../../src/report/timing.js';
+import { PRICES } from '../../src/model/pricing.js';
+import { stateOfRecords } from '../../src/run-state.js';
 import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
@@ -44,12 +45,8 @@ async function runWithFault(
       timeoutMs: options.timeoutMs ?? 30_000,
     },
   );
-  const summary = renderSummary({
-    results,
-    timing: computeTiming(results, { concurrency: 4 }),
-    concurrency: 4,
-    model: 'claude-sonnet-4-6',
-  });
+  const state = stateOfRecords({ results, concurrency: 4, source: 'a loopback run' }, PRICES);
+  const summary = renderSummary(state, { model: 'claude-sonnet-4-6' });
   return { results, seen, summary };
 }
 

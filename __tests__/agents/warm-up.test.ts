@@ -32,7 +32,7 @@ async function run(firstReplyMs: number, warmUpMs: number, streamMs = 0, signal?
   events.on((e) => seen.push(e));
   const root = path.join(tempDir(), 'wt');
   const started = Date.now();
-  const results = await runTasks(
+  await runTasks(
     { context, tasks: ['WU-1', 'WU-2', 'WU-3'].map((id) => taskOf(id)), source: 'a loopback run' },
     {
       client: createModelClient({ apiKey: 'loopback-key', baseUrl: server.url, maxInFlight: 3 }),
@@ -48,6 +48,8 @@ async function run(firstReplyMs: number, warmUpMs: number, streamMs = 0, signal?
       ...(signal ? { signal } : {}),
     },
   );
+  const ended = seen.flatMap((e) => (e.type === 'ended' ? [e.result] : []));
+  const results = ['WU-1', 'WU-2', 'WU-3'].map((id) => ended.find((r) => r.id === id)!);
   const firstRequest = (id: string) =>
     Math.min(...server.requests.filter((r) => r.task === id).map((r) => r.startedAt)) - started;
   return { results, seen, firstRequest, started, root };

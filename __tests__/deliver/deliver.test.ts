@@ -4,6 +4,8 @@ import { getOctokit } from '@actions/github';
 import { noUsage, type AgentResult } from '../../src/result.js';
 import { combinedBranchName, deliverWork, type DeliveryOptions } from '../../src/deliver/deliver.js';
 import { EventStream, type RunEvent } from '../../src/events.js';
+import { PRICES } from '../../src/model/pricing.js';
+import { initialRunState, resultsOf, runReducer, type RunState } from '../../src/run-state.js';
 import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 import {
   startGitHubServer,
@@ -55,6 +57,29 @@ function agentResult(repo: string, id: string, files: Record<string, string>, pu
   };
 }
 
+/**
+ * The results as the ended tasks of a run on `events`, delivered from the state those events fold to, as the action
+ * delivers them. Resolves to the failure line and the state once delivery has told the stream what it did.
+ */
+async function deliverResults(
+  results: AgentResult[],
+  events: EventStream,
+  options: DeliveryOptions,
+): Promise<string | undefined> {
+  let state = initialRunState();
+  const reduce = runReducer(PRICES);
+  events.on((event) => (state = reduce(state, event)));
+  const tasks = results.map(({ id, title, model }) => ({ id, title, model }));
+  events.emit({ type: 'run-started', at: 1_000, tasks, concurrency: 2, source: 'a test' });
+  for (const result of results) events.emit({ type: 'ended', task: result.id, at: 3_000, result });
+  const failure = await deliverWork(events, () => state, options);
+  delivered = state;
+  return failure;
+}
+
+/** The state the last {@link deliverResults} left. */
+let delivered: RunState = initialRunState();
+
 async function setUp(options: GitHubServerOptions = {}) {
   const repo = makeRepo({ 'README.md': '# Gateway\n' });
   const origin = addBareOrigin(repo);
@@ -91,7 +116,7 @@ describe('deliverWork', () => {
       agentResult(repo, 'BAC-1', { 'a.md': 'a\n' }),
       agentResult(repo, 'BAC-2', { 'b.md': 'b\n' }),
     ];
-    const failure = await deliverWork(
+    const failure = await deliverResults(
       results,
       events,
       options({
@@ -123,7 +148,7 @@ describe('deliverWork', () => {
     linear = await startLinearServer({ apiKey: LINEAR_KEY, issues: [{ identifier: 'BAC-1', title: 'One' }] });
     const { commit: _, ...unchanged } = agentResult(repo, 'BAC-1', { 'a.md': 'a\n' }, false);
     const result = { ...unchanged, filesChanged: [] };
-    await deliverWork(
+    await deliverResults(
       [result],
       events,
       options({ settings: { ...options().settings, linearApiKey: LINEAR_KEY }, linearApiUrl: linear.url }),
@@ -135,7 +160,7 @@ describe('deliverWork', () => {
 
   it('opens a ready pull request where the repository has no drafts', async () => {
     const { repo, events, options } = await setUp({ drafts: false });
-    await deliverWork([agentResult(repo, 'BAC-1', { 'a.md': 'a\n' })], events, options());
+    await deliverResults([agentResult(repo, 'BAC-1', { 'a.md': 'a\n' })], events, options());
     expect(github!.state.pulls.map((p) => [p.head, p.draft])).toEqual([['parallel-agents/bac-1', false]]);
   });
 
@@ -143,7 +168,7 @@ describe('deliverWork', () => {
     const { repo, events, options, warnings } = await setUp();
     // Claimed pushed, but origin never got it: GitHub says the head is invalid.
     const lost = { ...agentResult(repo, 'BAC-1', { 'a.md': 'a\n' }, false), pushed: true };
-    const failure = await deliverWork(
+    const failure = await deliverResults(
       [lost, agentResult(repo, 'BAC-2', { 'b.md': 'b\n' })],
       events,
       options(),
@@ -160,7 +185,7 @@ describe('deliverWork', () => {
   it('says why no pull request was opened: no branch to open them against, or no token', async () => {
     const onTag = await setUp();
     const results = [agentResult(onTag.repo, 'BAC-1', { 'a.md': 'a\n' })];
-    await deliverWork(results, onTag.events, onTag.options({ env: { GITHUB_REF: 'refs/tags/v1.0.0' } }));
+    await deliverResults(results, onTag.events, onTag.options({ env: { GITHUB_REF: 'refs/tags/v1.0.0' } }));
     expect(onTag.warnings()).toEqual([
       'No pull requests: the workflow ran on refs/tags/v1.0.0, which is not a branch to open them against; the branches are pushed. Run the workflow on a branch',
     ]);
@@ -168,11 +193,33 @@ describe('deliverWork', () => {
 
     const noToken = await setUp();
     const more = [agentResult(noToken.repo, 'BAC-1', { 'a.md': 'a\n' })];
-    await deliverWork(more, noToken.events, noToken.options({ octokit: () => undefined }));
+    await deliverResults(more, noToken.events, noToken.options({ octokit: () => undefined }));
     expect(noToken.warnings()).toEqual([
       'No pull requests: `github-token` is empty; the branches are pushed. Leave `github-token` at its default',
     ]);
     expect(github!.calls).toHaveLength(0);
+  });
+
+  it('says for every branch GitHub refused that its pull request was not opened, with the page to open it by hand', async () => {
+    const { repo, events, options } = await setUp();
+    github!.inject({
+      route: 'POST /repos/{owner}/{repo}/pulls',
+      kind: 'status',
+      status: 403,
+      message: 'GitHub Actions is not permitted to create or approve pull requests.',
+      times: 5,
+    });
+    const failure = await deliverResults(
+      [agentResult(repo, 'BAC-1', { 'a.md': 'a\n' }), agentResult(repo, 'BAC-2', { 'b.md': 'b\n' })],
+      events,
+      options({ env: { GITHUB_REF: 'refs/heads/main', GITHUB_SERVER_URL: 'https://github.example' } }),
+    );
+    expect(failure).toMatch(/^Pull requests in octo-org\/gateway: GitHub Actions is not permitted/);
+    expect(resultsOf(delivered).map((r) => [r.id, r.pullRequestNotOpened?.compareUrl])).toEqual([
+      ['BAC-1', 'https://github.example/octo-org/gateway/compare/main...parallel-agents/bac-1?expand=1'],
+      ['BAC-2', 'https://github.example/octo-org/gateway/compare/main...parallel-agents/bac-2?expand=1'],
+    ]);
+    expect(resultsOf(delivered)[1]!.pullRequestNotOpened!.reason).toBe(failure);
   });
 
   it('with pull-requests: none checks the merges and opens nothing', async () => {
@@ -181,7 +228,7 @@ describe('deliverWork', () => {
       agentResult(repo, 'BAC-1', { 'README.md': '# Gateway (MIT)\n' }),
       agentResult(repo, 'BAC-2', { 'README.md': '# Gateway (BSD)\n' }),
     ];
-    await deliverWork(
+    await deliverResults(
       results,
       events,
       options({ settings: { ...options().settings, pullRequests: 'none' } }),
@@ -196,7 +243,7 @@ describe('deliverWork', () => {
   it('leaves a branch whose agent did not succeed out of the combined one, and names the branch after the issue', async () => {
     const { repo, origin, events, options } = await setUp();
     const failed = { ...agentResult(repo, 'BAC-2', { 'b.md': 'b\n' }), status: 'timeout' as const };
-    await deliverWork(
+    await deliverResults(
       [agentResult(repo, 'BAC-1', { 'a.md': 'a\n' }), failed],
       events,
       options({ settings: { ...options().settings, pullRequests: 'combined' }, issue: 12 }),

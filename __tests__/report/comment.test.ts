@@ -40,8 +40,8 @@ function ran(id: string, from: number, to: number, overrides: Partial<AgentResul
 }
 
 /** The state after `events`, folded the way the run folds them. */
-function stateAfter(events: RunEvent[]): RunState {
-  return events.reduce(runReducer(PRICES), initialRunState());
+function stateAfter(events: RunEvent[], from: RunState = initialRunState()): RunState {
+  return events.reduce(runReducer(PRICES), from);
 }
 
 function tasks(n: number, title = (i: number) => `Task ${i}`) {
@@ -127,12 +127,16 @@ describe('renderComment', () => {
       ran('BAC-3', 5, 20),
     ];
 
-    const body = renderComment(finished(results), {
-      runUrl: RUN_URL,
-      pullRequests: { 'BAC-1': 'https://github.com/octo-org/gateway/pull/12' },
-    });
+    const pullRequest: RunEvent = {
+      type: 'pull-request',
+      task: 'BAC-1',
+      at: T0 + 61_000,
+      pullRequest: { number: 12, url: 'https://github.com/octo-org/gateway/pull/12' },
+      created: true,
+    };
+    const body = renderComment(stateAfter([pullRequest], finished(results)), { runUrl: RUN_URL });
 
-    expect(body).toMatch(/^### ⚠️ parallel-agents: 2\/3 tasks succeeded\n/);
+    expect(body).toMatch(/^### ⚠️ parallel-agents: 2\/3 tasks succeeded · 1 failed\n/);
     expect(body).toContain('cost $0.10');
     expect(rowOf(body, 'BAC-1')).toContain('| [#12](https://github.com/octo-org/gateway/pull/12) |');
     expect(rowOf(body, 'BAC-2')).toContain('❌ failed');

@@ -1,7 +1,8 @@
 import type { AgentResult } from '../../src/result.js';
 import { MENTION_BREAK } from '../../src/report/sanitize.js';
-import { SUMMARY_MAX_BYTES, renderSummary, type RunReport } from '../../src/report/summary.js';
-import { computeTiming } from '../../src/report/timing.js';
+import { PRICES } from '../../src/model/pricing.js';
+import { SUMMARY_MAX_BYTES, renderSummary } from '../../src/report/summary.js';
+import { runReducer, stateOfRecords, type RunState } from '../../src/run-state.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -30,16 +31,12 @@ function ran(id: string, from: number, to: number, overrides: Partial<AgentResul
   };
 }
 
-function report(results: AgentResult[], overrides: Partial<RunReport> = {}): RunReport {
-  return {
-    results,
-    timing: computeTiming(results, { concurrency: 4 }),
-    concurrency: 4,
-    model: 'claude-sonnet-4-5',
-    tasksSource: 'input `tasks`',
-    ...overrides,
-  };
+/** The ended run of `results`, four agents at once, as the reducer folds it. */
+function report(results: AgentResult[]): RunState {
+  return stateOfRecords({ results, concurrency: 4, source: 'input `tasks`' }, PRICES);
 }
+
+const view = { model: 'claude-sonnet-4-5' };
 
 const three = () => [
   ran('BAC-1', 0, 10, { title: 'Add a changelog' }),
@@ -58,7 +55,7 @@ const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 describe('renderSummary', () => {
   it('puts the outcome and the counts in the header', () => {
-    const summary = renderSummary(report(three()));
+    const summary = renderSummary(report(three()), view);
     expect(summary.startsWith('## ✅ parallel-agents: 3/3 tasks succeeded\n')).toBe(true);
     expect(summary).toContain(
       'Model `claude-sonnet-4-5` · up to 4 agents at once · tasks from input `tasks`',
@@ -68,17 +65,59 @@ describe('renderSummary', () => {
   it('counts a failed agent in the header', () => {
     const results = three();
     results[1] = { ...results[1]!, status: 'failed', error: 'APIError: overloaded' };
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(summary.split('\n')[0]).toBe('## ⚠️ parallel-agents: 2/3 tasks succeeded · 1 failed');
   });
 
-  it('takes the overall status it is given', () => {
-    const summary = renderSummary(report(three(), { status: 'failed' }));
-    expect(summary.split('\n')[0]).toBe('## ❌ parallel-agents: 3/3 tasks succeeded');
+  it('never reads ✅ when the branches fail their check together', () => {
+    const together = { merged: ['BAC-1', 'BAC-2'], conflicts: [], passed: false };
+    const state = runReducer(PRICES)(report(three()), { type: 'together', at: T0, check: together });
+    const summary = renderSummary(state, view);
+    expect(summary.split('\n')[0]).toBe('## ⚠️ parallel-agents: 3/3 tasks succeeded');
+  });
+
+  it('counts an agent that said partial or blocked apart, never as succeeded', () => {
+    const said = (outcome: 'done' | 'partial' | 'blocked') => ({
+      agentReport: { outcome, summary: '', changes: [], risks: [], followUps: [] },
+    });
+    const results = [
+      ran('BAC-1', 0, 10, said('done')),
+      ran('BAC-2', 0, 10, said('partial')),
+      ran('BAC-3', 0, 10, said('blocked')),
+    ];
+    const summary = renderSummary(report(results), view);
+    expect(summary.split('\n')[0]).toBe('## ⚠️ parallel-agents: 1/3 tasks succeeded · 1 partial · 1 blocked');
+    const status = (id: string) =>
+      summary
+        .split('\n')
+        .find((l) => l.startsWith(`| **${id}** |`))!
+        .split(' | ')[2];
+    expect([status('BAC-1'), status('BAC-2'), status('BAC-3')]).toEqual([
+      '✅ succeeded',
+      '🟡 partial',
+      '🚧 blocked',
+    ]);
+    expect(detailsOf(summary, 'BAC-2')).toContain('(🟡 partial)');
+  });
+
+  it('turns the header to a warning and links the page that opens a pull request GitHub refused', () => {
+    const compareUrl = 'https://github.com/octo-org/gateway/compare/main...parallel-agents/bac-2?expand=1';
+    const state = runReducer(PRICES)(report(three()), {
+      type: 'pull-request-not-opened',
+      task: 'BAC-2',
+      at: T0,
+      notOpened: { reason: 'Pull requests in octo-org/gateway: GitHub Actions is not permitted', compareUrl },
+    });
+    const summary = renderSummary(state, view);
+    expect(summary.split('\n')[0]).toBe(
+      '## ⚠️ parallel-agents: 3/3 tasks succeeded · 1 pull request not opened',
+    );
+    const row = summary.split('\n').find((l) => l.startsWith('| **BAC-2** |'))!;
+    expect(row).toContain(`⚠️ [open it by hand](${compareUrl})`);
   });
 
   it('shows a row per agent with its time, turns, tool calls, tokens, files and branch', () => {
-    const summary = renderSummary(report(three()));
+    const summary = renderSummary(report(three()), view);
     expect(summary).toContain(
       '| Task | Title | Status | Time | Turns | Tool calls | Tokens in / out / cached | Cost | Files changed | Branch |',
     );
@@ -91,13 +130,13 @@ describe('renderSummary', () => {
     const results = [
       ran('BAC-1', 0, 185, { commit: undefined, filesChanged: [], insertions: 0, deletions: 0 }),
     ];
-    expect(renderSummary(report(results))).toContain(
+    expect(renderSummary(report(results), view)).toContain(
       '| 3 m 05 s | 3 | 4 | 13,500 / 1,200 / 10,000 | $0.03 | 0 | — |',
     );
   });
 
   it('compares the parallel run with a sequential one for known times', () => {
-    const summary = renderSummary(report(three()));
+    const summary = renderSummary(report(three()), view);
     expect(summary).toContain('| Sequential | 30.0 s |');
     expect(summary).toContain('| Parallel wall | 12.0 s |');
     expect(summary).toContain('| **Speedup** | **2.50×** |');
@@ -111,17 +150,17 @@ describe('renderSummary', () => {
       ran('BAC-2', 1, 11, { modelSeconds: 9 }),
       ran('BAC-3', 2, 12, { modelSeconds: 6 }),
     ];
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(summary).toContain('| Ideal, model only | 9.6 s | lower bound: the longest agent');
     expect(summary).toContain('| Overhead | 2.4 s (20 % of wall) | wall − model-only ideal');
     expect(summary).toContain('| Overhead per agent | median 1.0 s · max 4.0 s (BAC-3) |');
-    expect(renderSummary(report(three()))).not.toContain('model only');
+    expect(renderSummary(report(three()), view)).not.toContain('model only');
   });
 
   it('draws a gantt bar per agent and marks the failed one as critical', () => {
     const results = three();
     results[1] = { ...results[1]!, status: 'failed', error: 'boom' };
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(summary).toContain(
       [
         '```mermaid',
@@ -139,7 +178,7 @@ describe('renderSummary', () => {
 
   it('leaves an agent that never started out of the timeline', () => {
     const results = [...three(), ran('BAC-4', 0, 0, { startedAt: 0, endedAt: 0, status: 'cancelled' })];
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(summary).not.toMatch(/^ {4}BAC-4 :/m);
     expect(summary).toContain('| **BAC-4** | Task BAC-4 | 🚫 cancelled | — |');
   });
@@ -147,7 +186,7 @@ describe('renderSummary', () => {
   it("folds each agent's report and shows a failed agent's error inside its details", () => {
     const results = three();
     results[2] = { ...results[2]!, status: 'timeout', error: 'Timed out after 20 minutes\nat turn 12' };
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(detailsOf(summary, 'BAC-1')).toBe(
       '<details><summary>BAC-1 — Add a changelog (✅ succeeded)</summary>\n\nReport of BAC-1.\n\n</details>',
     );
@@ -166,7 +205,7 @@ describe('renderSummary', () => {
         error: 'ping @hubot </details>',
       }),
     ];
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(summary).not.toContain('<img');
     expect(summary).not.toContain('<script');
     expect(summary).not.toContain('<!--');
@@ -183,7 +222,7 @@ describe('renderSummary', () => {
     const results = Array.from({ length: 300 }, (_, i) =>
       ran(`BAC-${i + 1}`, i, i + 60, { report: paragraph.repeat(Math.ceil(100_000 / paragraph.length)) }),
     );
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
     expect(utf8Bytes(summary)).toBeGreaterThan(SUMMARY_MAX_BYTES * 0.9);
     expect(summary.match(/^\| \*\*BAC-\d+\*\* \|/gm)).toHaveLength(300);
@@ -194,7 +233,7 @@ describe('renderSummary', () => {
   it('counts bytes, not characters, against the limit', () => {
     const wide = '漢字と絵文字😀 '.repeat(20_000);
     const results = Array.from({ length: 20 }, (_, i) => ran(`BAC-${i + 1}`, 0, 10, { report: wide }));
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
     expect(summary).toContain('characters omitted)');
   });
@@ -205,13 +244,13 @@ describe('renderSummary', () => {
       ...Array.from({ length: 10 }, (_, i) => ran(`BAC-${i + 1}`, 0, 10, { report: long })),
       ran('BAC-99', 0, 10, { report: 'Short and complete.' }),
     ];
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(detailsOf(summary, 'BAC-99')).toContain('\n\nShort and complete.\n\n</details>');
     expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
   });
 
   it('says so when an agent left no report', () => {
-    const summary = renderSummary(report([ran('BAC-1', 0, 10, { report: '' })]));
+    const summary = renderSummary(report([ran('BAC-1', 0, 10, { report: '' })]), view);
     expect(detailsOf(summary, 'BAC-1')).toContain('_No report._');
   });
 
@@ -230,7 +269,7 @@ describe('renderSummary', () => {
         })),
       ],
     };
-    const summary = renderSummary(report(results));
+    const summary = renderSummary(report(results), view);
     expect(summary).toContain('`parallel-agents/bac-1` (not pushed)');
     const details = detailsOf(summary, 'BAC-1');
     expect(details).toContain('**Branch:** not pushed: the repository has no remote named origin');
@@ -243,9 +282,12 @@ describe('renderSummary', () => {
 
 describe('cost', () => {
   it('adds up the agents and says so when a price is unknown, never showing $0', () => {
-    const known = renderSummary(report([ran('BAC-1', 0, 10), ran('BAC-2', 0, 10, { costUsd: 1.2 })]));
+    const known = renderSummary(report([ran('BAC-1', 0, 10), ran('BAC-2', 0, 10, { costUsd: 1.2 })]), view);
     expect(known).toContain('cost $1.23');
-    const unknown = renderSummary(report([ran('BAC-1', 0, 10), ran('BAC-2', 0, 10, { costUsd: null })]));
+    const unknown = renderSummary(
+      report([ran('BAC-1', 0, 10), ran('BAC-2', 0, 10, { costUsd: null })]),
+      view,
+    );
     expect(unknown).toContain('cost unknown (no price for a model; see `pricing`)');
     expect(unknown).toMatch(/\| unknown \| 2 \(\+40 −3\) \|/);
   });

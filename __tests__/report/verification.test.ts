@@ -5,11 +5,16 @@ import type { RunEvent } from '../../src/events.js';
 import { runOutputs } from '../../src/outputs.js';
 import { renderComment } from '../../src/report/comment.js';
 import { renderSummary } from '../../src/report/summary.js';
-import { computeTiming } from '../../src/report/timing.js';
 import { togetherFailure, verifyCell } from '../../src/report/verification.js';
-import { initialRunState, runReducer } from '../../src/run-state.js';
+import { initialRunState, runReducer, stateOfRecords } from '../../src/run-state.js';
 
 const T0 = 1_700_000_000_000;
+
+/** The ended run of `results`, then `events` (a check of the merge, say), folded as the action folds them. */
+function stateOf(results: AgentResult[], concurrency: number, events: RunEvent[] = []) {
+  const ended = stateOfRecords({ results, concurrency, source: 'issue #7' }, PRICES);
+  return events.reduce(runReducer(PRICES), ended);
+}
 
 function run(command: string, exitCode: number | null, outputTail = '', error?: string): CommandRun {
   return { command, exitCode, seconds: 2.5, outputTail, ...(error ? { error } : {}) };
@@ -89,12 +94,7 @@ describe('the Verified column', () => {
 
   it('is in the job summary next to the status, with setup time beside the agent time, and the failing output under the report', () => {
     const results = [VERIFIED, FAILED];
-    const summary = renderSummary({
-      results,
-      timing: computeTiming(results, { concurrency: 2 }),
-      concurrency: 2,
-      model: 'claude-sonnet-4-6',
-    });
+    const summary = renderSummary(stateOf(results, 2), { model: 'claude-sonnet-4-6' });
     const { header, rows } = table(summary);
     const cell = (id: string, column: string) => rows.get(id)![header.indexOf(column)];
     // The agent's own word next to the check's: it said done, the check says otherwise.
@@ -119,24 +119,14 @@ describe('the Verified column', () => {
     const results = [
       result('BAC-1', { verification: { passed: true, fixUps: 0, runs: [run('npm test', 0)] } }),
     ];
-    const summary = renderSummary({
-      results,
-      timing: computeTiming(results, { concurrency: 1 }),
-      concurrency: 1,
-      model: 'claude-sonnet-4-6',
-    });
+    const summary = renderSummary(stateOf(results, 1), { model: 'claude-sonnet-4-6' });
     expect(table(summary).header).toContain('Verified');
     expect(table(summary).header).not.toContain('Agent says');
   });
 
   it('is left out of a run without setup or verify', () => {
     const results = [result('BAC-1')];
-    const summary = renderSummary({
-      results,
-      timing: computeTiming(results, { concurrency: 1 }),
-      concurrency: 1,
-      model: 'claude-sonnet-4-6',
-    });
+    const summary = renderSummary(stateOf(results, 1), { model: 'claude-sonnet-4-6' });
     expect(table(summary).header).not.toContain('Verified');
   });
 });
@@ -144,12 +134,8 @@ describe('the Verified column', () => {
 describe('the merged check', () => {
   it('shows in the job summary which branches fail together, with the output, and which were left out', () => {
     const results = [VERIFIED, result('BAC-3')];
-    const summary = renderSummary({
-      results,
-      timing: computeTiming(results, { concurrency: 2 }),
-      concurrency: 2,
+    const summary = renderSummary(stateOf(results, 2, [{ type: 'together', at: T0, check: TOGETHER }]), {
       model: 'claude-sonnet-4-6',
-      together: TOGETHER,
     });
     expect(summary).toContain('### Together: `npm test` on the merge');
     expect(summary).toContain(
@@ -207,7 +193,7 @@ describe('the results output', () => {
         verification: { passed: true, fixUps: 1, runs: [run('npm test', 1, long), run('npm test', 0, 'ok')] },
       }),
     ];
-    const outputs = runOutputs(results, computeTiming(results, { concurrency: 1 }), [secret]);
+    const outputs = runOutputs(stateOf(results, 1), [secret]);
     const [out] = JSON.parse(outputs.results!) as AgentResult[];
     expect(out!.verification!.runs.map((r) => [r.exitCode, r.outputTail.length <= 1_001])).toEqual([
       [1, true],

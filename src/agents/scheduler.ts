@@ -25,14 +25,15 @@ const WARM_UP_MS = 30_000;
 /**
  * Runs one agent per task: a task starts once its dependencies have succeeded, no task whose `paths` overlap its
  * own is running, and one of `maxConcurrency` slots is free. A task whose dependency did not succeed is skipped
- * with the reason. One agent's failure never stops the others, and every task ends with a result, in the order the
- * tasks were given. Once `signal` aborts, tasks not yet started end without starting and running agents stop.
+ * with the reason. One agent's failure never stops the others, and every task ends with an `ended` event carrying its
+ * result: the events are the only record. Resolves once every task has ended and every worktree is removed. Once
+ * `signal` aborts, tasks not yet started end without starting and running agents stop.
  *
  * The first agent goes alone until its first reply starts to stream: that request writes the prompt cache (tools and
  * system prompt are the same bytes for every agent), so every other agent's first request reads it instead of writing
  * it again.
  */
-export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult[]> {
+export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
   const { maxConcurrency, maxShells, plan: given, warmUpMs = WARM_UP_MS, ...rest } = options;
   // An agent leaves its worktree's removal to finish on its own; the run is over once every removal is.
   const removals = new Set<Promise<void>>();
@@ -54,7 +55,6 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
   const plan = given ?? planTasks(set.tasks);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
-  const results = new Map<string, AgentResult>();
   const progress = {
     succeeded: new Set<string>(),
     failed: new Set<string>(),
@@ -68,7 +68,6 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
 
   const stopped = () => options.signal?.aborted === true;
   const end = (task: Task, result: AgentResult) => {
-    results.set(task.id, result);
     options.events.emit({ type: 'ended', task: task.id, at: Date.now(), result });
   };
 
@@ -125,7 +124,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<AgentResult
           });
       }
       if (next.done) {
-        void Promise.all(removals).then(() => resolve(set.tasks.map((task) => results.get(task.id)!)));
+        void Promise.all(removals).then(() => resolve());
       }
     };
     step();

@@ -1,6 +1,6 @@
 import type { MergeCheck } from '../checks.js';
 import { checkMerges, pushBranch, resolveCommit } from '../git/merge-check.js';
-import type { AgentResult, PullRequestRef } from '../result.js';
+import type { AgentResult, PullRequestNotOpened } from '../result.js';
 import type { EventStream } from '../events.js';
 import type { GitHubClient, RepoRef } from '../github/context.js';
 import {
@@ -11,7 +11,8 @@ import {
 } from '../github/pull-requests.js';
 import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from '../report/pull-request.js';
 import { messageOf } from '../errors.js';
-import { statusCell } from '../report/summary.js';
+import { statusCell } from '../report/verdict.js';
+import { resultsOf, type RunState } from '../run-state.js';
 import type { Settings } from '../settings.js';
 import { writeBackToLinear } from './linear-writeback.js';
 import type { Plan } from '../tasks/plan.js';
@@ -47,17 +48,18 @@ export function combinedBranchName(issue: number | undefined, shard?: number): s
 
 /**
  * After the agents: trial-merge their branches (the conflict matrix and a merge order), build the combined branch,
- * open or update the pull requests, and write the results back to Linear. Each step's facts go out as events, so the
- * summary, the sticky comment and the outputs show them. Resolves to the line the step fails with (GitHub refused to
- * open pull requests), or undefined; anything less is a warning.
+ * open or update the pull requests, and write the results back to Linear. It reads the results from the run's state,
+ * and each step's facts go out as events, so the summary, the sticky comment and the outputs show them. Resolves to
+ * the line the step fails with (GitHub refused to open pull requests), or undefined; anything less is a warning.
  */
 export async function deliverWork(
-  results: readonly AgentResult[],
   events: EventStream,
+  state: () => RunState,
   options: DeliveryOptions,
 ): Promise<string | undefined> {
   const warn = (message: string) => events.emit({ type: 'warning', at: Date.now(), message });
   const { settings } = options;
+  const results = resultsOf(state());
   const position = new Map(options.plan.order.map((id, i) => [id, i]));
   const changed = results
     .filter((r) => r.commit)
@@ -74,24 +76,20 @@ export async function deliverWork(
     }
   }
 
-  const pulls = new Map<string, PullRequestRef>();
-  const announce = (task: string, outcome: { pullRequest: PullRequestRef; created: boolean }) => {
-    pulls.set(task, outcome.pullRequest);
+  const announce = (task: string, outcome: PullRequestOutcome) =>
     events.emit({ type: 'pull-request', task, at: Date.now(), ...outcome });
-  };
+  const refused = (task: string, notOpened: PullRequestNotOpened) =>
+    events.emit({ type: 'pull-request-not-opened', task, at: Date.now(), notOpened });
   const failure =
     settings.pullRequests === 'none' || changed.length === 0
       ? undefined
-      : await openPullRequests({ results, changed, check, combined, options, announce, warn });
+      : await openPullRequests({ results, changed, check, combined, options, announce, refused, warn });
   if (failure) warn(failure);
 
   if (settings.linearApiKey) {
+    // The results as the events left them: with their pull requests, and where the merge check left them out.
     const written = await writeBackToLinear(
-      results.map((r) => {
-        const pullRequest = pulls.get(r.id);
-        const leftOut = check?.leftOut.find((l) => l.task === r.id)?.reason;
-        return { ...r, ...(pullRequest ? { pullRequest } : {}), ...(combined && leftOut ? { leftOut } : {}) };
-      }),
+      resultsOf(state()).map(({ leftOut, ...r }) => (combined && leftOut ? { ...r, leftOut } : r)),
       { apiKey: settings.linearApiKey, apiUrl: options.linearApiUrl, runUrl: options.runUrl },
     );
     for (const outcome of written) if (outcome.error) warn(outcome.error);
@@ -141,14 +139,16 @@ interface PullRequestJob {
   /** The combined branch's name, with `pull-requests: combined`. */
   combined: string | undefined;
   options: DeliveryOptions;
-  /** Records a task's pull request and tells the event stream. */
+  /** Tells the event stream of a task's pull request. */
   announce: (task: string, outcome: PullRequestOutcome) => void;
+  /** Tells the event stream that GitHub refused a task's pull request. */
+  refused: (task: string, notOpened: PullRequestNotOpened) => void;
   warn: (message: string) => void;
 }
 
 /** The pull requests: one per pushed branch, or the combined one. Resolves to the failure line, if GitHub refused. */
 async function openPullRequests(job: PullRequestJob): Promise<string | undefined> {
-  const { results, changed, check, combined, options, announce, warn } = job;
+  const { results, changed, check, combined, options, announce, refused, warn } = job;
   const pushed = changed.filter((r) => r.pushed);
   if (pushed.length === 0) return undefined;
   const base = pullRequestBase(options.env);
@@ -185,13 +185,15 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
       });
       for (const task of check.order) announce(task, outcome);
     } catch (error) {
-      if (error instanceof PullRequestError) return error.message;
-      throw error;
+      if (!(error instanceof PullRequestError)) throw error;
+      const compareUrl = compareLink(options, base, combined);
+      for (const task of check.order) refused(task, { reason: error.message, compareUrl });
+      return error.message;
     }
     return undefined;
   }
 
-  for (const result of pushed) {
+  for (const [i, result] of pushed.entries()) {
     try {
       const outcome = await upsertPullRequest(octokit, options.repo, {
         head: result.branch,
@@ -203,9 +205,19 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
     } catch (error) {
       if (!(error instanceof PullRequestError)) throw error;
       // The token or the repository's settings: every other pull request would be refused the same way.
+      const left = error.fatal ? pushed.slice(i) : [result];
+      for (const r of left)
+        refused(r.id, { reason: error.message, compareUrl: compareLink(options, base, r.branch) });
       if (error.fatal) return error.message;
       warn(error.message);
     }
   }
   return undefined;
+}
+
+/** The page where a person opens the pull request GitHub refused to open for the action: `…/compare/main...branch`. */
+function compareLink(options: Pick<DeliveryOptions, 'env' | 'repo'>, base: string, head: string): string {
+  const server = (options.env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, '');
+  const ref = (name: string) => name.split('/').map(encodeURIComponent).join('/');
+  return `${server}/${options.repo.owner}/${options.repo.repo}/compare/${ref(base)}...${ref(head)}?expand=1`;
 }

@@ -5,7 +5,8 @@
  */
 import type { AgentResult } from '../result.js';
 import { MENTION_BREAK, formatCount, singleLine } from '../report/sanitize.js';
-import { formatCost, statusCell } from '../report/summary.js';
+import { formatCost } from '../report/summary.js';
+import { verdictCell } from '../report/verdict.js';
 import { formatDuration, hasStarted } from '../report/timing.js';
 import { LinearApiError, postLinear, type LinearOptions } from '../tasks/linear.js';
 
@@ -61,7 +62,7 @@ export async function writeBackToLinear(
             issueId: result.id,
             url: result.pullRequest.url,
             title: `Pull request #${result.pullRequest.number}`,
-            subtitle: `${statusCell(result.status)} · parallel-agents`,
+            subtitle: `${verdictCell(result)} · parallel-agents`,
           },
           options,
         );
@@ -77,7 +78,7 @@ export async function writeBackToLinear(
 
 /** The comment on a task's Linear issue, in Markdown. Only facts the action measured; no agent text. */
 export function linearComment(result: AgentResult, runUrl?: string): string {
-  const facts = [statusCell(result.status)];
+  const facts = [verdictCell(result)];
   if (hasStarted(result)) facts.push(formatDuration(result.seconds));
   facts.push(`${formatCount(result.turns)} ${result.turns === 1 ? 'turn' : 'turns'}`);
   facts.push(formatCost(result.costUsd));

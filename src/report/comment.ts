@@ -1,12 +1,13 @@
 import type { AgentResult } from '../result.js';
 import { formatProgress } from './live-log.js';
-import { progressOf, resultsOf, type RunState } from '../run-state.js';
+import { progressOf, resultsOf, timingOf, type RunState } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, formatCount, sanitizeMarkdown } from './sanitize.js';
-import { formatCost, pullRequestLink, statusCell, timingTable, totalCost } from './summary.js';
+import { formatCost, pullRequestCell, timingTable, totalCost } from './summary.js';
 import { anyChecked, anyReported, outcomeCell, renderTogether, verifyCell } from './verification.js';
-import { computeTiming, formatDuration, hasStarted } from './timing.js';
+import { formatDuration, hasStarted } from './timing.js';
+import { runHeadline, stopWords, verdictCell } from './verdict.js';
 
 /** GitHub refuses an issue comment longer than this many characters. */
 export const COMMENT_MAX_CHARS = 65_536;
@@ -20,12 +21,11 @@ export interface CommentView {
   runUrl?: string;
   /** The plan as Markdown (`renderPlan`), folded under the table until the run ends. */
   plan?: string;
-  /** One-line facts for the reader: who started the run, that the agents run without `bash`, what a comment selected. */
+  /**
+   * One-line facts for the reader that are not the run's warnings (those are in the state): what a comment selected,
+   * which tasks `only: failed` left out.
+   */
   notes?: string[];
-  /** Pull request URL by task id, for results that carry none of their own. */
-  pullRequests?: Record<string, string>;
-  /** Agent time along the plan's critical path, for the ideal in the timing comparison. */
-  criticalPathSeconds?: number;
   /** Epoch milliseconds: how long the running agents have been at it. */
   now?: number;
   /** The run broke off with an unexpected error (not an agent's failure): said at the top. */
@@ -56,8 +56,7 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   const maxChars = view.maxChars ?? COMMENT_BODY_MAX_CHARS;
   const ended = state.endedAt !== null;
   const head = [header(state, view), runLine(state, view)];
-  // The run's own warnings too (a pull request GitHub refused, say), once each.
-  const notes = [...(view.notes ?? []), ...state.warnings.filter((w) => !view.notes?.includes(w))];
+  const notes = [...state.warnings, ...(view.notes ?? [])];
   // A note may quote task text: sanitized as any untrusted text.
   if (notes.length) {
     head.push(notes.map((n) => `> ${sanitizeMarkdown(oneLine(n), 1_000)}`).join('\n>\n'));
@@ -68,14 +67,7 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   }
 
   const results = resultsOf(state);
-  const timing = ended
-    ? timingTable(
-        computeTiming(results, {
-          concurrency: Math.max(1, state.concurrency),
-          criticalPathSeconds: view.criticalPathSeconds,
-        }),
-      )
-    : '';
+  const timing = ended ? timingTable(timingOf(state)) : '';
   const fixed = [...head, timing].filter(Boolean);
   const note = (what: string) => shortenedNote(what, view.runUrl);
   // The table comes first; it may take what the rest leaves, less room for the note about what was shortened.
@@ -127,25 +119,11 @@ export function renderInputError(message: string, view: Pick<CommentView, 'runUr
 function header(state: RunState, view: CommentView): string {
   if (view.failure) return '### ❌ parallel-agents failed';
   if (state.startedAt === null) return '### ⏳ parallel-agents: starting';
-  const progress = progressOf(state);
   if (state.endedAt === null) {
     const stopping = state.stopping ? ` · stopping: ${stopWords(state.stopping.reason)}` : '';
-    return `### 🏃 parallel-agents: ${formatProgress(progress, state.spentUsd)}${stopping}`;
+    return `### 🏃 parallel-agents: ${formatProgress(progressOf(state), state.spentUsd)}${stopping}`;
   }
-  const results = resultsOf(state);
-  const succeeded = results.filter((r) => r.status === 'succeeded').length;
-  const total = state.tasks.length;
-  const tally = `${succeeded}/${total} ${total === 1 ? 'task' : 'tasks'} succeeded`;
-  if (state.stopping) {
-    const icon = state.stopping.reason === 'cancelled' ? '🚫' : '💰';
-    return `### ${icon} parallel-agents ${stopWords(state.stopping.reason)}: ${tally}`;
-  }
-  const icon = succeeded === total ? '✅' : succeeded === 0 ? '❌' : '⚠️';
-  return `### ${icon} parallel-agents: ${tally}`;
-}
-
-function stopWords(reason: string): string {
-  return reason === 'cancelled' ? 'cancelled' : 'stopped at the budget (`max-cost-usd`)';
+  return `### ${runHeadline(state)}`;
 }
 
 /** `3 agents, up to 4 at once · tasks from issue #7 · $0.42 · [workflow run](…)` */
@@ -182,7 +160,6 @@ interface Row {
   title: string;
   result?: AgentResult;
   running?: { seconds: number; turns: number; toolCalls: number };
-  pullRequest?: string;
 }
 
 const COLUMNS: Column[] = [
@@ -191,7 +168,7 @@ const COLUMNS: Column[] = [
   {
     header: 'Status',
     align: 'left',
-    cell: (r) => (r.result ? statusCell(r.result.status) : r.running ? '🏃 running' : '⏳ queued'),
+    cell: (r) => (r.result ? verdictCell(r.result) : r.running ? '🏃 running' : '⏳ queued'),
   },
   { header: 'Agent says', align: 'left', cell: (r) => (r.result ? outcomeCell(r.result) : '—') },
   { header: 'Verified', align: 'left', cell: (r) => (r.result ? verifyCell(r.result) : '—') },
@@ -208,7 +185,7 @@ const COLUMNS: Column[] = [
   },
   { header: 'Cost', align: 'right', cell: (r) => (r.result ? formatCost(r.result.costUsd) : '—') },
   { header: 'Files', align: 'right', cell: (r) => files(r.result) },
-  { header: 'PR', align: 'left', cell: (r) => pullRequestLink(r.pullRequest) },
+  { header: 'PR', align: 'left', cell: (r) => (r.result ? pullRequestCell(r.result) : '—') },
 ];
 
 function time(r: Row): string {
@@ -237,8 +214,6 @@ function rowsOf(state: RunState, view: CommentView): Row[] {
       const { startedAt, turns, toolCalls } = running;
       row.running = { seconds: Math.max(0, now - startedAt) / 1000, turns, toolCalls };
     }
-    const url = result?.pullRequest?.url ?? view.pullRequests?.[task.id];
-    if (url) row.pullRequest = url;
     return row;
   });
 }

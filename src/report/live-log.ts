@@ -1,7 +1,7 @@
 import type { MergeCheck } from '../checks.js';
 import type { RunEvent } from '../events.js';
 import type { Progress } from '../run-state.js';
-import type { AgentResult, AgentStatus } from '../result.js';
+import { verdictOf, type AgentResult, type Verdict } from '../result.js';
 import type { TogetherCheck } from '../checks.js';
 import { formatDuration, hasStarted } from './timing.js';
 import { settlingRun } from './verification.js';
@@ -62,6 +62,11 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
       return `${prefix} ${describeEnd(event.result)}`;
     case 'pull-request':
       return `${prefix} ${event.created ? 'opened' : 'updated'} pull request #${event.pullRequest.number}: ${event.pullRequest.url}`;
+    case 'pull-request-not-opened': {
+      const { reason, compareUrl } = event.notOpened;
+      const byHand = compareUrl ? `; open it by hand: ${compareUrl}` : '';
+      return `${prefix} pull request not opened (${oneLine(reason, ERROR_CHARS)})${byHand}`;
+    }
   }
 }
 
@@ -187,13 +192,16 @@ const END_PHRASE: Record<string, string> = {
   timeout: 'timed out after',
   cancelled: 'cancelled after',
   budget: 'stopped at the budget after',
-} satisfies Record<Exclude<AgentStatus, 'skipped' | 'missing'>, string>;
+  partial: 'ended, partly done, in',
+  blocked: 'ended, blocked, in',
+} satisfies Record<Exclude<Verdict, 'skipped' | 'missing'>, string>;
 
 /** `succeeded in 12.3 s · 5 turns · 7 tool calls · 3 files changed`, with `: <error>` when there is one. */
 function describeEnd(r: AgentResult): string {
   // A task that never started has no figures, only the reason.
   if (!hasStarted(r)) return `${oneLine(r.status, 40)}${r.error ? `: ${oneLine(r.error, ERROR_CHARS)}` : ''}`;
-  const phrase = END_PHRASE[r.status] ?? `${oneLine(r.status, 40)} after`;
+  const verdict = verdictOf(r);
+  const phrase = END_PHRASE[verdict] ?? `${oneLine(verdict, 40)} after`;
   const time = hasStarted(r) ? formatDuration(r.seconds) : formatDuration(0);
   const figures = [
     `${phrase} ${time}`,

@@ -1,4 +1,4 @@
-import type { AgentResult } from '../result.js';
+import { verdictOf, type AgentResult } from '../result.js';
 
 /** Each task's status in the last run on an issue, by id: what `only: failed` reads. */
 export type Outcome = Record<string, string>;
@@ -29,10 +29,10 @@ export function readOutcomeRecord(body: string): Outcome | undefined {
   }
 }
 
-/** The tasks of this run with their statuses, over the record of the runs before it for the tasks it left out. */
+/** The tasks of this run with their verdicts (a `partial` one is not taken as done), over the record of the runs before it for the tasks it left out. */
 export function outcomeOf(results: readonly AgentResult[], previous: Outcome = {}): Outcome {
   const outcome = { ...previous };
-  for (const r of results) outcome[r.id] = r.status;
+  for (const r of results) outcome[r.id] = verdictOf(r);
   return clean(outcome);
 }
 

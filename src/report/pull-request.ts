@@ -10,7 +10,8 @@ import {
   MENTION_BREAK,
   sanitizeMarkdown,
 } from './sanitize.js';
-import { formatCost, statusCell } from './summary.js';
+import { formatCost } from './summary.js';
+import { verdictCell } from './verdict.js';
 import { formatDuration, hasStarted } from './timing.js';
 
 /** GitHub refuses a pull request body longer than this many characters. */
@@ -115,7 +116,7 @@ function factsTable(results: readonly AgentResult[], numbered = false): string {
     : ['| Status | Time | Turns | Cost | Files changed |', '| --- | ---: | ---: | ---: | ---: |'];
   const rows = results.map((r, i) => {
     const facts = [
-      statusCell(r.status),
+      verdictCell(r),
       hasStarted(r) ? formatDuration(r.seconds) : '—',
       formatCount(r.turns),
       formatCost(r.costUsd),

@@ -1,5 +1,5 @@
-import type { AgentResult, AgentStatus } from '../result.js';
-import type { MergeCheck } from '../checks.js';
+import { verdictOf, type AgentResult } from '../result.js';
+import { resultsOf, timingOf, type RunState } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
 import {
@@ -11,7 +11,6 @@ import {
   verifyCell,
   verifyNotes,
 } from './verification.js';
-import type { TogetherCheck } from '../checks.js';
 import {
   codeBlock,
   codeSpan,
@@ -21,58 +20,43 @@ import {
   sanitizeMarkdown,
 } from './sanitize.js';
 import { formatDuration, hasStarted, type IdealBound, type Timing } from './timing.js';
+import { runHeadline, statusDisplay, verdictCell } from './verdict.js';
 
 /** GitHub refuses a job summary larger than this many bytes. */
 export const SUMMARY_MAX_BYTES = 1024 * 1024;
 
-type RunStatus = 'succeeded' | 'failed' | 'partial';
-
-/** Everything the job summary is rendered from. */
-export interface RunReport {
-  /** The run's overall outcome; when omitted: every agent succeeded, none did, or some did. */
-  status?: RunStatus;
-  /** One per task, in the order the tasks were given. */
-  results: AgentResult[];
-  timing: Timing;
-  /** Agents allowed at once. */
-  concurrency: number;
+/** What the job summary shows besides the run's state. */
+export interface SummaryView {
   /** The run's default model. */
   model: string;
   /** `owner/name`. */
   repository?: string;
-  /** Where the tasks came from, as Markdown, e.g. "input `tasks`" or "issue #12". */
-  tasksSource?: string;
-  /** Things the reader should know about the run itself (trusted text, one line each), shown under the header. */
-  warnings?: string[];
   /** The runners of a fan-out, when this reports one (`mode: report`). */
   shards?: ShardReport[];
-  /** `verify` on the merge of every verified branch. */
-  together?: TogetherCheck | null;
-  /** The trial merges of the changed branches: the conflict matrix and a merge order that works. */
-  mergeCheck?: MergeCheck | null;
 }
 
 /**
- * The job summary: a header with the outcome, one table row per agent, the timing comparison, a Mermaid timeline,
- * and each agent's report folded in `<details>`. Never larger than {@link SUMMARY_MAX_BYTES}: the reports share
- * what the rest leaves, and each is cut with a visible marker when it does not fit.
+ * The job summary of an ended run: a header with the outcome, one table row per agent, the timing comparison, a
+ * Mermaid timeline, and each agent's report folded in `<details>`. Never larger than {@link SUMMARY_MAX_BYTES}: the
+ * reports share what the rest leaves, and each is cut with a visible marker when it does not fit.
  */
-export function renderSummary(run: RunReport): string {
-  const fixed = [header(run), runLine(run)];
+export function renderSummary(state: RunState, view: SummaryView): string {
+  const results = resultsOf(state);
+  const fixed = [`## ${runHeadline(state)}`, runLine(state, results, view)];
   // A warning may quote task text (an item that looks like a task): sanitized as any untrusted text.
   const warning = (w: string) => `> [!WARNING]\n> ${sanitizeMarkdown(w.replace(/\s+/g, ' '), 1_000)}`;
-  if (run.warnings?.length) fixed.push(run.warnings.map(warning).join('\n\n'));
-  const timing = run.shards
-    ? `${timingTable(run.timing)}\n\n${shardTable(run.shards)}`
-    : timingTable(run.timing);
+  if (state.warnings.length) fixed.push(state.warnings.map(warning).join('\n\n'));
+  const timing = view.shards
+    ? `${timingTable(timingOf(state))}\n\n${shardTable(view.shards)}`
+    : timingTable(timingOf(state));
   // Past a few thousand agents the table alone would not fit; the rows that do are kept.
   const tableBudget =
     SUMMARY_MAX_BYTES - Buffer.byteLength(fixed.join('\n\n')) - Buffer.byteLength(timing) - 1024;
-  const merges = run.mergeCheck ? renderMergeCheck(run.mergeCheck) : '';
-  const parts = [...fixed, agentTable(run.results, tableBudget - Buffer.byteLength(merges)), timing];
+  const merges = state.mergeCheck ? renderMergeCheck(state.mergeCheck) : '';
+  const parts = [...fixed, agentTable(results, tableBudget - Buffer.byteLength(merges)), timing];
   if (merges) parts.push(merges);
-  if (run.together) parts.push(renderTogether(run.together));
-  const timeline = gantt(run.results);
+  if (state.together) parts.push(renderTogether(state.together));
+  const timeline = gantt(results);
   if (
     timeline &&
     Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(timeline) + 1024 < SUMMARY_MAX_BYTES
@@ -80,65 +64,20 @@ export function renderSummary(run: RunReport): string {
     parts.push(timeline);
   }
   const used = Buffer.byteLength(parts.join('\n\n')) + 2 + 1;
-  const reports = agentReports(run.results, SUMMARY_MAX_BYTES - used);
+  const reports = agentReports(results, SUMMARY_MAX_BYTES - used);
   if (reports) parts.push(reports);
   return `${parts.join('\n\n')}\n`;
 }
 
-/** How each agent status reads in the summary. Results merged from other shards may carry any string. */
-const STATUS_DISPLAY: Record<string, { icon: string; label: string }> = {
-  succeeded: { icon: '✅', label: 'succeeded' },
-  failed: { icon: '❌', label: 'failed' },
-  'failed-verification': { icon: '❌', label: 'failed verification' },
-  'turn-limit': { icon: '⏹️', label: 'turn limit' },
-  timeout: { icon: '⏱️', label: 'timed out' },
-  cancelled: { icon: '🚫', label: 'cancelled' },
-  skipped: { icon: '⏭️', label: 'skipped' },
-  budget: { icon: '💰', label: 'budget reached' },
-  missing: { icon: '❓', label: 'missing' },
-} satisfies Record<AgentStatus, { icon: string; label: string }>;
-
-function statusDisplay(status: string): { icon: string; label: string } {
-  return STATUS_DISPLAY[status] ?? { icon: '❔', label: status.replace(/[^\w -]/g, '') || 'unknown' };
-}
-
-export function statusCell(status: string): string {
-  const { icon, label } = statusDisplay(status);
-  return `${icon} ${label}`;
-}
-
-const RUN_STATUS_ICON: Record<RunStatus, string> = { succeeded: '✅', failed: '❌', partial: '⚠️' };
-
-function runStatus(results: readonly AgentResult[]): RunStatus {
-  const succeeded = results.filter((r) => r.status === 'succeeded').length;
-  if (succeeded === results.length) return 'succeeded';
-  return succeeded === 0 ? 'failed' : 'partial';
-}
-
-/** `## ⚠️ parallel-agents: 2/3 tasks succeeded · 1 failed` */
-function header(run: RunReport): string {
-  const status = run.status ?? runStatus(run.results);
-  const total = run.results.length;
-  const succeeded = run.results.filter((r) => r.status === 'succeeded').length;
-  const others = new Map<string, number>();
-  for (const r of run.results) {
-    if (r.status === 'succeeded') continue;
-    const { label } = statusDisplay(r.status);
-    others.set(label, (others.get(label) ?? 0) + 1);
-  }
-  const rest = [...others].map(([label, count]) => ` · ${count} ${label}`).join('');
-  return `## ${RUN_STATUS_ICON[status]} parallel-agents: ${succeeded}/${total} ${total === 1 ? 'task' : 'tasks'} succeeded${rest}`;
-}
-
 /** Model, concurrency and where the tasks came from, in one line. */
-function runLine(run: RunReport): string {
+function runLine(state: RunState, results: readonly AgentResult[], view: SummaryView): string {
   const facts = [
-    `Model ${codeSpan(run.model) || '—'}`,
-    `up to ${run.concurrency} ${run.concurrency === 1 ? 'agent' : 'agents'} at once`,
+    `Model ${codeSpan(view.model) || '—'}`,
+    `up to ${state.concurrency} ${state.concurrency === 1 ? 'agent' : 'agents'} at once`,
   ];
-  if (run.tasksSource) facts.push(`tasks from ${escapeTableCell(run.tasksSource, 200)}`);
-  if (run.repository) facts.push(escapeTableCell(run.repository, 200));
-  const cost = totalCost(run.results);
+  if (state.source) facts.push(`tasks from ${escapeTableCell(state.source, 200)}`);
+  if (view.repository) facts.push(escapeTableCell(view.repository, 200));
+  const cost = totalCost(results);
   facts.push(
     cost === null ? 'cost unknown (no price for a model; see `pricing`)' : `cost ${formatCost(cost)}`,
   );
@@ -155,7 +94,7 @@ interface Column {
 const COLUMNS: Column[] = [
   { header: 'Task', align: 'left', cell: (r) => `**${escapeTableCell(r.id, 40)}**` },
   { header: 'Title', align: 'left', cell: (r) => escapeTableCell(r.title, 120) || '—' },
-  { header: 'Status', align: 'left', cell: (r) => statusCell(r.status) },
+  { header: 'Status', align: 'left', cell: (r) => verdictCell(r) },
   { header: 'Agent says', align: 'left', cell: (r) => outcomeCell(r) },
   { header: 'Verified', align: 'left', cell: (r) => verifyCell(r) },
   {
@@ -174,8 +113,16 @@ const COLUMNS: Column[] = [
     cell: (r) =>
       r.commit ? escapeTableCell(codeSpan(r.branch), 200) + (r.notPushed ? ' (not pushed)' : '') : '—',
   },
-  { header: 'PR', align: 'left', cell: (r) => pullRequestLink(r.pullRequest?.url) },
+  { header: 'PR', align: 'left', cell: (r) => pullRequestCell(r) },
 ];
+
+/** The pull request's link, or, where GitHub refused to open it, the page that opens it by hand. */
+export function pullRequestCell(r: Pick<AgentResult, 'pullRequest' | 'pullRequestNotOpened'>): string {
+  const byHand = r.pullRequestNotOpened?.compareUrl;
+  if (!r.pullRequest && byHand && /^https?:\/\/[^\s()<>|]+$/.test(byHand))
+    return `⚠️ [open it by hand](${byHand})`;
+  return pullRequestLink(r.pullRequest?.url);
+}
 
 /** `[#12](https://github.com/o/r/pull/12)`; only an http(s) URL is linked. */
 export function pullRequestLink(url: string | undefined): string {
@@ -311,7 +258,7 @@ function gantt(results: readonly AgentResult[]): string {
   const bars = ran.map((r) => {
     // A bar of zero length is not drawn; every agent that ran gets at least a sliver.
     const end = Math.max(r.endedAt, r.startedAt + 1);
-    const tag = r.status === 'succeeded' ? '' : 'crit, ';
+    const tag = verdictOf(r) === 'succeeded' ? '' : 'crit, ';
     return `    ${mermaidName(r.id)} : ${tag}${Math.round(r.startedAt)}, ${Math.round(end)}`;
   });
   return [
@@ -368,7 +315,7 @@ function agentReports(results: readonly AgentResult[], maxBytes: number): string
 
 /** `<details><summary>BAC-124 — Fix routing (❌ failed)</summary>`, the error, then the report; within `maxBytes`. */
 function detailsBlock(r: AgentResult, maxBytes: number): string {
-  const { icon, label } = statusDisplay(r.status);
+  const { icon, label } = statusDisplay(verdictOf(r));
   const title = r.title ? ` — ${escapeHtml(r.title, 150)}` : '';
   const open = `<details><summary>${escapeHtml(r.id, 40)}${title} (${icon} ${label})</summary>`;
   const close = '</details>';

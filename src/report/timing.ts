@@ -187,6 +187,16 @@ function idealLowerBound(bounds: {
     : chain;
 }
 
+/** Agent time along the plan's critical path, as the agents actually took: the chain no schedule could shorten. */
+export function criticalPathAgentSeconds(
+  criticalPath: readonly string[],
+  results: readonly { id: string; seconds: number }[],
+): number | undefined {
+  if (criticalPath.length < 2) return undefined;
+  const seconds = new Map(results.map((r) => [r.id, r.seconds]));
+  return criticalPath.reduce((sum, id) => sum + (seconds.get(id) ?? 0), 0);
+}
+
 /** A duration as a reader wants it: `42.1 s`, `3 m 05 s`, `1 h 02 m 05 s`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
