@@ -198,6 +198,8 @@ describe('runAgent', () => {
       await runAgent({ ...options, client: new Anthropic({ apiKey: 'k', baseURL: recording.url }) });
       const body = recording.requests[0]!.body as { tools: { name: string }[] };
       expect(body.tools.map((t) => t.name).sort()).toEqual(['grep', 'read']);
+      // What the action knows of a tool (whether it writes) stays on this side.
+      expect(JSON.stringify(body.tools)).not.toContain('writes');
     } finally {
       await recording.close();
     }

@@ -7,7 +7,6 @@ import type { BetaMessage, BetaToolResultContentBlockParam } from '@anthropic-ai
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import type { BetaToolRunner } from '@anthropic-ai/sdk/lib/tools/BetaToolRunner';
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
-import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import type { ToolName } from '../settings.js';
 import type { Task } from '../tasks/task.js';
 import { AGENT_REPORT_FORMAT, agentReportMarkdown, parseAgentReport } from './agent-report.js';
@@ -15,9 +14,8 @@ import { describeError } from '../model/describe-error.js';
 import type { EventStream } from '../events.js';
 import { taskPrompt } from '../model/prompt.js';
 import { shellEnvironment } from '../sandbox/shell-env.js';
-import { globTool } from '../tools/glob.js';
-import { sandboxedBashTool, type ShellSandbox } from '../sandbox/sandbox.js';
-import { abortable } from '../model/model-gate.js';
+import { agentToolset, type AgentTool } from '../tools/toolset.js';
+import type { ShellSandbox } from '../sandbox/sandbox.js';
 import { PRICES, costOf, priceOf, type PriceTable } from '../model/pricing.js';
 import {
   addUsage,
@@ -96,337 +94,441 @@ export interface AgentOptions {
  * shell's CPU limit.
  */
 export async function runAgent(options: AgentOptions): Promise<AgentResult> {
-  const { task, events, model } = options;
-  let startedAt = Date.now();
-  let usage: Usage = noUsage();
-  let turns = 0;
-  let toolCalls = 0;
-  let modelMs = 0;
-  let streaming = false;
-  let lastMessage: BetaMessage | undefined;
-  let worktree: Worktree | undefined;
-  let status: AgentStatus = 'succeeded';
-  let error: string | undefined;
-  let setup: CommandRun | undefined;
-  let verification: Verification | undefined;
-  let commands: CommandShell | undefined;
-  const checks = options.checks;
-  // Without a shell, only the writing tools change the worktree: what they changed is staged while the model thinks
-  // (see `Workspace.stageAhead`), and the commit at the end takes it unless a tool wrote again since.
-  const stagesAhead =
-    options.workspace.stageAhead !== undefined &&
-    !options.tools.includes('bash') &&
-    !checks?.setup &&
-    !checks?.verify;
-  let changed = false;
-  let stagedAhead = false;
-  const shellLimit = options.shellLimit ?? (<T>(run: () => Promise<T>) => run());
+  const agent = new AgentRun(options);
+  const notStarted = await agent.work();
+  if (notStarted) return notStarted;
+  // Work is kept whatever the ending: a failed or stopped agent's partial changes still land on its branch.
+  await agent.keepWork();
+  // The scheduler announces the end, once for every task, started or not.
+  return agent.result();
+}
 
-  const timeout = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const start = () => {
-    startedAt = Date.now();
-    timer = setTimeout(() => timeout.abort(), options.timeoutMs);
-    events.emit({ type: 'started', task: task.id, at: startedAt, branch: branchName(task), model });
-  };
+type Thread = ReturnType<Anthropic['beta']['messages']['thread']>;
+/** What the tool runner hands over for each turn: the reply's stream. */
+type ReplyStream = BetaToolRunner<true> extends AsyncIterable<infer Stream> ? Stream : never;
+
+/** One agent's run: what it has done so far, and how it ended. */
+class AgentRun {
+  private readonly task: Task;
+  private readonly model: string;
+  private readonly events: EventStream;
+  private readonly checks: Checks | undefined;
+  private readonly shellLimit: <T>(run: () => Promise<T>) => Promise<T>;
+
+  private startedAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly timeout = new AbortController();
   // A failed `setup` stops the conversation: the agent would work in a worktree the repository says is broken.
-  const setupFailed = new AbortController();
+  private readonly setupFailed = new AbortController();
   // So does a worktree git could not make: the first request goes out before git has made it.
-  const worktreeFailed = new AbortController();
-  const signal = AbortSignal.any([
-    ...(options.signal ? [options.signal] : []),
-    timeout.signal,
-    setupFailed.signal,
-    worktreeFailed.signal,
-  ]);
+  private readonly worktreeFailed = new AbortController();
+  private readonly signal: AbortSignal;
 
-  /** Runs the tool-use loop of `runner` to its end, counting turns and usage; throws what ended it otherwise. */
-  const converse = async (runner: BetaToolRunner<true>) => {
+  private usage: Usage = noUsage();
+  private turns = 0;
+  private toolCalls = 0;
+  private modelMs = 0;
+  private streaming = false;
+  private lastMessage: BetaMessage | undefined;
+  private status: AgentStatus = 'succeeded';
+  private error: string | undefined;
+
+  private worktree: Worktree | undefined;
+  private tools: AgentTool[] = [];
+  private commands: CommandShell | undefined;
+  private setup: CommandRun | undefined;
+  private verification: Verification | undefined;
+
+  // Without a tool that writes after its call returns, only calls change the worktree: what they changed is staged
+  // while the model thinks (see `Workspace.stageAhead`), and the commit takes it unless a tool wrote again since.
+  private stagesAhead = false;
+  private changed = false;
+  private stagedAhead = false;
+
+  private changes: CommitSummary = { filesChanged: [], insertions: 0, deletions: 0 };
+  private pushed = false;
+  private notPushed: string | undefined;
+
+  constructor(private readonly options: AgentOptions) {
+    this.task = options.task;
+    this.model = options.model;
+    this.events = options.events;
+    this.checks = options.checks;
+    this.shellLimit = options.shellLimit ?? ((run) => run());
+    this.signal = AbortSignal.any([
+      ...(options.signal ? [options.signal] : []),
+      this.timeout.signal,
+      this.setupFailed.signal,
+      this.worktreeFailed.signal,
+    ]);
+  }
+
+  /**
+   * The conversation and the checks, to whatever end; a not-started result when the run stopped before the start
+   * gate opened.
+   */
+  async work(): Promise<AgentResult | undefined> {
+    const { options } = this;
+    try {
+      if (!options.startGate) this.start();
+      const worktree = await this.openWorktree();
+      const { ready } = await this.prepare(worktree);
+      let thread = this.startThread(true);
+      if (options.startGate) {
+        if (!(await options.startGate)) {
+          // Nothing was asked of the model: the setup under way stops with the run, and the worktree goes.
+          await ready?.catch(() => undefined);
+          void options.workspace.remove(worktree).catch(() => undefined);
+          return stoppedBeforeStart(this.task, options.signal?.reason as RunStop, this.model);
+        }
+        this.start();
+      }
+      thread = await this.converseOnce(thread);
+      this.stoppedAtTurnLimit();
+      // A conversation that ended before `setup` did still waits for it: `verify` needs what it installs.
+      await ready;
+      if (this.checks?.verify && this.status === 'succeeded')
+        await this.verify(thread, worktree, this.checks);
+    } catch (caught) {
+      this.endedBy(caught);
+    } finally {
+      clearTimeout(this.timer);
+      // The tool runner leaves this to its caller: the shell is a process of its own and would outlive the agent.
+      await Promise.all([...this.tools.map((tool) => tool.close?.()), this.commands?.close()]).catch(
+        () => undefined,
+      );
+    }
+    return undefined;
+  }
+
+  /** The agent's time, its timeout and its `started` event begin here. */
+  private start(): void {
+    this.startedAt = Date.now();
+    this.timer = setTimeout(() => this.timeout.abort(), this.options.timeoutMs);
+    this.events.emit({
+      type: 'started',
+      task: this.task.id,
+      at: this.startedAt,
+      branch: branchName(this.task),
+      model: this.model,
+    });
+  }
+
+  private async openWorktree(): Promise<Worktree> {
+    const { workspace } = this.options;
+    const worktree = await (workspace.open?.(this.task) ?? workspace.create(this.task));
+    worktree.added?.catch((caught: unknown) => this.worktreeFailed.abort(caught));
+    this.worktree = worktree;
+    return worktree;
+  }
+
+  /**
+   * The shell's home and environment, `setup` under way, and the tools. `ready` is `setup`'s outcome, which the
+   * caller handles (or the stop it causes does).
+   */
+  private async prepare(worktree: Worktree): Promise<{ ready?: Promise<void> }> {
+    const { options, checks } = this;
+    const home = path.join(
+      options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
+      this.task.id.toLowerCase(),
+    );
+    await mkdir(home, { recursive: true });
+    // `env` replaces the shell's environment entirely, so nothing of the runner's reaches it unless listed.
+    const env = shellEnvironment(process.env, home);
+    const shell = options.shell ?? { sandbox: 'none' };
+    if (checks?.setup || checks?.verify) this.commands = commandShell({ shell, worktree, home, env });
+    const ready = checks?.setup ? this.runSetup(this.commands!, checks.setup) : undefined;
+    ready?.catch(() => undefined);
+    const toolset = agentToolset({
+      allowed: options.tools,
+      worktree,
+      home,
+      env,
+      shell,
+      ...(options.shellLimit ? { shellLimit: options.shellLimit } : {}),
+    });
+    this.tools = toolset.map((tool) => this.wrapped(tool, worktree, ready));
+    this.stagesAhead =
+      options.workspace.stageAhead !== undefined &&
+      !toolset.some((tool) => tool.writesAfterReturn) &&
+      !checks?.setup &&
+      !checks?.verify;
+    return ready ? { ready } : {};
+  }
+
+  /** The tool waiting for the checkout and for `setup`, its calls counted and reported. */
+  private wrapped(tool: AgentTool, worktree: Worktree, ready: Promise<void> | undefined): AgentTool {
+    let waiting: BetaRunnableTool = tool;
+    if (worktree.ready) waiting = afterCheckout(waiting, worktree.ready);
+    if (ready) waiting = afterSetup(waiting, ready);
+    const run = observed(waiting, this.task.id, this.events, () => {
+      this.toolCalls += 1;
+      if (tool.writes) this.changed = true;
+    }).run;
+    return { ...tool, run };
+  }
+
+  /**
+   * Runs `setup` under the shell's CPU limit and resolves once it has passed; a failure stops the conversation and
+   * rejects, so tool calls waiting for it fail too.
+   */
+  private async runSetup(shell: CommandShell, command: string): Promise<void> {
+    await this.worktree?.ready?.();
+    const outcome = await this.shellLimit(() =>
+      shell.run(command, { timeoutMs: this.options.timeoutMs, signal: this.signal }),
+    );
+    const setup = outcome.run;
+    this.setup = setup;
+    this.events.emit({
+      type: 'check',
+      task: this.task.id,
+      at: Date.now(),
+      check: 'setup',
+      attempt: 1,
+      run: setup,
+    });
+    if (setup.exitCode === 0) return;
+    this.setupFailed.abort();
+    throw new ToolError(setupError(setup));
+  }
+
+  /** A thread of our own rather than the runner's, so that a fix-up round continues the same conversation. */
+  private startThread(structured: boolean): Thread {
+    const { options } = this;
+    return options.client.beta.messages.thread({
+      model: this.model,
+      max_tokens: options.maxTokens ?? 16_000,
+      // The breakpoint caches tools and system together: both are the same for every agent.
+      system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: taskPrompt(this.task) }],
+      tools: this.tools,
+      // The agent's last reply is its report in a fixed form, with its own word on how far it got.
+      ...(structured ? { output_config: { format: AGENT_REPORT_FORMAT } } : {}),
+      // A gateway that refuses threads gets every turn with the whole conversation instead.
+      unsupportedRequestBehavior: 'continue_unthreaded',
+    });
+  }
+
+  /** The conversation on `thread`, or on a new one in prose where the endpoint refuses the report's format. */
+  private async converseOnce(thread: Thread): Promise<Thread> {
+    try {
+      await this.converse(thread, this.options.maxTurns);
+      return thread;
+    } catch (caught) {
+      // An endpoint or model without structured output refuses the first request; the agent then reports in prose.
+      if (this.turns > 0 || !refusesReportFormat(caught)) throw caught;
+      this.events.emit({
+        type: 'warning',
+        at: Date.now(),
+        message: `${this.task.id}: the endpoint refused structured output (${describeError(caught)}); its agent reports in plain text, without an outcome of its own`,
+      });
+      const prose = this.startThread(false);
+      await this.converse(prose, this.options.maxTurns);
+      return prose;
+    }
+  }
+
+  /** Runs the tool-use loop on `thread` for up to `turns` turns; throws what ended it otherwise. */
+  private async converse(thread: Thread, turns: number): Promise<void> {
+    const runner = thread.toolRunner({ max_iterations: turns, stream: true }, { signal: this.signal });
     // A reply cut off mid-stream (an `error` event, a dropped connection) is not retried by the SDK, as part of it
     // has arrived. The runner takes its own failure as the end of an iteration and may be iterated again: the next
     // turn replays the conversation on a new thread.
     for (let retries = 0; ; retries++) {
       try {
-        const iterator = runner[Symbol.asyncIterator]();
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) break;
-          // The request is out once the runner hands over its stream: from here to the stream's end is model time.
-          const requested = performance.now();
-          if (stagesAhead && changed && worktree) {
-            changed = false;
-            stagedAhead = true;
-            options.workspace.stageAhead!(worktree).catch(() => undefined);
-          }
-          if (options.onStreaming && !streaming) {
-            next.value.once('streamEvent', () => {
-              if (streaming) return;
-              streaming = true;
-              options.onStreaming?.();
-            });
-          }
-          // A failed reply surfaces from the runner itself on the next step, which lets it be iterated again.
-          const message = await next.value.finalMessage().catch(() => undefined);
-          modelMs += performance.now() - requested;
-          if (!message) continue;
-          lastMessage = message;
-          turns += 1;
-          const turnUsage = usageOf(message);
-          usage = addUsage(usage, turnUsage);
-          events.emit({ type: 'usage', task: task.id, at: Date.now(), usage: turnUsage });
-          events.emit({
-            type: 'turn',
-            task: task.id,
-            at: Date.now(),
-            turn: turns,
-            stopReason: message.stop_reason,
-            text: displayText(message),
-          });
-        }
+        for await (const stream of runner) await this.readReply(stream);
         return;
       } catch (caught) {
-        if (signal.aborted || !isBrokenStream(caught) || retries >= BROKEN_STREAM_RETRIES) throw caught;
-        events.emit({
+        if (this.signal.aborted || !isBrokenStream(caught) || retries >= BROKEN_STREAM_RETRIES) throw caught;
+        this.events.emit({
           type: 'retry',
-          task: task.id,
+          task: this.task.id,
           at: Date.now(),
           attempt: retries + 1,
           reason: describeError(caught),
         });
       }
     }
-  };
-  // The runner stops at `max_iterations` even when the model still wants its tools.
-  const stoppedAtTurnLimit = () => {
-    if (lastMessage?.stop_reason !== 'tool_use') return false;
-    status = 'turn-limit';
-    error = `stopped after ${turns} turns (max-turns)`;
-    return true;
-  };
-
-  /**
-   * Runs `setup` under the shell's CPU limit and resolves once it has passed; a failure stops the conversation and
-   * rejects, so tool calls waiting for it fail too.
-   */
-  const runSetup = async (shell: CommandShell, command: string): Promise<void> => {
-    await worktree?.ready?.();
-    const outcome = await shellLimit(() => shell.run(command, { timeoutMs: options.timeoutMs, signal }));
-    setup = outcome.run;
-    events.emit({ type: 'check', task: task.id, at: Date.now(), check: 'setup', attempt: 1, run: setup });
-    if (setup.exitCode === 0) return;
-    setupFailed.abort();
-    throw new ToolError(setupError(setup));
-  };
-
-  let tools: BetaRunnableTool[] = [];
-  try {
-    if (!options.startGate) start();
-    worktree = await (options.workspace.open?.(task) ?? options.workspace.create(task));
-    worktree.added?.catch((caught: unknown) => worktreeFailed.abort(caught));
-
-    const home = path.join(
-      options.homeRoot ?? path.join(os.tmpdir(), 'parallel-agents-homes'),
-      task.id.toLowerCase(),
-    );
-    await mkdir(home, { recursive: true });
-    // `env` replaces the shell's environment entirely, so nothing of the runner's reaches it unless listed.
-    const env = shellEnvironment(process.env, home);
-    const shell = options.shell ?? { sandbox: 'none' };
-    const inWorktree = worktree;
-    if (checks?.setup || checks?.verify) commands = commandShell({ shell, worktree, home, env });
-    const ready = checks?.setup ? runSetup(commands!, checks.setup) : undefined;
-    // Handled where it is awaited below, or by the stop it causes.
-    ready?.catch(() => undefined);
-    tools = betaAgentToolset20260401({ workdir: worktree.path, env })
-      .filter((tool) => options.tools.includes(tool.name as ToolName))
-      // The SDK's glob matches on this thread, where one pattern can stall every agent for minutes.
-      .map((tool) => (tool.name === 'glob' ? globTool({ workdir: inWorktree.path }) : tool))
-      .map((tool) =>
-        tool.name === 'bash' && shell.sandbox === 'bwrap'
-          ? sandboxedBashTool({ ...shell, worktree: inWorktree, home, env })
-          : tool,
-      )
-      .map((tool) => (tool.name === 'bash' && options.shellLimit ? limited(tool, options.shellLimit) : tool))
-      .map((tool) => (inWorktree.ready ? afterCheckout(tool, inWorktree.ready) : tool))
-      .map((tool) => (ready ? afterSetup(tool, ready) : tool))
-      .map((tool) =>
-        observed(tool, task.id, events, (name) => {
-          toolCalls += 1;
-          if (WRITERS.has(name)) changed = true;
-        }),
-      );
-
-    // A thread of our own rather than the runner's, so that a fix-up round continues the same conversation.
-    const startThread = (structured: boolean) =>
-      options.client.beta.messages.thread({
-        model,
-        max_tokens: options.maxTokens ?? 16_000,
-        // The breakpoint caches tools and system together: both are the same for every agent.
-        system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
-        messages: [{ role: 'user', content: taskPrompt(task) }],
-        tools,
-        // The agent's last reply is its report in a fixed form, with its own word on how far it got.
-        ...(structured ? { output_config: { format: AGENT_REPORT_FORMAT } } : {}),
-        // A gateway that refuses threads gets every turn with the whole conversation instead.
-        unsupportedRequestBehavior: 'continue_unthreaded',
-      });
-    let thread = startThread(true);
-    if (options.startGate) {
-      if (!(await options.startGate)) {
-        // Nothing was asked of the model: the setup under way stops with the run, and the worktree goes.
-        await ready?.catch(() => undefined);
-        void options.workspace.remove(worktree).catch(() => undefined);
-        return stoppedBeforeStart(task, options.signal?.reason as RunStop, model);
-      }
-      start();
-    }
-    try {
-      await converse(thread.toolRunner({ max_iterations: options.maxTurns, stream: true }, { signal }));
-    } catch (caught) {
-      // An endpoint or model without structured output refuses the first request; the agent then reports in prose.
-      if (turns > 0 || !refusesReportFormat(caught)) throw caught;
-      events.emit({
-        type: 'warning',
-        at: Date.now(),
-        message: `${task.id}: the endpoint refused structured output (${describeError(caught)}); its agent reports in plain text, without an outcome of its own`,
-      });
-      thread = startThread(false);
-      await converse(thread.toolRunner({ max_iterations: options.maxTurns, stream: true }, { signal }));
-    }
-    stoppedAtTurnLimit();
-    // A conversation that ended before `setup` did still waits for it: `verify` needs what it installs.
-    await ready;
-
-    if (checks?.verify && status === 'succeeded') {
-      // The repository's own check needs every file, not only those the agent's tools touched.
-      await inWorktree.ready?.();
-      const runs: CommandRun[] = [];
-      let fixUps = 0;
-      for (;;) {
-        const outcome = await shellLimit(() =>
-          commands!.run(checks.verify, { timeoutMs: checks.verifyTimeoutMs, signal: options.signal }),
-        );
-        options.signal?.throwIfAborted();
-        runs.push(outcome.run);
-        const passed = outcome.run.exitCode === 0;
-        const again = !passed && fixUps < checks.verifyRetries && turns < options.maxTurns;
-        verification = { passed, runs: [...runs], fixUps };
-        events.emit({
-          type: 'check',
-          task: task.id,
-          at: Date.now(),
-          check: 'verify',
-          attempt: runs.length,
-          run: outcome.run,
-          ...(again ? { fixUp: fixUps + 1 } : {}),
-        });
-        if (!again) break;
-        fixUps += 1;
-        verification = { passed, runs: [...runs], fixUps };
-        // The next request carries only this message: the thread holds the rest, and the cache still serves it.
-        thread.append({ role: 'user', content: fixUpPrompt(outcome) });
-        const left = options.maxTurns - turns;
-        await converse(thread.toolRunner({ max_iterations: left, stream: true }, { signal }));
-        if (stoppedAtTurnLimit()) break;
-      }
-      if (status === 'succeeded' && !verification?.passed) {
-        status = 'failed-verification';
-        error = verifyError(runs.at(-1)!, fixUps);
-      }
-    }
-  } catch (caught) {
-    if (options.signal?.aborted) {
-      const stop = options.signal.reason as RunStop;
-      status = stop === 'budget' ? 'budget' : 'cancelled';
-      error = stop === 'budget' ? "stopped: the run's max-cost-usd was reached" : 'the run was cancelled';
-    } else if (timeout.signal.aborted) {
-      status = 'timeout';
-      error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
-    } else if (setupFailed.signal.aborted && setup) {
-      status = 'failed';
-      error = setupError(setup);
-    } else if (worktreeFailed.signal.aborted) {
-      status = 'failed';
-      error = describeError(worktreeFailed.signal.reason);
-    } else {
-      status = 'failed';
-      error = describeError(caught);
-    }
-  } finally {
-    clearTimeout(timer);
-    // The tool runner leaves this to its caller: the shell is a process of its own and would outlive the agent.
-    await Promise.all([...tools.map((tool) => tool.close?.()), commands?.close()]).catch(() => undefined);
   }
 
-  // Work is kept whatever the ending: a failed or stopped agent's partial changes still land on its branch.
-  let changes: CommitSummary = { filesChanged: [], insertions: 0, deletions: 0 };
-  let committed = false;
-  let pushed = false;
-  let notPushed: string | undefined;
-  // A conversation may end before git has made the worktree, or found it could not.
-  const made = await (worktree?.added ?? Promise.resolve()).then(
-    () => true,
-    (caught: unknown) => {
-      if (status === 'succeeded' || !error) {
-        status = 'failed';
-        error = describeError(caught);
-      }
-      return false;
-    },
-  );
-  if (worktree && made) {
+  /** One model turn: its stream read to the end, counted, and announced. */
+  private async readReply(stream: ReplyStream): Promise<void> {
+    // The request is out once the runner hands over its stream: from here to the stream's end is model time.
+    const requested = performance.now();
+    this.stageAhead();
+    if (this.options.onStreaming && !this.streaming) {
+      stream.once('streamEvent', () => {
+        if (this.streaming) return;
+        this.streaming = true;
+        this.options.onStreaming?.();
+      });
+    }
+    // A failed reply surfaces from the runner itself on the next step, which lets it be iterated again.
+    const message = await stream.finalMessage().catch(() => undefined);
+    this.modelMs += performance.now() - requested;
+    if (!message) return;
+    this.lastMessage = message;
+    this.turns += 1;
+    const turnUsage = usageOf(message);
+    this.usage = addUsage(this.usage, turnUsage);
+    const { id } = this.task;
+    this.events.emit({ type: 'usage', task: id, at: Date.now(), usage: turnUsage });
+    this.events.emit({
+      type: 'turn',
+      task: id,
+      at: Date.now(),
+      turn: this.turns,
+      stopReason: message.stop_reason,
+      text: displayText(message),
+    });
+  }
+
+  /** Stages what the tools changed since the last reply while the model works on the next. */
+  private stageAhead(): void {
+    if (!this.stagesAhead || !this.changed || !this.worktree) return;
+    this.changed = false;
+    this.stagedAhead = true;
+    this.options.workspace.stageAhead!(this.worktree).catch(() => undefined);
+  }
+
+  // The runner stops at `max_iterations` even when the model still wants its tools.
+  private stoppedAtTurnLimit(): boolean {
+    if (this.lastMessage?.stop_reason !== 'tool_use') return false;
+    this.status = 'turn-limit';
+    this.error = `stopped after ${this.turns} turns (max-turns)`;
+    return true;
+  }
+
+  /** Runs `verify`, handing each failure back to the agent while fix-up rounds and turns remain. */
+  private async verify(
+    thread: Thread,
+    worktree: Worktree,
+    checks: Checks & { verify: string },
+  ): Promise<void> {
+    const { options } = this;
+    // The repository's own check needs every file, not only those the agent's tools touched.
+    await worktree.ready?.();
+    const runs: CommandRun[] = [];
+    let fixUps = 0;
+    for (;;) {
+      const outcome = await this.shellLimit(() =>
+        this.commands!.run(checks.verify, { timeoutMs: checks.verifyTimeoutMs, signal: options.signal }),
+      );
+      options.signal?.throwIfAborted();
+      runs.push(outcome.run);
+      const passed = outcome.run.exitCode === 0;
+      const again = !passed && fixUps < checks.verifyRetries && this.turns < options.maxTurns;
+      this.verification = { passed, runs: [...runs], fixUps };
+      this.events.emit({
+        type: 'check',
+        task: this.task.id,
+        at: Date.now(),
+        check: 'verify',
+        attempt: runs.length,
+        run: outcome.run,
+        ...(again ? { fixUp: fixUps + 1 } : {}),
+      });
+      if (!again) break;
+      fixUps += 1;
+      this.verification = { passed, runs: [...runs], fixUps };
+      // The next request carries only this message: the thread holds the rest, and the cache still serves it.
+      thread.append({ role: 'user', content: fixUpPrompt(outcome) });
+      await this.converse(thread, options.maxTurns - this.turns);
+      if (this.stoppedAtTurnLimit()) break;
+    }
+    if (this.status === 'succeeded' && !this.verification?.passed) {
+      this.status = 'failed-verification';
+      this.error = verifyError(runs.at(-1)!, fixUps);
+    }
+  }
+
+  /** The status and error for what ended the conversation: the first stop that fired names it. */
+  private endedBy(caught: unknown): void {
+    const { options } = this;
+    this.status = 'failed';
+    if (options.signal?.aborted) {
+      const stop = options.signal.reason as RunStop;
+      this.status = stop === 'budget' ? 'budget' : 'cancelled';
+      this.error =
+        stop === 'budget' ? "stopped: the run's max-cost-usd was reached" : 'the run was cancelled';
+    } else if (this.timeout.signal.aborted) {
+      this.status = 'timeout';
+      this.error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
+    } else if (this.setupFailed.signal.aborted && this.setup) {
+      this.error = setupError(this.setup);
+    } else if (this.worktreeFailed.signal.aborted) {
+      this.error = describeError(this.worktreeFailed.signal.reason);
+    } else {
+      this.error = describeError(caught);
+    }
+  }
+
+  /** Commits what the agent changed to its branch and pushes it, then lets the worktree go. */
+  async keepWork(): Promise<void> {
+    const { worktree, options } = this;
+    // A conversation may end before git has made the worktree, or found it could not.
+    const made = await (worktree?.added ?? Promise.resolve()).then(
+      () => true,
+      (caught: unknown) => {
+        if (this.status === 'succeeded' || !this.error) {
+          this.status = 'failed';
+          this.error = describeError(caught);
+        }
+        return false;
+      },
+    );
+    if (!worktree || !made) return;
+    let committed = false;
     try {
-      changes = await options.workspace.commit(worktree, commitMessage(task, status), {
-        stagedAhead: stagedAhead && !changed,
+      this.changes = await options.workspace.commit(worktree, commitMessage(this.task, this.status), {
+        stagedAhead: this.stagedAhead && !this.changed,
       });
       committed = true;
-      if (changes.commit) {
+      if (this.changes.commit) {
         const outcome = await options.workspace.push(worktree);
-        pushed = outcome.pushed;
-        if (!outcome.pushed) notPushed = outcome.reason;
+        this.pushed = outcome.pushed;
+        if (!outcome.pushed) this.notPushed = outcome.reason;
       }
     } catch (caught) {
-      if (status === 'succeeded') status = 'failed';
+      if (this.status === 'succeeded') this.status = 'failed';
       const step = committed ? `pushing ${worktree.branch}` : 'committing the changes';
-      error = [error, `${step} failed: ${describeError(caught)}`].filter(Boolean).join('; ');
+      this.error = [this.error, `${step} failed: ${describeError(caught)}`].filter(Boolean).join('; ');
     }
     // Only once the work is safe on the branch; otherwise the worktree is all there is of it. The agent is done by
     // then: the removal is the workspace's to finish (the scheduler waits for it), not part of the agent's time.
     if (committed) void options.workspace.remove(worktree).catch(() => undefined);
   }
 
-  const endedAt = Date.now();
-  const finalText = lastMessage ? textOf(lastMessage) : '';
-  const agentReport = parseAgentReport(finalText);
-  const result: AgentResult = {
-    id: task.id,
-    title: task.title,
-    status,
-    model,
-    startedAt,
-    endedAt,
-    seconds: (endedAt - startedAt) / 1000,
-    modelSeconds: modelMs / 1000,
-    turns,
-    toolCalls,
-    usage,
-    costUsd: costOf(usage, priceOf(model, options.prices ?? PRICES)),
-    report: agentReport ? agentReportMarkdown(agentReport) : finalText,
-    branch: worktree?.branch ?? '',
-    ...changes,
-    pushed,
-    ...(notPushed ? { notPushed } : {}),
-    ...(error ? { error } : {}),
-    ...(setup ? { setup } : {}),
-    ...(verification ? { verification } : {}),
-    ...(agentReport ? { agentReport } : {}),
-  };
-  // The scheduler announces the end, once for every task, started or not.
-  return result;
+  result(): AgentResult {
+    const { task, model, usage, error, setup, verification, notPushed } = this;
+    const endedAt = Date.now();
+    const finalText = this.lastMessage ? textOf(this.lastMessage) : '';
+    const agentReport = parseAgentReport(finalText);
+    return {
+      id: task.id,
+      title: task.title,
+      status: this.status,
+      model,
+      startedAt: this.startedAt,
+      endedAt,
+      seconds: (endedAt - this.startedAt) / 1000,
+      modelSeconds: this.modelMs / 1000,
+      turns: this.turns,
+      toolCalls: this.toolCalls,
+      usage,
+      costUsd: costOf(usage, priceOf(model, this.options.prices ?? PRICES)),
+      report: agentReport ? agentReportMarkdown(agentReport) : finalText,
+      branch: this.worktree?.branch ?? '',
+      ...this.changes,
+      pushed: this.pushed,
+      ...(notPushed ? { notPushed } : {}),
+      ...(error ? { error } : {}),
+      ...(setup ? { setup } : {}),
+      ...(verification ? { verification } : {}),
+      ...(agentReport ? { agentReport } : {}),
+    };
+  }
 }
-
-/** The tools that change files in the worktree, besides `bash`. */
-const WRITERS = new Set(['write', 'edit']);
 
 /** New turns after replies cut off mid-stream, per agent. */
 const BROKEN_STREAM_RETRIES = 2;
@@ -439,21 +541,6 @@ function isBrokenStream(error: unknown): boolean {
   if (error instanceof APIUserAbortError) return false;
   if (error instanceof APIError) return error.status === undefined;
   return error instanceof AnthropicError;
-}
-
-/** The tool with each run waiting its turn under `limit`; a call whose agent stops while it waits is dropped. */
-function limited(tool: BetaRunnableTool, limit: <T>(run: () => Promise<T>) => Promise<T>): BetaRunnableTool {
-  return {
-    ...tool,
-    run: (input, context) =>
-      abortable(
-        limit(async () => {
-          context?.signal?.throwIfAborted();
-          return tool.run(input, context);
-        }),
-        context?.signal,
-      ),
-  };
 }
 
 /** The tool with each call waiting until `setup` has passed; when it failed, the call fails with why. */

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node';
+import type { ToolName } from '../../src/settings.js';
+import { shellEnvironment } from '../../src/sandbox/shell-env.js';
+import { agentToolset, TOOL_ORDER, type AgentTool } from '../../src/tools/toolset.js';
+import { makeRepo, tempDir } from '../../support/git-repo.js';
+
+// One call per tool that changes the worktree if the tool can, and, for a shell, once more after it has returned.
+const CALLS: Record<ToolName, Record<string, unknown>> = {
+  bash: { command: 'echo now > now.txt; (sleep 0.3; echo later > later.txt) &' },
+  read: { file_path: 'README.md' },
+  write: { file_path: 'written.md', content: 'written\n' },
+  edit: { file_path: 'README.md', old_string: 'Toolset', new_string: 'Edited' },
+  glob: { pattern: '**/*.md' },
+  grep: { pattern: 'Toolset' },
+};
+
+/** Every file under `root` but `.git`, with its content. */
+function files(root: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    const full = path.join(entry.parentPath, entry.name);
+    const name = path.relative(root, full);
+    if (name === '.git' || name.startsWith(`.git${path.sep}`) || !entry.isFile()) continue;
+    found[name] = fs.readFileSync(full, 'utf8');
+  }
+  return found;
+}
+
+function toolsetIn(repo: string, allowed: ToolName[]): AgentTool[] {
+  const home = tempDir('pa-home-');
+  return agentToolset({
+    allowed,
+    worktree: { path: repo, branch: 'main', gitDir: path.join(repo, '.git') },
+    home,
+    env: shellEnvironment(process.env, home),
+    shell: { sandbox: 'none' },
+  });
+}
+
+describe('agentToolset', () => {
+  it('defines every tool of the SDK agent toolset, in its order', async () => {
+    const sdk = betaAgentToolset20260401({ workdir: tempDir() });
+    await Promise.all(sdk.map((tool) => tool.close?.()));
+    expect(TOOL_ORDER).toEqual(sdk.map((tool) => tool.name));
+    expect(Object.keys(CALLS).sort()).toEqual([...TOOL_ORDER].sort());
+  });
+
+  it('gives only the allowed tools, each saying whether it writes', () => {
+    const repo = makeRepo({ 'README.md': '# Toolset\n' });
+    const tools = agentToolset({
+      allowed: ['grep', 'edit', 'read'],
+      worktree: { path: repo, branch: 'main', gitDir: path.join(repo, '.git') },
+      home: tempDir(),
+      env: {},
+      shell: { sandbox: 'none' },
+    });
+    expect(tools.map(({ name, writes }) => [name, writes])).toEqual([
+      ['read', false],
+      ['edit', true],
+      ['grep', false],
+    ]);
+  });
+
+  it('flags each tool that changes a file in a real worktree as writing, and a shell as writing after it returns', async () => {
+    const outcomes: Record<string, unknown> = {};
+    for (const name of TOOL_ORDER) {
+      const repo = makeRepo({ 'README.md': '# Toolset\n' });
+      const [used] = toolsetIn(repo, [name]) as [AgentTool];
+      try {
+        const before = files(repo);
+        await used.run(CALLS[used.name as ToolName] as never);
+        const returned = files(repo);
+        await sleep(600);
+        const later = files(repo);
+        outcomes[used.name] = {
+          changed: JSON.stringify(returned) !== JSON.stringify(before),
+          changedAfterReturn: JSON.stringify(later) !== JSON.stringify(returned),
+        };
+      } finally {
+        await used.close?.();
+      }
+      expect(outcomes[used.name]).toEqual({
+        changed: used.writes,
+        changedAfterReturn: used.writesAfterReturn,
+      });
+    }
+    expect(Object.keys(outcomes)).toEqual(TOOL_ORDER);
+  });
+});
