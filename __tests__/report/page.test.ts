@@ -42,20 +42,35 @@ function result(id: string, from: number, to: number, overrides: Partial<AgentRe
 }
 
 /** The events of one agent that made `calls` tool calls, each with `input`, and ended with `r`. */
-function agentEvents(r: AgentResult, calls = 1, input: Record<string, unknown> = { file_path: 'README.md' }): RunEvent[] {
+function agentEvents(
+  r: AgentResult,
+  calls = 1,
+  input: Record<string, unknown> = { file_path: 'README.md' },
+): RunEvent[] {
   const task = r.id;
   const step = (r.endedAt - r.startedAt) / (calls + 2);
   return [
     { type: 'started', task, at: r.startedAt, branch: r.branch, model: r.model },
     ...Array.from({ length: calls }, (_, i): RunEvent[] => [
-      { type: 'turn', task, at: r.startedAt + step * (i + 1), turn: i + 1, stopReason: 'tool_use', text: 'Looking.' },
+      {
+        type: 'turn',
+        task,
+        at: r.startedAt + step * (i + 1),
+        turn: i + 1,
+        stopReason: 'tool_use',
+        text: 'Looking.',
+      },
       { type: 'tool-call', task, at: r.startedAt + step * (i + 1), tool: 'read', id: `t${i}`, input },
     ]).flat(),
     { type: 'ended', task, at: r.endedAt, result: r },
   ];
 }
 
-function runOf(results: AgentResult[], events: RunEvent[], extra: Partial<Extract<RunEvent, { type: 'run-started' }>> = {}): RunEvent[] {
+function runOf(
+  results: AgentResult[],
+  events: RunEvent[],
+  extra: Partial<Extract<RunEvent, { type: 'run-started' }>> = {},
+): RunEvent[] {
   return [
     {
       type: 'run-started',
@@ -90,11 +105,14 @@ describe('renderRunPage', () => {
       filesChanged: [`src/${HOSTILE}.ts`],
       pullRequest: { number: 7, url: 'javascript:alert(4)' },
     });
-    const events = runOf([r], [
-      ...agentEvents(r, 1, { command: HOSTILE }),
-      { type: 'turn', task: 'BAC-1', at: T0 + 9000, turn: 2, stopReason: 'end_turn', text: HOSTILE },
-      { type: 'warning', at: T0, message: HOSTILE },
-    ]);
+    const events = runOf(
+      [r],
+      [
+        ...agentEvents(r, 1, { command: HOSTILE }),
+        { type: 'turn', task: 'BAC-1', at: T0 + 9000, turn: 2, stopReason: 'end_turn', text: HOSTILE },
+        { type: 'warning', at: T0, message: HOSTILE },
+      ],
+    );
     const page = renderRunPage({ events });
     expect(page).not.toMatch(/<script/i);
     expect(page).not.toMatch(/<img/i);
@@ -128,7 +146,13 @@ describe('renderRunPage', () => {
       taskOf('PL-3', { paths: ['src/router.ts'], estimate: 3 }),
     ]);
     const results = [result('PL-1', 0, 10), result('PL-2', 11, 20), result('PL-3', 12, 30)];
-    const page = renderRunPage({ events: runOf(results, results.flatMap((r) => agentEvents(r))), plan });
+    const page = renderRunPage({
+      events: runOf(
+        results,
+        results.flatMap((r) => agentEvents(r)),
+      ),
+      plan,
+    });
     const planSection = page.slice(page.indexOf('<h2>Plan</h2>'));
     expect(planSection).toMatch(/<strong>PL-2<\/strong><\/td><td class="num">1<\/td><td>PL-1<\/td>/);
     expect(planSection).toContain('PL-1 <span class="muted">(src/** ∩ src/router.ts)</span>');
@@ -136,19 +160,24 @@ describe('renderRunPage', () => {
   });
 
   it('cuts a huge run down to a page of bounded size, saying how much it left out', () => {
-    const agents = 300;
-    const results = Array.from({ length: agents }, (_, i) =>
-      result(`BIG-${i + 1}`, i, i + 600, { report: 'x'.repeat(1_000_000), toolCalls: 2_000 }),
-    );
-    const events = runOf(
-      results,
-      results.flatMap((r) => agentEvents(r, 2_000, { file_path: 'y'.repeat(5_000) })),
-    );
-    const page = renderRunPage({ events });
-    const bytes = Buffer.byteLength(page);
-    expect(bytes).toBeLessThan(12 * 1024 * 1024);
-    expect(page).toContain('more steps');
-    expect(page).toContain('characters omitted');
+    const big = (agents: number, calls: number) => {
+      const results = Array.from({ length: agents }, (_, i) =>
+        result(`BIG-${i + 1}`, i, i + 600, {
+          report: '<'.repeat(1_000_000),
+          toolCalls: calls,
+          filesChanged: Array.from({ length: 1_000 }, (_, k) => `${'"'.repeat(300)}${k}`),
+        }),
+      );
+      const steps = results.flatMap((r) => agentEvents(r, calls, { command: '"'.repeat(5_000) }));
+      return { results, page: renderRunPage({ events: runOf(results, steps) }) };
+    };
+    const one = big(1, 10_000).page;
+    expect(Buffer.byteLength(one)).toBeLessThan(420 * 1000);
+    expect(one).toMatch(/… [\d,]+ more steps/);
+    expect(one).toContain('characters omitted');
+    expect(one).toMatch(/… [\d,]+ more<\/li>/);
+    const { results, page } = big(200, 200);
+    expect(Buffer.byteLength(page)).toBeLessThan(6 * 1024 * 1024);
     for (const r of results) expect(page).toContain(`<strong>${r.id}</strong>`);
   });
 
@@ -156,7 +185,11 @@ describe('renderRunPage', () => {
     const a = [result('SH-1', 0, 10), result('SH-2', 1, 12)];
     const b = [result('SH-3', 3, 9, { status: 'failed', error: 'model refused' })];
     const shard = (rs: AgentResult[]) =>
-      runOf(rs, rs.flatMap((r) => agentEvents(r)), { concurrency: 2, at: rs[0]!.startedAt - 500 });
+      runOf(
+        rs,
+        rs.flatMap((r) => agentEvents(r)),
+        { concurrency: 2, at: rs[0]!.startedAt - 500 },
+      );
     const page = renderRunPage({ events: [...shard(a), ...shard(b)] });
     expect(page).toContain('2/3 tasks succeeded · 1 failed');
     expect(page).toContain('up to 4 agents at once');
@@ -180,7 +213,10 @@ describe('renderRunPage of a real run', () => {
     ];
     server.setScripts({
       ...Object.fromEntries(ids.map((id) => [id, turns])),
-      'PG-4': [{ tools: [{ name: 'read', input: { file_path: 'missing.md' } }], latencyMs: 60 }, { text: 'Could not.' }],
+      'PG-4': [
+        { tools: [{ name: 'read', input: { file_path: 'missing.md' } }], latencyMs: 60 },
+        { text: 'Could not.' },
+      ],
     });
     const tasks = [taskOf('PG-1'), taskOf('PG-2', { dependsOn: ['PG-1'] }), taskOf('PG-3'), taskOf('PG-4')];
     plan = planTasks(tasks);
@@ -248,7 +284,12 @@ describe('the run page in a browser', () => {
           status: i === 5 ? 'failed' : 'succeeded',
         }),
       );
-      const page = renderRunPage({ events: runOf(results, results.flatMap((r) => agentEvents(r, 6))) });
+      const page = renderRunPage({
+        events: runOf(
+          results,
+          results.flatMap((r) => agentEvents(r, 6)),
+        ),
+      });
       const dir = tempDir('pa-page-');
       const file = path.join(dir, 'run.html');
       fs.writeFileSync(file, page);

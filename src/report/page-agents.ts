@@ -20,14 +20,23 @@ export interface AgentView {
 }
 
 /** Every task of the run in its order, at most `max` of them. */
-export function agentViews(state: RunState, byTask: ReadonlyMap<string, AgentEvent[]>, max: number): AgentView[] {
+export function agentViews(
+  state: RunState,
+  byTask: ReadonlyMap<string, AgentEvent[]>,
+  max: number,
+): AgentView[] {
   let lastAt = state.startedAt ?? 0;
   for (const list of byTask.values()) lastAt = Math.max(lastAt, list.at(-1)?.at ?? 0);
   return state.tasks.slice(0, max).map((task, index) => {
     const result = state.ended[task.id];
     const events = byTask.get(task.id) ?? [];
     const running = state.running[task.id];
-    const view = { id: task.id, title: result?.title || task.title, anchor: anchorOf(task.id, index), events };
+    const view = {
+      id: task.id,
+      title: result?.title || task.title,
+      anchor: anchorOf(task.id, index),
+      events,
+    };
     if (result) {
       const started = num(result.startedAt) > 0;
       return {

@@ -19,7 +19,10 @@ export function asOneRun(events: readonly RunEvent[], shape?: RunShape): RunEven
     type: 'run-started',
     at: (starts.length ? starts : usable).reduce((min, e) => Math.min(min, e.at), Infinity),
     tasks: tasksOf(starts, rest),
-    concurrency: Math.max(1, starts.reduce((sum, s) => sum + (s.concurrency > 0 ? s.concurrency : 0), 0)),
+    concurrency: Math.max(
+      1,
+      starts.reduce((sum, s) => sum + (s.concurrency > 0 ? s.concurrency : 0), 0),
+    ),
     source: [...new Set(starts.map((s) => s.source).filter((s) => typeof s === 'string' && s))].join('; '),
     shape: shape ?? shapeOfStarts(starts),
   };
@@ -88,7 +91,9 @@ function shapeOfStarts(starts: readonly RunStarted[]): RunShape {
       if (!seen.has(key)) dependencies.push({ task: d.task, dependsOn: d.dependsOn });
       seen.add(key);
     }
-    const path = Array.isArray(shape.criticalPath) ? shape.criticalPath.filter((id) => typeof id === 'string') : [];
+    const path = Array.isArray(shape.criticalPath)
+      ? shape.criticalPath.filter((id) => typeof id === 'string')
+      : [];
     if (path.length > criticalPath.length) criticalPath = path;
   }
   return { dependencies, criticalPath };
@@ -129,7 +134,9 @@ function isUsable(value: unknown): value is RunEvent {
     case 'merge-check':
       return (
         isRecord(value.check) &&
-        ['branches', 'conflicts', 'order', 'leftOut'].every((k) => Array.isArray((value.check as Record<string, unknown>)[k]))
+        ['branches', 'conflicts', 'order', 'leftOut'].every((k) =>
+          Array.isArray((value.check as Record<string, unknown>)[k]),
+        )
       );
     default:
       return true;

@@ -17,7 +17,10 @@ export function renderPlanSection(plan: Plan | undefined, shape: RunShape): stri
     const deps = plan.dependencies.filter((d) => d.task === task.id).map((d) => d.dependsOn);
     const stacks = plan.stacks
       .filter((s) => s.task === task.id)
-      .map((s) => `${line(s.on, 40)} <span class="muted">(${line(s.globs[1], 80)} ∩ ${line(s.globs[0], 80)})</span>`);
+      .map(
+        (s) =>
+          `${line(s.on, 40)} <span class="muted">(${line(s.globs[1], 80)} ∩ ${line(s.globs[0], 80)})</span>`,
+      );
     return [
       `<tr><td><strong>${line(task.id, 40)}</strong></td>`,
       `<td class="num">${count(level.get(task.id) ?? 0)}</td>`,
@@ -26,7 +29,10 @@ export function renderPlanSection(plan: Plan | undefined, shape: RunShape): stri
       `<td class="num">${task.estimate === undefined ? '—' : `${line(String(task.estimate), 12)} h`}</td></tr>`,
     ].join('');
   });
-  const more = plan.tasks.length > PLAN_ROWS ? `<p class="muted">… ${count(plan.tasks.length - PLAN_ROWS)} more tasks</p>` : '';
+  const more =
+    plan.tasks.length > PLAN_ROWS
+      ? `<p class="muted">… ${count(plan.tasks.length - PLAN_ROWS)} more tasks</p>`
+      : '';
   const overlaps =
     plan.overlap === 'parallel' && plan.conflicts.length
       ? `<p>Run side by side although their paths overlap (<code>overlap: parallel</code>): ${plan.conflicts
@@ -45,7 +51,8 @@ export function renderPlanSection(plan: Plan | undefined, shape: RunShape): stri
 }
 
 function shapeOnly(shape: RunShape): string {
-  if (shape.dependencies.length === 0) return '<p class="muted">No task waited for another: every task was independent.</p>';
+  if (shape.dependencies.length === 0)
+    return '<p class="muted">No task waited for another: every task was independent.</p>';
   const items = shape.dependencies
     .slice(0, PLAN_ROWS)
     .map((d) => `<li><strong>${line(d.task, 40)}</strong> waits for ${line(d.dependsOn, 40)}</li>`);
@@ -54,7 +61,10 @@ function shapeOnly(shape: RunShape): string {
 
 function criticalPath(path: readonly string[], hours?: number): string {
   if (path.length < 2) return '';
-  const chain = path.slice(0, 100).map((id) => line(id, 40)).join(' → ');
+  const chain = path
+    .slice(0, 100)
+    .map((id) => line(id, 40))
+    .join(' → ');
   const more = path.length > 100 ? ` → … ${count(path.length - 100)} more` : '';
   const estimate = hours === undefined ? '' : ` (${line(String(hours), 12)} h by estimate)`;
   return `<p>Critical path: ${chain}${more}${estimate}</p>`;

@@ -5,33 +5,59 @@ import { formatDuration } from './timing.js';
 import { statusDisplay } from './verdict.js';
 
 /** How much of one agent's story its section holds. */
-export interface StepBudget {
+interface StepBudget {
   /** Steps listed; past it the first and the last are kept, with a line saying how many are left out. */
   steps: number;
-  /** Characters of the final report (and of the error). */
+  /** Characters of the final report. */
   reportChars: number;
+  /** Files changed listed by name. */
+  files: number;
 }
 
 /** Characters of one step's text: a tool's input, the first line a turn said, an error. */
 const STEP_CHARS = 240;
-/** Files listed by name per agent. */
-const FILES_SHOWN = 50;
 /** Steps kept from the end when the list is cut: how the agent finished matters as much as how it began. */
 const TAIL_STEPS = 10;
+/** The least a section is cut down to, however little room it has. */
+const FLOOR: StepBudget = { steps: 4, reportChars: 200, files: 5 };
+/** Bytes a step may take at most: its text escaped (`"` becomes six bytes) with its markup. */
+const STEP_BYTES = STEP_CHARS * 6 + 200;
 
-/** An agent's section, folded: its error, files, every step (turns, tool calls, checks, retries) and its report. */
-export function renderAgentSection(agent: AgentView, budget: StepBudget): string {
-  const { icon, label } = statusDisplay(agent.status === 'running' || agent.status === 'queued' ? '' : agent.status);
-  const status = agent.result ? `${icon} ${label}` : agent.status;
+/**
+ * An agent's section, folded: its error, files, every step (turns, tool calls, checks, retries) and its report, in
+ * at most about `maxBytes`. What does not fit is cut, each cut saying how much it left out: the steps' middle, the
+ * report's end, the files past the first few.
+ */
+export function renderAgentSection(agent: AgentView, maxBytes: number): string {
+  let budget: StepBudget = {
+    steps: Math.min(200, Math.max(FLOOR.steps, Math.floor(maxBytes / 2 / STEP_BYTES))),
+    reportChars: Math.min(64_000, Math.max(FLOOR.reportChars, Math.floor(maxBytes / 4))),
+    files: 50,
+  };
+  for (;;) {
+    const html = sectionHtml(agent, budget);
+    const smallest = Object.entries(FLOOR).every(([k, v]) => budget[k as keyof StepBudget] <= v);
+    if (smallest || Buffer.byteLength(html) <= maxBytes) return html;
+    budget = {
+      steps: Math.max(FLOOR.steps, budget.steps >> 1),
+      reportChars: Math.max(FLOOR.reportChars, budget.reportChars >> 1),
+      files: Math.max(FLOOR.files, budget.files >> 1),
+    };
+  }
+}
+
+function sectionHtml(agent: AgentView, budget: StepBudget): string {
+  const status = agent.result ? statusDisplay(agent.status).label : agent.status;
   const title = agent.title ? ` — ${line(agent.title, 150)}` : '';
   const r = agent.result;
   const body: string[] = [];
   if (r?.error) body.push(`<p class="bad-text">${line(r.error, 600)}</p>`);
-  if (r && r.filesChanged.length > 0) body.push(files(r.filesChanged));
+  if (r && Array.isArray(r.filesChanged) && r.filesChanged.length > 0)
+    body.push(files(r.filesChanged, budget.files));
   body.push(steps(agent.events, agent.startedAt, budget.steps));
   body.push('<h4>Report</h4>');
   body.push(
-    r?.report?.trim()
+    typeof r?.report === 'string' && /\S/.test(r.report.slice(0, 10_000))
       ? `<pre class="report">${text(r.report, budget.reportChars)}</pre>`
       : '<p class="muted">No report.</p>',
   );
@@ -43,9 +69,9 @@ export function renderAgentSection(agent: AgentView, budget: StepBudget): string
   ].join('\n');
 }
 
-function files(list: readonly string[]): string {
-  const shown = list.slice(0, FILES_SHOWN).map((f) => `<li><code>${line(f, 300)}</code></li>`);
-  if (list.length > FILES_SHOWN) shown.push(`<li class="muted">… ${count(list.length - FILES_SHOWN)} more</li>`);
+function files(list: readonly string[], max: number): string {
+  const shown = list.slice(0, max).map((f) => `<li><code>${line(f, 300)}</code></li>`);
+  if (list.length > max) shown.push(`<li class="muted">… ${count(list.length - max)} more</li>`);
   return `<h4>Files changed</h4><ul class="files">${shown.join('')}</ul>`;
 }
 
@@ -82,7 +108,10 @@ function stepOf(e: AgentEvent): string {
     case 'retry':
       return `<b>retry</b> ${count(e.attempt)}: ${line(e.reason, STEP_CHARS)}`;
     case 'check': {
-      const code = e.run.exitCode === null ? line(e.run.error ?? 'did not finish', 200) : `exit ${count(e.run.exitCode)}`;
+      const code =
+        e.run.exitCode === null
+          ? line(e.run.error ?? 'did not finish', 200)
+          : `exit ${count(e.run.exitCode)}`;
       const fixUp = e.fixUp ? `; fix-up round ${count(e.fixUp)} follows` : '';
       return `<b>${e.check === 'setup' ? 'setup' : 'verify'} ${count(e.attempt)}</b> <code>${line(e.run.command, 200)}</code>: ${code} in ${text(formatDuration(num(e.run.seconds)))}${fixUp}`;
     }

@@ -4,7 +4,9 @@ import { line, text } from './page-html.js';
 import { formatDuration } from './timing.js';
 
 const LABEL_WIDTH = 170;
-const PLOT_WIDTH = 1000;
+const PLOT_WIDTH = 920;
+/** Room on the right for the last axis label. */
+const RIGHT_PAD = 40;
 const ROW_HEIGHT = 22;
 const AXIS_HEIGHT = 26;
 /** Ticks closer than this many pixels are drawn once: a bar holds at most a few hundred, however many calls. */
@@ -20,12 +22,15 @@ export function renderTimeline(agents: readonly AgentView[], state: RunState): s
   if (started.length === 0) return '<p class="muted">No agent started.</p>';
   const from = Math.min(state.startedAt ?? Infinity, ...started.map((a) => a.startedAt ?? Infinity));
   const to = Math.max(from + 1, state.endedAt ?? 0, ...started.map((a) => a.endedAt ?? 0));
-  const x = (at: number) => LABEL_WIDTH + ((Math.min(Math.max(at, from), to) - from) / (to - from)) * PLOT_WIDTH;
+  const x = (at: number) =>
+    LABEL_WIDTH + ((Math.min(Math.max(at, from), to) - from) / (to - from)) * PLOT_WIDTH;
   const endOf = new Map(started.map((a) => [a.id, a.endedAt ?? 0]));
   const height = AXIS_HEIGHT + agents.length * ROW_HEIGHT + 8;
-  const rows = agents.map((agent, i) => row(agent, AXIS_HEIGHT + i * ROW_HEIGHT, x, waitOf(agent, state, endOf)));
+  const rows = agents.map((agent, i) =>
+    row(agent, AXIS_HEIGHT + i * ROW_HEIGHT, x, waitOf(agent, state, endOf)),
+  );
   return [
-    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${LABEL_WIDTH + PLOT_WIDTH + 20}" height="${height}" viewBox="0 0 ${LABEL_WIDTH + PLOT_WIDTH + 20} ${height}" role="img" aria-label="Timeline of the agents">`,
+    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${LABEL_WIDTH + PLOT_WIDTH + RIGHT_PAD}" height="${height}" viewBox="0 0 ${LABEL_WIDTH + PLOT_WIDTH + RIGHT_PAD} ${height}" role="img" aria-label="Timeline of the agents">`,
     axis((to - from) / 1000, height),
     ...rows,
     '</svg>',

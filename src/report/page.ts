@@ -26,12 +26,9 @@ export interface RunPageInput {
 
 /** Agents shown, at most: past it a line says how many more the run had. */
 const MAX_AGENTS = 1_000;
-/** Steps shared out between the agents' sections, and what each gets at least and at most. */
-const STEPS_TOTAL = 20_000;
-const STEPS_PER_AGENT = { min: 20, max: 200 };
-/** Characters of final reports shared out the same way. */
-const REPORT_CHARS_TOTAL = 2_000_000;
-const REPORT_CHARS_PER_AGENT = { min: 2_000, max: 64_000 };
+/** Bytes shared out between the agents' sections (steps, files, report), and what each gets at least and at most. */
+const SECTIONS_BYTES = 4_000_000;
+const SECTION_BYTES = { min: 4_000, max: 400_000 };
 const WARNINGS_SHOWN = 100;
 
 /**
@@ -48,11 +45,7 @@ export function renderRunPage(input: RunPageInput): string {
   const agents = agentViews(state, eventsByTask(events), MAX_AGENTS);
   const hidden = state.tasks.length - agents.length;
   const moreAgents = hidden > 0 ? `<p class="muted">… ${count(hidden)} more agents not shown.</p>` : '';
-  const n = Math.max(1, agents.length);
-  const budget = {
-    steps: clamp(Math.floor(STEPS_TOTAL / n), STEPS_PER_AGENT),
-    reportChars: clamp(Math.floor(REPORT_CHARS_TOTAL / n), REPORT_CHARS_PER_AGENT),
-  };
+  const sectionBytes = clamp(Math.floor(SECTIONS_BYTES / Math.max(1, agents.length)), SECTION_BYTES);
   const headline = runHeadline(state).replace(/`/g, '');
   return [
     '<!DOCTYPE html>',
@@ -67,7 +60,10 @@ export function renderRunPage(input: RunPageInput): string {
     figures(state),
     section('Agents', agentTable(agents) + moreAgents),
     section('Timeline', `<div class="scroll">${renderTimeline(agents, state)}</div>${legend()}`),
-    section('Steps and reports', agents.map((a) => renderAgentSection(a, budget)).join('\n') + moreAgents),
+    section(
+      'Steps and reports',
+      agents.map((a) => renderAgentSection(a, sectionBytes)).join('\n') + moreAgents,
+    ),
     section('Plan', renderPlanSection(plan, state.shape)),
     warnings(state),
     '</main></body></html>',
@@ -84,7 +80,8 @@ function runLine(state: RunState, repository: string | undefined): string {
   if (state.source) facts.push(`tasks from ${line(state.source, 200)}`);
   if (repository) facts.push(line(repository, 200));
   if (state.startedAt) facts.push(`started ${text(new Date(state.startedAt).toISOString())}`);
-  if (state.throttles) facts.push(`throttled ${count(state.throttles)} ${state.throttles === 1 ? 'time' : 'times'}`);
+  if (state.throttles)
+    facts.push(`throttled ${count(state.throttles)} ${state.throttles === 1 ? 'time' : 'times'}`);
   if (state.endedAt === null) facts.push('<strong>not ended</strong>');
   return `<p class="muted">${facts.join(' · ')}</p>`;
 }
@@ -125,15 +122,21 @@ function agentTable(agents: readonly AgentView[]): string {
     'Files changed',
     'PR',
   ];
-  const numeric = new Set(['Time', 'Turns', 'Tool calls', 'Tokens in / out / cached', 'Cost', 'Files changed']);
+  const numeric = new Set([
+    'Time',
+    'Turns',
+    'Tool calls',
+    'Tokens in / out / cached',
+    'Cost',
+    'Files changed',
+  ]);
   const th = head.map((h) => `<th${numeric.has(h) ? ' class="num"' : ''}>${text(h)}</th>`).join('');
   return `<table class="agents"><thead><tr>${th}</tr></thead><tbody>\n${agents.map(agentRow).join('\n')}\n</tbody></table>`;
 }
 
 function agentRow(agent: AgentView): string {
   const r = agent.result;
-  const { icon, label } = statusDisplay(agent.status);
-  const status = r ? `${icon} ${label}` : agent.status;
+  const status = r ? statusDisplay(agent.status).label : agent.status;
   const u = r?.usage;
   const tokens = u
     ? `${count(num(u.input) + num(u.cacheWrite) + num(u.cacheRead))} / ${count(u.output)} / ${count(u.cacheRead)}`
@@ -172,14 +175,19 @@ function legend(): string {
 /** The run's warnings, why it stopped early, and what the merge checks found. */
 function warnings(state: RunState): string {
   const lines = state.warnings.slice(0, WARNINGS_SHOWN).map((w) => line(w, 1_000));
-  if (state.warnings.length > WARNINGS_SHOWN) lines.push(`… ${count(state.warnings.length - WARNINGS_SHOWN)} more`);
-  if (state.stopping) lines.unshift(`The run stopped early (${line(state.stopping.reason, 20)}): ${line(state.stopping.detail, 1_000)}`);
+  if (state.warnings.length > WARNINGS_SHOWN)
+    lines.push(`… ${count(state.warnings.length - WARNINGS_SHOWN)} more`);
+  if (state.stopping)
+    lines.unshift(
+      `The run stopped early (${line(state.stopping.reason, 20)}): ${line(state.stopping.detail, 1_000)}`,
+    );
   for (const c of state.mergeCheck?.conflicts.slice(0, WARNINGS_SHOWN) ?? []) {
     const [a, b] = Array.isArray(c.tasks) ? c.tasks : [];
     const files = Array.isArray(c.files) ? c.files.join(', ') : '';
     lines.push(`${line(a, 40)} and ${line(b, 40)} do not merge cleanly: ${line(files, 500)}`);
   }
-  if (state.together?.passed === false) lines.push('The verified branches merged together fail <code>verify</code>.');
+  if (state.together?.passed === false)
+    lines.push('The verified branches merged together fail <code>verify</code>.');
   if (lines.length === 0) return '';
   return section('Warnings', `<ul class="warnings">${lines.map((l) => `<li>${l}</li>`).join('\n')}</ul>`);
 }
