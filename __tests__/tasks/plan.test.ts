@@ -198,6 +198,21 @@ describe('planTasks', () => {
   });
 
   describe('stacks', () => {
+    it('stacks a task on the nearest of several that overlap it, which already hold the others', () => {
+      const plan = planTasks([
+        task('BAC-1', { paths: ['CHANGELOG.md'] }),
+        task('BAC-2', { paths: ['CHANGELOG.md'] }),
+        task('BAC-3', { paths: ['CHANGELOG.md', 'src/**'] }),
+        task('BAC-4', { paths: ['src/a.ts'] }),
+      ]);
+      expect(plan.conflicts).toHaveLength(4);
+      expect(plan.stacks.map((s) => [s.task, s.on])).toEqual([
+        ['BAC-2', 'BAC-1'],
+        ['BAC-3', 'BAC-2'],
+        ['BAC-4', 'BAC-3'],
+      ]);
+    });
+
     it('stacks each overlapping task on the one before it in the list, and waits for it in levels and the critical path', () => {
       const plan = planTasks([
         task('BAC-1', { paths: ['src/router.js'], estimate: 2 }),
@@ -220,10 +235,8 @@ describe('planTasks', () => {
         task('BAC-3', { paths: ['b/**'] }),
       ]);
       expect(plan.order).toEqual(['BAC-2', 'BAC-3', 'BAC-1']);
-      expect(plan.stacks.map((s) => [s.task, s.on])).toEqual([
-        ['BAC-3', 'BAC-2'],
-        ['BAC-1', 'BAC-2'],
-      ]);
+      // BAC-1 already waits for BAC-2 through BAC-3, so it stacks on nothing more.
+      expect(plan.stacks.map((s) => [s.task, s.on])).toEqual([['BAC-3', 'BAC-2']]);
       expect(plan.levels).toEqual([['BAC-2'], ['BAC-3'], ['BAC-1']]);
     });
 

@@ -92,7 +92,7 @@ export function planTasks(tasks: Task[], { overlap = 'stack' }: { overlap?: Over
   );
   const order = topologicalOrder(deps);
   const conflicts = findConflicts(tasks, ancestorSets(order, deps, tasks.length));
-  const stacks = overlap === 'stack' ? stacksOf(conflicts, order, tasks) : [];
+  const stacks = overlap === 'stack' ? stacksOf(conflicts, order, tasks, deps, indexOf) : [];
   // A stack points forward in `order`, so the order stays valid with them, and they can never close a cycle.
   const waits = deps.map((d) => [...d]);
   for (const s of stacks) waits[indexOf.get(s.task) ?? 0]?.push(indexOf.get(s.on) ?? 0);
@@ -120,16 +120,63 @@ export function planTasks(tasks: Task[], { overlap = 'stack' }: { overlap?: Over
   };
 }
 
-/** One stack per conflict: the task earlier in `order` (the list's, unless dependencies say otherwise) goes first. */
-function stacksOf(conflicts: readonly Conflict[], order: readonly number[], tasks: readonly Task[]): Stack[] {
-  const position = new Map<string, number>();
-  order.forEach((i, k) => position.set(tasks[i]?.id ?? '', k));
-  const at = (id: string) => position.get(id) ?? 0;
-  return conflicts
-    .map(({ a, b, globs: [x, y] }): Stack =>
-      at(a) < at(b) ? { task: b, on: a, globs: [y, x] } : { task: a, on: b, globs: [x, y] },
-    )
-    .sort((s, t) => at(s.task) - at(t.task) || at(s.on) - at(t.on));
+/**
+ * The stacks the conflicts call for: the task earlier in `order` (the list's, unless dependencies say otherwise) goes
+ * first. A task stacks only on overlapping tasks it would not already wait for through others, nearest first: of three
+ * tasks that all overlap, the third stacks on the second, which stacks on the first, and so still starts from both
+ * pieces of work. Without this, tasks that all name one file would wait on every pair of them.
+ */
+function stacksOf(
+  conflicts: readonly Conflict[],
+  order: readonly number[],
+  tasks: readonly Task[],
+  deps: readonly number[][],
+  indexOf: ReadonlyMap<string, number>,
+): Stack[] {
+  const position = new Array<number>(tasks.length).fill(0);
+  order.forEach((i, k) => (position[i] = k));
+  const at = (id: string) => indexOf.get(id) ?? 0;
+  // Per task, the conflicts whose other task goes before it (by index into `conflicts`), and that other task.
+  const under: number[][] = tasks.map(() => []);
+  const onOf = new Int32Array(conflicts.length);
+  for (let k = 0; k < conflicts.length; k += 1) {
+    const c = conflicts[k]!;
+    const a = at(c.a);
+    const b = at(c.b);
+    const aFirst = position[a]! < position[b]!;
+    onOf[k] = aFirst ? a : b;
+    under[aFirst ? b : a]!.push(k);
+  }
+  const words = Math.ceil(tasks.length / 32);
+  const waited = tasks.map(() => new Uint32Array(words));
+  const inherit = (own: Uint32Array, from: number) => {
+    const theirs = waited[from]!;
+    for (let w = 0; w < words; w += 1) own[w]! |= theirs[w]!;
+    own[from >> 5]! |= 1 << (from & 31);
+  };
+  const stacks: Stack[] = [];
+  const conflictWith = new Int32Array(tasks.length);
+  for (const j of order) {
+    const own = waited[j]!;
+    for (const d of deps[j] ?? []) inherit(own, d);
+    // Nearest first: walk back from j's place in the order, over the tasks it overlaps.
+    for (const k of under[j]!) conflictWith[onOf[k]!] = k + 1;
+    for (let p = position[j]! - 1; p >= 0 && under[j]!.length > 0; p -= 1) {
+      const on = order[p]!;
+      const k = conflictWith[on]! - 1;
+      if (k < 0) continue;
+      conflictWith[on] = 0;
+      if (((own[on >> 5]! >>> (on & 31)) & 1) === 1) continue;
+      inherit(own, on);
+      const c = conflicts[k]!;
+      const [x, y] = c.globs;
+      stacks.push(
+        at(c.b) === j ? { task: c.b, on: c.a, globs: [y, x] } : { task: c.a, on: c.b, globs: [x, y] },
+      );
+    }
+  }
+  const rank = (id: string) => position[at(id)]!;
+  return stacks.sort((s, t) => rank(s.task) - rank(t.task) || rank(s.on) - rank(t.on));
 }
 
 /** What a task waits for before it starts: dependencies (which must succeed) and stacks (which must end). */
