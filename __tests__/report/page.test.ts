@@ -181,6 +181,29 @@ describe('renderRunPage', () => {
     for (const r of results) expect(page).toContain(`<strong>${r.id}</strong>`);
   });
 
+  it('reads a log cut short: an unreadable line is skipped and an agent without an end shows as running', () => {
+    const done = result('CUT-1', 0, 10);
+    const lines = [
+      ...runOf([done, result('CUT-2', 0, 10)], agentEvents(done)).slice(0, -1),
+      { type: 'started', task: 'CUT-2', at: T0 + 2000, branch: 'b', model: 'claude-sonnet-4-6' },
+      {
+        type: 'tool-call',
+        task: 'CUT-2',
+        at: T0 + 6000,
+        tool: 'read',
+        id: 'r',
+        input: { file_path: 'a.md' },
+      },
+      // What the audit log keeps of an event too long to log, and a line a killed process left half written.
+      { type: 'ended', task: 'CUT-2', at: T0 + 7000, omitted: '… (99999 characters of this event omitted)' },
+    ].map((e) => JSON.stringify(e));
+    const page = renderRunPage({ events: parseAuditLog(`${lines.join('\n')}\n{"type":"turn","ta`) });
+    expect(page).toContain('not ended');
+    // Still running when the log's last event (CUT-1's end, at 10 s) was written.
+    expect(page).toMatch(/<title>CUT-2 — running, 8\.0 s, 1 tool call<\/title>/);
+    expect(sectionOf(page, 'CUT-2')).toContain('<b>read</b> <code>a.md</code>');
+  });
+
   it('draws a concatenation of several shards’ logs as one run', () => {
     const a = [result('SH-1', 0, 10), result('SH-2', 1, 12)];
     const b = [result('SH-3', 3, 9, { status: 'failed', error: 'model refused' })];
@@ -255,6 +278,18 @@ describe('renderRunPage of a real run', () => {
   it('shows the wait of a dependent task from its dependency’s end', () => {
     const page = renderRunPage({ events, plan });
     expect(page).toMatch(/<rect class="wait"[^>]*><title>PG-2 waited [\d.]+ s after PG-1 ended<\/title>/);
+    // The pale segment begins where PG-1's bar ends, and PG-2's bar where the segment ends.
+    const rect = (cls: string, id: string) => {
+      const m = new RegExp(
+        `<rect class="${cls}" x="([\\d.]+)"[^>]*width="([\\d.]+)"[^>]*><title>${id} `,
+      ).exec(page);
+      expect(m).not.toBeNull();
+      return { x: Number(m![1]), end: Number(m![1]) + Number(m![2]) };
+    };
+    const pg1 = rect('bar ok', 'PG-1');
+    const wait = rect('wait', 'PG-2');
+    expect(Math.abs(wait.x - pg1.end)).toBeLessThan(0.5);
+    expect(Math.abs(rect('bar ok', 'PG-2').x - wait.end)).toBeLessThan(0.5);
   });
 
   it('lists each agent’s steps with their inputs, its failed tool calls and its report', () => {
