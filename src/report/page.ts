@@ -36,7 +36,7 @@ const WARNINGS_SHOWN = 100;
  * the events, each agent's steps and report folded, the plan and the warnings. No script, no request: a content
  * security policy forbids both, so the page opens offline and agent text can do nothing but be read. Every figure
  * comes from the same reducer as the job summary's; every string from a task or an agent is escaped and cut, and
- * each agent's share of steps and report shrinks as the run grows, so a page stays a few megabytes at most.
+ * the agents' sections share a fixed byte budget, so even a thousand agents' page stays near ten megabytes.
  */
 export function renderRunPage(input: RunPageInput): string {
   const plan = input.plan;
