@@ -266,13 +266,10 @@ async function runWithComment(
     settings.secrets,
   );
   const comment = stickyComment(github, {
-    prices: settings.prices,
-    view: {
-      runUrl: github.link,
-      plan: renderPlan(plan, undefined, 20_000),
-      notes: intake.notes,
-      previousOutcome: await intake.previous,
-    },
+    runUrl: github.link,
+    plan: renderPlan(plan, undefined, 20_000),
+    notes: intake.notes,
+    previousOutcome: await intake.previous,
   });
   const failure = await runAgents(settings, set, plan, planMarkdown, {
     ...io,
@@ -322,7 +319,7 @@ async function chooseShell(
  */
 function stickyComment(
   github: GitHubSide,
-  options: { prices: Settings['prices']; view: CommentView },
+  view: CommentView,
 ): { reporter: Reporter; url: () => string | undefined } | undefined {
   const issueNumber = github.commentOn;
   const client = issueNumber === undefined ? undefined : github.octokit();
@@ -334,9 +331,8 @@ function stickyComment(
       repo: github.context.repo,
       issueNumber,
       events,
-      prices: options.prices,
-      initialState: state(),
-      render: (s) => github.redact(renderComment(s, { ...options.view, now: Date.now() })),
+      state,
+      render: (s) => github.redact(renderComment(s, { ...view, now: Date.now() })),
     });
     return { close: async () => void (url = await comment.finish()) };
   };

@@ -6,6 +6,8 @@ import { checkAccess } from '../../src/github/permission.js';
 import { postStickyComment } from '../../src/github/sticky-comment.js';
 import { decideTrigger, type TriggerSettings } from '../../src/github/trigger.js';
 import { renderComment, renderRefusal, runUrl } from '../../src/report/comment.js';
+import { PRICES } from '../../src/model/pricing.js';
+import { initialRunState, runReducer, type RunState } from '../../src/run-state.js';
 import { startGitHubServer, type GitHubServer } from '../../support/github-server.js';
 import { examplePayload } from '../../support/run-action.js';
 
@@ -80,6 +82,14 @@ async function runThreeAgents(events: EventStream): Promise<void> {
   events.emit({ type: 'run-ended', at: Date.now() });
 }
 
+/** The run's state as its reducer folds `events`, subscribed first as the run subscribes it. */
+function foldedState(events: EventStream): () => RunState {
+  const reduce = runReducer(PRICES);
+  let state = initialRunState();
+  events.on((event) => (state = reduce(state, event)));
+  return () => state;
+}
+
 describe('commentReporter', () => {
   it('makes exactly one comment, edits it several times, and ends with every task’s row and the timing', async () => {
     server = await startGitHubServer({ issues: [{ number: 1 }] });
@@ -91,6 +101,7 @@ describe('commentReporter', () => {
       repo,
       issueNumber: 1,
       events,
+      state: foldedState(events),
       render: (state) => renderComment(state, { runUrl: RUN_URL }),
       minIntervalMs: 40,
     });
@@ -122,6 +133,7 @@ describe('commentReporter', () => {
       repo,
       issueNumber: 1,
       events: new EventStream(),
+      state: () => initialRunState(),
       render: (state) => renderComment(state),
     });
     await sleep(100);
@@ -155,6 +167,7 @@ describe('commentReporter', () => {
         repo,
         issueNumber: 1,
         events,
+        state: foldedState(events),
         render: (state) => renderComment(state),
         minIntervalMs: 40,
       });
@@ -177,6 +190,7 @@ describe('commentReporter', () => {
       repo,
       issueNumber: 1,
       events,
+      state: foldedState(events),
       render: (state) => renderComment(state),
       minIntervalMs: 0,
     });

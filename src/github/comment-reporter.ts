@@ -1,6 +1,5 @@
-import { PRICES, type PriceTable } from '../model/pricing.js';
 import type { EventStream } from '../events.js';
-import { initialRunState, runReducer, type RunState } from '../run-state.js';
+import type { RunState } from '../run-state.js';
 import type { GitHubClient, RepoRef } from './context.js';
 import { StickyComment, type StickyCommentOptions } from './sticky-comment.js';
 
@@ -10,12 +9,10 @@ export interface CommentReporterOptions {
   /** The issue or pull request to comment on. */
   issueNumber: number;
   events: EventStream;
+  /** The run's state, as its reducer has folded the events so far: the one every reporter renders. */
+  state: () => RunState;
   /** The body for a state of the run (`renderComment` with the run's view). Called only when a body is sent. */
   render: (state: RunState) => string;
-  /** Prices for the spend shown while the run goes on. Default: the built-in table. */
-  prices?: PriceTable;
-  /** The state so far, when the reporter subscribes after the run has begun. */
-  initialState?: RunState;
   /** Milliseconds between two updates, at least. */
   minIntervalMs?: number;
   /** The token's login, when known. */
@@ -24,8 +21,6 @@ export interface CommentReporterOptions {
 }
 
 export interface CommentReporter {
-  /** The run as the reporter has folded it from the events. */
-  readonly state: RunState;
   /** The comment's URL, once it exists. */
   readonly url: string | undefined;
   /**
@@ -38,11 +33,10 @@ export interface CommentReporter {
 
 /**
  * The sticky comment kept up to date from the run's events: written at once (the run starting), then on every
- * change, at most once per interval, and a last time by `finish`. A failed write warns and the run goes on.
+ * change, at most once per interval, and a last time by `finish`. It renders the run's own state, read when a body is
+ * sent. A failed write warns and the run goes on.
  */
 export function commentReporter(options: CommentReporterOptions): CommentReporter {
-  const reduce = runReducer(options.prices ?? PRICES);
-  let state = options.initialState ?? initialRunState();
   const sticky = new StickyComment({
     octokit: options.octokit,
     repo: options.repo,
@@ -51,24 +45,18 @@ export function commentReporter(options: CommentReporterOptions): CommentReporte
     login: options.login,
     warn: options.warn,
   });
-  const render = () => options.render(state);
-  const unsubscribe = options.events.on((event) => {
-    state = reduce(state, event);
-    sticky.update(render);
-  });
+  const render = () => options.render(options.state());
+  const unsubscribe = options.events.on(() => sticky.update(render));
   sticky.update(render);
 
   return {
-    get state() {
-      return state;
-    },
     get url() {
       return sticky.url;
     },
     finish(body) {
       unsubscribe();
       if (body === undefined) return sticky.finish(render);
-      return sticky.finish(typeof body === 'string' ? body : () => body(state));
+      return sticky.finish(typeof body === 'string' ? body : () => body(options.state()));
     },
   };
 }
