@@ -1,3 +1,4 @@
+import type { SkippedFile } from '../result.js';
 import { git, gitMessage, GitError } from './runner.js';
 
 /** Identity of the commits holding an agent's changes. */
@@ -10,13 +11,6 @@ export const COMMIT_AUTHOR = {
 export const NESTED_REPOSITORY =
   'a git repository of its own (it has a .git): left out, as git would record only a pointer to a commit ' +
   'no one can fetch; remove its .git to commit its files';
-
-/** A change the commit left out, and why. */
-export interface SkippedFile {
-  /** Relative to the worktree; a nested repository is its directory. */
-  path: string;
-  reason: string;
-}
 
 /** What an agent's work added to its branch, measured from the worktree's base. */
 export interface CommitSummary {

@@ -25,7 +25,7 @@ import {
 } from './worktrees.js';
 
 export { BRANCH_PREFIX, branchName } from './branch-name.js';
-export { COMMIT_AUTHOR, NESTED_REPOSITORY, type CommitSummary, type SkippedFile } from './commit.js';
+export { COMMIT_AUTHOR, NESTED_REPOSITORY, type CommitSummary } from './commit.js';
 export type { PushOutcome } from './push.js';
 export { GitError } from './runner.js';
 export { WorktreeError } from './worktrees.js';

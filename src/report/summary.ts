@@ -125,7 +125,7 @@ export function pullRequestCell(r: Pick<AgentResult, 'pullRequest' | 'pullReques
 }
 
 /** `[#12](https://github.com/o/r/pull/12)`; only an http(s) URL is linked. */
-export function pullRequestLink(url: string | undefined): string {
+function pullRequestLink(url: string | undefined): string {
   if (!url || !/^https?:\/\/[^\s()<>|]+$/.test(url)) return '—';
   const number = /\/pull\/(\d+)/.exec(url)?.[1];
   return `[${number ? `#${number}` : 'PR'}](${url})`;
