@@ -83,8 +83,11 @@ export class Workspace {
   private readonly token?: string;
   /** The commit every branch starts from unless told otherwise, found once: the same for every agent of a run. */
   private head?: Promise<string>;
-  /** The latest {@link prune}: worktrees are made once it is over. */
-  private pruning: Promise<unknown> = Promise.resolve();
+  /**
+   * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
+   * fails on one another git is still making or removing.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
   /** Each open worktree's checkout, by path. */
   private readonly checkouts = new Map<string, Promise<void>>();
   /**
@@ -125,12 +128,11 @@ export class Workspace {
     const path = join(this.root, slug(task.id) || 'task');
     const base = options.startPoint ? await this.commitOf(options.startPoint) : await this.base();
     const worktree: Worktree = { path, branch, base, gitDir: '' };
-    worktree.added = (async () => {
-      await this.pruning.catch(() => undefined);
+    worktree.added = this.serialized(async () => {
       // Asked now, while the agents work, rather than by the first to finish, which every other finishing waits for.
       void this.leases().catch(() => undefined);
       worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base });
-    })();
+    });
     const checkout = worktree.added.then(() => this.filling(() => checkOut(worktree)));
     worktree.ready = () => checkout;
     // Handled by whoever waits for them: the agent, a tool, the commit.
@@ -270,7 +272,7 @@ export class Workspace {
     this.checkouts.delete(worktree.path);
     // Git never made it: whatever is at its path is not the agent's to take away.
     if (!made) return;
-    await removeWorktree(this.repo, this.root, worktree.path);
+    await this.serialized(() => removeWorktree(this.repo, this.root, worktree.path));
   }
 
   /**
@@ -287,13 +289,16 @@ export class Workspace {
    * {@link check} does.
    */
   prune(): Promise<void> {
-    const pruned = (async () => {
-      await this.pruning.catch(() => undefined);
+    return this.serialized(async () => {
       await this.base();
       await pruneWorktrees(this.repo, this.root);
-    })();
-    this.pruning = pruned;
-    return pruned;
+    });
+  }
+
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(step);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** The commit `rev` names, in full; a {@link WorktreeError} when there is none. */

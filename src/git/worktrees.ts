@@ -179,6 +179,16 @@ const DELETE_NICENESS = 10;
  * is emptied after the job anyway), so deleting a large tree holds up neither the agents nor the end of the run.
  */
 function deleteLater(paths: string[]): void {
+  // Paths given in one turn of the event loop share one `rm`: each process started costs this thread a fork.
+  trash.push(...paths);
+  if (trash.length === paths.length) setImmediate(emptyTrash);
+}
+
+let trash: string[] = [];
+
+function emptyTrash(): void {
+  const paths = trash;
+  trash = [];
   const child = spawn('rm', ['-rf', '--', ...paths], { cwd: '/', detached: true, stdio: 'ignore' });
   // Nothing to do if it cannot start: the directories stay for the runner's own cleanup.
   child.on('error', () => undefined);
