@@ -28,7 +28,8 @@ describe('renderPlan', () => {
     expect(markdown).toContain('| Task | Title | Depends on | Paths | Estimate | Level |');
     expect(markdown).toContain('| **BAC-1** ★ | Add a router | — | `src/gateway/*.ts` | 2 h | 0 |');
     expect(markdown).toContain('| **BAC-2** | Write the docs | — | `docs/**` | 1 h | 0 |');
-    expect(markdown).toContain('| **BAC-4** | Fix the README | — | `**/*.md` | — | 0 |');
+    // BAC-4's paths overlap BAC-2's, so it stacks on it, a level below.
+    expect(markdown).toContain('| **BAC-4** | Fix the README | — | `**/*.md` | — | 1 |');
     expect(markdown).toContain('| **BAC-5** ★ | Ship it | BAC-3, BAC-2 | — | 1 h | 2 |');
     expect(markdown).toContain('★ on the critical path');
   });
@@ -47,13 +48,19 @@ describe('renderPlan', () => {
     );
   });
 
-  it('counts tasks, levels, dependencies and conflicts in one line', () => {
-    expect(renderPlan(planTasks(tasks()))).toContain('5 tasks · 3 levels · 3 dependencies · 1 conflict');
+  it('counts tasks, levels, dependencies and stacks in one line, or overlaps under overlap: parallel', () => {
+    expect(renderPlan(planTasks(tasks()))).toContain('5 tasks · 3 levels · 3 dependencies · 1 stack');
+    expect(renderPlan(planTasks(tasks(), { overlap: 'parallel' }))).toContain(
+      '5 tasks · 3 levels · 3 dependencies · 1 overlap',
+    );
   });
 
-  it('names each conflict and the globs behind it', () => {
+  it('names each stack, or each overlap under overlap: parallel, and the globs behind it', () => {
     expect(renderPlan(planTasks(tasks()))).toContain(
-      '**Conflicts** (never run at once, as their paths overlap): BAC-2 ↔ BAC-4 (`docs/**` · `**/*.md`)',
+      '**Stacked** (their paths overlap, so each starts from the work of the one it is on): BAC-4 on BAC-2 (`**/*.md` · `docs/**`)',
+    );
+    expect(renderPlan(planTasks(tasks(), { overlap: 'parallel' }))).toContain(
+      '**Overlaps** (their paths overlap; they run at once and the merge check judges them): BAC-2 ↔ BAC-4 (`docs/**` · `**/*.md`)',
     );
   });
 
@@ -66,7 +73,7 @@ describe('renderPlan', () => {
     expect(markdown).toMatch(/5 tasks · .* · 1 shard\n/);
   });
 
-  it('draws a flowchart with a node per task, arrows for dependencies and dotted lines for conflicts', () => {
+  it('draws a flowchart with a node per task, arrows for dependencies and dotted arrows for stacks', () => {
     const graph = mermaidOf(renderPlan(planTasks(tasks())));
     expect(graph.split('\n').slice(0, 2)).toEqual(['```mermaid', 'flowchart LR']);
     expect(graph).toContain('    t0["BAC-1: Add a router"]');
@@ -74,7 +81,10 @@ describe('renderPlan', () => {
     expect(graph).toContain('    t0 --> t2');
     expect(graph).toContain('    t2 --> t4');
     expect(graph).toContain('    t1 --> t4');
-    expect(graph).toContain('    t1 -. conflict .- t3');
+    expect(graph).toContain('    t1 -. stacks .-> t3');
+    expect(mermaidOf(renderPlan(planTasks(tasks(), { overlap: 'parallel' })))).toContain(
+      '    t1 -. overlap .- t3',
+    );
   });
 
   it('highlights the critical path in the flowchart, nodes and links', () => {
@@ -118,13 +128,17 @@ describe('renderPlan', () => {
     expect(renderPlan(planTasks([]))).toBe('### Plan\n\n_No tasks to plan._\n');
   });
 
-  it('leaves the conflicts out of a graph that would have more links than Mermaid draws', () => {
+  it('leaves the overlaps out of a graph that would have more links than Mermaid draws', () => {
     const many = Array.from({ length: 40 }, (_, i) => task(`BAC-${i + 1}`, { paths: ['CHANGELOG.md'] }));
-    const markdown = renderPlan(planTasks(many));
-    expect(markdown).toContain('780 conflicts');
-    expect(markdown).toContain('_Conflicts are left out of the graph');
-    expect(mermaidOf(markdown)).not.toContain('conflict .-');
+    const markdown = renderPlan(planTasks(many, { overlap: 'parallel' }));
+    expect(markdown).toContain('780 overlaps');
+    expect(markdown).toContain('_Overlaps are left out of the graph');
+    expect(mermaidOf(markdown)).not.toContain('overlap .-');
     expect(markdown).toContain(', and 730 more');
+    // Stacked, the same tasks form one chain of 39 links, all drawn.
+    const stacked = renderPlan(planTasks(many));
+    expect(stacked).toContain('39 stacks');
+    expect(mermaidOf(stacked).match(/-\. stacks \.->/g)).toHaveLength(39);
   });
 
   it('stays within its byte limit, counting the rows left out', () => {
@@ -147,5 +161,8 @@ describe('mermaidText', () => {
 
   it('turns line breaks and control characters into spaces', () => {
     expect(mermaidText('a\nb\r\nc\u0007d')).toBe('a b c d');
+    expect(mermaidText('fix \u202egnp.exe\u202c and\u200b \u2066this\u2069\u0085')).toBe(
+      'fix gnp.exe and this ',
+    );
   });
 });

@@ -28,8 +28,8 @@ export function renderPlan(plan: Plan, shards?: readonly Shard[], maxBytes = PLA
   const heading = '### Plan';
   if (plan.tasks.length === 0) return `${heading}\n\n_No tasks to plan._\n`;
   const fixed = [heading, counts(plan, shards), criticalPathLine(plan)];
-  const conflicts = conflictList(plan);
-  if (conflicts) fixed.push(conflicts);
+  const overlaps = overlapList(plan);
+  if (overlaps) fixed.push(overlaps);
   const graph = flowchart(plan);
   const used = Buffer.byteLength(fixed.join('\n\n')) + Buffer.byteLength(graph) + 1024;
   const parts = [...fixed.slice(0, 3), table(plan, shards, maxBytes - used), ...fixed.slice(3)];
@@ -37,13 +37,15 @@ export function renderPlan(plan: Plan, shards?: readonly Shard[], maxBytes = PLA
   return `${parts.join('\n\n')}\n`;
 }
 
-/** `5 tasks · 3 levels · 2 dependencies · 1 conflict · 2 shards` */
+/** `5 tasks · 3 levels · 2 dependencies · 1 stack · 2 shards` (`1 overlap` under `overlap: parallel`) */
 function counts(plan: Plan, shards: readonly Shard[] | undefined): string {
   const facts = [
     plural(plan.tasks.length, 'task', 'tasks'),
     plural(plan.levels.length, 'level', 'levels'),
     plural(plan.dependencies.length, 'dependency', 'dependencies'),
-    plural(plan.conflicts.length, 'conflict', 'conflicts'),
+    plan.overlap === 'stack'
+      ? plural(plan.stacks.length, 'stack', 'stacks')
+      : plural(plan.conflicts.length, 'overlap', 'overlaps'),
   ];
   if (shards) facts.push(plural(shards.length, 'shard', 'shards'));
   return facts.join(' · ');
@@ -135,21 +137,31 @@ function table(plan: Plan, shards: readonly Shard[] | undefined, maxBytes: numbe
   return lines.join('\n') + legend;
 }
 
-/** `**Conflicts** (never run at once): BAC-2 ↔ BAC-4 (`src/**` · `src/a.ts`), …` */
-function conflictList(plan: Plan): string {
-  if (plan.conflicts.length === 0) return '';
-  const shown = plan.conflicts.slice(0, CONFLICTS_LISTED).map(({ a, b, globs: [x, y] }) => {
+/**
+ * `**Stacked** (…): BAC-4 on BAC-2 (`docs/**`), …`, or under `overlap: parallel`,
+ * `**Overlaps** (…): BAC-2 ↔ BAC-4 (`docs/**`), …`.
+ */
+function overlapList(plan: Plan): string {
+  const pairs =
+    plan.overlap === 'stack'
+      ? plan.stacks.map(({ task, on, globs }) => ({ text: `${task} on ${on}`, globs }))
+      : plan.conflicts.map(({ a, b, globs }) => ({ text: `${a} ↔ ${b}`, globs }));
+  if (pairs.length === 0) return '';
+  const shown = pairs.slice(0, CONFLICTS_LISTED).map(({ text, globs: [x, y] }) => {
     const why = x === y ? codeSpan(x) : `${codeSpan(x)} · ${codeSpan(y)}`;
-    return escapeTableCell(`${a} ↔ ${b} (${why})`, 400);
+    return escapeTableCell(`${text} (${why})`, 400);
   });
-  const more = plan.conflicts.length - shown.length;
+  const more = pairs.length - shown.length;
   const tail = more > 0 ? `, and ${formatCount(more)} more` : '';
-  return `**Conflicts** (never run at once, as their paths overlap): ${shown.join(', ')}${tail}`;
+  return plan.overlap === 'stack'
+    ? `**Stacked** (their paths overlap, so each starts from the work of the one it is on): ${shown.join(', ')}${tail}`
+    : `**Overlaps** (their paths overlap; they run at once and the merge check judges them): ${shown.join(', ')}${tail}`;
 }
 
 /**
- * `flowchart LR`: a node per task (`BAC-1: title`), `-->` from a dependency to its dependent, `-. conflict .-`
- * between conflicting tasks, the critical path's nodes and links drawn heavier. Node names are `t0`, `t1`, … so no
+ * `flowchart LR`: a node per task (`BAC-1: title`), `-->` from a dependency to its dependent, `-. stacks .->` from
+ * a task to the one stacked on it (`-. overlap .-` between overlapping tasks under `overlap: parallel`), the critical
+ * path's nodes and links drawn heavier. Node names are `t0`, `t1`, … so no
  * id needs escaping there; labels go through {@link mermaidText}.
  */
 function flowchart(plan: Plan): string {
@@ -163,10 +175,16 @@ function flowchart(plan: Plan): string {
     if (onPath.has(`${d.dependsOn}\n${d.task}`)) criticalLinks.push(k);
     return `    ${nodeName(d.dependsOn)} --> ${nodeName(d.task)}`;
   });
-  // Past Mermaid's limit the conflicts are not drawn, so their lines are not even written.
-  const drawConflicts = links.length + plan.conflicts.length <= MERMAID_MAX_EDGES;
+  // Stacks order the run as dependencies do, so they are drawn whatever the size; overlaps that only inform are not
+  // drawn past Mermaid's limit, so their lines are not even written.
+  for (const s of plan.stacks) {
+    if (onPath.has(`${s.on}\n${s.task}`)) criticalLinks.push(links.length);
+    links.push(`    ${nodeName(s.on)} -. stacks .-> ${nodeName(s.task)}`);
+  }
+  const overlaps = plan.overlap === 'parallel' ? plan.conflicts : [];
+  const drawConflicts = links.length + overlaps.length <= MERMAID_MAX_EDGES;
   const conflictLinks = drawConflicts
-    ? plan.conflicts.map((c) => `    ${nodeName(c.a)} -. conflict .- ${nodeName(c.b)}`)
+    ? overlaps.map((c) => `    ${nodeName(c.a)} -. overlap .- ${nodeName(c.b)}`)
     : [];
 
   const styles: string[] = [];
@@ -199,7 +217,7 @@ function flowchart(plan: Plan): string {
   }
   const withoutConflicts = render(false);
   if (fits(withoutConflicts, links.length)) {
-    return `${withoutConflicts}\n\n_Conflicts are left out of the graph: with them it is larger than Mermaid draws._`;
+    return `${withoutConflicts}\n\n_Overlaps are left out of the graph: with them it is larger than Mermaid draws._`;
   }
   return '_The graph is left out: it is larger than Mermaid draws._';
 }
@@ -236,13 +254,15 @@ const MERMAID_ENTITIES: Record<string, string> = {
  * Untrusted text for the inside of a quoted Mermaid label. A `"` would end the label and let the rest be read as
  * statements (`click … call …`), `%%{…}%%` is a directive wherever it appears, `;` ends a statement, a backtick
  * opens a Markdown label, and `<` would be HTML; all of them, brackets and `#` itself are written as entity codes,
- * which Mermaid shows as the characters. Control characters and line breaks become spaces.
+ * which Mermaid shows as the characters. Control characters and line breaks become spaces, and the invisible ones
+ * that reorder or hide text (bidi controls, zero-width characters) go.
  */
 export function mermaidText(text: string): string {
   return (
     text
       // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+      .replace(/[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '')
       .replace(/["#&<>%;`\\[\](){}|]/g, (c) => MERMAID_ENTITIES[c] ?? '')
   );
 }
