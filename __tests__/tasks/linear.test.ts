@@ -306,7 +306,11 @@ describe('resolveLinearTasks', () => {
       retryAfterSeconds: 0,
     });
 
-    const { set } = await resolveLinearTasks(taskSet(task('BAC-1')), { apiKey: KEY, apiUrl: linear.url });
+    const { set } = await resolveLinearTasks(taskSet(task('BAC-1')), {
+      apiKey: KEY,
+      apiUrl: linear.url,
+      backoffMs: 10,
+    });
 
     expect(linear.requests.map((r) => r.status)).toEqual([400, 400, 200]);
     expect(set.tasks[0]!.title).toBe('Known');
@@ -319,7 +323,12 @@ describe('resolveLinearTasks', () => {
     });
 
     const error = await failure(
-      resolveLinearTasks(taskSet(task('BAC-1')), { apiKey: KEY, apiUrl: linear.url, retries: 2 }),
+      resolveLinearTasks(taskSet(task('BAC-1')), {
+        apiKey: KEY,
+        apiUrl: linear.url,
+        retries: 2,
+        backoffMs: 10,
+      }),
     );
 
     expect(error).toBeInstanceOf(LinearApiError);
@@ -328,6 +337,38 @@ describe('resolveLinearTasks', () => {
     );
     expect((error as LinearApiError).code).toBe('RATELIMITED');
     expect(linear.requests).toHaveLength(3);
+  });
+
+  it('sends a request Linear failed with a 5xx again, waiting longer each time, and says so when it keeps failing', async () => {
+    const broken = { status: 502, body: '<html>Bad Gateway</html>' };
+    const linear = await serve([{ identifier: 'BAC-1', title: 'Known' }], {
+      answers: [broken, broken],
+    });
+
+    const started = Date.now();
+    const { set } = await resolveLinearTasks(taskSet(task('BAC-1')), {
+      apiKey: KEY,
+      apiUrl: linear.url,
+      backoffMs: 50,
+    });
+
+    // 50 ms, then 100 ms, each up to twice that.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(linear.requests.map((r) => r.status)).toEqual([502, 502, 200]);
+    expect(set.tasks[0]!.title).toBe('Known');
+
+    await linear.close();
+    const down = await serve([], { answers: [broken, broken, broken] });
+    const error = await failure(
+      resolveLinearTasks(taskSet(task('BAC-1')), {
+        apiKey: KEY,
+        apiUrl: down.url,
+        retries: 2,
+        backoffMs: 10,
+      }),
+    );
+    expect(error).toBeInstanceOf(LinearApiError);
+    expect(error.message).toBe('Linear answered HTTP 502 (3 attempts); run again later');
   });
 
   it('fails at once when the rate limit resets too late to wait for', async () => {

@@ -5,6 +5,8 @@
  * A few hand-written requests rather than `@linear/sdk`: the SDK would add about 1.9 MB to the bundle and
  * 0.2 s to every start, and its models fetch an issue's state and relations one request at a time.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import pRetry from 'p-retry';
 import { InputError } from '../errors.js';
 import { formatBytes, readTitle } from './fields.js';
 import type { Task, TaskSet } from './task.js';
@@ -20,6 +22,8 @@ export interface LinearOptions {
   signal?: AbortSignal;
   /** How many times a rate-limited, failed (HTTP 5xx) or unanswered request is sent again. Default 3. */
   retries?: number;
+  /** Milliseconds before the first retry, doubling (with jitter) for each next one. Default 1000. */
+  backoffMs?: number;
 }
 
 /** Linear could not be asked: rate-limited past the retries, down, or answering something unexpected. */
@@ -362,98 +366,123 @@ async function readCapped(response: Response, limit: number): Promise<string | u
  * POSTs one GraphQL request; retries rate limits, HTTP 5xx and lost connections; turns a refused key into an
  * InputError. Resolves to the answer, GraphQL errors included, for the caller to read.
  */
-export async function postLinear(
+export function postLinear(
   payload: { query: string; variables: Record<string, unknown> },
   options: LinearOptions,
 ): Promise<GraphQLResponse> {
+  const { signal } = options;
+  return pRetry((attempt) => postOnce(payload, options, attempt), {
+    retries: options.retries ?? DEFAULT_RETRIES,
+    minTimeout: options.backoffMs ?? 1000,
+    maxTimeout: MAX_WAIT_MS,
+    // Parallel jobs sharing a key do not retry in step.
+    randomize: true,
+    signal,
+    shouldRetry: ({ error }) => error instanceof LinearRetry,
+    // Linear's own wait, when it asks for longer than the backoff. An abort ends it; p-retry then rejects with the
+    // signal's reason.
+    onFailedAttempt: async ({ error, retryDelay, retriesLeft }) => {
+      const more = error instanceof LinearRetry ? (error.waitMs ?? 0) - retryDelay : 0;
+      if (retriesLeft > 0 && more > 0) await delay(more, undefined, { signal }).catch(() => {});
+    },
+  });
+}
+
+/** A failure another attempt may cure; its message is the one to show if none does. */
+class LinearRetry extends LinearApiError {
+  constructor(
+    message: string,
+    status?: number,
+    code?: string,
+    /** How long Linear asked to wait, when it said. */
+    readonly waitMs?: number,
+  ) {
+    super(message, status, code);
+  }
+}
+
+/** One POST: the answer, or the error it ends in ({@link LinearRetry} when another attempt may do better). */
+async function postOnce(
+  payload: { query: string; variables: Record<string, unknown> },
+  options: LinearOptions,
+  attempt: number,
+): Promise<GraphQLResponse> {
   const url = options.apiUrl ?? LINEAR_API_URL;
-  const retries = options.retries ?? DEFAULT_RETRIES;
-  for (let attempt = 0; ; attempt++) {
-    options.signal?.throwIfAborted();
-    const last = attempt >= retries;
-    let response: Response;
-    let text: string | undefined;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          Authorization: options.apiKey,
-          'Content-Type': 'application/json',
-          'User-Agent': 'parallel-agents',
-        },
-        body: JSON.stringify(payload),
-        signal: withTimeout(options.signal),
-      });
-      text = await readCapped(response, MAX_ANSWER_BYTES);
-    } catch (error) {
-      options.signal?.throwIfAborted();
-      if (!last) {
-        await sleep(backoff(attempt), options.signal);
-        continue;
-      }
-      throw new LinearApiError(redact(`Could not reach Linear at ${url}: ${reason(error)}`, options.apiKey));
-    }
+  const tries = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+  let response: Response;
+  let text: string | undefined;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        Authorization: options.apiKey,
+        'Content-Type': 'application/json',
+        'User-Agent': 'parallel-agents',
+      },
+      body: JSON.stringify(payload),
+      signal: withTimeout(options.signal),
+    });
+    text = await readCapped(response, MAX_ANSWER_BYTES);
+  } catch (error) {
+    throw new LinearRetry(redact(`Could not reach Linear at ${url}: ${reason(error)}`, options.apiKey));
+  }
 
-    if (text === undefined) {
+  if (text === undefined) {
+    throw new LinearApiError(
+      `Linear's answer is over the ${MAX_ANSWER_BYTES / 1024 / 1024} MiB limit (${formatBytes(MAX_ANSWER_BYTES)}); ` +
+        'list fewer tasks per run, or leave linear-api-key out to use the tasks as written',
+      response.status,
+    );
+  }
+  const answer = readAnswer(text);
+  const errors = (typeof answer === 'string' ? undefined : answer)?.errors ?? [];
+  const code = errors[0]?.extensions?.code;
+  const has = (c: string, type: string) =>
+    errors.some((e) => e.extensions?.code === c || e.extensions?.type === type);
+
+  if (response.status === 401 || has('AUTHENTICATION_ERROR', 'authentication error')) {
+    throw new InputError('Linear refused the API key', KEY_INPUT, AUTH_FIX);
+  }
+  if (response.status === 403 || has('FORBIDDEN', 'forbidden')) {
+    throw new InputError('Linear refused access with the API key', KEY_INPUT, AUTH_FIX);
+  }
+  if (response.status === 429 || has('RATELIMITED', 'ratelimited')) {
+    const wait = rateLimitWait(response.headers);
+    if (wait !== undefined && wait > MAX_WAIT_MS) {
       throw new LinearApiError(
-        `Linear's answer is over the ${MAX_ANSWER_BYTES / 1024 / 1024} MiB limit (${formatBytes(MAX_ANSWER_BYTES)}); ` +
-          'list fewer tasks per run, or leave linear-api-key out to use the tasks as written',
-        response.status,
-      );
-    }
-    const answer = readAnswer(text);
-    const body = typeof answer === 'string' ? undefined : answer;
-    const errors = body?.errors ?? [];
-    const code = errors[0]?.extensions?.code;
-    const has = (c: string, type: string) =>
-      errors.some((e) => e.extensions?.code === c || e.extensions?.type === type);
-
-    if (response.status === 401 || has('AUTHENTICATION_ERROR', 'authentication error')) {
-      throw new InputError('Linear refused the API key', KEY_INPUT, AUTH_FIX);
-    }
-    if (response.status === 403 || has('FORBIDDEN', 'forbidden')) {
-      throw new InputError('Linear refused access with the API key', KEY_INPUT, AUTH_FIX);
-    }
-
-    const limited = response.status === 429 || has('RATELIMITED', 'ratelimited');
-    if (limited || response.status >= 500) {
-      const wait = limited ? rateLimitWait(response.headers, attempt) : backoff(attempt);
-      if (limited && wait > MAX_WAIT_MS) {
-        throw new LinearApiError(
-          `Linear's rate limit for this API key resets in ${Math.ceil(wait / 60_000)} min; run again then`,
-          response.status,
-          code,
-        );
-      }
-      if (!last) {
-        await sleep(wait, options.signal);
-        continue;
-      }
-      const tries = `${attempt + 1} attempt${attempt ? 's' : ''}`;
-      throw new LinearApiError(
-        limited
-          ? `Linear kept rate-limiting the requests (${tries}); run again in a few minutes`
-          : `Linear answered HTTP ${response.status} (${tries}); run again later`,
+        `Linear's rate limit for this API key resets in ${Math.ceil(wait / 60_000)} min; run again then`,
         response.status,
         code,
       );
     }
-
-    if (typeof answer === 'string') {
-      throw new LinearApiError(
-        `Linear answered HTTP ${response.status} with ${answer}, not a GraphQL response; run again later`,
-        response.status,
-      );
-    }
-    if (!response.ok && !errors.length) {
-      throw new LinearApiError(`Linear answered HTTP ${response.status}`, response.status);
-    }
-    return answer;
+    throw new LinearRetry(
+      `Linear kept rate-limiting the requests (${tries}); run again in a few minutes`,
+      response.status,
+      code,
+      wait,
+    );
   }
+  if (response.status >= 500) {
+    throw new LinearRetry(
+      `Linear answered HTTP ${response.status} (${tries}); run again later`,
+      response.status,
+      code,
+    );
+  }
+  if (typeof answer === 'string') {
+    throw new LinearApiError(
+      `Linear answered HTTP ${response.status} with ${answer}, not a GraphQL response; run again later`,
+      response.status,
+    );
+  }
+  if (!response.ok && !errors.length) {
+    throw new LinearApiError(`Linear answered HTTP ${response.status}`, response.status);
+  }
+  return answer;
 }
 
-/** How long to wait after a rate limit: `retry-after` when sent, else until the request budget resets, else backoff. */
-function rateLimitWait(headers: Headers, attempt: number): number {
+/** How long a rate limit asks to wait: `retry-after` when sent, else until the request budget resets. */
+function rateLimitWait(headers: Headers): number | undefined {
   const retryAfter = headers.get('retry-after');
   if (retryAfter !== null && retryAfter.trim() !== '') {
     const seconds = Number(retryAfter);
@@ -467,33 +496,12 @@ function rateLimitWait(headers: Headers, attempt: number): number {
     .map((budget) => Number(headers.get(`x-ratelimit-${budget}-reset`)))
     .filter((at) => Number.isFinite(at) && at > 0)
     .map((at) => (at < 1e12 ? at * 1000 : at));
-  if (resets.length) return Math.max(0, Math.max(...resets) - Date.now());
-  return backoff(attempt);
-}
-
-/** 1 s, 2 s, 4 s… with a little jitter so parallel jobs sharing a key do not retry in step. */
-function backoff(attempt: number): number {
-  return Math.min(MAX_WAIT_MS, 1000 * 2 ** attempt) * (0.8 + Math.random() * 0.4);
+  return resets.length ? Math.max(0, Math.max(...resets) - Date.now()) : undefined;
 }
 
 function withTimeout(signal: AbortSignal | undefined): AbortSignal {
   const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function reason(error: unknown): string {
