@@ -212,6 +212,7 @@ async function runDist(
   repo: string,
   work: Workload,
   concurrency: number,
+  dist?: string,
 ): Promise<DistRun> {
   const out = path.join(probeDir, `${name.replace(/\W+/g, '-')}.json`);
   const spawnedAt = Date.now();
@@ -229,6 +230,7 @@ async function runDist(
       'results-dir': tempDir('pa-bench-results-'),
     },
     env: { NODE_OPTIONS: `--import=${pathToFileURL(PROBE).href}`, BENCH_PROBE_OUT: out },
+    ...(dist ? { dist } : {}),
   });
   const exitedAt = spawnedAt + run.ms;
   machine.stop();
@@ -402,6 +404,114 @@ const use = (work: Workload) => {
   server.setScripts(work.scripts);
   server.requests.length = 0;
 };
+
+/**
+ * Worktrees through git (`git worktree add`, `reset --hard`, `worktree remove`) against the build before it
+ * (`BENCH_PREVIOUS`, 9295f3f by default: worktrees registered by writing git's files, git run through a shell), in
+ * turns in this one run: each build's Workspace in this process, and each build's bundle on the same workloads.
+ */
+async function worktreesThroughGit(): Promise<void> {
+  const previous = process.env.BENCH_PREVIOUS ?? '9295f3f';
+  const dir = tempDir('pa-bench-previous-');
+  // The previous build's sources and bundle as committed, its packages the same as this build's.
+  execFileSync('sh', ['-c', `git archive ${previous} src dist | tar -x -C '${dir}'`], { cwd: ROOT });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  type WorktreeLike = { path: string; added?: Promise<void>; ready?: () => Promise<void> };
+  interface Lifecycle {
+    prune(): Promise<void>;
+    open(task: { id: string; title: string }): Promise<WorktreeLike>;
+    commit(worktree: WorktreeLike, message: string): Promise<unknown>;
+    remove(worktree: WorktreeLike): Promise<void>;
+  }
+  const builds: [string, string][] = [
+    ['this build', path.join(ROOT, 'src/git/workspace.ts')],
+    [`previous (${previous})`, path.join(dir, 'src/git/workspace.ts')],
+  ];
+  const modules = await Promise.all(
+    builds.map(
+      async ([, file]) =>
+        (await import(pathToFileURL(file).href)) as { Workspace: new (o: object) => Lifecycle },
+    ),
+  );
+  // Ten worktrees at once, as ten agents open them: until git has made each, until each is checked out, then the
+  // commit of one written file and the removal; the action's own CPU time for all of it.
+  const figures: Record<string, { added: number[]; ready: number[]; lifecycle: number[]; cpu: number[] }> =
+    {};
+  for (let round = 0; round < 5; round++) {
+    for (const [i, [name]] of builds.entries()) {
+      const repo = smallRepo();
+      const workspace = new modules[i]!.Workspace({ repo, root: path.join(tempDir(), 'worktrees') });
+      await workspace.prune();
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const added: number[] = [];
+      const ready: number[] = [];
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, n) => {
+          const worktree = await workspace.open({ id: `WT-${n + 1}`, title: 'Through git' });
+          await worktree.added;
+          added.push(performance.now() - started);
+          await worktree.ready?.();
+          ready.push(performance.now() - started);
+          fs.writeFileSync(path.join(worktree.path, 'notes', 'n.md'), 'note\n');
+          await workspace.commit(worktree, 'WT: a note');
+          await workspace.remove(worktree);
+        }),
+      );
+      const used = process.cpuUsage(cpu);
+      const f = (figures[name] ??= { added: [], ready: [], lifecycle: [], cpu: [] });
+      f.added.push(median(added));
+      f.ready.push(median(ready));
+      f.lifecycle.push(performance.now() - started);
+      f.cpu.push((used.user + used.system) / 1000 / 10);
+      deleteLater(repo);
+    }
+  }
+  for (const [name, f] of Object.entries(figures)) {
+    record(
+      `worktrees through git, ${name}: 10 at once, median of 5 rounds: made; checked out; all 10 opened, committed and removed; the action's CPU a worktree`,
+      `${Math.round(median(f.added))} ms; ${Math.round(median(f.ready))} ms; ${Math.round(median(f.lifecycle))} ms; ${median(f.cpu).toFixed(1)} ms`,
+      '',
+      null,
+    );
+  }
+  // The built action, both builds in turns on the same workloads.
+  const bundles: [string, string | undefined][] = [
+    ['this build', undefined],
+    [`previous (${previous})`, path.join(dir, 'dist/index.js')],
+  ];
+  const workloads: [string, Workload, number][] = [
+    ['10 × 8 turns, 100 ms/turn, c=10', workload(10, 8, FAST), 10],
+    ['100 tasks × 4 turns, 100 ms/turn, c=20', workload(100, 4, FAST), 20],
+    ['10 × 3 turns, 1 s + 0.5 s, c=10', workload(10, 3, SLOW), 10],
+  ];
+  for (const [label, work, concurrency] of workloads) {
+    const walls: Record<string, number[]> = {};
+    for (let round = 0; round < 3; round++) {
+      for (const [name, bundle] of bundles) {
+        use(work);
+        const r = await runDist(`${label} ${name}`, server, smallRepo(), work, concurrency, bundle);
+        const t = honest(r.results, served(server), concurrency);
+        (walls[name] ??= []).push(t.wallSeconds / t.model.idealSeconds);
+        if (failedOf(r.results) > 0) note(`${label}, ${name}: ${failedOf(r.results)} failed tasks`);
+      }
+    }
+    record(
+      `${label}: wall ÷ model-only ideal, median of 3, this build / previous`,
+      bundles.map(([name]) => median(walls[name]!).toFixed(3)).join(' / '),
+      '',
+      null,
+    );
+  }
+}
+
+await worktreesThroughGit();
+// The event-loop figures below are this build's workloads only.
+loopDelays.length = 0;
+if (process.env.BENCH_ONLY === 'worktrees') {
+  await server.close();
+  process.exit(0);
+}
 
 // 1. Ten tasks of eight turns, 1 s to first token and 0.5 s of streaming each, concurrency 10, then 1.
 {

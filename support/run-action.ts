@@ -40,6 +40,8 @@ export interface ActionOptions {
   env?: Record<string, string>;
   /** Called with each line the action prints, as it prints it. */
   onLine?: (line: string) => void;
+  /** The bundle to run; `dist/index.js` by default. */
+  dist?: string;
   /** Called with the child once it is spawned (to send it signals). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
@@ -78,7 +80,7 @@ export async function runAction(options: ActionOptions): Promise<ActionRun> {
   }
 
   const started = Date.now();
-  const child = spawn(process.execPath, [DIST], { cwd: options.workspace, env });
+  const child = spawn(process.execPath, [options.dist ?? DIST], { cwd: options.workspace, env });
   options.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
