@@ -220,22 +220,37 @@ describe('bad input', () => {
     [
       'a missing comma in JSON',
       () => json('{', '  "tasks": [', '    { "id": "BAC-1" }', '    { "id": "BAC-2" }', '  ]', '}'),
-      "tasks.json line 4, column 5: expected ',' or ']', found '{'. Fix the JSON syntax there",
+      "tasks.json line 4, column 5: expected ',' or ']' after array element, found '{'. Fix the JSON syntax there",
     ],
     [
       'an unquoted JSON key',
       () => json('{ "tasks": [ { id: "BAC-1" } ] }'),
-      "tasks.json line 1, column 16: expected a property name in double quotes, found 'i'. Fix the JSON syntax there",
+      "tasks.json line 1, column 16: expected property name or '}', found 'i'. Fix the JSON syntax there",
     ],
     [
       'JSON cut short',
       () => json('{ "tasks": [ { "id": "BAC-1" }'),
-      "tasks.json line 1, column 31: expected ',' or ']', found the end of the file. Fix the JSON syntax there",
+      "tasks.json line 1, column 31: expected ',' or ']' after array element, found the end of the file. Fix the JSON syntax there",
     ],
     [
       'a line break inside a JSON string',
       () => json('{ "tasks": [ { "id": "BAC-1", "prompt": "Fix', 'routing" } ] }'),
       'tasks.json line 1, column 45: a string runs past the end of its line (write a line break as \\n). Fix the JSON syntax there',
+    ],
+    [
+      'a trailing comma in a JSON list, where JSON.parse names no position',
+      () => json('{ "tasks": [', '  { "id": "BAC-1", "depends_on": ["BAC-2",] }', '] }'),
+      "tasks.json line 2, column 43: found ']' after a comma, and JSON allows no trailing comma. Fix the JSON syntax there",
+    ],
+    [
+      'a JSON string in single quotes',
+      () => json('{ "tasks": [', '  { "id": \'BAC-1\' }', '] }'),
+      "tasks.json line 2, column 11: unexpected '''. Fix the JSON syntax there",
+    ],
+    [
+      'a YAML alias with no anchor',
+      () => yaml('tasks:', '  - id: BAC-1', '    paths: *gateway'),
+      'tasks.yml line 3, column 12: the alias *gateway has no anchor &gateway before it. Anchor the value where it is first written, e.g. paths: &gateway [src/gateway/**], or write it out',
     ],
     [
       'a key given twice in a JSON task',
@@ -426,6 +441,60 @@ describe('task files', () => {
       '    estimate: 30m',
     );
     expect(set.tasks[1]).toMatchObject({ paths: ['src/gateway/**'], dependsOn: ['BAC-1'], estimate: 0.5 });
+  });
+
+  describe('bounds what YAML aliases expand to', () => {
+    const fix =
+      'Write the values out instead of repeating them through anchors (`&name`) and aliases (`*name`)';
+    const refusal = (lines: string[]) => {
+      const started = performance.now();
+      const error = (() => {
+        try {
+          yaml(...lines);
+        } catch (caught) {
+          return caught as InputError;
+        }
+      })();
+      return { message: error?.message, seconds: (performance.now() - started) / 1000 };
+    };
+
+    it('refuses 2,000 aliases at the first one past 100, at once', () => {
+      const { message, seconds } = refusal([
+        'context: &ref BAC-2',
+        'tasks:',
+        ...Array.from({ length: 2000 }, (_, i) => `  - { id: BAC-${i + 3}, depends_on: [*ref] }`),
+      ]);
+      expect(message).toBe(`tasks.yml line 103, column 33: the file has more than 100 aliases. ${fix}`);
+      expect(seconds).toBeLessThan(2);
+    });
+
+    it('refuses aliases of lists of aliases that expand past what one value may be copied (billion laughs)', () => {
+      const levels = Array.from(
+        { length: 10 },
+        (_, i) => `l${i + 1}: &l${i + 1} [*l${i}, *l${i}, *l${i}, *l${i}]`,
+      );
+      const { message, seconds } = refusal(['l0: &l0 [BAC-1]', ...levels, 'tasks: *l10']);
+      expect(message).toBe(`tasks.yml: the aliases expand to more than 100 copies of a value. ${fix}`);
+      expect(seconds).toBeLessThan(2);
+    });
+
+    it('counts what aliases expand to toward the 1 MiB limit', () => {
+      const { message } = refusal([
+        `context: &long ${'x'.repeat(20_000)}`,
+        'tasks:',
+        ...Array.from({ length: 60 }, (_, i) => `  - { id: BAC-${i + 1}, prompt: *long }`),
+      ]);
+      expect(message).toBe(`tasks.yml: the aliases expand the tasks to more than 1,048,576 bytes. ${fix}`);
+    });
+
+    it('reads a list shared by 90 tasks', () => {
+      const set = yaml(
+        'tasks:',
+        '  - { id: BAC-1, paths: &gateway [src/gateway/**] }',
+        ...Array.from({ length: 90 }, (_, i) => `  - { id: BAC-${i + 2}, paths: *gateway }`),
+      );
+      expect(set.tasks.at(-1)).toMatchObject({ id: 'BAC-91', paths: ['src/gateway/**'] });
+    });
   });
 
   it('points an error in an aliased value at the alias', () => {
