@@ -69,6 +69,12 @@ describe('readSettings', () => {
     expect(settings.maxCostUsd).toBe(12.5);
   });
 
+  it('says where the pricing input stops being JSON', () => {
+    expect(errorFrom({ pricing: '{"m": {"input": 3 "output": 15}}' }).message).toMatch(
+      /^input `pricing`: is not JSON \(.*\(line 1 column 19\)\)\. Give JSON prices/,
+    );
+  });
+
   it('opens a draft pull request per task and runs every task, unless told otherwise', () => {
     const base = { 'anthropic-api-key': 'sk-test', tasks: TASKS };
     expect(settingsFrom(base).settings).toMatchObject({ pullRequests: 'per-task', only: 'all' });
@@ -135,6 +141,14 @@ describe('readSettings', () => {
     ],
     [
       { pricing: '{"m": {"input": 3, "output": 15, "cache": 1}}' },
+      'input `pricing`: the price of "m" is not {"input": <number>, "output": <number>}. Give JSON prices in dollars per million tokens, e.g. {"my-model":{"input":3,"output":15}}',
+    ],
+    [
+      { pricing: '[{"input": 3, "output": 15}]' },
+      'input `pricing`: is not a JSON object. Give JSON prices in dollars per million tokens, e.g. {"my-model":{"input":3,"output":15}}',
+    ],
+    [
+      { pricing: '{"m": {"input": 3, "output": -15}}' },
       'input `pricing`: the price of "m" is not {"input": <number>, "output": <number>}. Give JSON prices in dollars per million tokens, e.g. {"my-model":{"input":3,"output":15}}',
     ],
     [

@@ -147,19 +147,7 @@ export function readSettings(
   env: NodeJS.ProcessEnv = process.env,
   maskSecret: (value: string) => void = () => {},
 ): Settings {
-  // Masked before anything else can print it, even if a later input is wrong.
-  const apiKey = getInput('anthropic-api-key').trim();
-  if (apiKey) maskSecret(apiKey);
-  const githubToken = getInput('github-token').trim() || undefined;
-  if (githubToken) {
-    maskSecret(githubToken);
-    // The form it takes in the git push header.
-    maskSecret(Buffer.from(`x-access-token:${githubToken}`).toString('base64'));
-  }
-
-  const linearApiKey = getInput('linear-api-key').trim() || undefined;
-  if (linearApiKey) maskSecret(linearApiKey);
-
+  const { apiKey, githubToken, linearApiKey, secrets } = readSecrets(getInput, maskSecret);
   const mode = readChoice(getInput, 'mode', MODES, 'run');
   if (!apiKey && mode === 'run') {
     throw new InputError(
@@ -203,12 +191,7 @@ export function readSettings(
       env.GITHUB_WORKSPACE || process.cwd(),
       getInput('results-dir').trim() || 'parallel-agents-results',
     ),
-    secrets: [
-      apiKey,
-      githubToken,
-      githubToken && Buffer.from(`x-access-token:${githubToken}`).toString('base64'),
-      linearApiKey,
-    ].filter((s): s is string => Boolean(s)),
+    secrets,
     comment: readBoolean(getInput, 'comment', true),
     triggerLabel: getInput('trigger-label').trim() || 'parallel-agents',
     requiredPermission: readChoice(getInput, 'required-permission', PERMISSIONS, 'write'),
@@ -225,6 +208,18 @@ export function readSettings(
     pullRequests: readChoice(getInput, 'pull-requests', PULL_REQUEST_MODES, 'per-task'),
     only: readChoice(getInput, 'only', ONLY, 'all'),
   };
+}
+
+/** The secret inputs, masked before anything else is read, so that nothing can print them, even if an input is wrong. */
+function readSecrets(getInput: GetInput, maskSecret: (value: string) => void) {
+  const apiKey = getInput('anthropic-api-key').trim();
+  const githubToken = getInput('github-token').trim() || undefined;
+  const linearApiKey = getInput('linear-api-key').trim() || undefined;
+  // The token also in the form it takes in the git push header.
+  const pushHeader = githubToken && Buffer.from(`x-access-token:${githubToken}`).toString('base64');
+  const secrets = [apiKey, githubToken, pushHeader, linearApiKey].filter((v): v is string => Boolean(v));
+  for (const secret of secrets) maskSecret(secret);
+  return { apiKey, githubToken, linearApiKey, secrets };
 }
 
 function readInteger(getInput: GetInput, name: string, fallback: number, min: number, max: number): number {
