@@ -103,6 +103,11 @@ export interface AgentResult {
   /** The agent's final text. */
   report: string;
   branch: string;
+  /**
+   * The tasks whose work this one started from, nearest first (its dependencies and the tasks it stacks on, and what
+   * they built on in turn); absent when it started from the base commit.
+   */
+  buildsOn?: string[];
   /** Commit on `branch` holding the agent's changes; absent when it changed nothing. */
   commit?: string;
   /** Whether `branch` was pushed to `origin`. */

@@ -9,6 +9,9 @@ import type { ShellSandbox } from './sandbox/sandbox.js';
 import { verifyTogether } from './checks/together.js';
 import { runTasks, type RunOptions } from './agents/scheduler.js';
 import type { Workspace } from './git/workspace.js';
+import { baseReader } from './git/base-reader.js';
+import { foundationOf } from './git/foundation.js';
+import { readRepositoryBrief } from './model/repository-brief.js';
 import { messageOf } from './errors.js';
 import { EventStream, type RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
@@ -183,7 +186,7 @@ async function work(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   try {
-    await runTasks(set, taskOptions(run, set, plan, io));
+    await runTasks(set, await taskOptions(run, set, plan, io));
     if (!run.stop.signal.aborted) await checkTogether(run, io);
     const delivered =
       io.afterAgents && run.stop.signal.reason !== 'cancelled'
@@ -203,14 +206,16 @@ async function work(
 }
 
 /** What the scheduler needs: the model client, the prompt, the limits, and the workspace's side of git. */
-function taskOptions(
+async function taskOptions(
   run: LiveRun,
   set: TaskSet,
   plan: Plan,
   io: RunIO & { workspace: Workspace },
-): RunOptions {
+): Promise<RunOptions> {
   const { settings, events } = run;
   const workspace = io.workspace;
+  // What the repository tells coding agents, read once from the base: the same bytes for every agent's prompt.
+  const repository = await readRepositoryBrief(baseReader(workspace.repo)).catch(() => undefined);
   return {
     plan,
     client: createModelClient({
@@ -220,14 +225,14 @@ function taskOptions(
       onThrottled: (status, waitMs, limit) =>
         events.emit({ type: 'throttled', at: Date.now(), status, waitMs, limit }),
     }),
-    system: systemPrompt(set.context, settings.instructions),
+    system: systemPrompt(set.context, settings.instructions, repository),
     model: settings.model,
     maxTurns: settings.maxTurns,
     timeoutMs: settings.timeoutMs,
     tools: settings.allowedTools,
     workspace: {
-      create: (task) => workspace.create(task),
-      open: (task) => workspace.open(task),
+      create: (task, options) => workspace.create(task, options),
+      open: (task, options) => workspace.open(task, options),
       commit: (worktree, message, options) => workspace.commit(worktree, message, options),
       stageAhead: (worktree) => workspace.stageAhead(worktree),
       push: (worktree) => workspace.push(worktree, settings.githubToken),
@@ -240,6 +245,7 @@ function taskOptions(
     maxConcurrency: settings.maxConcurrency,
     shell: io.shell,
     checks: settings.checks,
+    foundation: (tips) => foundationOf(workspace.repo, tips),
   };
 }
 

@@ -12,7 +12,7 @@ import type { Task } from '../tasks/task.js';
 import { AGENT_REPORT_FORMAT, agentReportMarkdown, parseAgentReport } from './agent-report.js';
 import { describeError } from '../model/describe-error.js';
 import type { EventStream } from '../events.js';
-import { taskPrompt } from '../model/prompt.js';
+import { taskPrompt, type TaskBrief } from '../model/prompt.js';
 import { shellEnvironment } from '../sandbox/shell-env.js';
 import { agentToolset, type AgentTool } from '../tools/toolset.js';
 import type { ShellSandbox } from '../sandbox/sandbox.js';
@@ -31,13 +31,20 @@ import {
 import { commandShell, fixUpPrompt, setupError, verifyError, type CommandShell } from '../checks/verify.js';
 import type { Checks } from '../checks.js';
 import { afterCheckout } from '../tools/checkout-wait.js';
-import { branchName, type CommitSummary, type PushOutcome, type Worktree } from '../git/workspace.js';
+import {
+  branchName,
+  type CommitSummary,
+  type PushOutcome,
+  type Worktree,
+  type WorktreeOptions,
+} from '../git/workspace.js';
 
 /** What an agent needs from the workspace: a worktree of its own, a commit of what it changed, and a push. */
 interface AgentWorkspace {
-  create(task: Task): Promise<Worktree>;
+  /** A worktree on the task's branch, from the base commit or from `startPoint` (the work it builds on). */
+  create(task: Task, options?: WorktreeOptions): Promise<Worktree>;
   /** As `create`, resolved before the files are all checked out: `Worktree.ready` says when they are. */
-  open?(task: Task): Promise<Worktree>;
+  open?(task: Task, options?: WorktreeOptions): Promise<Worktree>;
   commit(worktree: Worktree, message: string, options?: { stagedAhead?: boolean }): Promise<CommitSummary>;
   /** Stages the worktree's changes before the commit, which takes them when nothing changed since. Never rejects. */
   stageAhead?(worktree: Worktree): Promise<void>;
@@ -80,6 +87,10 @@ export interface AgentOptions {
    * timeout and its `started` event begin when the gate opens. A run stopped first gets a not-started result.
    */
   startGate?: Promise<boolean>;
+  /** The commit the task starts from instead of the base: the work of the tasks it builds on. */
+  startPoint?: string;
+  /** What the agent is told besides its task: what it builds on, the check it will be held to. */
+  brief?: TaskBrief;
 }
 
 /**
@@ -216,7 +227,8 @@ class AgentRun {
 
   private async openWorktree(): Promise<Worktree> {
     const { workspace } = this.options;
-    const worktree = await (workspace.open?.(this.task) ?? workspace.create(this.task));
+    const at: WorktreeOptions = this.options.startPoint ? { startPoint: this.options.startPoint } : {};
+    const worktree = await (workspace.open?.(this.task, at) ?? workspace.create(this.task, at));
     worktree.added?.catch((caught: unknown) => this.worktreeFailed.abort(caught));
     this.worktree = worktree;
     return worktree;
@@ -300,7 +312,7 @@ class AgentRun {
       max_tokens: options.maxTokens ?? 16_000,
       // The breakpoint caches tools and system together: both are the same for every agent.
       system: [{ type: 'text', text: options.system, cache_control: { type: 'ephemeral' } }],
-      messages: [{ role: 'user', content: taskPrompt(this.task) }],
+      messages: [{ role: 'user', content: taskPrompt(this.task, this.options.brief) }],
       tools: this.tools,
       // The agent's last reply is its report in a fixed form, with its own word on how far it got.
       ...(structured ? { output_config: { format: AGENT_REPORT_FORMAT } } : {}),

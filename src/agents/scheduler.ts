@@ -8,6 +8,8 @@ import { describeError } from '../model/describe-error.js';
 import { readyTasks } from './ready.js';
 import { isAgentEvent, type EventStream } from '../events.js';
 import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from '../result.js';
+import type { Foundation, Tip } from '../git/foundation.js';
+import { FoundationBook } from './foundations.js';
 
 export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   maxConcurrency: number;
@@ -17,15 +19,17 @@ export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   plan?: Plan;
   /** Longest the other agents wait for the first agent's first reply (the prompt-cache warm-up). */
   warmUpMs?: number;
+  /** Where a task that builds on others starts (see `foundationOf`); without it, every task starts from the base. */
+  foundation?: (tips: Tip[]) => Promise<Foundation | undefined>;
 };
 
 /** A warm-up that hangs must not hold every other agent to its timeout; past this they start without it. */
 const WARM_UP_MS = 30_000;
 
 /**
- * Runs one agent per task: a task starts once its dependencies have succeeded, no task whose `paths` overlap its
- * own is running, and one of `maxConcurrency` slots is free. A task whose dependency did not succeed is skipped
- * with the reason. One agent's failure never stops the others, and every task ends with an `ended` event carrying its
+ * Runs one agent per task: a task starts once its dependencies have succeeded, the tasks it stacks on (their `paths`
+ * overlap its own) have ended, and one of `maxConcurrency` slots is free; it starts from their work (see
+ * {@link FoundationBook}). A task whose dependency did not succeed is skipped with the reason. One agent's failure never stops the others, and every task ends with an `ended` event carrying its
  * result: the events are the only record. Resolves once every task has ended and every worktree is removed. Once
  * `signal` aborts, tasks not yet started end without starting and running agents stop.
  *
@@ -38,8 +42,8 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
   // An agent leaves its worktree's removal to finish on its own; the run is over once every removal is.
   const removals = new Set<Promise<void>>();
   const workspace: RunOptions['workspace'] = {
-    create: (task) => rest.workspace.create(task),
-    ...(rest.workspace.open ? { open: (task) => rest.workspace.open!(task) } : {}),
+    create: (task, at) => rest.workspace.create(task, at),
+    ...(rest.workspace.open ? { open: (task, at) => rest.workspace.open!(task, at) } : {}),
     commit: (worktree, message, options) => rest.workspace.commit(worktree, message, options),
     ...(rest.workspace.stageAhead ? { stageAhead: (worktree) => rest.workspace.stageAhead!(worktree) } : {}),
     push: (worktree) => rest.workspace.push(worktree),
@@ -53,6 +57,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
   };
   const agentOptions = { ...rest, workspace, shellLimit: pLimit(maxShells ?? os.availableParallelism()) };
   const plan = given ?? planTasks(set.tasks);
+  const book = new FoundationBook(plan);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
   const progress = {
@@ -68,12 +73,24 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
 
   const stopped = () => options.signal?.aborted === true;
   const end = (task: Task, result: AgentResult) => {
+    book.ended(task, result);
     options.events.emit({ type: 'ended', task: task.id, at: Date.now(), result });
+  };
+  const brief = {
+    ...(options.checks?.verify ? { verify: options.checks.verify } : {}),
+    shell: rest.tools.includes('bash'),
   };
 
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
     const model = task.model ?? options.model;
-    if (first) return runAgent({ ...agentOptions, task, model, onStreaming: warm?.release });
+    // Where it starts: the work it builds on, merged when there is more than one piece.
+    const start = await book.startOf(task, options.foundation);
+    if ('notStarted' in start) return notStarted(task, 'skipped', start.notStarted, model);
+    const from = { ...start.options, brief: { ...brief, buildsOn: start.buildsOn } };
+    const built = (result: AgentResult): AgentResult =>
+      start.buildsOn.length ? { ...result, buildsOn: start.buildsOn.map((f) => f.id) } : result;
+    if (first)
+      return built(await runAgent({ ...agentOptions, ...from, task, model, onStreaming: warm?.release }));
     // Its worktree, tools and conversation are made while the first agent warms the cache, off its critical path.
     // The waiting agents go one after another, each a turn of the event loop after the one before (immediates queued
     // together would all run in one turn): replies already streaming are read in between, and the agents start the
@@ -83,7 +100,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
       () => new Promise((resolve) => setImmediate(resolve)),
     );
     const gate = released.then(() => !stopped());
-    return runAgent({ ...agentOptions, task, model, startGate: gate });
+    return built(await runAgent({ ...agentOptions, ...from, task, model, startGate: gate }));
   };
 
   return new Promise((resolve) => {
@@ -119,7 +136,13 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
           .then((result) => {
             end(task, result);
             progress.running.delete(id);
-            (result.status === 'succeeded' ? progress.succeeded : progress.failed).add(id);
+            const outcome =
+              result.status === 'succeeded'
+                ? progress.succeeded
+                : result.status === 'skipped'
+                  ? progress.skipped
+                  : progress.failed;
+            outcome.add(id);
             step();
           });
       }

@@ -193,14 +193,26 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
     return undefined;
   }
 
+  // In plan order, so the pull request of the work a branch is built on exists before the branch's own.
+  const opened = new Map<string, PullRequestOutcome['pullRequest']>();
+  const pushedBranch = new Map(pushed.map((r) => [r.id, r.branch]));
   for (const [i, result] of pushed.entries()) {
+    const under = (result.buildsOn ?? []).flatMap((id) => {
+      const branch = pushedBranch.get(id);
+      const pullRequest = opened.get(id);
+      return branch ? [{ id, branch, ...(pullRequest ? { pullRequest } : {}) }] : [];
+    });
+    // A stacked branch's base is the nearest work it is built on that has a pull request (its first dependency,
+    // else the task it stacks on), so the pull request shows its own changes; the others are named to merge first.
+    const stackedOn = under.find((u) => u.pullRequest);
     try {
       const outcome = await upsertPullRequest(octokit, options.repo, {
         head: result.branch,
-        base,
+        base: stackedOn?.branch ?? base,
         title: pullRequestTitle(result.id, result.title, options.settings.secrets),
-        body: renderPullRequestBody(result, context),
+        body: renderPullRequestBody(result, { ...context, mergeFirst: under }),
       });
+      opened.set(result.id, outcome.pullRequest);
       announce(result.id, outcome);
     } catch (error) {
       if (!(error instanceof PullRequestError)) throw error;

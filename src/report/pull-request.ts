@@ -29,6 +29,15 @@ export interface PullRequestContext {
   runUrl?: string;
   /** Values to redact from agent text (the API keys, the token). */
   secrets: readonly string[];
+  /** The work this branch is stacked on, nearest first: each to merge before this one. */
+  mergeFirst?: readonly MergeFirst[];
+}
+
+/** A task whose work a branch is built on: its pull request when it has one, else its branch. */
+export interface MergeFirst {
+  id: string;
+  branch: string;
+  pullRequest?: { number: number; url: string };
 }
 
 /**
@@ -53,6 +62,7 @@ export function pullRequestTitle(id: string, title: string, secrets: readonly st
 export function renderPullRequestBody(result: AgentResult, context: PullRequestContext): string {
   const redact = redactor(context.secrets);
   const head = [links([result.id], context.issue), factsTable([result])];
+  if (context.mergeFirst?.length) head.push(mergeFirstLine(context.mergeFirst));
   const error = result.error ? `**Error:**\n\n${codeBlock(redact(result.error), 2_000)}` : '';
   if (error) head.push(error);
   const foot = footer(context, 'Running the task again updates this branch and this pull request.');
@@ -101,6 +111,14 @@ export function renderCombinedBody(
 }
 
 /** `Fixes BAC-1` per task, one a line, as Linear reads them; then `Part of #7`. */
+/** `**Merge first:** #12 (BAC-1), then this one; it is built on their work.` */
+function mergeFirstLine(under: readonly MergeFirst[]): string {
+  const named = under.map((u) =>
+    u.pullRequest ? `#${u.pullRequest.number} (${u.id})` : `${u.id} (branch \`${u.branch}\`)`,
+  );
+  return `**Merge first:** ${named.join(', ')}. This branch is built on their work, so it shows only its own changes once they are merged.`;
+}
+
 function links(ids: readonly string[], issue: number | undefined): string {
   const lines = ids.map((id) => `Fixes ${id}`);
   if (issue !== undefined) lines.push(`Part of #${issue}`);
