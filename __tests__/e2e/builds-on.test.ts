@@ -90,6 +90,7 @@ beforeAll(async () => {
     'README.md': '# Gateway\n\nRoutes requests.\n',
     'src/router.js': ROUTER,
     'docs/guide.md': '# Guide\n\nStep one.\n\nIn between.\n\nStep two.\n',
+    'CLAUDE.md': '# House rules\n\nKeep every line under 100 characters.\n',
   });
   origin = addBareOrigin(workspace);
   github = await startGitHubServer({
@@ -107,6 +108,7 @@ beforeAll(async () => {
       'issue-number': String(ISSUE),
       tasks: TASKS,
       'fail-on': 'none',
+      verify: 'test -f README.md',
     },
   });
   byId = Object.fromEntries((JSON.parse(run.outputs.results!) as Result[]).map((r) => [r.id, r]));
@@ -139,6 +141,23 @@ describe('work that builds on work, through the built action', () => {
   it('runs to the end', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+  });
+
+  it("gives every agent the repository's CLAUDE.md in a system prompt of the same bytes", () => {
+    const firsts = model.requests
+      .filter((r) => r.task && r.turn === 0)
+      .map((r) => JSON.stringify((r.body as { system: unknown }).system));
+    expect(firsts.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(firsts).size).toBe(1);
+    expect(firsts[0]).toContain('Keep every line under 100 characters.');
+  });
+
+  it("names a task's paths and the check it will be held to in its first message", () => {
+    const first = JSON.stringify(model.requests.find((r) => r.task === 'BAC-8' && r.turn === 0)!.body);
+    expect(first).toContain('This task is about these paths: `docs/guide.md`.');
+    expect(first).toContain(
+      'When you finish, `test -f README.md` runs on your work. You have no shell to run it',
+    );
   });
 
   it("starts a dependent from its dependency's commit: its agent reads the fix first, and its branch holds it", () => {
