@@ -39,7 +39,8 @@ export class ModelGate {
     for (;;) {
       signal?.throwIfAborted();
       const wait = this.#pausedUntil - Date.now();
-      if (wait > 0) await sleep(wait, signal);
+      // An abort ends the wait early; the check above then rejects with the signal's reason.
+      if (wait > 0) await delay(wait, undefined, { signal: signal ?? undefined }).catch(() => {});
       else if (this.#inFlight < this.#limit) break;
       else {
         let wake!: () => void;
@@ -78,19 +79,6 @@ export class ModelGate {
       this.#limit += 1;
       this.#waiting.shift()?.();
     }
-  }
-}
-
-/**
- * Resolves after `ms`, or rejects with the signal's reason as soon as it aborts, clearing the timer: an aborted wait
- * leaves nothing behind that keeps the process alive.
- */
-export async function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
-  try {
-    await delay(ms, undefined, signal ? { signal } : undefined);
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    throw error;
   }
 }
 
