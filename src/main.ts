@@ -191,7 +191,7 @@ async function readTasks(settings: Settings, github: GitHubSide): Promise<Intake
     core.info('Nothing to do: every task succeeded in the last run');
     return undefined;
   }
-  const plan = planTasks(rerun.set.tasks);
+  const plan = planTasks(rerun.set.tasks, { overlap: settings.overlap });
   const shards = shardPlan(plan, settings.maxShards);
   return { set: rerun.set, plan, shards, notes, warnings: read.warnings, previous };
 }
@@ -395,7 +395,10 @@ function shardOf(settings: Settings, set: TaskSet, shards: Shard[]): [TaskSet, P
   const ids = new Set(shard.tasks);
   const tasks = set.tasks.filter((t) => ids.has(t.id));
   core.info(`Shard ${shard.shard} of ${shards.length}: ${shard.tasks.join(', ')}`);
-  return [{ ...set, tasks, source: `${set.source}, shard ${shard.shard}` }, planTasks(tasks)];
+  return [
+    { ...set, tasks, source: `${set.source}, shard ${shard.shard}` },
+    planTasks(tasks, { overlap: settings.overlap }),
+  ];
 }
 
 /** A budget is only kept when every model's price is known: an unknown one would count as free. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PRICES, type Price, type PriceTable } from './model/pricing.js';
 import type { Checks } from './checks.js';
 import { InputError } from './errors.js';
+import type { OverlapPolicy } from './tasks/plan.js';
 import { PERMISSIONS, UNTRUSTED_TEXT, type Permission, type UntrustedText } from './github/permission.js';
 
 /** Tools of the SDK's agent toolset an agent may be given. `bash` is opt-in. */
@@ -25,6 +26,7 @@ type PullRequestMode = (typeof PULL_REQUEST_MODES)[number];
 
 /** Which tasks a run takes: every one (`all`), or only those that did not succeed in the last run on the issue. */
 const ONLY = ['all', 'failed'] as const;
+const OVERLAP_POLICIES = ['stack', 'parallel'] as const;
 type Only = (typeof ONLY)[number];
 
 const DEFAULT_MODEL = 'claude-sonnet-4-6';
@@ -99,6 +101,8 @@ export interface Settings {
   pullRequests: PullRequestMode;
   /** `failed`: run only the tasks that did not succeed in the last run recorded on the issue. */
   only: Only;
+  /** Tasks whose `paths` overlap: `stack` the later on the earlier's work, or run them at once (`parallel`). */
+  overlap: OverlapPolicy;
 }
 
 /** How an input is read: `@actions/core`'s `getInput` in the action, a plain map in tests. */
@@ -140,6 +144,7 @@ export const INPUT_NAMES = [
   'shell-network',
   'pull-requests',
   'only',
+  'overlap',
 ] as const;
 
 export function readSettings(
@@ -207,6 +212,7 @@ export function readSettings(
     shellNetwork: readChoice(getInput, 'shell-network', ['on', 'off'] as const, 'on') === 'on',
     pullRequests: readChoice(getInput, 'pull-requests', PULL_REQUEST_MODES, 'per-task'),
     only: readChoice(getInput, 'only', ONLY, 'all'),
+    overlap: readChoice(getInput, 'overlap', OVERLAP_POLICIES, 'stack'),
   };
 }
 
