@@ -71,6 +71,8 @@ type RunLevelEvent =
     }
   /** The endpoint pushed back (429/529): new requests wait `waitMs`, and `limit` may be in flight at once. */
   | { type: 'throttled'; at: number; status: number; waitMs: number; limit: number }
+  /** The runner's load changed how many agents may run at once (within `max-concurrency`), and why. */
+  | { type: 'concurrency'; at: number; limit: number; reason: string }
   /** The run is stopping every agent: the job was cancelled, or `max-cost-usd` was spent. */
   | { type: 'stopping'; at: number; reason: RunStop; detail: string }
   /** Something the reader should know about the run itself (trusted text, one line). */

@@ -31,6 +31,8 @@ export interface AgentsOptions {
   tools?: ToolName[];
   maxShells?: number;
   events?: EventStream;
+  /** Reads the runner's load for the scheduler, every `loadIntervalMs`. */
+  load?: Pick<RunOptions, 'readLoad' | 'loadIntervalMs'>;
   onThrottled?: () => void;
 }
 
@@ -58,6 +60,7 @@ export async function runAgentsAgainst(
     events: options.events ?? new EventStream(),
     maxConcurrency,
     ...(options.maxShells ? { maxShells: options.maxShells } : {}),
+    ...options.load,
   };
   // The results as the run's readers get them: from the `ended` events, in the order the tasks were given.
   const ended = new Map<string, AgentResult>();

@@ -128,3 +128,55 @@ describe('runTasks', () => {
     expect(most).toBe(2);
   });
 });
+
+describe('runTasks under the runner’s load', () => {
+  it('runs fewer agents at once while memory is short, says why, and goes back up once it has room', async () => {
+    const tasks = Array.from({ length: 10 }, (_, i) => task(`LOD-${i + 1}`));
+    const scripts = Object.fromEntries(tasks.map((t) => [t.id, threeTurns]));
+    let squeezed = true;
+    let ended = 0;
+    const events = new EventStream();
+    const timeline: string[] = [];
+    const running = new Set<string>();
+    let mostWhileSqueezed = 0;
+    let startsWhileSqueezed = 0;
+    events.on((e) => {
+      if (e.type === 'concurrency') timeline.push(`limit ${e.limit}: ${e.reason}`);
+      if (e.type === 'started') {
+        running.add(e.task);
+        // The first four had their slots before the first reading; every later start waits for the lower limit.
+        const later = !['LOD-1', 'LOD-2', 'LOD-3', 'LOD-4'].includes(e.task);
+        if (later && timeline.length === 1) {
+          startsWhileSqueezed += 1;
+          mostWhileSqueezed = Math.max(mostWhileSqueezed, running.size);
+        }
+      }
+      if (e.type === 'ended') {
+        running.delete(e.task);
+        // Room again once half the tasks are done.
+        if ((ended += 1) === 5) squeezed = false;
+      }
+    });
+    server.setScripts(scripts);
+    const results = await runAgentsAgainst(server.url, tasks, {
+      maxConcurrency: 4,
+      events,
+      load: {
+        loadIntervalMs: 20,
+        readLoad: async () => ({
+          memoryAvailable: squeezed ? 0.04 : 0.6,
+          memoryPressure: squeezed ? 25 : 0,
+          cpuPressure: 0,
+        }),
+      },
+    });
+    expect(results.map((r) => r.status)).toEqual(tasks.map(() => 'succeeded'));
+    expect(timeline).toEqual([
+      'limit 2: memory is short (4 % available)',
+      'limit 3: the runner has room again',
+      'limit 4: the runner has room again',
+    ]);
+    expect(startsWhileSqueezed).toBeGreaterThan(0);
+    expect(mostWhileSqueezed).toBeLessThanOrEqual(2);
+  });
+});

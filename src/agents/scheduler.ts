@@ -10,6 +10,7 @@ import { isAgentEvent, type EventStream } from '../events.js';
 import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from '../result.js';
 import type { Foundation, Tip } from '../git/foundation.js';
 import { FoundationBook } from './foundations.js';
+import { readLoad, watchLoad, type LoadSample } from './load.js';
 
 export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   maxConcurrency: number;
@@ -19,9 +20,16 @@ export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   plan?: Plan;
   /** Longest the other agents wait for the first agent's first reply (the prompt-cache warm-up). */
   warmUpMs?: number;
+  /** How often the runner's load is read to set how many agents run at once; 0 turns that off. */
+  loadIntervalMs?: number;
+  /** Where the load is read from; the kernel's `/proc` by default. */
+  readLoad?: () => Promise<LoadSample>;
   /** Where a task that builds on others starts (see `foundationOf`); without it, every task starts from the base. */
   foundation?: (tips: Tip[]) => Promise<Foundation | undefined>;
 };
+
+/** The kernel's pressure figures are 10 s averages: reading them every 2 s follows them closely enough. */
+const LOAD_INTERVAL_MS = 2_000;
 
 /** A warm-up that hangs must not hold every other agent to its timeout; past this they start without it. */
 const WARM_UP_MS = 30_000;
@@ -38,7 +46,15 @@ const WARM_UP_MS = 30_000;
  * it again.
  */
 export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
-  const { maxConcurrency, maxShells, plan: given, warmUpMs = WARM_UP_MS, ...rest } = options;
+  const {
+    maxConcurrency,
+    maxShells,
+    plan: given,
+    warmUpMs = WARM_UP_MS,
+    loadIntervalMs = LOAD_INTERVAL_MS,
+    readLoad: read = () => readLoad(),
+    ...rest
+  } = options;
   // An agent leaves its worktree's removal to finish on its own; the run is over once every removal is.
   const removals = new Set<Promise<void>>();
   const workspace: RunOptions['workspace'] = {
@@ -55,11 +71,26 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
       return removal;
     },
   };
-  const agentOptions = { ...rest, workspace, shellLimit: pLimit(maxShells ?? os.availableParallelism()) };
+  const shellLimit = pLimit(maxShells ?? os.availableParallelism());
+  const agentOptions = { ...rest, workspace, shellLimit };
   const plan = given ?? planTasks(set.tasks);
   const book = new FoundationBook(plan);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
+  // Fewer agents at once while the runner is short of memory, or its commands wait for a CPU; back up as it recovers.
+  const load =
+    loadIntervalMs > 0 && maxConcurrency > 1
+      ? watchLoad({
+          max: maxConcurrency,
+          intervalMs: loadIntervalMs,
+          read,
+          commandsRunning: () => shellLimit.activeCount > 0,
+          onChange: ({ limit: at, reason }) => {
+            limit.concurrency = at;
+            options.events.emit({ type: 'concurrency', at: Date.now(), limit: at, reason });
+          },
+        })
+      : undefined;
   const progress = {
     succeeded: new Set<string>(),
     failed: new Set<string>(),
@@ -147,6 +178,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
           });
       }
       if (next.done) {
+        load?.stop();
         void Promise.all(removals).then(() => resolve());
       }
     };

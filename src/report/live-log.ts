@@ -25,6 +25,8 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
       return null;
     case 'throttled':
       return `[model] HTTP ${event.status}: holding new requests ${(event.waitMs / 1000).toFixed(1)} s; ${event.limit} at once`;
+    case 'concurrency':
+      return `[runner] ${event.reason}: ${event.limit} ${event.limit === 1 ? 'agent' : 'agents'} at once`;
     case 'stopping':
     case 'warning':
       return event.type === 'stopping' ? event.detail : event.message;
