@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as core from '@actions/core';
@@ -18,6 +18,8 @@ import { failureReason, runOutputs } from './outputs.js';
 import { togetherFailure } from './report/verification.js';
 import { openAuditLog, writeResultFiles } from './report/audit.js';
 import { writeBatches } from './report/write-batches.js';
+import { renderRunPage } from './report/page.js';
+import { parseAuditLog } from './report/page-events.js';
 import { recordDir, thisRun, writeRunFile } from './report/records.js';
 import { redactor } from './report/redact.js';
 import { createEventFormatter, formatProgress } from './report/live-log.js';
@@ -98,6 +100,7 @@ export async function runAgents(
       }
     }
     await writeRecords(run, set);
+    await writePage(run, plan);
     await publish(run, planMarkdown);
     return failureOf(run, delivered);
   } finally {
@@ -292,6 +295,24 @@ async function writeRecords(run: LiveRun, set: TaskSet): Promise<void> {
     core.warning(`The run record ${path.join(folder, 'run.json')} could not be written: ${messageOf(error)}`);
   }
   if (written) core.info(`Results and audit log: ${folder}`);
+}
+
+/**
+ * The run as one HTML page beside its audit log (`run.html`), built from that log, which is already redacted. A page
+ * that cannot be written only warns.
+ */
+async function writePage(run: LiveRun, plan: Plan): Promise<void> {
+  const file = path.join(run.folder, 'run.html');
+  try {
+    const events = parseAuditLog(await readFile(path.join(run.folder, 'audit.jsonl'), 'utf8'));
+    const repository = process.env['GITHUB_REPOSITORY'];
+    await writeFile(
+      file,
+      renderRunPage({ events, plan, prices: run.settings.prices, ...(repository ? { repository } : {}) }),
+    );
+  } catch (error) {
+    core.warning(`The run page ${file} could not be written: ${messageOf(error)}`);
+  }
 }
 
 /** The outputs and the job summary, both from the ended run's state; the plan stays, folded, under the results. */

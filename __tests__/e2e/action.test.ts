@@ -173,8 +173,13 @@ describe('the built action, run as the runner runs it', () => {
       'BAC-2.json',
       'BAC-3.json',
       'audit.jsonl',
+      'run.html',
       'run.json',
     ]);
+    // The run's page is built from the audit log and names every agent.
+    const page = fs.readFileSync(`${workspace}/parallel-agents-results/run-local-1/run.html`, 'utf8');
+    expect(page.startsWith('<!DOCTYPE html>')).toBe(true);
+    for (const id of ['BAC-1', 'BAC-2', 'BAC-3']) expect(page).toContain(id);
     // Every branch is pushed, and its worktree is gone so a later step can check the branch out.
     expect(
       git(origin, 'branch', '--list', 'parallel-agents/*')
