@@ -1,5 +1,7 @@
 import {
+  KEYWORD_BREAK,
   MENTION_BREAK,
+  breakReferences,
   codeBlock,
   codeSpan,
   escapeHtml,
@@ -29,8 +31,125 @@ describe('sanitizeMarkdown: mentions', () => {
     expect(sanitizeMarkdown('```\nnpm i @types/node\n```')).toBe('```\nnpm i @types/node\n```');
   });
 
-  it('leaves issue references alone', () => {
-    expect(sanitizeMarkdown('Fixes #123 and BAC-124.')).toBe('Fixes #123 and BAC-124.');
+  it('leaves issue references without a closing word alone', () => {
+    expect(sanitizeMarkdown('See #123 and BAC-124.')).toBe('See #123 and BAC-124.');
+  });
+});
+
+/** Every way of writing a mention that GitHub may read as one once rendered. */
+const MENTIONS = [
+  '@octocat',
+  '_@octocat_',
+  '__@octocat__',
+  '*@octocat*',
+  '**@octocat**',
+  '~~@octocat~~',
+  '\\@octocat',
+  '@octo-org/reviewers',
+  '[@octocat](https://example.com)',
+  '(@octocat)',
+  '"@octocat"',
+  'hi,@octocat',
+  '`code`@octocat',
+  '[a link](https://example.com)@octocat',
+  'https://example.com<@octocat',
+  '- @octocat',
+  '> @octocat',
+];
+/** Mentions spelt with character references, which GitHub decodes before it looks for names. */
+const SPELT_MENTIONS = ['&#64;octocat', '&#064;octocat', '&#x40;octocat', '&commat;octocat'];
+
+/** Every way of writing a closing or linking word before a reference, as GitHub and Linear document them. */
+const CLOSING = [
+  'Fixes #1',
+  'closes #2',
+  'Resolves owner/repo#3',
+  'fixed: #4',
+  'Closed https://github.com/octo-org/gateway/issues/5',
+  'FIX #6',
+  'close #7',
+  'Resolve: #8',
+  'resolved #9',
+  'fix: octo-org/gateway#10',
+  '**Fixes** #11',
+  '_closes_ #12',
+  'Fixes [#13](https://github.com/octo-org/gateway/issues/13)',
+  'Fixes GH-14',
+  'Fixes ENG-15',
+  'Completes ENG-16',
+  'closing ENG-17',
+  'Part of ENG-18',
+  'Related to ENG-19',
+  'refs #20',
+  'Fixes &#35;21',
+  'Fixes <https://github.com/octo-org/gateway/issues/22>',
+  'This fixes',
+];
+/** Each closing or linking word as it would be read: a whole word, without a break in it. */
+const UNBROKEN_KEYWORD =
+  /(?<![A-Za-z0-9])(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolve[sd]?|complete[sd]?|part of|related to|refs?)(?![A-Za-z0-9])/i;
+
+describe('mentions in every form', () => {
+  it.each(MENTIONS)('breaks %s in prose, in a table cell and inside HTML', (text) => {
+    for (const out of [sanitizeMarkdown(text), escapeTableCell(text), escapeHtml(text)]) {
+      expect(out).not.toMatch(/@[A-Za-z0-9]/);
+      expect(out).toContain(`@${MENTION_BREAK}`);
+    }
+  });
+
+  it.each(SPELT_MENTIONS)('shows %s as written instead of as a mention', (text) => {
+    for (const out of [sanitizeMarkdown(text), escapeTableCell(text), escapeHtml(text)]) {
+      expect(out).toBe(`&amp;${text.slice(1)}`);
+    }
+  });
+
+  it('leaves other character references to render', () => {
+    expect(sanitizeMarkdown('a&nbsp;b &copy; &#8212; &lt;')).toBe('a&nbsp;b &copy; &#8212; &lt;');
+  });
+
+  it('keeps a link whose address holds an @ whole', () => {
+    const text =
+      'See [the post](https://medium.com/@author/post) and https://en.wikipedia.org/wiki/A_(b)/@c.';
+    expect(sanitizeMarkdown(text)).toBe(text);
+  });
+});
+
+describe('closing and linking words', () => {
+  it.each(CLOSING)('breaks the word in %s, in prose, in a table cell and inside HTML', (text) => {
+    for (const out of [
+      sanitizeMarkdown(text),
+      escapeTableCell(text),
+      escapeHtml(text),
+      breakReferences(text),
+    ]) {
+      expect(out).not.toMatch(UNBROKEN_KEYWORD);
+      expect(out).toContain(KEYWORD_BREAK);
+    }
+    expect(sanitizeMarkdown(text).replaceAll(KEYWORD_BREAK, '')).toBe(
+      text.replace('&#35;', '&amp;#35;').replace('<', '&lt;'),
+    );
+  });
+
+  it('breaks a word whose reference is on the next line', () => {
+    expect(sanitizeMarkdown('This fixes\n#12')).toBe(`This f${KEYWORD_BREAK}ixes\n#12`);
+  });
+
+  it('leaves the words alone where nothing they could act on follows', () => {
+    const text = 'Fixed the router, closed the socket and resolved the conflict; part of the work.';
+    expect(sanitizeMarkdown(text)).toBe(text);
+    expect(escapeTableCell(text)).toBe(text);
+  });
+
+  it('leaves code alone, which GitHub does not read for closing words', () => {
+    expect(sanitizeMarkdown('Run `git commit -m "Fixes #1"`')).toBe('Run `git commit -m "Fixes #1"`');
+    expect(sanitizeMarkdown('```\nFixes #1\n```')).toBe('```\nFixes #1\n```');
+  });
+});
+
+describe('breakReferences', () => {
+  it('breaks every mention and closing word in plain text, across lines too', () => {
+    const out = breakReferences('Fixes\n#1 for @octocat, mail a@b.io');
+    expect(out).toBe(`F${KEYWORD_BREAK}ixes\n#1 for @${MENTION_BREAK}octocat, mail a@${MENTION_BREAK}b.io`);
   });
 });
 

@@ -4,7 +4,7 @@
  * it), so a re-run updates the attachment rather than adding a second.
  */
 import type { AgentResult } from '../result.js';
-import { MENTION_BREAK, formatCount, singleLine } from '../report/sanitize.js';
+import { breakReferences, formatCount, singleLine } from '../report/sanitize.js';
 import { formatCost } from '../report/summary.js';
 import { verdictCell } from '../report/verdict.js';
 import { formatDuration, hasStarted } from '../report/timing.js';
@@ -127,8 +127,7 @@ function stringField(payload: Record<string, unknown>, object: string, key: stri
   return typeof value === 'string' ? value : undefined;
 }
 
-/** One line, mentions that notify nobody in Linear either. */
-/** {@link singleLine}, with every @-mention broken so that Linear notifies no one. */
+/** {@link singleLine}, with every mention and closing word broken, so that Linear notifies and links nothing. */
 function oneLine(text: string): string {
-  return singleLine(text.replace(/@(?=[\w-])/g, `@${MENTION_BREAK}`));
+  return breakReferences(singleLine(text));
 }

@@ -3,11 +3,11 @@ import type { AgentResult } from '../result.js';
 import { leftOutList } from './conflicts.js';
 import { redactor } from './redact.js';
 import {
+  breakReferences,
   codeBlock,
   escapeHtml,
   escapeTableCell,
   formatCount,
-  MENTION_BREAK,
   sanitizeMarkdown,
 } from './sanitize.js';
 import { formatCost } from './summary.js';
@@ -41,16 +41,18 @@ export interface MergeFirst {
 }
 
 /**
- * `BAC-124: Fix model routing`: one line, no control characters, mentions that notify nobody, within GitHub's limit.
- * The title may come from an issue or Linear, so it is untrusted.
+ * `BAC-124: Fix model routing`: one line, no control characters, mentions that notify nobody and closing words that
+ * close nothing (a squash merge makes the title a commit message on the default branch), within GitHub's limit. The
+ * title may come from an issue or Linear, so it is untrusted.
  */
 export function pullRequestTitle(id: string, title: string, secrets: readonly string[] = []): string {
-  const line = redactor(secrets)(`${id}${title ? `: ${title}` : ''}`)
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .replace(/@(?=[\w-])/g, `@${MENTION_BREAK}`)
-    .trim();
+  const line = breakReferences(
+    redactor(secrets)(`${id}${title ? `: ${title}` : ''}`)
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
   const chars = [...line];
   return chars.length <= TITLE_MAX_CHARS ? line : `${chars.slice(0, TITLE_MAX_CHARS - 1).join('')}…`;
 }

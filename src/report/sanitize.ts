@@ -1,5 +1,5 @@
 /**
- * Agent text is untrusted: it may try to notify people, inject HTML, fake the hidden markers the action finds its
+ * Agent text is untrusted: it may try to notify people, close or link issues on merge (`Fixes #1`), inject HTML, fake the hidden markers the action finds its
  * own comments by, leave a code fence open that swallows everything rendered after it, embed an image that reports
  * each view to its server, draw a diagram of its own (a fake timeline), or reorder what a reader sees with bidi
  * controls. These helpers make it inert while keeping ordinary Markdown (headings, lists, links, code) readable.
@@ -13,6 +13,25 @@ const ZERO_WIDTH_SPACE = '\u200b';
 
 /** Placed after `@` so GitHub's mention filter no longer sees a username. Invisible when rendered. */
 export const MENTION_BREAK = ZERO_WIDTH_SPACE;
+
+/**
+ * Placed after the first letter of a closing or linking word before a reference (`Fixes #1`), so that neither GitHub
+ * nor Linear reads the word as one: merging the pull request then closes and links nothing. Invisible when rendered.
+ */
+export const KEYWORD_BREAK = ZERO_WIDTH_SPACE;
+
+/**
+ * The words that close or link an issue when a reference follows: GitHub's nine (close, fix, resolve in three forms),
+ * and Linear's (those in every tense, complete and implement, and its linking words), in any case.
+ */
+const KEYWORD =
+  /(?<![A-Za-z0-9])(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolv(?:e[sd]?|ing)|complet(?:e[sd]?|ing)|implement(?:s|ed|ing)?|refs?|references|part[ \t]+of|relate[sd][ \t]+to|contributes[ \t]+to|towards|linear[ \t]+issue)(?![A-Za-z0-9])/gi;
+/**
+ * What may follow such a word for it to act: after a colon, spaces or emphasis, an issue (`#1`, `owner/repo#1`,
+ * `GH-1`, `BAC-1`), a URL or a link, or the end of the line (the reference may be on the next).
+ */
+const REFERENCE_AHEAD =
+  /^[\s:*_~`"'(\\]*(?:$|[#[<&]|https?:|www\.|[\w.-]+\/[\w.-]+#|[A-Za-z][A-Za-z0-9]*-\d)/i;
 
 /** `… (truncated, 12,345 characters omitted)` */
 function truncationMarker(omitted: number): string {
@@ -47,14 +66,14 @@ export function escapeTableCell(text: string, maxChars = 200): string {
 
 /**
  * One line of untrusted text for the inside of a raw HTML element such as `<summary>`, where GitHub does not read
- * Markdown: entities escaped, mentions broken, cut with `…`.
+ * Markdown: entities escaped, mentions and closing words broken, cut with `…`.
  */
 export function escapeHtml(text: string, maxChars = 200): string {
   return fitWithin(
     toOneLine(normalize(text)),
     maxChars,
     (line) =>
-      breakMentions(line)
+      breakMentions(withBreaks(line, keywordBreaks(line)))
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;')
         .replace(/>/g, '&gt;')
@@ -222,28 +241,41 @@ function renderMarkdown(source: string): string {
 }
 
 const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/;
-const INLINE_SPECIAL = /[\\`<@|~!]/g;
+const INLINE_SPECIAL = /[\\`<@|~!&]/g;
+/** A character reference, numeric or named, as CommonMark reads one. */
+const CHARACTER_REFERENCE = /^&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{1,31}));/;
+/**
+ * Named references for the ASCII characters a name, a URL or a reference is made of (`&commat;` is `@`): shown as
+ * text, GitHub would read `&commat;octocat` as a mention. `&lt;` and the like stay, as they form nothing.
+ */
+const ASCII_NAMED_REFERENCES = new Set(['commat', 'num', 'sol', 'colon', 'period', 'lowbar', 'UnderBar']);
 
 /**
  * One line of prose. Every backtick either belongs to a code span that opens and closes on this line or is
  * escaped, so GitHub pairs backticks exactly as we did; every `<` outside those spans is escaped, and so is any
- * run of three tildes, so no prose line can open a fence, and the `!` of every `![`, so no image can form.
+ * run of three tildes, so no prose line can open a fence, and the `!` of every `![`, so no image can form. Closing
+ * words before a reference are broken outside code, and so is every character reference that spells ASCII.
  */
 function renderInline(line: string, cell: boolean): string {
+  const breaks = keywordBreaks(line);
   let out = '';
   let i = 0;
   INLINE_SPECIAL.lastIndex = 0;
   for (let match = INLINE_SPECIAL.exec(line); match; match = INLINE_SPECIAL.exec(line)) {
     const at = match.index;
     if (at < i) continue;
-    out += line.slice(i, at);
+    out += withBreaks(line, breaks, i, at);
     const c = line[at];
     const next = line[at + 1];
     i = at + 1;
     if (c === '\\' && next !== undefined && ASCII_PUNCTUATION.test(next)) {
-      // An escaped `<` is already text; writing it as an entity keeps raw `<` out of the output altogether.
+      // An escaped `<` is already text; writing it as an entity keeps raw `<` out of the output altogether. `\@` is
+      // an `@` all the same once rendered, so a name after it is broken too.
       out += next === '<' ? '&lt;' : `\\${next}`;
+      if (next === '@' && /[A-Za-z0-9]/.test(line[at + 2] ?? '')) out += MENTION_BREAK;
       i = at + 2;
+    } else if (c === '&') {
+      out += spellsAscii(line.slice(at, at + 40)) ? '&amp;' : '&';
     } else if (c === '`') {
       const run = runLength(line, at, '`');
       const close = closingRun(line, at + run, run);
@@ -278,7 +310,43 @@ function renderInline(line: string, cell: boolean): string {
     }
     INLINE_SPECIAL.lastIndex = i;
   }
-  return out + line.slice(i);
+  return out + withBreaks(line, breaks, i, line.length);
+}
+
+/**
+ * Whether `text` starts with a character reference that GitHub would show as an ASCII character that a mention or a
+ * reference could be made of: any numeric one under 128, and {@link ASCII_NAMED_REFERENCES}.
+ */
+function spellsAscii(text: string): boolean {
+  const match = CHARACTER_REFERENCE.exec(text);
+  if (!match) return false;
+  const [, decimal, hex, name] = match;
+  if (name !== undefined) return ASCII_NAMED_REFERENCES.has(name);
+  return Number.parseInt(decimal ?? hex!, decimal === undefined ? 16 : 10) < 0x80;
+}
+
+/** Where a {@link KEYWORD_BREAK} goes in `text`: after the first letter of each closing word before a reference. */
+function keywordBreaks(text: string): Set<number> {
+  const breaks = new Set<number>();
+  KEYWORD.lastIndex = 0;
+  for (let match = KEYWORD.exec(text); match; match = KEYWORD.exec(text)) {
+    if (REFERENCE_AHEAD.test(text.slice(match.index + match[0].length, match.index + match[0].length + 200)))
+      breaks.add(match.index + 1);
+  }
+  return breaks;
+}
+
+/** `text` from `from` to `to`, with a {@link KEYWORD_BREAK} at each of `breaks` in that range. */
+function withBreaks(text: string, breaks: ReadonlySet<number>, from = 0, to = text.length): string {
+  if (breaks.size === 0) return text.slice(from, to);
+  let out = '';
+  let last = from;
+  for (let at = from + 1; at < to; at++) {
+    if (!breaks.has(at)) continue;
+    out += text.slice(last, at) + KEYWORD_BREAK;
+    last = at;
+  }
+  return out + text.slice(last, to);
 }
 
 /**
@@ -292,15 +360,32 @@ function spanContent(content: string, cell: boolean): string {
   return text.includes('|') ? text.replace(/</g, '&lt;') : text;
 }
 
-/** `@name` as GitHub would notify it: not inside a word, an e-mail address, or a URL. */
+/**
+ * `@name` as GitHub might notify it: anywhere but after a letter or digit (an e-mail address) or inside a bare URL.
+ * Emphasis (`_@name_`), a code span's end or a link's end before it leave the name at the start of a text GitHub
+ * scans, so those are broken too; a break where none was needed is invisible.
+ */
 function isMention(line: string, at: number): boolean {
   const before = line[at - 1];
   const after = line[at + 1];
   if (after === undefined || !/[A-Za-z0-9]/.test(after)) return false;
-  if (before !== undefined && /[A-Za-z0-9_`]/.test(before)) return false;
+  if (before !== undefined && /[A-Za-z0-9]/.test(before)) return false;
+  return !inBareUrl(line, at);
+}
+
+/**
+ * Whether `at` is inside a URL GitHub links as it stands (`https://medium.com/@author`): the word before it holds
+ * `://` or `www.`, and the URL has not ended on the way, at a `)` it did not open (a link's end) or a `<`.
+ */
+function inBareUrl(line: string, at: number): boolean {
   const tokenStart = Math.max(line.lastIndexOf(' ', at), line.lastIndexOf('\t', at)) + 1;
   const token = line.slice(tokenStart, at);
-  return !token.includes('://') && !/^\(?www\./i.test(token);
+  const start = Math.max(token.lastIndexOf('://'), token.toLowerCase().lastIndexOf('www.'));
+  if (start < 0) return false;
+  const url = token.slice(start);
+  const opened = url.split('(').length - 1;
+  const closed = url.split(')').length - 1;
+  return closed <= opened && !url.includes('<');
 }
 
 function breakMentions(text: string): string {
@@ -357,6 +442,14 @@ function longestRun(text: string, char: string): number {
 export function singleLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
+/**
+ * Untrusted plain text (a title, a commit message, a line for Linear), where nothing is Markdown: every closing or
+ * linking word before a reference and every `@name` broken, so it closes, links and notifies nothing.
+ */
+export function breakReferences(text: string): string {
+  return withBreaks(text, keywordBreaks(text)).replace(/@(?=[A-Za-z0-9])/g, `@${MENTION_BREAK}`);
 }
 
 export function formatCount(n: number): string {
