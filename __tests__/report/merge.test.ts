@@ -125,4 +125,16 @@ describe('merging the shards of one fan-out', () => {
     expect(merged.problems).toEqual(['Z-9 was reported but is not in the plan: left out']);
     expect(merged.results).toHaveLength(2);
   });
+
+  it('names the first 19 problems and counts the rest, so hostile records cannot fill the summary', () => {
+    const foreign = Array.from({ length: 1_000 }, (_, i) => result(`Z-${i + 1}`, T0, 1));
+    const merged = mergeRecords(
+      [record('1', T0, [result('A-1', T0, 1), result('A-2', T0, 1), ...foreign])],
+      { ...expected, shards: [shards[0]!] },
+      'claude-sonnet-4-6',
+    );
+    expect(merged.problems).toHaveLength(20);
+    expect(merged.problems[18]).toBe('Z-19 was reported but is not in the plan: left out');
+    expect(merged.problems[19]).toBe('… and 981 more problems with the records, not listed');
+  });
 });

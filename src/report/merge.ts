@@ -1,5 +1,8 @@
 import { notStarted, type AgentResult } from '../result.js';
 
+/** Problems named one by one; the rest are counted, so hostile records cannot fill the summary. */
+const MAX_PROBLEMS = 20;
+
 /** Which run wrote a record: the workflow run, its attempt, and the matrix shard (null for a run without shards). */
 export interface RecordRun {
   id: string;
@@ -128,7 +131,14 @@ export function mergeRecords(
     results,
     shards,
     missingShards,
-    problems,
+    problems: capProblems(problems),
     concurrency: shards.reduce((sum, s) => sum + s.concurrency, 0) || 1,
   };
+}
+
+/** Each problem up to {@link MAX_PROBLEMS}, then one line that counts the rest. */
+export function capProblems(problems: readonly string[]): string[] {
+  if (problems.length <= MAX_PROBLEMS) return [...problems];
+  const rest = problems.length - (MAX_PROBLEMS - 1);
+  return [...problems.slice(0, MAX_PROBLEMS - 1), `… and ${rest} more problems with the records, not listed`];
 }
