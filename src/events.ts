@@ -28,6 +28,13 @@ export type AgentEvent =
       output: string;
     }
   | { type: 'usage'; task: string; at: number; usage: Usage }
+  /**
+   * Where the agent is: its own word (`reported`, through its progress tool), or, between its reports, what its last
+   * tool call was doing (`editing src/router.js`). `percent` is 0–100, null when the agent has not said.
+   */
+  | { type: 'progress'; task: string; at: number; percent: number | null; doing: string; reported: boolean }
+  /** A note the agent posted for the other agents of the run: bounded and redacted by the notes tool. */
+  | { type: 'note'; task: string; at: number; topic: string; text: string }
   /** A reply broke off mid-stream and the turn is being sent again. */
   | { type: 'retry'; task: string; at: number; attempt: number; reason: string }
   /**
@@ -52,8 +59,10 @@ export type AgentEvent =
 
 /** What the timing's lower bounds follow: what waits for what, and the plan's longest chain, first task first. */
 export interface RunShape {
-  /** A dependency, or with stacking an overlap: `task` starts only once `dependsOn` has ended. */
-  dependencies: { task: string; dependsOn: string }[];
+  /**
+   * A dependency, or with stacking an overlap (`stacked`): `task` starts only once `dependsOn` has ended.
+   */
+  dependencies: { task: string; dependsOn: string; stacked?: boolean }[];
   criticalPath: string[];
 }
 

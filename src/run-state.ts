@@ -12,6 +12,25 @@ interface RunningAgent {
   model: string;
   turns: number;
   toolCalls: number;
+  /** Its latest progress: the percent it last reported, and what it is doing now. */
+  progress?: AgentProgress;
+}
+
+export interface AgentProgress {
+  /** 0–100 as the agent last said; null until it has. */
+  percent: number | null;
+  doing: string;
+  at: number;
+  /** The agent's own words, rather than what its last tool call stands in with. */
+  reported: boolean;
+}
+
+/** A note one agent posted for the others. */
+export interface RunNote {
+  task: string;
+  at: number;
+  topic: string;
+  text: string;
 }
 
 /**
@@ -44,6 +63,8 @@ export interface RunState {
   mergeCheck: MergeCheck | null;
   /** The run's timing, worked out once from the ended tasks and the shape when the run ends; null until then. */
   timing: Timing | null;
+  /** What the agents told each other, in the order they posted it. */
+  notes: RunNote[];
 }
 
 export function initialRunState(): RunState {
@@ -64,6 +85,7 @@ export function initialRunState(): RunState {
     together: null,
     mergeCheck: null,
     timing: null,
+    notes: [],
   };
 }
 
@@ -92,6 +114,18 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
         return updateRunning(state, event.task, (a) => ({ ...a, turns: event.turn }));
       case 'tool-call':
         return updateRunning(state, event.task, (a) => ({ ...a, toolCalls: a.toolCalls + 1 }));
+      case 'progress': {
+        const { percent, doing, at, reported } = event;
+        // A stand-in says what the agent does now; how far it is stays what it last said.
+        return updateRunning(state, event.task, (a) => ({
+          ...a,
+          progress: { percent: reported ? percent : (a.progress?.percent ?? null), doing, at, reported },
+        }));
+      }
+      case 'note': {
+        const { task, at, topic, text } = event;
+        return { ...state, notes: [...state.notes, { task, at, topic, text }] };
+      }
       case 'usage': {
         const model = state.running[event.task]?.model ?? modelOf(state, event.task);
         const cost = costOf(event.usage, model === undefined ? undefined : priceOf(model, prices));
@@ -186,7 +220,7 @@ export function shapeOf(plan: Pick<Plan, 'dependencies' | 'stacks' | 'criticalPa
   return {
     dependencies: [
       ...plan.dependencies.map(({ task, dependsOn }) => ({ task, dependsOn })),
-      ...plan.stacks.map(({ task, on }) => ({ task, dependsOn: on })),
+      ...plan.stacks.map(({ task, on }) => ({ task, dependsOn: on, stacked: true })),
     ],
     criticalPath: [...plan.criticalPath],
   };
@@ -249,4 +283,19 @@ export function progressOf(state: RunState): Progress {
     failed: ended.length - done,
     queued: Math.max(0, total - running - ended.length),
   };
+}
+
+/**
+ * What a task that has not started waits for: the tasks it depends on or stacks on that have not ended, else a free
+ * slot when every slot is taken; neither means it is about to start.
+ */
+export function waitingFor(
+  state: RunState,
+  task: string,
+): { tasks: { id: string; stacked: boolean }[]; slot: boolean } {
+  const tasks = state.shape.dependencies
+    .filter((d) => d.task === task && !state.ended[d.dependsOn])
+    .map((d) => ({ id: d.dependsOn, stacked: d.stacked === true }));
+  const slot = tasks.length === 0 && Object.keys(state.running).length >= Math.max(1, state.concurrency);
+  return { tasks, slot };
 }

@@ -97,7 +97,9 @@ describe('renderComment', () => {
 
     expect(body).toContain('### 🏃 parallel-agents: 0/3 running · 3 queued · $0.00');
     expect(body).toContain('3 agents, up to 4 at once · tasks from issue #7');
-    expect(rowOf(body, 'BAC-1')).toBe('| **BAC-1** | Task 1 | ⏳ queued | — | — | — | — | — | — |');
+    expect(rowOf(body, 'BAC-1')).toBe(
+      '| **BAC-1** | Task 1 | ⏳ queued | starting | — | — | — | — | — | — |',
+    );
     expect(body).toContain('<details><summary>Plan</summary>\n\n### Plan\n\n3 tasks · 1 level\n\n</details>');
   });
 
@@ -113,11 +115,80 @@ describe('renderComment', () => {
     const body = renderComment(state, { now: T0 + 12_500 });
 
     expect(body).toContain('### 🏃 parallel-agents: 1/3 running · 1 done · 1 queued');
-    expect(rowOf(body, 'BAC-1')).toBe('| **BAC-1** | Task 1 | 🏃 running | 12.5 s | 2 | 1 | — | — | — |');
+    expect(rowOf(body, 'BAC-1')).toBe('| **BAC-1** | Task 1 | 🏃 running | — | 12.5 s | 2 | 1 | — | — | — |');
     expect(rowOf(body, 'BAC-2')).toBe(
-      '| **BAC-2** | Task 2 | ✅ succeeded | 5.0 s | 3 | 4 | $0.03 | 1 (+40 −3) | — |',
+      '| **BAC-2** | Task 2 | ✅ succeeded | — | 5.0 s | 3 | 4 | $0.03 | 1 (+40 −3) | — |',
     );
     expect(rowOf(body, 'BAC-3')).toContain('⏳ queued');
+  });
+
+  it('shows each running agent’s progress bar and what it is doing, and what each queued task waits for', () => {
+    const run: RunEvent = {
+      ...started(4, 1),
+      shape: {
+        dependencies: [
+          { task: 'BAC-2', dependsOn: 'BAC-1' },
+          { task: 'BAC-4', dependsOn: 'BAC-1', stacked: true },
+        ],
+        criticalPath: ['BAC-1', 'BAC-2'],
+      },
+    };
+    const reported = stateAfter([
+      run,
+      { type: 'started', task: 'BAC-1', at: T0, branch: 'b', model: 'claude-sonnet-4-5' },
+      {
+        type: 'progress',
+        task: 'BAC-1',
+        at: T0 + 1000,
+        percent: 80,
+        doing: 'Writing the router change',
+        reported: true,
+      },
+    ]);
+    const body = renderComment(reported, { now: T0 + 5_000 });
+    expect(body).toMatch(/\| Status \| Now \|/);
+    expect(rowOf(body, 'BAC-1')).toContain('| 🏃 running | ████████░░ 80% - Writing the router change |');
+    expect(rowOf(body, 'BAC-2')).toContain('| ⏳ queued | waits for BAC-1 |');
+    expect(rowOf(body, 'BAC-3')).toContain('| ⏳ queued | waits for a free slot |');
+    expect(rowOf(body, 'BAC-4')).toContain('| ⏳ queued | waits for BAC-1 (same files) |');
+
+    // Between its reports, its last tool call says what it is doing; how far it is stays what it said.
+    const later = stateAfter(
+      [
+        {
+          type: 'progress',
+          task: 'BAC-1',
+          at: T0 + 2000,
+          percent: null,
+          doing: 'editing src/router.js',
+          reported: false,
+        },
+      ],
+      reported,
+    );
+    expect(rowOf(renderComment(later), 'BAC-1')).toContain('████████░░ 80% - editing src/router.js');
+    const ended = stateAfter([{ type: 'run-ended', at: T0 + 9000 }], later);
+    expect(renderComment(ended)).not.toMatch(/\| Now \|/);
+  });
+
+  it('shows an agent that never reported by its last tool call alone, and agent text in the line as text', () => {
+    const state = stateAfter([
+      started(1),
+      { type: 'started', task: 'BAC-1', at: T0, branch: 'b', model: 'claude-sonnet-4-5' },
+      {
+        type: 'progress',
+        task: 'BAC-1',
+        at: T0,
+        percent: null,
+        doing: 'running npm test | @octocat <img src=x>',
+        reported: false,
+      },
+    ]);
+    const row = rowOf(renderComment(state), 'BAC-1');
+    expect(row).toContain('| 🏃 running | running npm test \\| @');
+    expect(row).not.toContain('@octocat');
+    expect(row).not.toContain('<img');
+    expect(row).not.toContain('%');
   });
 
   it('at the end, shows every row, the timing comparison, PR links and the reports', () => {

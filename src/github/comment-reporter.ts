@@ -1,7 +1,7 @@
 import type { EventStream } from '../events.js';
 import type { RunState } from '../run-state.js';
 import type { GitHubClient, RepoRef } from './context.js';
-import { StickyComment, type StickyCommentOptions } from './sticky-comment.js';
+import { StickyComment, type Clock, type StickyCommentOptions } from './sticky-comment.js';
 
 export interface CommentReporterOptions {
   octokit: GitHubClient;
@@ -13,8 +13,10 @@ export interface CommentReporterOptions {
   state: () => RunState;
   /** The body for a state of the run (`renderComment` with the run's view). Called only when a body is sent. */
   render: (state: RunState) => string;
-  /** Milliseconds between two updates, at least. */
+  /** Milliseconds between two updates, at least (see `EDIT_PACE` for the rest of the pace). */
   minIntervalMs?: number;
+  /** Where the pace reads the time; the real clock by default. */
+  clock?: Clock;
   /** The token's login, when known. */
   login?: string;
   warn?: StickyCommentOptions['warn'];
@@ -33,8 +35,8 @@ export interface CommentReporter {
 
 /**
  * The sticky comment kept up to date from the run's events: written at once (the run starting), then on every
- * change, at most once per interval, and a last time by `finish`. It renders the run's own state, read when a body is
- * sent. A failed write warns and the run goes on.
+ * change at the pace GitHub's limits allow (see `EDIT_PACE`), and a last time by `finish`. It renders the run's own
+ * state, read when a body is sent. A failed write warns and the run goes on.
  */
 export function commentReporter(options: CommentReporterOptions): CommentReporter {
   const sticky = new StickyComment({
@@ -42,6 +44,7 @@ export function commentReporter(options: CommentReporterOptions): CommentReporte
     repo: options.repo,
     issueNumber: options.issueNumber,
     minIntervalMs: options.minIntervalMs,
+    ...(options.clock ? { clock: options.clock } : {}),
     login: options.login,
     warn: options.warn,
   });

@@ -5,8 +5,29 @@ import type { GitHubClient, RepoRef } from './context.js';
 /** Who the token's comments are by when nothing better can be learnt: the `GITHUB_TOKEN`'s bot. */
 const ACTIONS_BOT = 'github-actions[bot]';
 
-/** Milliseconds between two updates of a comment, at least, unless told otherwise. */
-const MIN_INTERVAL_MS = 3_000;
+/**
+ * The pace of a comment's edits. GitHub's secondary limit on content creation allows about 80 a minute and 500 an
+ * hour per token, and other steps share the token. A run's first few edits go out as fast as `minIntervalMs` allows
+ * (`burst` of them), then one every `steadyIntervalMs`: a 10-minute run edits its comment at most about 45 times, an
+ * hour-long one about 245, plus each run's last edit.
+ */
+export const EDIT_PACE = { minIntervalMs: 3_000, steadyIntervalMs: 15_000, burst: 5 };
+
+/** Where the pacing reads the time and waits: the real clock, unless a test runs a faster one. */
+export interface Clock {
+  now(): number;
+  /** Calls `run` after `ms`, unless the returned function is called first. Never keeps the process alive. */
+  after(ms: number, run: () => void): () => void;
+}
+
+const REAL_CLOCK: Clock = {
+  now: () => Date.now(),
+  after: (ms, run) => {
+    const timer = setTimeout(run, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
 
 /**
  * The hidden first line by which a sticky comment is found again: `<!-- parallel-agents -->`, or with a key
@@ -109,8 +130,13 @@ export interface StickyCommentOptions {
   key?: string;
   /** The token's login, when known; otherwise learnt with {@link tokenIdentity}. */
   login?: string;
-  /** Milliseconds between two requests, at least. Default {@link MIN_INTERVAL_MS}. */
+  /** Milliseconds between two requests, at least. Default {@link EDIT_PACE}'s. */
   minIntervalMs?: number;
+  /** Milliseconds between two requests once the first `burst` have gone out. Default {@link EDIT_PACE}'s. */
+  steadyIntervalMs?: number;
+  /** Requests that may go out `minIntervalMs` apart before the steady pace holds. Default {@link EDIT_PACE}'s. */
+  burst?: number;
+  clock?: Clock;
   /** Where a failed update is reported. Default `core.warning`: a comment that cannot be written never fails a run. */
   warn?: (message: string) => void;
 }
@@ -119,14 +145,21 @@ export interface StickyCommentOptions {
 export type CommentBody = string | (() => string);
 
 /**
- * One comment per issue, created once and edited in place. Updates are throttled to one request every
- * `minIntervalMs`, never two at once, and coalesced: only the newest body waiting is sent. `finish` always sends the
- * last one. A failed request is reported through `warn` and never thrown.
+ * One comment per issue, created once and edited in place. Updates are paced (see {@link EDIT_PACE}): never two at
+ * once, at least `minIntervalMs` apart, and past the first `burst` no more than one every `steadyIntervalMs`. They are
+ * coalesced: only the newest body waiting is sent. `finish` always sends the last one, at once. A failed request is
+ * reported through `warn` and never thrown.
  */
 export class StickyComment {
   readonly marker: string;
   readonly #options: StickyCommentOptions;
   readonly #minInterval: number;
+  readonly #steadyInterval: number;
+  readonly #burst: number;
+  readonly #clock: Clock;
+  /** Requests that may still go out at the fast pace: a bucket that refills one every steady interval. */
+  #credit: number;
+  #creditAt: number;
   readonly #warn: (message: string) => void;
   #identity: Promise<string> | undefined;
   #id: number | undefined;
@@ -136,7 +169,7 @@ export class StickyComment {
   #lastBody: string | undefined;
   #pending: (() => string) | undefined;
   #inFlight: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: (() => void) | undefined;
   #lastStart = Number.NEGATIVE_INFINITY;
   #finished = false;
   #failures = 0;
@@ -146,7 +179,15 @@ export class StickyComment {
   constructor(options: StickyCommentOptions) {
     this.#options = options;
     this.marker = stickyMarker(options.key);
-    this.#minInterval = options.minIntervalMs ?? MIN_INTERVAL_MS;
+    this.#minInterval = options.minIntervalMs ?? EDIT_PACE.minIntervalMs;
+    this.#steadyInterval = Math.max(
+      this.#minInterval,
+      options.steadyIntervalMs ?? EDIT_PACE.steadyIntervalMs,
+    );
+    this.#burst = Math.max(1, options.burst ?? EDIT_PACE.burst);
+    this.#clock = options.clock ?? REAL_CLOCK;
+    this.#credit = this.#burst;
+    this.#creditAt = this.#clock.now();
     this.#warn = options.warn ?? ((message) => core.warning(message));
   }
 
@@ -169,7 +210,7 @@ export class StickyComment {
   async finish(body?: CommentBody): Promise<string | undefined> {
     this.#finished = true;
     if (body !== undefined) this.#pending = typeof body === 'string' ? () => body : body;
-    clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
     while (this.#inFlight) await this.#inFlight;
     const render = this.#pending;
@@ -180,16 +221,16 @@ export class StickyComment {
 
   #schedule(): void {
     if (this.#finished || this.#inFlight || this.#timer || !this.#pending) return;
-    const wait = this.#lastStart + this.#minInterval - Date.now();
+    const wait = this.#wait();
     if (wait > 0) {
-      this.#timer = setTimeout(() => {
+      // `finish` sends what is left; a pending update never keeps the process alive on its own.
+      this.#timer = this.#clock.after(wait, () => {
         this.#timer = undefined;
         this.#schedule();
-      }, wait);
-      // `finish` sends what is left; a pending update never keeps the process alive on its own.
-      this.#timer.unref();
+      });
       return;
     }
+    this.#credit -= 1;
     const render = this.#pending;
     this.#pending = undefined;
     this.#inFlight = this.#attempt(render, false).then(() => {
@@ -198,9 +239,18 @@ export class StickyComment {
     });
   }
 
+  /** Milliseconds until the next request may start: the minimum interval, and a credit for it. */
+  #wait(): number {
+    const now = this.#clock.now();
+    this.#credit = Math.min(this.#burst, this.#credit + (now - this.#creditAt) / this.#steadyInterval);
+    this.#creditAt = now;
+    const untilCredit = this.#credit >= 1 ? 0 : Math.ceil((1 - this.#credit) * this.#steadyInterval);
+    return Math.max(this.#lastStart + this.#minInterval - now, untilCredit);
+  }
+
   /** One write; true when it went through. Failures are reported: the first and the last loudly, the rest quietly. */
   async #attempt(render: () => string, last: boolean): Promise<boolean> {
-    this.#lastStart = Date.now();
+    this.#lastStart = this.#clock.now();
     try {
       await this.#write(render());
       return true;

@@ -1,6 +1,13 @@
 import type { AgentResult } from '../result.js';
-import { formatProgress } from './live-log.js';
-import { progressOf, resultsOf, timingOf, type RunState } from '../run-state.js';
+import { formatProgress, progressLine } from './live-log.js';
+import {
+  progressOf,
+  resultsOf,
+  timingOf,
+  waitingFor,
+  type AgentProgress,
+  type RunState,
+} from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, formatCount, sanitizeMarkdown } from './sanitize.js';
@@ -154,12 +161,14 @@ interface Column {
   cell: (row: Row) => string;
 }
 
-/** A task's row: its result when it has ended, its progress while it runs, or neither while it waits. */
+/** A task's row: its result when it has ended, its progress while it runs, or what it waits for. */
 interface Row {
   id: string;
   title: string;
   result?: AgentResult;
-  running?: { seconds: number; turns: number; toolCalls: number };
+  running?: { seconds: number; turns: number; toolCalls: number; progress?: AgentProgress };
+  /** What a task that has not started waits for, in words. */
+  waits?: string;
 }
 
 const COLUMNS: Column[] = [
@@ -170,6 +179,7 @@ const COLUMNS: Column[] = [
     align: 'left',
     cell: (r) => (r.result ? verdictCell(r.result) : r.running ? '🏃 running' : '⏳ queued'),
   },
+  { header: 'Now', align: 'left', cell: (r) => nowCell(r) },
   { header: 'Agent says', align: 'left', cell: (r) => (r.result ? outcomeCell(r.result) : '—') },
   { header: 'Verified', align: 'left', cell: (r) => (r.result ? verifyCell(r.result) : '—') },
   { header: 'Time', align: 'right', cell: (r) => time(r) },
@@ -187,6 +197,24 @@ const COLUMNS: Column[] = [
   { header: 'Files', align: 'right', cell: (r) => files(r.result) },
   { header: 'PR', align: 'left', cell: (r) => (r.result ? pullRequestCell(r.result) : '—') },
 ];
+
+/** A running agent's progress bar and what it is doing; what a queued task waits for. */
+function nowCell(r: Row): string {
+  if (r.result) return '—';
+  const progress = r.running?.progress;
+  if (progress) return progressLine(progress.percent, escapeTableCell(progress.doing, 80));
+  return r.waits ?? '—';
+}
+
+/** `waits for BAC-1, BAC-2 (same files)`, `waits for a free slot`, or `starting`. */
+function waitWords(state: RunState, task: string): string {
+  const { tasks, slot } = waitingFor(state, task);
+  if (tasks.length) {
+    const names = tasks.map((t) => `${escapeTableCell(t.id, 40)}${t.stacked ? ' (same files)' : ''}`);
+    return `waits for ${names.join(', ')}`;
+  }
+  return slot ? 'waits for a free slot' : 'starting';
+}
 
 function time(r: Row): string {
   if (r.result) return hasStarted(r.result) ? formatDuration(r.result.seconds) : '—';
@@ -211,9 +239,10 @@ function rowsOf(state: RunState, view: CommentView): Row[] {
     const row: Row = { id: task.id, title: task.title };
     if (result) row.result = result;
     else if (running) {
-      const { startedAt, turns, toolCalls } = running;
+      const { startedAt, turns, toolCalls, progress } = running;
       row.running = { seconds: Math.max(0, now - startedAt) / 1000, turns, toolCalls };
-    }
+      if (progress) row.running.progress = progress;
+    } else if (state.startedAt !== null) row.waits = waitWords(state, task.id);
     return row;
   });
 }
@@ -221,11 +250,15 @@ function rowsOf(state: RunState, view: CommentView): Row[] {
 /** The table, rows in task order, within `room` characters; rows that do not fit are counted. */
 function agentTable(state: RunState, view: CommentView, room: number): { table: string; omitted: number } {
   const rows = rowsOf(state, view);
-  // `Verified` once an agent has been checked (`setup` or `verify`); `Agent says` once one gave its outcome.
+  // `Verified` once an agent has been checked (`setup` or `verify`); `Agent says` once one gave its outcome; `Now`
+  // while the run goes on.
   const ended = rows.map((r) => r.result);
+  const going = state.startedAt !== null && state.endedAt === null;
   const columns = COLUMNS.filter(
     (c) =>
-      (c.header !== 'Verified' || anyChecked(ended)) && (c.header !== 'Agent says' || anyReported(ended)),
+      (c.header !== 'Verified' || anyChecked(ended)) &&
+      (c.header !== 'Agent says' || anyReported(ended)) &&
+      (c.header !== 'Now' || going),
   );
   const lines = [
     `| ${columns.map((c) => c.header).join(' | ')} |`,

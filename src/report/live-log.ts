@@ -5,6 +5,8 @@ import { verdictOf, type AgentResult, type Verdict } from '../result.js';
 import type { TogetherCheck } from '../checks.js';
 import { formatDuration, hasStarted } from './timing.js';
 import { settlingRun } from './verification.js';
+import { NOTES_TOOL } from '../tools/notes.js';
+import { PROGRESS_TOOL } from '../tools/progress.js';
 
 /** Longest stretch of model text shown for a turn. */
 const TEXT_CHARS = 100;
@@ -47,7 +49,17 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
       return `${prefix} ${parts.join(' · ')}`;
     }
     case 'tool-call':
-      return `${prefix} ${describeCall(event.tool, event.input)}`;
+      // A report of progress or a posted note has a line of its own.
+      if (event.tool === PROGRESS_TOOL || (event.tool === NOTES_TOOL && event.input['action'] === 'post'))
+        return null;
+      return `${prefix} ${event.tool === NOTES_TOOL ? 'reads the notes of the others' : describeCall(event.tool, event.input)}`;
+    case 'progress':
+      // A stand-in says what the tool call's own line said already.
+      return event.reported
+        ? `${prefix} ${progressLine(event.percent, oneLine(event.doing, TEXT_CHARS))}`
+        : null;
+    case 'note':
+      return `${prefix} note for the others · ${oneLine(event.topic, 60)}: ${oneLine(event.text, TEXT_CHARS)}`;
     case 'tool-result': {
       if (!event.isError) return null;
       const call = toolInput ? describeCall(event.tool, toolInput) : oneLine(event.tool, 40);
@@ -231,6 +243,18 @@ function oneLine(text: string, maxChars: number): string {
   const code = line.charCodeAt(cut - 1);
   if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
   return `${line.slice(0, cut).trimEnd()}…`;
+}
+
+/** `████████░░ 80% - Writing the fix`; without a percent, the words alone. `doing` is already safe to show. */
+export function progressLine(percent: number | null, doing: string): string {
+  if (percent === null) return doing;
+  return `${progressBar(percent)} ${percent}%${doing ? ` - ${doing}` : ''}`;
+}
+
+/** Ten cells, one filled per tenth done: `████████░░`. */
+export function progressBar(percent: number): string {
+  const filled = Math.round(Math.min(100, Math.max(0, percent)) / 10);
+  return '█'.repeat(filled) + '░'.repeat(10 - filled);
 }
 
 /** `3/5 running · 1 done · 1 queued · $0.42`; counts that are zero are left out, except running. */

@@ -129,6 +129,10 @@ function isUsable(value: unknown): value is RunEvent {
       return typeof value.reason === 'string';
     case 'warning':
       return typeof value.message === 'string';
+    case 'note':
+      return typeof value.topic === 'string' && typeof value.text === 'string';
+    case 'progress':
+      return typeof value.doing === 'string' && (value.percent === null || typeof value.percent === 'number');
     case 'together':
       return isRecord(value.check);
     case 'merge-check':

@@ -76,7 +76,13 @@ function files(list: readonly string[], max: number): string {
 }
 
 function steps(events: readonly AgentEvent[], startedAt: number | null, max: number): string {
-  const shown = events.filter((e) => e.type !== 'usage' && !(e.type === 'tool-result' && !e.isError));
+  // A stand-in progress line repeats the tool call before it.
+  const shown = events.filter(
+    (e) =>
+      e.type !== 'usage' &&
+      !(e.type === 'tool-result' && !e.isError) &&
+      !(e.type === 'progress' && !e.reported),
+  );
   if (shown.length === 0) return '<p class="muted">No steps recorded.</p>';
   const zero = startedAt ?? shown[0]?.at ?? 0;
   const item = (e: AgentEvent) =>
@@ -105,6 +111,10 @@ function stepOf(e: AgentEvent): string {
       return `<b>${line(e.tool, 40)}</b> <code>${line(oneLineInput(e.input), STEP_CHARS)}</code>`;
     case 'tool-result':
       return `<span class="bad-text">↳ ${line(e.tool, 40)} failed:</span> ${line(e.output, STEP_CHARS)}`;
+    case 'progress':
+      return `<b>progress</b> ${e.percent === null ? '' : `${count(e.percent)} % `}${line(e.doing, STEP_CHARS)}`;
+    case 'note':
+      return `<b>note for the others</b> <em>${line(e.topic, 80)}</em>: ${line(e.text, STEP_CHARS)}`;
     case 'retry':
       return `<b>retry</b> ${count(e.attempt)}: ${line(e.reason, STEP_CHARS)}`;
     case 'check': {

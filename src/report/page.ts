@@ -30,6 +30,8 @@ const MAX_AGENTS = 1_000;
 const SECTIONS_BYTES = 4_000_000;
 const SECTION_BYTES = { min: 4_000, max: 400_000 };
 const WARNINGS_SHOWN = 100;
+/** Notes shown, at most (ten per agent for a hundred agents). */
+const NOTES_SHOWN = 1_000;
 
 /**
  * The whole run as one self-contained HTML page: headline and timing, the table of agents, a timeline drawn from
@@ -64,6 +66,7 @@ export function renderRunPage(input: RunPageInput): string {
       'Steps and reports',
       agents.map((a) => renderAgentSection(a, sectionBytes)).join('\n') + moreAgents,
     ),
+    notes(state),
     section('Plan', renderPlanSection(plan, state.shape)),
     warnings(state),
     '</main></body></html>',
@@ -170,6 +173,19 @@ function legend(): string {
     ['run', 'running'],
   ].map(([tone, words]) => `<span><span class="dot ${tone}"></span>${text(words)}</span>`);
   return `<p class="legend">${items.join('')}<span><span class="swatch wait"></span>waiting to start</span><span><span class="swatch tick"></span>tool call</span></p>`;
+}
+
+/** What the agents told each other, in the order they posted it: who, when, the topic and the text. */
+function notes(state: RunState): string {
+  if (state.notes.length === 0) return '';
+  const zero = state.startedAt ?? 0;
+  const items = state.notes.slice(0, NOTES_SHOWN).map((n) => {
+    const at = text(formatDuration(Math.max(0, num(n.at) - zero) / 1000));
+    return `<li><strong>${line(n.task, 40)}</strong> <span class="muted">+${at}</span> <em>${line(n.topic, 80)}</em>: ${line(n.text, 1_000)}</li>`;
+  });
+  if (state.notes.length > NOTES_SHOWN)
+    items.push(`<li class="muted">… ${count(state.notes.length - NOTES_SHOWN)} more</li>`);
+  return section('What the agents told each other', `<ul class="notes">${items.join('\n')}</ul>`);
 }
 
 /** The run's warnings, why it stopped early, and what the merge checks found. */

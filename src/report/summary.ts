@@ -1,5 +1,5 @@
 import { verdictOf, type AgentResult } from '../result.js';
-import { resultsOf, timingOf, type RunState } from '../run-state.js';
+import { resultsOf, timingOf, type RunNote, type RunState } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
 import {
@@ -62,6 +62,10 @@ export function renderSummary(state: RunState, view: SummaryView): string {
     Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(timeline) + 1024 < SUMMARY_MAX_BYTES
   ) {
     parts.push(timeline);
+  }
+  const notes = notesSection(state.notes, state.startedAt, NOTES_MAX_BYTES);
+  if (notes && Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(notes) + 1024 < SUMMARY_MAX_BYTES) {
+    parts.push(notes);
   }
   const used = Buffer.byteLength(parts.join('\n\n')) + 2 + 1;
   const reports = agentReports(results, SUMMARY_MAX_BYTES - used);
@@ -277,6 +281,30 @@ function gantt(results: readonly AgentResult[]): string {
 /** Mermaid ends a task name at `:` and reads `#` and `;` as syntax; ids need none of them. */
 function mermaidName(id: string): string {
   return id.replace(/[^\w .-]/g, '_').slice(0, 60) || 'task';
+}
+
+/** Bytes the agents' notes to each other may take, at most: the reports matter more. */
+const NOTES_MAX_BYTES = 64 * 1024;
+
+/**
+ * What the agents told each other, one line per note in the order posted: who, when (from the run's start), the
+ * topic and the text, each sanitized; the newest are left out past `maxBytes`, with a line saying how many.
+ */
+export function notesSection(notes: readonly RunNote[], startedAt: number | null, maxBytes: number): string {
+  if (notes.length === 0) return '';
+  const heading = '### What the agents told each other';
+  const lines: string[] = [];
+  let bytes = Buffer.byteLength(heading) + 200;
+  for (const note of notes) {
+    const when = startedAt === null ? '' : ` · +${formatDuration(Math.max(0, note.at - startedAt) / 1000)}`;
+    const line = `- **${escapeTableCell(note.task, 40)}**${when} · _${escapeTableCell(note.topic, 80)}_: ${escapeTableCell(note.text, 1_000)}`;
+    if (bytes + Buffer.byteLength(line) + 1 > maxBytes) break;
+    lines.push(line);
+    bytes += Buffer.byteLength(line) + 1;
+  }
+  const left = notes.length - lines.length;
+  if (left) lines.push(`- _${formatCount(left)} more ${left === 1 ? 'note' : 'notes'} not shown._`);
+  return `${heading}\n\n${lines.join('\n')}`;
 }
 
 /** Bytes an error may take in its agent's block, at most. */

@@ -12,6 +12,8 @@ import type { Worktree } from '../git/workspace.js';
 import { abortable } from '../model/model-gate.js';
 import { sandboxedBashTool, type ShellSandbox } from '../sandbox/sandbox.js';
 import { globTool } from './glob.js';
+import { teamNotesTool, type AgentNotes } from './notes.js';
+import { progressTool } from './progress.js';
 
 /** A tool of the agent's, with what its calls can do to the worktree. */
 export type AgentTool = BetaRunnableTool & {
@@ -19,7 +21,15 @@ export type AgentTool = BetaRunnableTool & {
   readonly writes: boolean;
   /** What a call starts can go on changing files after the call has returned (a shell's background job). */
   readonly writesAfterReturn: boolean;
+  /** A call reads or changes the worktree, so waits for its checkout; the team's tools never touch it. */
+  readonly usesWorktree: boolean;
 };
+
+/** What the tools every agent has, whatever `allowed-tools` says, report to: how far it is, what it tells the others. */
+export interface TeamTools {
+  progress: (percent: number, doing: string) => void;
+  notes: AgentNotes;
+}
 
 export interface ToolsetOptions {
   /** The tools the agent gets (`allowed-tools`). */
@@ -33,6 +43,8 @@ export interface ToolsetOptions {
   shell: ShellSandbox;
   /** Shared by every agent of a run: shell commands, which can load every core, run through it. */
   shellLimit?: Limit;
+  /** The progress and notes tools, after the allowed ones; without it, none. */
+  team?: TeamTools;
 }
 
 type Limit = <T>(run: () => Promise<T>) => Promise<T>;
@@ -60,12 +72,21 @@ const DEFINITIONS: Record<ToolName, Definition> = {
 /** The names of every tool an agent can be given, in the order the model sees them. */
 export const TOOL_ORDER = Object.keys(DEFINITIONS) as ToolName[];
 
-/** The agent's tools: the SDK's agent toolset confined to the worktree, only those `allowed`. */
+/**
+ * The agent's tools: the SDK's agent toolset confined to the worktree, only those `allowed`, then the team's tools
+ * (progress, notes), which touch no file. Every definition is the same bytes for every agent of a run.
+ */
 export function agentToolset(options: ToolsetOptions): AgentTool[] {
-  return TOOL_ORDER.filter((name) => options.allowed.includes(name)).map((name) => {
+  const files = TOOL_ORDER.filter((name) => options.allowed.includes(name)).map((name) => {
     const { writes, writesAfterReturn = false, make } = DEFINITIONS[name];
-    return { ...make(options), writes, writesAfterReturn };
+    return { ...make(options), writes, writesAfterReturn, usesWorktree: true };
   });
+  if (!options.team) return files;
+  const team = [progressTool(options.team.progress), teamNotesTool(options.team.notes)];
+  return [
+    ...files,
+    ...team.map((tool) => ({ ...tool, writes: false, writesAfterReturn: false, usesWorktree: false })),
+  ];
 }
 
 /** The SDK's tools confined to the worktree; `env` replaces the environment of what they start. */
