@@ -163,7 +163,7 @@ describe('Workspace', () => {
     expect(await git(repo, 'diff', worktree.base, worktree.branch)).toBe('');
   });
 
-  it('commits a change with three git commands, and git starts none of its own', async () => {
+  it('commits a change with four git commands, and git starts none of its own', async () => {
     const worktree = await workspace.create({ id: 'BAC-11', title: '' });
     await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
     // Git's own trace, from the global config, names every git process, the ones git starts itself included.
@@ -185,8 +185,8 @@ describe('Workspace', () => {
       .map((line) => / start (\S+) (.*)$/.exec(line)?.[2])
       .filter((command) => command !== undefined)
       .map((command) => command.replace(/(-c \S+ |--git-dir=\S+ |--work-tree=\S+ )/g, '').split(' ')[0]);
-    // add; one diff for the stats and gitlinks; commit, and no `git maintenance` after it.
-    expect(commands).toEqual(['add', 'diff', 'commit']);
+    // add; one diff for the stats and gitlinks; the branch's ancestry; commit, and no `git maintenance` after it.
+    expect(commands).toEqual(['add', 'diff', 'merge-base', 'commit']);
   });
 
   describe('staging ahead of the commit', () => {
@@ -211,7 +211,7 @@ describe('Workspace', () => {
         .map((command) => command.replace(/(-c \S+ |--git-dir=\S+ |--work-tree=\S+ )/g, '').split(' ')[0]!);
     };
 
-    it('leaves the commit only `git commit` to run, and commits what was staged', async () => {
+    it('leaves the commit only the ancestry check and `git commit` to run, and commits what was staged', async () => {
       const worktree = await workspace.create({ id: 'BAC-12', title: '' });
       await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
       await writeFile(join(worktree.path, 'new.txt'), 'new\n');
@@ -222,7 +222,7 @@ describe('Workspace', () => {
         await gitCommands(async () => {
           summary = await workspace.commit(worktree, 'staged ahead', { stagedAhead: true });
         }),
-      ).toEqual(['commit']);
+      ).toEqual(['merge-base', 'commit']);
 
       expect(summary).toEqual({
         commit: await git(repo, 'rev-parse', worktree.branch),
@@ -259,7 +259,7 @@ describe('Workspace', () => {
         await ahead;
       });
 
-      expect(commands).toEqual(['add', 'diff', 'add', 'diff', 'commit']);
+      expect(commands).toEqual(['add', 'diff', 'add', 'diff', 'merge-base', 'commit']);
       expect(summary).toMatchObject({ filesChanged: ['first.txt', 'second.txt'] });
     });
 

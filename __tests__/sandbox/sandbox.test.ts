@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -154,7 +155,8 @@ function snooping(r: Runner): string[] {
 }
 
 /** Commands that try to leave something for later steps, other agents or the checkout. */
-function planting(r: Runner, other: Worktree): string[] {
+function planting(r: Runner, own: Worktree, other: Worktree): string[] {
+  const common = path.join(r.repo, '.git');
   return [
     `echo NODE_OPTIONS=--require=/tmp/x.js >> ${r.files.set_env}`,
     `echo /tmp/evil-bin >> ${r.files.add_path}`,
@@ -164,15 +166,68 @@ function planting(r: Runner, other: Worktree): string[] {
     `echo planted >> ${other.path}/README.md`,
     `echo planted > ${r.repo}/planted.txt`,
     `echo planted >> ${r.repo}/README.md`,
-    `echo '[core] fsmonitor = /tmp/x.sh' >> ${r.repo}/.git/config`,
-    `echo 'touch /tmp/pwned' > ${r.repo}/.git/hooks/post-checkout`,
-    `echo /tmp/evil > "$(git rev-parse --git-dir)/commondir"`,
-    `echo /tmp/objects > ${r.repo}/.git/objects/info/alternates`,
-    `touch ${r.repo}/.git/objects/pack/planted.pack`,
-    'git update-ref refs/heads/main HEAD',
-    // Succeeds, on the sandbox's own copy of the branch directory: the real branch stays where it is.
+    `echo '[core] fsmonitor = /tmp/x.sh' >> ${common}/config`,
+    `echo 'touch /tmp/pwned' > ${common}/hooks/post-checkout`,
+    `echo /tmp/evil > ${own.gitDir}/commondir`,
+    `echo /tmp/objects > ${common}/objects/info/alternates`,
+    `touch ${common}/objects/pack/planted.pack`,
+    `git --git-dir=${common} update-ref refs/heads/main HEAD`,
+    // Succeeds, in the sandbox's own git directory: the real branch stays where it is.
     `git update-ref refs/heads/${other.branch} HEAD`,
   ];
+}
+
+/**
+ * Commands that try to change the repository's objects and refs: replace the blob of a file of the base commit under
+ * its own hash (the way that got a second agent to commit an injected line), write objects into the shared store,
+ * move another branch, push to the repository.
+ */
+function forging(r: Runner, other: Worktree): string[] {
+  const common = path.join(r.repo, '.git');
+  const blob = `"${common}/objects/$(git rev-parse HEAD:README.md | sed 's|^..|&/|')"`;
+  return [
+    // The injected blob, made in the agent's own object directory: this much works.
+    `echo '# injected' | git hash-object -w --stdin > /tmp/injected`,
+    `chmod u+w ${blob} && cat "$(git rev-parse --git-path objects)/$(sed 's|^..|&/|' /tmp/injected)" > ${blob}`,
+    `rm -f ${blob}`,
+    `echo '# injected' | git --git-dir=${common} hash-object -w --stdin`,
+    `echo '# injected' | GIT_OBJECT_DIRECTORY=${common}/objects git hash-object -w --stdin`,
+    `head -c 1048576 /dev/zero > ${common}/objects/junk`,
+    `git --git-dir=${common} update-ref refs/heads/${other.branch} HEAD`,
+    `git push -q ${common} HEAD:refs/heads/pushed`,
+    `git push -q --force ${r.repo} "$(git -c user.name=A -c user.email=a@b commit-tree -m forged HEAD^{tree})":refs/heads/main`,
+  ];
+}
+
+/**
+ * The repository's objects as git and the disk hold them: every file under `.git/objects` with a hash of its bytes,
+ * a hash of every object's content as git reads it, and what `git fsck` says.
+ */
+function objectStore(repo: string) {
+  const objects = path.join(repo, '.git', 'objects');
+  const files = fs
+    .readdirSync(objects, { recursive: true, encoding: 'utf8' })
+    .filter((file) => fs.statSync(path.join(objects, file)).isFile())
+    .sort()
+    .map((file) => `${file} ${sha256(fs.readFileSync(path.join(objects, file)))}`);
+  const read = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { env: gitEnv(repo) });
+  const fsck = spawnSync('git', ['-C', repo, 'fsck', '--full', '--strict', '--no-dangling'], {
+    env: gitEnv(repo),
+    encoding: 'utf8',
+  });
+  return {
+    files,
+    contents: sha256(read('cat-file', '--batch-all-objects', '--batch')),
+    fsck: { status: fsck.status, said: `${fsck.stdout}${fsck.stderr}` },
+  };
+}
+
+function gitEnv(home: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
+}
+
+function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** What a planting command would have changed on the runner: the files as the test left them. */
@@ -232,7 +287,7 @@ describe('the sandboxed bash tool', () => {
     const tool = shell(r, worktree, homeFor(r, 'bac-1'));
 
     const results = [];
-    for (const command of planting(r, other)) results.push(await call(tool, { command }));
+    for (const command of planting(r, worktree, other)) results.push(await call(tool, { command }));
     await tool.close?.();
 
     expect(runnerState(r, other)).toEqual(before);
@@ -244,7 +299,76 @@ describe('the sandboxed bash tool', () => {
       ...[true, true, true, true, true, true],
       false,
     ]);
-    expect(fs.existsSync('/tmp/pwned')).toBe(false);
+  });
+
+  it("runs nothing it plants in the repository's git when the action's own git commits its work", async () => {
+    const marker = path.join(tempDir('pa-marker-'), 'ran');
+    const plant = (common: string) => [
+      `git config --file ${common}/config filter.planted.clean "sh -c 'echo outside > ${marker}; cat'"`,
+      `mkdir -p ${common}/info && echo '* filter=planted' >> ${common}/info/attributes`,
+    ];
+    // The same plant made outside the sandbox runs at the action's commit: what this test looks for can happen.
+    const control = runner();
+    const exposed = await control.workspace.create({ id: 'BAC-1', title: 'Control' });
+    for (const command of plant(path.join(control.repo, '.git'))) execFileSync('bash', ['-c', command]);
+    fs.writeFileSync(path.join(exposed.path, 'work.txt'), 'work\n');
+    await control.workspace.commit(exposed, 'BAC-1: Control');
+    expect(fs.readFileSync(marker, 'utf8')).toBe('outside\n');
+    fs.rmSync(marker);
+
+    const r = runner();
+    const worktree = await r.workspace.create({ id: 'BAC-1', title: 'Plant' });
+    const tool = shell(r, worktree, homeFor(r, 'bac-1'));
+    const results = [];
+    for (const command of [...plant(path.join(r.repo, '.git')), 'echo work > work.txt'])
+      results.push(await call(tool, { command }));
+    await tool.close?.();
+    const summary = await r.workspace.commit(worktree, 'BAC-1: Plant');
+
+    expect(results.map((result) => result.isError)).toEqual([true, true, false]);
+    expect(summary.filesChanged).toEqual(['work.txt']);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it("changes none of the repository's objects or refs, while its own git commits in a directory of its own", async () => {
+    const r = runner();
+    const worktree = await r.workspace.create({ id: 'BAC-1', title: 'Forge' });
+    const other = await r.workspace.create({ id: 'BAC-2', title: 'Victim' });
+    const refs = () => git(r.repo, 'for-each-ref', '--format=%(refname) %(objectname)');
+    const before = { refs: refs(), objects: objectStore(r.repo) };
+    expect(before.objects.fsck).toEqual({ status: 0, said: '' });
+    const tool = shell(r, worktree, homeFor(r, 'bac-1'));
+
+    const results = [];
+    for (const command of [
+      ...forging(r, other),
+      'echo "# mine" > README.md && git -c user.name=A -c user.email=a@b commit -qam "Its own commit" && git log --format=%s',
+    ])
+      results.push(await call(tool, { command }));
+    await tool.close?.();
+
+    expect(results.map((result) => result.isError)).toEqual([
+      false,
+      ...[true, true, true, true, true, true, true, true],
+      false,
+    ]);
+    expect(results.at(-1)!.output).toBe('Its own commit\ninitial');
+    // The objects themselves, not only the files that hold them.
+    expect({ refs: refs(), objects: objectStore(r.repo) }).toEqual(before);
+
+    // A second agent, started after the first, that only edits the file commits only its edit.
+    const second = await r.workspace.create({ id: 'BAC-3', title: 'Edit' });
+    fs.appendFileSync(path.join(second.path, 'README.md'), 'edited\n');
+    const edit = await r.workspace.commit(second, 'BAC-3: Edit');
+    expect(git(r.repo, 'show', `${edit.commit}:README.md`)).toBe('# Checkout\nedited');
+    // The first agent's work reaches its branch from its working tree, hashed by the action's own git.
+    const own = await r.workspace.commit(worktree, 'BAC-1: Forge');
+    expect(git(r.repo, 'log', '--format=%s', worktree.branch).split('\n')).toEqual([
+      'BAC-1: Forge',
+      'initial',
+    ]);
+    expect(git(r.repo, 'show', `${own.commit}:README.md`)).toBe('# mine');
+    expect(objectStore(r.repo).fsck).toEqual({ status: 0, said: '' });
   });
 
   it('leaves no process behind once closed, backgrounded, setsid or nohup daemons included', async () => {
@@ -290,9 +414,9 @@ describe('the sandboxed bash tool', () => {
     expect(results[2]!.output).toBe('From the shell\ninitial');
     const summary = await r.workspace.commit(worktree, 'BAC-1: Commit');
     expect(summary).toMatchObject({ filesChanged: ['later.txt', 'shell.txt'], insertions: 2, deletions: 0 });
+    // The shell's commits stay in its own git: the branch gets the working tree, committed by the action.
     expect(git(r.repo, 'log', '--format=%s', worktree.branch).split('\n')).toEqual([
       'BAC-1: Commit',
-      'From the shell',
       'initial',
     ]);
     expect(git(r.repo, 'rev-parse', 'main')).toBe(worktree.base);
@@ -450,7 +574,7 @@ describe('an agent with the sandboxed shell', () => {
     const marker = `pa-agent-daemon-${process.pid}-${Date.now()}`;
     const commands = [
       ...snooping(r),
-      ...planting(r, other),
+      ...planting(r, { gitDir: path.join(r.repo, '.git', 'worktrees', 'bac-1') } as Worktree, other),
       // Answers once the daemon runs under its name, so the test can see it on the runner before the agent ends.
       `setsid bash -c 'exec -a ${marker} sleep 1000' & disown
       until [ "$(ps -o args= -p $! | cut -d' ' -f1)" = ${marker} ]; do sleep 0.05; done; echo daemon started`,
@@ -509,7 +633,6 @@ describe('an agent with the sandboxed shell', () => {
     expect(result).toMatchObject({ status: 'succeeded', filesChanged: ['own.txt', 'result.txt'] });
     expect(git(r.repo, 'log', '--format=%s', result!.branch).split('\n')).toEqual([
       'BAC-1: Escape',
-      'Its own commit',
       'initial',
     ]);
     expect(git(r.repo, 'show', `${result!.branch}:result.txt`)).toBe('done by the agent');

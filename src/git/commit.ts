@@ -35,11 +35,19 @@ export interface CommitTarget {
   /** `--git-dir=… --work-tree=…`: git is told where the repository is, never reads the worktree's `.git`. */
   inTree: readonly string[];
   base: string;
+  /** The branch the commit goes to. */
+  branch: string;
+}
+
+/** A branch whose history no longer holds the commit it started from: nothing of it is committed or pushed. */
+export class ForeignHistoryError extends Error {
+  override name = 'ForeignHistoryError';
 }
 
 /**
- * Commits the index as {@link stageAll} left it and measures the branch against its base, so commits the agent made
- * itself are counted too. Nothing changed → no commit.
+ * Commits the index as {@link stageAll} left it to the branch and measures the branch against its base, so commits
+ * the agent made itself (without the sandbox, in the repository) are counted too. Nothing changed → no commit. A
+ * branch that does not descend from its base is refused with a {@link ForeignHistoryError}.
  */
 export async function commitStaged(
   target: CommitTarget,
@@ -48,6 +56,7 @@ export async function commitStaged(
 ): Promise<CommitSummary> {
   const { path, inTree, base } = target;
   const headOf = async () => (await git(path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+  await refuseForeignHistory(target);
   // An index that matches the base leaves nothing to commit, unless the branch has moved on from the base (the
   // agent's own commits); otherwise git itself says when the index holds nothing new for the branch.
   let head = staging.stats.filesChanged.length === 0 ? await headOf() : undefined;
@@ -66,7 +75,11 @@ export async function commitStaged(
  * repository that has a commit comes in as a gitlink, which is taken out again (see {@link unstageGitlinks}). When git
  * refuses, the changes are staged with care (see {@link stageCarefully}).
  */
-export async function stageAll({ path, inTree, base }: CommitTarget): Promise<Staging> {
+export async function stageAll({
+  path,
+  inTree,
+  base,
+}: Pick<CommitTarget, 'path' | 'inTree' | 'base'>): Promise<Staging> {
   // `--sparse` throughout: in a sparse checkout, what the agent wrote outside the cone is its work too.
   const skipped: SkippedFile[] = [];
   try {
@@ -83,6 +96,22 @@ export async function stageAll({ path, inTree, base }: CommitTarget): Promise<St
     staged = await stagedChanges(path, inTree, base);
   }
   return { skipped, stats: staged.stats };
+}
+
+/**
+ * Throws a {@link ForeignHistoryError} unless HEAD descends from the target's base. In the sandbox the agent's git
+ * cannot move the branch; a shell without it can point it at any history, which the commit would extend.
+ */
+async function refuseForeignHistory({ path, inTree, base, branch }: CommitTarget): Promise<void> {
+  try {
+    await git(path, [...inTree, 'merge-base', '--is-ancestor', base, 'HEAD']);
+  } catch (error) {
+    if (!(error instanceof GitError) || error.exitCode !== 1) throw error;
+    throw new ForeignHistoryError(
+      `${branch} does not descend from its base ${base.slice(0, 12)} (its history was replaced), so none of it is ` +
+        'committed or pushed',
+    );
+  }
 }
 
 /**

@@ -155,7 +155,8 @@ export class Workspace {
     await this.checkouts.get(worktree.path);
     // So would a staging ahead still under way; what it staged stands only if the caller says nothing changed since.
     const ahead = await early;
-    const target = { path: worktree.path, inTree: pinned(worktree), base: worktree.base };
+    const { path, base, branch } = worktree;
+    const target = { path, inTree: pinned(worktree), base, branch };
     // Git is told its directory outright and never reads the file, so the file goes back while git stages; nothing
     // is committed before it is back. Why staging failed, if it did, is the error that matters.
     const [staged, putBack] = await Promise.allSettled([

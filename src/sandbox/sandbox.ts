@@ -1,18 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import {
-  access,
-  copyFile,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readFile,
-  readlink,
-  realpath,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { access, lstat, mkdtemp, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,8 +9,8 @@ import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import { InputError, messageOf } from '../errors.js';
 import type { SandboxMode } from '../settings.js';
-import { git } from '../git/runner.js';
 import type { Worktree } from '../git/workspace.js';
+import { gitMounts } from './git-mounts.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -198,7 +186,6 @@ export function sandboxedBashTool(options: SandboxedBashOptions): BetaRunnableTo
       if (!ready) return;
       try {
         await ready.tool.close?.();
-        await ready.branch.bringBack();
       } finally {
         await rm(ready.dir, { recursive: true, force: true });
       }
@@ -210,7 +197,6 @@ export function sandboxedBashTool(options: SandboxedBashOptions): BetaRunnableTo
 interface Sandbox {
   dir: string;
   tool: BetaRunnableTool;
-  branch: PrivateBranch;
 }
 
 /** Writes the file that takes a new shell into the sandbox, and makes the SDK's bash tool that starts shells with it. */
@@ -218,13 +204,13 @@ async function enterSandbox(options: SandboxedBashOptions): Promise<Sandbox> {
   // Private to the runner user, outside everything the sandbox mounts.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'parallel-agents-shell-'));
   try {
-    const { args, branch } = await bwrapArgs(options, dir);
+    const args = await bwrapArgs(options, dir);
     const script = path.join(dir, 'enter-sandbox.sh');
     // `exec` failing ends the shell as well: it never goes on outside the sandbox.
     await writeFile(script, `exec ${args.map(shellQuote).join(' ')}\nexit 126\n`, { mode: 0o600 });
     // The sandbox's environment is set by `bwrap`; the shell outside it gets nothing else.
     const tool = betaBashTool({ workdir: options.worktree.path, env: { BASH_ENV: script } });
-    return { dir, tool, branch };
+    return { dir, tool };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -240,10 +226,7 @@ const ETC_SECRETS = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/gshado
 const TOOL_HOMES = ['JAVA_HOME', 'GOROOT', 'RUSTUP_HOME', 'PYENV_ROOT', 'NVM_DIR'];
 const CACHE_HOMES = ['CARGO_HOME', 'GOPATH'];
 
-async function bwrapArgs(
-  options: SandboxedBashOptions,
-  dir: string,
-): Promise<{ args: string[]; branch: PrivateBranch }> {
+async function bwrapArgs(options: SandboxedBashOptions, dir: string): Promise<string[]> {
   const worktree = await realpath(options.worktree.path);
   const home = await realpath(options.home);
   const git = await gitMounts(options.worktree, dir);
@@ -272,8 +255,9 @@ async function bwrapArgs(
   }
 
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-  args.push(...git.args);
-  args.push('--bind', worktree, worktree, '--bind', home, home, '--chdir', worktree);
+  args.push('--bind', worktree, worktree, '--bind', home, home);
+  // After the worktree's: one of them covers its `.git` file.
+  args.push(...git.args, '--chdir', worktree);
 
   args.push('--clearenv');
   const env: Record<string, string> = { ...options.env, HOME: home, TMPDIR: '/tmp' };
@@ -282,110 +266,7 @@ async function bwrapArgs(
   Object.assign(env, { PS1: '', PS2: '', TERM: 'dumb' });
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
   args.push('--', '/bin/bash', '--noprofile', '--norc');
-  return { args, branch: git.branch };
-}
-
-/**
- * The agent's branch as the sandbox sees it: a copy of its ref, which `bringBack` makes the real one, with the
- * worktree's HEAD on it again.
- */
-interface PrivateBranch {
-  bringBack: () => Promise<void>;
-}
-
-/**
- * What git needs to commit in the worktree, and no more. The repository's git directory is read-only, its config
- * without credentials. Writable are the loose objects (packs and `objects/info` stay read-only), the worktree's own
- * git directory, and a private copy of the directory that holds the agent's branch ref and of its reflog: the
- * sandbox sees no other agent's branch there, so it can move none. In the worktree's git directory the files that
- * point git elsewhere (`commondir`, `gitdir`, `config.worktree`) stay read-only, so what the action's own git reads
- * there after the agent is what git wrote.
- */
-async function gitMounts(
-  worktree: SandboxedBashOptions['worktree'],
-  dir: string,
-): Promise<{ args: string[]; repo: string; branch: PrivateBranch }> {
-  const gitDir = await realpath(worktree.gitDir);
-  const pointer = await readFile(path.join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
-  const common = pointer === undefined ? gitDir : await realpath(path.resolve(gitDir, pointer.trim()));
-  const config = path.join(dir, 'git-config');
-  await writeWithoutCredentials(path.join(common, 'config'), config);
-
-  const ref = `refs/heads/${worktree.branch}`;
-  const tip = (await hostGit(common, ['rev-parse', '--verify', `${ref}^{commit}`])).trim();
-  const refs = path.dirname(path.join(common, ref));
-  const logs = path.dirname(path.join(common, 'logs', ref));
-  const copy = { refs: path.join(dir, 'refs'), logs: path.join(dir, 'logs') };
-  const copied = path.join(copy.refs, path.basename(ref));
-  for (const made of [copy.refs, copy.logs]) await mkdir(made);
-  await writeFile(copied, `${tip}\n`);
-
-  const objects = path.join(common, 'objects');
-  const readOnly = [path.join(objects, 'pack'), path.join(objects, 'info')];
-  // Mount points, made here as git would make them, since the sandbox could not.
-  for (const made of [...readOnly, refs, logs]) await mkdir(made, { recursive: true });
-
-  const args = ['--ro-bind', common, common, '--bind', objects, objects, '--bind', gitDir, gitDir];
-  args.push('--bind', copy.refs, refs, '--bind', copy.logs, logs);
-  args.push('--ro-bind', config, path.join(common, 'config'));
-  // Packs hold the history every branch shares; `objects/info/alternates` would add an object store to every git
-  // that reads this repository.
-  for (const kept of readOnly) args.push('--ro-bind', kept, kept);
-  for (const name of ['commondir', 'gitdir', 'config.worktree']) {
-    const file = path.join(gitDir, name);
-    // A missing one becomes an empty file that cannot be written, rather than one the agent can create.
-    args.push('--ro-bind', (await exists(file)) ? file : '/dev/null', file);
-  }
-
-  const bringBack = async () => {
-    // HEAD back on the branch, so the action's own commit lands there, not on a branch HEAD was pointed at.
-    const head = path.join(gitDir, 'HEAD');
-    if ((await readFile(head, 'utf8').catch(() => '')) !== `ref: ${ref}\n`)
-      await hostGit(gitDir, ['symbolic-ref', 'HEAD', ref]);
-    const moved = (await readFile(copied, 'utf8').catch(() => '')).trim();
-    if (moved === tip || !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(moved)) return;
-    // The agent could write anything in that file: only a commit of this repository, and only over the tip the
-    // sandbox started from.
-    await hostGit(common, ['cat-file', '-e', `${moved}^{commit}`]);
-    await hostGit(common, ['update-ref', '-m', 'commit: in the shell sandbox', ref, moved, tip]);
-  };
-  return { args, repo: path.dirname(common), branch: { bringBack } };
-}
-
-/** Git on the repository itself, outside the sandbox: no hooks, no fsmonitor, none of the runner's environment. */
-async function hostGit(gitDir: string, args: string[]): Promise<string> {
-  return git(gitDir, [`--git-dir=${gitDir}`, ...args]);
-}
-
-// Config keys that hold or fetch a credential, and URLs with a password in them.
-const CREDENTIAL_KEY = /^(credential\..*|http\.(.*\.)?extraheader)$/i;
-const URL_PASSWORD = /\/\/[^/@\s]*:[^/@\s]*@/;
-
-/** A copy of a git config without the credentials that actions/checkout and others persist there. */
-async function writeWithoutCredentials(source: string, target: string): Promise<void> {
-  await copyFile(source, target);
-  const config = (...args: string[]) => git(path.dirname(target), ['config', '--file', target, ...args]);
-  const entries = (await config('--list', '--null'))
-    .split('\0')
-    .filter(Boolean)
-    .map((entry): [string, string] => {
-      const newline = entry.indexOf('\n');
-      return newline < 0 ? [entry, ''] : [entry.slice(0, newline), entry.slice(newline + 1)];
-    });
-  const dropped = new Set(
-    entries.filter(([key]) => CREDENTIAL_KEY.test(key) || URL_PASSWORD.test(key)).map(([k]) => k),
-  );
-  for (const key of dropped) await config('--unset-all', key);
-  // A remote keeps its URL, without the password.
-  const withPassword = new Set(
-    entries.filter(([k, v]) => !dropped.has(k) && URL_PASSWORD.test(v)).map(([k]) => k),
-  );
-  for (const key of withPassword) {
-    await config('--unset-all', key);
-    for (const [, value] of entries.filter(([k]) => k === key)) {
-      await config('--add', key, value.replace(/\/\/[^/@\s]*@/, '//'));
-    }
-  }
+  return args;
 }
 
 /**
