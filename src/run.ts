@@ -177,7 +177,7 @@ function answerSignals(
 
 /**
  * The agents, the check of their work together, and what `afterAgents` delivers, then the run's end. Resolves to
- * why delivery fails the step, if it does.
+ * why the step fails whatever the agents did: the endpoint refused what no retry fixes, or delivery failed.
  */
 async function work(
   run: LiveRun,
@@ -189,10 +189,12 @@ async function work(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   try {
-    await runTasks(set, await taskOptions(run, set, plan, io));
+    const refused = await runTasks(set, await taskOptions(run, set, plan, io));
     if (!run.stop.signal.aborted) await checkTogether(run, io);
+    // With nothing asked of the model, there is nothing to deliver, and the refusal is the run's one failure.
+    const idle = refused.length > 0 && resultsOf(run.state()).every((r) => r.turns === 0);
     const delivered =
-      io.afterAgents && run.stop.signal.reason !== 'cancelled'
+      io.afterAgents && run.stop.signal.reason !== 'cancelled' && !idle
         ? await io
             .afterAgents(run.events, run.state)
             .catch((error: unknown) => `parallel-agents failed after the agents: ${messageOf(error)}`)
@@ -202,7 +204,7 @@ async function work(
       `Event loop held up at most ${eventLoopDelayMs.max.toFixed(0)} ms (p99 ${eventLoopDelayMs.p99.toFixed(0)} ms) during the run`,
     );
     run.events.emit({ type: 'run-ended', at: Date.now(), eventLoopDelayMs });
-    return delivered;
+    return refused.length ? refused.join('; ') : delivered;
   } finally {
     loopDelay.disable();
   }
@@ -244,6 +246,7 @@ async function taskOptions(
     events,
     homeRoot: `${settings.tempDir}/homes`,
     prices: settings.prices,
+    secrets: settings.secrets,
     signal: run.stop.signal,
     maxConcurrency: settings.maxConcurrency,
     shell: io.shell,

@@ -10,6 +10,7 @@
  *   `content_block_stop`, `message_delta`, `message_stop`);
  * - errors with the API's body shape and headers (`request-id`, `retry-after`, `retry-after-ms`,
  *   `anthropic-ratelimit-requests-*`), a requests-per-second limit, and injected faults;
+ * - what no retry fixes: a key it does not take, a model it does not know, and a web page where the API should be;
  * - usage with prompt-cache accounting: a breakpoint (`cache_control` on a tool, a system block or a message block,
  *   or the top-level `cache_control`, which marks the last block) writes the prefix up to it; a later request reads
  *   the longest cached prefix that ends at one of its breakpoints or at one of the 20 block boundaries before it.
@@ -51,6 +52,12 @@ export interface MessagesServerOptions {
    * older model or a gateway does. Default true.
    */
   structuredOutput?: boolean;
+  /** Keys the server takes; any other gets the API's 401 `authentication_error`. Default: any key. */
+  apiKeys?: string[];
+  /** Models the server knows; any other gets the API's 404 `not_found_error` naming it. Default: any model. */
+  models?: string[];
+  /** Answer every request with a web page and this status, as a server that is not the API (a wrong base URL). */
+  website?: { status: number };
 }
 
 interface Usage {
@@ -670,6 +677,15 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
   async function handle(ctx: RequestContext): Promise<void> {
     const { req, res, record } = ctx;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (options.website) {
+      req.resume();
+      record.outcome = 'completed';
+      res.writeHead(options.website.status, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        '<!doctype html><html><head><title>Welcome</title></head><body><h1>Welcome</h1></body></html>\n',
+      );
+      return;
+    }
     if (req.method !== 'POST' || url.pathname !== '/v1/messages') {
       req.resume();
       throw new HttpError(404, 'not_found_error', `Not found: ${req.method} ${url.pathname}`);
@@ -677,6 +693,11 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
     if (!header(req, 'x-api-key') && !/^Bearer \S/.test(header(req, 'authorization'))) {
       req.resume();
       throw new HttpError(401, 'authentication_error', 'x-api-key header is required');
+    }
+    const key = header(req, 'x-api-key') || header(req, 'authorization').replace(/^Bearer /, '');
+    if (options.apiKeys && !options.apiKeys.includes(key)) {
+      req.resume();
+      throw new HttpError(401, 'authentication_error', 'invalid x-api-key');
     }
     const text = await readBody(req);
     let parsed: Json;
@@ -693,6 +714,9 @@ export async function startMessagesServer(options: MessagesServerOptions = {}): 
     record.model = body['model'] as string;
     record.stream = body['stream'] === true;
     record.messages = messages.length;
+    if (options.models && !options.models.includes(record.model)) {
+      throw new HttpError(404, 'not_found_error', `model: ${record.model}`);
+    }
     admit();
 
     const { conversation, previous } = conversationOf(body, req, record);

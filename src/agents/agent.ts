@@ -11,10 +11,14 @@ import type { ToolName } from '../settings.js';
 import type { Task } from '../tasks/task.js';
 import { AGENT_REPORT_FORMAT, agentReportMarkdown, parseAgentReport } from './agent-report.js';
 import { describeError } from '../model/describe-error.js';
+import { refusalIn, type EndpointRefusal } from '../model/refusal.js';
 import type { EventStream } from '../events.js';
 import { taskPrompt, type TaskBrief } from '../model/prompt.js';
 import { shellEnvironment } from '../sandbox/shell-env.js';
 import { agentToolset, type AgentTool } from '../tools/toolset.js';
+import { AgentNotes, withNewNotes } from '../tools/notes.js';
+import { standInFor } from '../tools/progress.js';
+import { redactor } from '../report/redact.js';
 import type { ShellSandbox } from '../sandbox/sandbox.js';
 import { PRICES, costOf, priceOf, type PriceTable } from '../model/pricing.js';
 import {
@@ -81,6 +85,8 @@ export interface AgentOptions {
   checks?: Checks;
   /** Called once, when the agent's first model reply starts to stream: the prompt cache holds its prefix by then. */
   onStreaming?: () => void;
+  /** Called when the endpoint answered what no retry fixes (a refused key, an unknown model), before the agent ends. */
+  onRefused?: (refusal: EndpointRefusal) => void;
   /**
    * Resolves to true when the agent may send its first request (another agent is warming the prompt cache), false
    * when the run stopped first. The agent makes its worktree, tools and conversation while it waits; its time, its
@@ -91,7 +97,12 @@ export interface AgentOptions {
   startPoint?: string;
   /** What the agent is told besides its task: what it builds on, the check it will be held to. */
   brief?: TaskBrief;
+  /** Values no note the agent posts may carry to the others (the run's secrets). */
+  secrets?: readonly string[];
 }
+
+/** Model turns an agent's own progress report stands for before its tool calls stand in again. */
+const REPORT_STANDS_TURNS = 2;
 
 /**
  * One task, one agent: a streaming tool-use loop on the SDK's tool runner, with the SDK's agent toolset confined to
@@ -155,6 +166,10 @@ class AgentRun {
   private stagesAhead = false;
   private changed = false;
   private stagedAhead = false;
+
+  // What the progress line last said, and the turn of the agent's own last report (its tool calls stand in after).
+  private doing = '';
+  private reportedAtTurn: number | undefined;
 
   private changes: CommitSummary = { filesChanged: [], insertions: 0, deletions: 0 };
   private pushed = false;
@@ -251,6 +266,7 @@ class AgentRun {
     if (checks?.setup || checks?.verify) this.commands = commandShell({ shell, worktree, home, env });
     const ready = checks?.setup ? this.runSetup(this.commands!, checks.setup) : undefined;
     ready?.catch(() => undefined);
+    const notes = new AgentNotes(this.task.id, this.events, redactor(options.secrets ?? []));
     const toolset = agentToolset({
       allowed: options.tools,
       worktree,
@@ -258,8 +274,9 @@ class AgentRun {
       env,
       shell,
       ...(options.shellLimit ? { shellLimit: options.shellLimit } : {}),
+      team: { progress: (percent, doing) => this.reported(percent, doing), notes },
     });
-    this.tools = toolset.map((tool) => this.wrapped(tool, worktree, ready));
+    this.tools = toolset.map((tool) => withNewNotes(this.wrapped(tool, worktree, ready), notes) as AgentTool);
     this.stagesAhead =
       options.workspace.stageAhead !== undefined &&
       !toolset.some((tool) => tool.writesAfterReturn) &&
@@ -268,16 +285,47 @@ class AgentRun {
     return ready ? { ready } : {};
   }
 
-  /** The tool waiting for the checkout and for `setup`, its calls counted and reported. */
+  /** The tool waiting for the checkout and for `setup` when it uses the worktree, its calls counted and reported. */
   private wrapped(tool: AgentTool, worktree: Worktree, ready: Promise<void> | undefined): AgentTool {
     let waiting: BetaRunnableTool = tool;
-    if (worktree.ready) waiting = afterCheckout(waiting, worktree.ready);
-    if (ready) waiting = afterSetup(waiting, ready);
-    const run = observed(waiting, this.task.id, this.events, () => {
+    if (worktree.ready && tool.usesWorktree) waiting = afterCheckout(waiting, worktree.ready);
+    if (ready && tool.usesWorktree) waiting = afterSetup(waiting, ready);
+    const run = observed(waiting, this.task.id, this.events, (input) => {
       this.toolCalls += 1;
       if (tool.writes) this.changed = true;
+      this.standIn(tool.name, input);
     }).run;
     return { ...tool, run };
+  }
+
+  /** The agent's own word on how far it is. */
+  private reported(percent: number, doing: string): void {
+    this.reportedAtTurn = this.turns;
+    this.doing = doing;
+    this.events.emit({
+      type: 'progress',
+      task: this.task.id,
+      at: Date.now(),
+      percent,
+      doing,
+      reported: true,
+    });
+  }
+
+  /** A tool call says what the agent is doing, unless the agent said so itself lately. */
+  private standIn(tool: string, input: Record<string, unknown>): void {
+    if (this.reportedAtTurn !== undefined && this.turns - this.reportedAtTurn < REPORT_STANDS_TURNS) return;
+    const doing = standInFor(tool, input);
+    if (!doing || doing === this.doing) return;
+    this.doing = doing;
+    this.events.emit({
+      type: 'progress',
+      task: this.task.id,
+      at: Date.now(),
+      percent: null,
+      doing,
+      reported: false,
+    });
   }
 
   /**
@@ -471,7 +519,9 @@ class AgentRun {
     } else if (this.worktreeFailed.signal.aborted) {
       this.error = describeError(this.worktreeFailed.signal.reason);
     } else {
-      this.error = describeError(caught);
+      const refusal = refusalIn(caught);
+      this.error = refusal?.message ?? describeError(caught);
+      if (refusal) options.onRefused?.(refusal);
     }
   }
 
@@ -550,7 +600,8 @@ const BROKEN_STREAM_RETRIES = 2;
  * connection that dropped mid-stream. Errors with a status were already retried by the SDK where that was safe.
  */
 function isBrokenStream(error: unknown): boolean {
-  if (error instanceof APIUserAbortError) return false;
+  // The SDK's stream wraps what the client refused in an error of its own; another turn would be refused the same.
+  if (error instanceof APIUserAbortError || refusalIn(error)) return false;
   if (error instanceof APIError) return error.status === undefined;
   return error instanceof AnthropicError;
 }
@@ -571,7 +622,7 @@ function observed(
   tool: BetaRunnableTool,
   task: string,
   events: EventStream,
-  counted: (tool: string) => void,
+  counted: (input: Record<string, unknown>) => void,
 ): BetaRunnableTool {
   return {
     ...tool,
@@ -579,8 +630,8 @@ function observed(
       const id = context?.toolUse.id ?? '';
       const result = (isError: boolean, output: string) =>
         events.emit({ type: 'tool-result', task, at: Date.now(), tool: tool.name, id, isError, output });
-      counted(tool.name);
       events.emit({ type: 'tool-call', task, at: Date.now(), tool: tool.name, id, input: input ?? {} });
+      counted(input ?? {});
       try {
         const output = await tool.run(input, context);
         result(false, outputText(output));

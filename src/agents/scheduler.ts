@@ -5,6 +5,7 @@ import { planTasks, type Plan } from '../tasks/plan.js';
 import type { Task, TaskSet } from '../tasks/task.js';
 import { runAgent, type AgentOptions } from './agent.js';
 import { describeError } from '../model/describe-error.js';
+import type { EndpointRefusal } from '../model/refusal.js';
 import { readyTasks } from './ready.js';
 import { isAgentEvent, type EventStream } from '../events.js';
 import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from '../result.js';
@@ -41,11 +42,13 @@ const WARM_UP_MS = 30_000;
  * result: the events are the only record. Resolves once every task has ended and every worktree is removed. Once
  * `signal` aborts, tasks not yet started end without starting and running agents stop.
  *
- * The first agent goes alone until its first reply starts to stream: that request writes the prompt cache (tools and
- * system prompt are the same bytes for every agent), so every other agent's first request reads it instead of writing
- * it again.
+ * The first agent of each model goes alone until its first reply starts to stream: that request writes the prompt
+ * cache (tools and system prompt are the same bytes for every agent; each model has a cache of its own), so every
+ * other agent's first request reads it instead of writing it again. The wait also asks the endpoint once before the
+ * rest: when it refuses what no retry fixes (the key, the model, a server that is not the Messages API), the tasks it
+ * covers end not started with that reason, and the run resolves to each such reason, once.
  */
-export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
+export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   const {
     maxConcurrency,
     maxShells,
@@ -97,10 +100,21 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
     skipped: new Set<string>(),
     running: new Set<string>(),
   };
-  let warm: WarmUp | undefined;
+  const modelOf = (task: Task) => task.model ?? options.model;
+  const perModel = new Map<string, number>();
+  for (const task of set.tasks) perModel.set(modelOf(task), (perModel.get(modelOf(task)) ?? 0) + 1);
+  // By model: the first agent's warm-up, and the last agent let go after it (the next goes a turn of the loop later).
+  const warm = new Map<string, WarmUp>();
+  const released = new Map<string, Promise<unknown>>();
   const stopping = aborted(options.signal);
-  // The last agent let go so far; the next goes a turn of the event loop after it.
-  let released: Promise<unknown> | undefined;
+  // By model, or under '' for every model: what the endpoint refused.
+  const refusals = new Map<string, EndpointRefusal>();
+  const refusalFor = (model: string) => refusals.get('') ?? refusals.get(model);
+  const onRefused = (refusal: EndpointRefusal) => {
+    if (!refusals.has(refusal.model ?? '')) refusals.set(refusal.model ?? '', refusal);
+  };
+  const refused = (task: Task, refusal: EndpointRefusal) =>
+    notStarted(task, 'skipped', `not started: ${refusal.message}`, modelOf(task));
 
   const stopped = () => options.signal?.aborted === true;
   const end = (task: Task, result: AgentResult) => {
@@ -113,49 +127,68 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
   };
 
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
-    const model = task.model ?? options.model;
+    const model = modelOf(task);
+    const refusal = refusalFor(model);
+    if (refusal) return refused(task, refusal);
+    const result = await startOne(task, model, first);
+    // An agent the endpoint refused (or whose wait ended with a refusal) did nothing: it did not start.
+    const cause = refusalFor(model);
+    return cause && result.turns === 0 && result.status !== 'succeeded' ? refused(task, cause) : result;
+  };
+
+  const startOne = async (task: Task, model: string, first: boolean): Promise<AgentResult> => {
     // Where it starts: the work it builds on, merged when there is more than one piece.
     const start = await book.startOf(task, options.foundation);
     if ('notStarted' in start) return notStarted(task, 'skipped', start.notStarted, model);
     const from = { ...start.options, brief: { ...brief, buildsOn: start.buildsOn } };
     const built = (result: AgentResult): AgentResult =>
       start.buildsOn.length ? { ...result, buildsOn: start.buildsOn.map((f) => f.id) } : result;
+    const warmUp = warm.get(model);
     if (first)
-      return built(await runAgent({ ...agentOptions, ...from, task, model, onStreaming: warm?.release }));
+      return built(
+        await runAgent({ ...agentOptions, ...from, task, model, onStreaming: warmUp?.release, onRefused }),
+      );
     // Its worktree, tools and conversation are made while the first agent warms the cache, off its critical path.
     // The waiting agents go one after another, each a turn of the event loop after the one before (immediates queued
     // together would all run in one turn): replies already streaming are read in between, and the agents start the
     // few milliseconds apart that each one's first request takes this thread, so their turns do not all fall due at
     // the same moment.
-    released = (released ?? Promise.race([warm?.done, stopping])).then(
+    const after = (released.get(model) ?? Promise.race([warmUp?.done, stopping])).then(
       () => new Promise((resolve) => setImmediate(resolve)),
     );
-    const gate = released.then(() => !stopped());
-    return built(await runAgent({ ...agentOptions, ...from, task, model, startGate: gate }));
+    released.set(model, after);
+    const gate = after.then(() => !stopped() && !refusalFor(model));
+    return built(await runAgent({ ...agentOptions, ...from, task, model, startGate: gate, onRefused }));
   };
 
-  return new Promise((resolve) => {
+  return new Promise<string[]>((resolve) => {
     const step = () => {
       const next = readyTasks(plan, progress);
       for (const { id, reason } of next.skip) {
         progress.skipped.add(id);
         const task = byId.get(id)!;
-        const model = task.model ?? options.model;
+        const model = modelOf(task);
+        const refusal = refusalFor(model);
         end(
           task,
           stopped()
             ? stoppedBeforeStart(task, options.signal!.reason as RunStop, model)
-            : notStarted(task, 'skipped', reason, model),
+            : refusal
+              ? refused(task, refusal)
+              : notStarted(task, 'skipped', reason, model),
         );
       }
       for (const id of next.start) {
         const task = byId.get(id)!;
-        const first = warm === undefined;
+        const model = modelOf(task);
+        const first = !warm.has(model);
         if (first) {
-          warm =
-            set.tasks.length > 1
+          warm.set(
+            model,
+            (perModel.get(model) ?? 0) > 1
               ? warmUp(options.events, id, warmUpMs, options.signal)
-              : { done: Promise.resolve(), release: () => {} };
+              : { done: Promise.resolve(), release: () => {} },
+          );
         }
         // Counted as running while it waits for a slot, so no conflicting task starts in between.
         progress.running.add(id);
@@ -179,7 +212,8 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<void> {
       }
       if (next.done) {
         load?.stop();
-        void Promise.all(removals).then(() => resolve());
+        const causes = new Set([...refusals.values()].map((refusal) => refusal.message));
+        void Promise.all(removals).then(() => resolve([...causes]));
       }
     };
     step();

@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ModelGate, gatedFetch } from './model-gate.js';
+import { refusalMiddleware } from './refusal.js';
 
 export interface ClientOptions {
   apiKey: string;
@@ -12,8 +13,9 @@ export interface ClientOptions {
 
 /**
  * The one client every agent shares, with its requests spaced by an adaptive gate that also waits out 429 and 529
- * responses, up to a minute each; a request asked to wait longer fails with an error saying so. Other errors get the
- * SDK's own retries.
+ * responses, up to a minute each; a request asked to wait longer fails with an error saying so. An answer no retry
+ * fixes (a refused key, an unknown model, a server that is not the Messages API) fails as an `EndpointRefusal`, once:
+ * later requests for the same cause fail with it without going out. Other errors get the SDK's own retries.
  */
 export function createModelClient(options: ClientOptions): Anthropic {
   const gate = new ModelGate(options.maxInFlight);
@@ -21,6 +23,7 @@ export function createModelClient(options: ClientOptions): Anthropic {
     apiKey: options.apiKey,
     baseURL: options.baseUrl,
     fetch: gatedFetch(gate, (status, wait) => options.onThrottled?.(status, wait, gate.limit)),
+    middleware: [refusalMiddleware()],
     // No tracer provider can be registered in the action's process, so every span would be a no-op that still costs
     // each turn its bookkeeping.
     openTelemetry: false,

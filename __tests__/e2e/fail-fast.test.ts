@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import { makeRepo } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { DIST, runAction, type ActionRun } from '../../support/run-action.js';
+import type { Scripts } from '../../support/script.js';
+
+const API_KEY = 'sk-ant-api03-failFastRefusedKey0123456789';
+const GOOD_KEY = 'sk-ant-api03-failFastGoodKey0123456789';
+const IDS = ['FF-1', 'FF-2', 'FF-3', 'FF-4', 'FF-5', 'FF-6'];
+const TASKS = IDS.map((id) => `- ${id}: Task ${id}`).join('\n');
+const SCRIPTS: Scripts = Object.fromEntries(IDS.map((id) => [id, [{ text: `Did ${id}.` }]]));
+
+type Row = { id: string; status: string; error?: string };
+
+let servers: MessagesServer[] = [];
+async function server(options: Parameters<typeof startMessagesServer>[0]): Promise<MessagesServer> {
+  const started = await startMessagesServer({ scripts: SCRIPTS, latencyMs: 100, ...options });
+  servers.push(started);
+  return started;
+}
+beforeAll(() => expect(fs.existsSync(DIST)).toBe(true));
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+function run(baseUrl: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
+  return runAction({
+    workspace: makeRepo({ 'README.md': '# x\n' }),
+    inputs: {
+      'anthropic-api-key': API_KEY,
+      'anthropic-base-url': baseUrl,
+      tasks: TASKS,
+      'max-concurrency': '6',
+      ...inputs,
+    },
+  });
+}
+
+const errors = (run: ActionRun) => run.stdout.split('\n').filter((line) => line.startsWith('::error::'));
+const rows = (run: ActionRun) => JSON.parse(run.outputs.results!) as Row[];
+/** The agent table's status cells: a failure shows as ❌. */
+const failureRows = (run: ActionRun) =>
+  run.summary.split('\n').filter((l) => /^\| \*\*FF-\d\*\* .*❌/.test(l));
+
+describe('what no retry fixes fails the run once, through the built action', () => {
+  it('a refused key: one error line, no agent failure rows, one request', async () => {
+    const model = await server({ apiKeys: [GOOD_KEY] });
+    const result = await run(model.url);
+    expect(result.code).toBe(1);
+    expect(errors(result)).toEqual([
+      `::error::the Anthropic API refused the key (401 authentication_error: invalid x-api-key) at ${model.url}: check the anthropic-api-key secret`,
+    ]);
+    expect(model.requests).toHaveLength(1);
+    expect(rows(result).map((r) => r.status)).toEqual(IDS.map(() => 'skipped'));
+    expect(rows(result)[3]!.error).toMatch(/^not started: the Anthropic API refused the key/);
+    expect(failureRows(result)).toEqual([]);
+    expect(result.summary).toContain('0/6 tasks succeeded · 6 skipped');
+    // The key itself is named nowhere.
+    expect(result.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain(API_KEY);
+  });
+
+  it('is refused the same way even with fail-on: none', async () => {
+    const model = await server({ apiKeys: [GOOD_KEY] });
+    const result = await run(model.url, { 'fail-on': 'none' });
+    expect(result.code).toBe(1);
+    expect(errors(result)).toHaveLength(1);
+    expect(model.requests).toHaveLength(1);
+  });
+
+  it('an unknown model: one error naming it, one request, and the tasks on a known model still run', async () => {
+    const model = await server({ models: ['claude-sonnet-4-6'] });
+    const tasks = `${TASKS}\n- FF-7: On another model\n  model: claude-nonexistent-9\n- FF-8: Also on it\n  model: claude-nonexistent-9`;
+    const result = await run(model.url, { tasks });
+    expect(result.code).toBe(1);
+    expect(errors(result)).toEqual([
+      `::error::the Anthropic API does not know the model "claude-nonexistent-9" (404 not_found_error: model: claude-nonexistent-9) at ${model.url}: check the model input, or the model field of the tasks that name it`,
+    ]);
+    expect(model.requests.filter((r) => r.model === 'claude-nonexistent-9')).toHaveLength(1);
+    const statuses = Object.fromEntries(rows(result).map((r) => [r.id, r.status]));
+    expect(statuses).toEqual({
+      ...Object.fromEntries(IDS.map((id) => [id, 'succeeded'])),
+      'FF-7': 'skipped',
+      'FF-8': 'skipped',
+    });
+    expect(failureRows(result)).toEqual([]);
+  });
+
+  it.each([
+    [200, 'text/html'],
+    [404, 'text/html'],
+  ])('a base URL that answers %i with a web page: one error, one request', async (status, type) => {
+    const site = await server({ website: { status } });
+    const result = await run(`${site.url}/anthropic`);
+    expect(result.code).toBe(1);
+    expect(errors(result)).toEqual([
+      `::error::${site.url}/anthropic is not the Anthropic Messages API (POST /v1/messages answered ${status} with ${type}): check anthropic-base-url`,
+    ]);
+    expect(site.requests).toHaveLength(1);
+    expect(failureRows(result)).toEqual([]);
+  });
+
+  it('a base URL whose path is not the API: one error, one request', async () => {
+    const model = await server({});
+    const result = await run(`${model.url}/wrong`);
+    expect(errors(result)).toEqual([
+      `::error::${model.url}/wrong is not the Anthropic Messages API (POST /v1/messages answered 404 not_found_error: Not found: POST /wrong/v1/messages): check anthropic-base-url`,
+    ]);
+    expect(model.requests).toHaveLength(1);
+  });
+
+  it('an overloaded endpoint keeps its retries and ends one agent at most', async () => {
+    const model = await server({
+      scripts: { ...SCRIPTS, 'FF-2': [{ fault: { kind: 'http', status: 500 } }] },
+    });
+    const result = await run(model.url);
+    const statuses = Object.fromEntries(rows(result).map((r) => [r.id, r.status]));
+    expect(statuses).toEqual({ ...Object.fromEntries(IDS.map((id) => [id, 'succeeded'])), 'FF-2': 'failed' });
+    // The SDK's own retries: the first try and two more.
+    expect(model.requests.filter((r) => r.task === 'FF-2')).toHaveLength(3);
+    expect(errors(result)).toEqual([expect.stringMatching(/^::error::1 of 6 agents did not succeed/)]);
+  });
+});
