@@ -88,13 +88,20 @@ describe('runAgent', () => {
       'usage',
       'turn',
       'tool-call',
+      'progress',
       'tool-result',
       'usage',
       'turn',
       'tool-call',
+      'progress',
       'tool-result',
       'usage',
       'turn',
+    ]);
+    // Without a report of its own, each tool call says what the agent is doing.
+    expect(seen.flatMap((e) => (e.type === 'progress' ? [[e.doing, e.reported]] : []))).toEqual([
+      ['reading src/router.js', false],
+      ['editing src/router.js', false],
     ]);
   });
 
@@ -187,7 +194,7 @@ describe('runAgent', () => {
     expect(result.seconds).toBeLessThan(5);
   });
 
-  it('gives the model only the allowed tools', async () => {
+  it('gives the model only the allowed tools, and the progress and notes tools every agent has', async () => {
     const { options } = setup({ tools: ['read', 'grep'] });
     server.setScripts({ 'BAC-7': [{ text: 'Nothing to do.' }] });
     const recording = await startMessagesServer({
@@ -197,9 +204,9 @@ describe('runAgent', () => {
     try {
       await runAgent({ ...options, client: new Anthropic({ apiKey: 'k', baseURL: recording.url }) });
       const body = recording.requests[0]!.body as { tools: { name: string }[] };
-      expect(body.tools.map((t) => t.name).sort()).toEqual(['grep', 'read']);
+      expect(body.tools.map((t) => t.name)).toEqual(['read', 'grep', 'report_progress', 'team_notes']);
       // What the action knows of a tool (whether it writes) stays on this side.
-      expect(JSON.stringify(body.tools)).not.toContain('writes');
+      expect(JSON.stringify(body.tools)).not.toMatch(/writes|usesWorktree/);
     } finally {
       await recording.close();
     }

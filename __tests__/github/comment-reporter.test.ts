@@ -3,7 +3,7 @@ import type { AgentResult } from '../../src/result.js';
 import { EventStream, type RunEvent } from '../../src/events.js';
 import { commentReporter } from '../../src/github/comment-reporter.js';
 import { checkAccess } from '../../src/github/permission.js';
-import { postStickyComment } from '../../src/github/sticky-comment.js';
+import { postStickyComment, type Clock } from '../../src/github/sticky-comment.js';
 import { decideTrigger, type TriggerSettings } from '../../src/github/trigger.js';
 import { renderComment, renderRefusal, runUrl } from '../../src/report/comment.js';
 import { PRICES } from '../../src/model/pricing.js';
@@ -90,7 +90,145 @@ function foldedState(events: EventStream): () => RunState {
   return () => state;
 }
 
+/** A clock that moves only when the test moves it, firing the timers it passes: ten minutes go by in seconds. */
+class FastClock implements Clock {
+  #now = Date.UTC(2026, 0, 1);
+  readonly #timers: { at: number; run: () => void; live: boolean }[] = [];
+
+  now(): number {
+    return this.#now;
+  }
+
+  after(ms: number, run: () => void): () => void {
+    const timer = { at: this.#now + ms, run, live: true };
+    this.#timers.push(timer);
+    return () => void (timer.live = false);
+  }
+
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      const due = this.#timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      due.live = false;
+      this.#now = due.at;
+      due.run();
+    }
+    this.#now = end;
+  }
+}
+
+/**
+ * Ten minutes of a run on `clock`, a second at a time: six tasks, three at once, each running agent calling a tool
+ * and reporting its progress every second, one ending and the next starting every 100 s.
+ */
+async function runTenMinutes(
+  events: EventStream,
+  clock: FastClock,
+  settle: () => Promise<void>,
+): Promise<void> {
+  const ids = ['BAC-1', 'BAC-2', 'BAC-3', 'BAC-4', 'BAC-5', 'BAC-6'];
+  const t0 = clock.now();
+  events.emit({
+    type: 'run-started',
+    at: t0,
+    tasks: ids.map((id) => ({ id, title: `Task ${id}`, model: 'claude-sonnet-4-5' })),
+    concurrency: 3,
+    source: 'issue #1',
+  });
+  const running = new Map<string, number>();
+  const start = (id: string) => {
+    running.set(id, clock.now());
+    events.emit({ type: 'started', task: id, at: clock.now(), branch: 'b', model: 'claude-sonnet-4-5' });
+  };
+  ids.slice(0, 3).forEach(start);
+  await settle();
+  let next = 3;
+  for (let second = 1; second <= 600; second++) {
+    clock.advance(1000);
+    const at = clock.now();
+    for (const [id, since] of running) {
+      const percent = Math.min(99, Math.floor((at - since) / 3000));
+      events.emit({ type: 'tool-call', task: id, at, tool: 'read', id: `t${second}`, input: {} });
+      events.emit({
+        type: 'progress',
+        task: id,
+        at,
+        percent,
+        doing: `Step ${second} of ${id}`,
+        reported: true,
+      });
+    }
+    if (second % 100 === 0) {
+      const [id, since] = [...running][0]!;
+      running.delete(id);
+      events.emit({ type: 'ended', task: id, at, result: result(id, since, at) });
+      if (next < ids.length) start(ids[next++]!);
+    }
+    await settle();
+  }
+  for (const [id, since] of running)
+    events.emit({ type: 'ended', task: id, at: clock.now(), result: result(id, since, clock.now()) });
+  events.emit({ type: 'run-ended', at: clock.now() });
+}
+
 describe('commentReporter', () => {
+  it('edits the comment of a 10-minute run within GitHub’s limits on content creation, showing progress as it goes', async () => {
+    server = await startGitHubServer({ issues: [{ number: 1 }] });
+    octokit = getOctokit(TOKEN, { baseUrl: server.url });
+    const clock = new FastClock();
+    const sent: { at: number; body: string }[] = [];
+    let inFlight = 0;
+    octokit.hook.wrap('request', async (request, options) => {
+      if (/^(POST|PATCH)$/.test(options.method) && String(options.url).includes('/comments'))
+        sent.push({ at: clock.now(), body: String(options.body ?? '') });
+      inFlight += 1;
+      try {
+        return await request(options);
+      } finally {
+        inFlight -= 1;
+      }
+    });
+    const settle = async () => {
+      do await sleep(1);
+      while (inFlight > 0);
+    };
+    const events = new EventStream();
+    const reporter = commentReporter({
+      octokit,
+      repo,
+      issueNumber: 1,
+      events,
+      state: foldedState(events),
+      render: (state) => renderComment(state, { now: clock.now() }),
+      clock,
+    });
+    await runTenMinutes(events, clock, settle);
+    await reporter.finish();
+
+    const writes = server.calls.filter((c) => c.route === CREATE || c.route === UPDATE);
+    expect(writes).toHaveLength(sent.length);
+    // GitHub allows about 80 a minute and 500 an hour; the run keeps well under both, its last edit included.
+    expect(sent.length).toBeLessThanOrEqual(50);
+    expect(sent.length).toBeGreaterThanOrEqual(35);
+    const perMinute = Array.from(
+      { length: 10 },
+      (_, m) =>
+        sent.filter((s) => s.at >= sent[0]!.at + m * 60_000 && s.at < sent[0]!.at + (m + 1) * 60_000).length,
+    );
+    expect(Math.max(...perMinute)).toBeLessThanOrEqual(10);
+    expect(Math.min(...perMinute)).toBeGreaterThanOrEqual(3);
+    // Every edit but the last, which goes out at once, waits at least 3 s after the one before.
+    for (const [i, s] of sent.slice(1, -1).entries())
+      expect(s.at - sent[i]!.at).toBeGreaterThanOrEqual(3_000);
+    // Halfway through, the running agents' rows show their progress bars.
+    const halfway = sent.find((s) => s.at - sent[0]!.at >= 300_000)!.body;
+    expect(halfway).toMatch(
+      /\| \*\*BAC-4\*\* \| Task BAC-4 \| 🏃 running \| [█░]{10} \d+% - Step \d+ of BAC-4 \|/,
+    );
+    expect(halfway).toMatch(/\| \*\*BAC-6\*\* \| Task BAC-6 \| ⏳ queued \| waits for a free slot \|/);
+  });
+
   it('makes exactly one comment, edits it several times, and ends with every task’s row and the timing', async () => {
     server = await startGitHubServer({ issues: [{ number: 1 }] });
     octokit = getOctokit(TOKEN, { baseUrl: server.url });
