@@ -80,6 +80,8 @@ type RunLevelEvent =
     }
   /** The endpoint pushed back (429/529): new requests wait `waitMs`, and `limit` may be in flight at once. */
   | { type: 'throttled'; at: number; status: number; waitMs: number; limit: number }
+  /** A small model predicted the plan (`plan: predict`) before the agents started; this is what it used. */
+  | { type: 'plan-predicted'; at: number; model: string; usage: Usage }
   /** The runner's load changed how many agents may run at once (within `max-concurrency`), and why. */
   | { type: 'concurrency'; at: number; limit: number; reason: string }
   /** The run is stopping every agent: the job was cancelled, or `max-cost-usd` was spent. */

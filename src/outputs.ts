@@ -1,9 +1,8 @@
 import { verdictOf, type AgentResult, type CommandRun } from './result.js';
 import { redactor } from './report/redact.js';
 import type { FailOn } from './settings.js';
-import { totalCost } from './report/summary.js';
 import { tallyOf } from './report/verdict.js';
-import { resultsOf, timingOf, type RunState } from './run-state.js';
+import { resultsOf, runCostOf, timingOf, type RunState } from './run-state.js';
 
 /**
  * Longest report and error kept per task in the `results` output. Outputs share about 1 MB per job, and the full
@@ -30,7 +29,7 @@ export function runOutputs(state: RunState, secrets: readonly string[] = []): Re
   const succeeded = verdicts.get('succeeded') ?? 0;
   const partial = verdicts.get('partial') ?? 0;
   const blocked = verdicts.get('blocked') ?? 0;
-  const cost = totalCost(results);
+  const cost = runCostOf(state);
   const redact = redactor(secrets);
   const bounded = results.map((r) => ({
     ...r,

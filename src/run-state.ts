@@ -53,6 +53,8 @@ export interface RunState {
   spentUsd: number;
   /** Whether a reply came from a model with no known price: then `spentUsd` is a lower bound. */
   unpriced: boolean;
+  /** What predicting the plan cost, when it was predicted: counted in the run's cost; null when its price is unknown. */
+  planCostUsd: number | null;
   /** 429/529 responses seen. */
   throttles: number;
   stopping: { reason: RunStop; detail: string } | null;
@@ -78,6 +80,7 @@ export function initialRunState(): RunState {
     running: {},
     ended: {},
     spentUsd: 0,
+    planCostUsd: 0,
     unpriced: false,
     throttles: 0,
     stopping: null,
@@ -139,6 +142,12 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
       }
       case 'throttled':
         return { ...state, throttles: state.throttles + 1 };
+      case 'plan-predicted': {
+        const cost = costOf(event.usage, priceOf(event.model, prices));
+        return cost === null
+          ? { ...state, unpriced: true, planCostUsd: null }
+          : { ...state, spentUsd: state.spentUsd + cost, planCostUsd: cost };
+      }
       case 'stopping':
         return state.stopping
           ? state
@@ -298,4 +307,11 @@ export function waitingFor(
     .map((d) => ({ id: d.dependsOn, stacked: d.stacked === true }));
   const slot = tasks.length === 0 && Object.keys(state.running).length >= Math.max(1, state.concurrency);
   return { tasks, slot };
+}
+
+/** The run's cost: every agent's and the plan's prediction, or null when one of their prices is unknown. */
+export function runCostOf(state: RunState): number | null {
+  const results = resultsOf(state);
+  if (state.planCostUsd === null || results.some((r) => r.costUsd === null)) return null;
+  return results.reduce((sum, r) => sum + (r.costUsd ?? 0), state.planCostUsd);
 }

@@ -27,6 +27,7 @@ type PullRequestMode = (typeof PULL_REQUEST_MODES)[number];
 /** Which tasks a run takes: every one (`all`), or only those that did not succeed in the last run on the issue. */
 const ONLY = ['all', 'failed'] as const;
 const OVERLAP_POLICIES = ['stack', 'parallel'] as const;
+const PLAN_SOURCES = ['as-written', 'predict'] as const;
 type Only = (typeof ONLY)[number];
 
 const DEFAULT_MODEL = 'claude-sonnet-4-6';
@@ -53,6 +54,8 @@ export interface Settings {
   maxShards: number;
   /** With `run`: only this shard's tasks (1-based), as `plan` numbered them. */
   shard?: number;
+  /** With `shard`: the plan that shard was made by (its matrix entry's `plan`), to check this run's inputs against. */
+  shardPlan?: string;
   /** Model for every agent. */
   model: string;
   /** Agents running at once. */
@@ -103,6 +106,8 @@ export interface Settings {
   only: Only;
   /** Tasks whose `paths` overlap: `stack` the later on the earlier's work, or run them at once (`parallel`). */
   overlap: OverlapPolicy;
+  /** `predict`: a small model proposes `paths` and `depends on` for the tasks that give none. */
+  plan: (typeof PLAN_SOURCES)[number];
 }
 
 /** How an input is read: `@actions/core`'s `getInput` in the action, a plain map in tests. */
@@ -133,6 +138,7 @@ export const INPUT_NAMES = [
   'mode',
   'results-dir',
   'shard',
+  'shard-plan',
   'max-shards',
   'comment',
   'trigger-label',
@@ -145,6 +151,7 @@ export const INPUT_NAMES = [
   'pull-requests',
   'only',
   'overlap',
+  'plan',
 ] as const;
 
 export function readSettings(
@@ -154,11 +161,14 @@ export function readSettings(
 ): Settings {
   const { apiKey, githubToken, linearApiKey, secrets } = readSecrets(getInput, maskSecret);
   const mode = readChoice(getInput, 'mode', MODES, 'run');
-  if (!apiKey && mode === 'run') {
+  const plan = readChoice(getInput, 'plan', PLAN_SOURCES, 'as-written');
+  if (!apiKey && (mode === 'run' || (mode === 'plan' && plan === 'predict'))) {
     throw new InputError(
-      'is required',
+      mode === 'run' ? 'is required' : 'is required to predict the plan',
       'input `anthropic-api-key`',
-      'Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step, or set `mode: plan` for a dry run',
+      mode === 'run'
+        ? 'Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step, or set `mode: plan` for a dry run'
+        : 'Pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the step, or leave `plan` at `as-written`',
     );
   }
   const shardRaw = getInput('shard').trim();
@@ -180,6 +190,7 @@ export function readSettings(
     linearApiKey,
     maxShards: readInteger(getInput, 'max-shards', 8, 1, 256),
     shard: shardRaw ? readInteger(getInput, 'shard', 1, 1, 256) : undefined,
+    shardPlan: getInput('shard-plan').trim() || undefined,
     model: getInput('model').trim() || DEFAULT_MODEL,
     maxConcurrency: readInteger(getInput, 'max-concurrency', 4, 1, 256),
     maxTurns: readInteger(getInput, 'max-turns', 40, 1, 1000),
@@ -213,6 +224,7 @@ export function readSettings(
     pullRequests: readChoice(getInput, 'pull-requests', PULL_REQUEST_MODES, 'per-task'),
     only: readChoice(getInput, 'only', ONLY, 'all'),
     overlap: readChoice(getInput, 'overlap', OVERLAP_POLICIES, 'stack'),
+    plan,
   };
 }
 

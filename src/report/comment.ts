@@ -3,6 +3,7 @@ import { formatProgress, progressLine } from './live-log.js';
 import {
   progressOf,
   resultsOf,
+  runCostOf,
   timingOf,
   waitingFor,
   type AgentProgress,
@@ -11,7 +12,7 @@ import {
 import { renderMergeCheck } from './conflicts.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, formatCount, sanitizeMarkdown } from './sanitize.js';
-import { formatCost, pullRequestCell, timingTable, totalCost } from './summary.js';
+import { formatCost, pullRequestCell, timingTable } from './summary.js';
 import { anyChecked, anyReported, outcomeCell, renderTogether, verifyCell } from './verification.js';
 import { formatDuration, hasStarted } from './timing.js';
 import { runHeadline, stopWords, verdictCell } from './verdict.js';
@@ -142,7 +143,7 @@ function runLine(state: RunState, view: CommentView): string {
   }
   if (state.source) facts.push(`tasks from ${escapeTableCell(state.source, 120)}`);
   if (state.endedAt !== null) {
-    const cost = totalCost(resultsOf(state));
+    const cost = runCostOf(state);
     facts.push(cost === null ? 'cost unknown' : `cost ${formatCost(cost)}`);
   }
   if (view.runUrl) facts.push(`[workflow run](${view.runUrl})`);

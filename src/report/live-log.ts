@@ -25,6 +25,8 @@ export function formatEvent(event: RunEvent, toolInput?: Record<string, unknown>
     case 'run-started':
     case 'run-ended':
       return null;
+    case 'plan-predicted':
+      return `[plan] predicted by ${oneLine(event.model, 60)}`;
     case 'throttled':
       return `[model] HTTP ${event.status}: holding new requests ${(event.waitMs / 1000).toFixed(1)} s; ${event.limit} at once`;
     case 'concurrency':

@@ -1,6 +1,6 @@
 import type { RunEvent } from '../events.js';
 import { PRICES, type PriceTable } from '../model/pricing.js';
-import { initialRunState, resultsOf, runReducer, shapeOf, timingOf, type RunState } from '../run-state.js';
+import { initialRunState, runCostOf, runReducer, shapeOf, timingOf, type RunState } from '../run-state.js';
 import type { Plan } from '../tasks/plan.js';
 import { agentViews, toneOf, type AgentView } from './page-agents.js';
 import { asOneRun, eventsByTask } from './page-events.js';
@@ -9,7 +9,7 @@ import { renderPlanSection } from './page-plan.js';
 import { PAGE_STYLE } from './page-style.js';
 import { link, renderAgentSection } from './page-steps.js';
 import { renderTimeline } from './page-timeline.js';
-import { formatCost, totalCost } from './summary.js';
+import { formatCost } from './summary.js';
 import { formatDuration } from './timing.js';
 import { runHeadline, statusDisplay } from './verdict.js';
 
@@ -92,7 +92,7 @@ function runLine(state: RunState, repository: string | undefined): string {
 /** The headline figures: sequential against wall, the speedup, the ideal and the cost. */
 function figures(state: RunState): string {
   const timing = timingOf(state);
-  const cost = totalCost(resultsOf(state));
+  const cost = runCostOf(state);
   const cards: [string, string, string][] = [
     ['Sequential', formatDuration(timing.sequentialSeconds), 'sum of agent times'],
     ['Parallel wall', formatDuration(timing.wallSeconds), 'first start to last end'],

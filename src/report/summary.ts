@@ -1,5 +1,5 @@
 import { verdictOf, type AgentResult } from '../result.js';
-import { resultsOf, timingOf, type RunNote, type RunState } from '../run-state.js';
+import { resultsOf, runCostOf, timingOf, type RunNote, type RunState } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import type { ShardReport } from './merge.js';
 import {
@@ -81,7 +81,7 @@ function runLine(state: RunState, results: readonly AgentResult[], view: Summary
   ];
   if (state.source) facts.push(`tasks from ${escapeTableCell(state.source, 200)}`);
   if (view.repository) facts.push(escapeTableCell(view.repository, 200));
-  const cost = totalCost(results);
+  const cost = runCostOf(state);
   facts.push(
     cost === null ? 'cost unknown (no price for a model; see `pricing`)' : `cost ${formatCost(cost)}`,
   );
