@@ -105,6 +105,32 @@ describe('runAgent', () => {
     ]);
   });
 
+  it('reports its own progress, which stands for its turn and the next before its tool calls stand in again', async () => {
+    server.setScripts({
+      'BAC-7': [
+        {
+          tools: [
+            { name: 'report_progress', input: { percent: 40, doing: 'Reading the router' } },
+            { name: 'read', input: { file_path: 'src/router.js' } },
+          ],
+        },
+        { tools: [{ name: 'read', input: { file_path: 'src/router.js' } }] },
+        { tools: [{ name: 'write', input: { file_path: 'NOTES.md', content: 'notes\n' } }] },
+        { text: 'Done.' },
+      ],
+    });
+    const { options, seen } = setup();
+    const result = await runAgent(options);
+
+    expect(result.status).toBe('succeeded');
+    expect(seen.flatMap((e) => (e.type === 'progress' ? [[e.percent, e.doing, e.reported]] : []))).toEqual([
+      [40, 'Reading the router', true],
+      [null, 'writing NOTES.md', false],
+    ]);
+    // The progress tool touches no file: only the write is in the commit.
+    expect(result.filesChanged).toEqual(['NOTES.md']);
+  });
+
   it('falls back to full-history requests when the endpoint refuses threads', async () => {
     const gateway = await startMessagesServer({ scripts: SCRIPTS, threads: false });
     try {

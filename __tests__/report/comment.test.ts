@@ -124,7 +124,7 @@ describe('renderComment', () => {
 
   it('shows each running agent’s progress bar and what it is doing, and what each queued task waits for', () => {
     const run: RunEvent = {
-      ...started(4, 1),
+      ...(started(4, 1) as Extract<RunEvent, { type: 'run-started' }>),
       shape: {
         dependencies: [
           { task: 'BAC-2', dependsOn: 'BAC-1' },

@@ -116,6 +116,45 @@ describe('formatEvent', () => {
     expect(formatEvent(failed)).toBe('[BAC-124] ✗ read: path escapes the workdir');
   });
 
+  it('prints the progress an agent reports with a bar, and no line for what a tool call stands in with', () => {
+    const progress = (percent: number | null, doing: string, reported: boolean): RunEvent => ({
+      type: 'progress',
+      task,
+      at: T0,
+      percent,
+      doing,
+      reported,
+    });
+    expect(formatEvent(progress(80, 'Writing the fix', true))).toBe(
+      '[BAC-124] ████████░░ 80% - Writing the fix',
+    );
+    expect(formatEvent(progress(0, 'Starting\n::add-mask::x', true))).toBe(
+      '[BAC-124] ░░░░░░░░░░ 0% - Starting ::add-mask::x',
+    );
+    expect(formatEvent(progress(null, 'editing src/router.js', false))).toBeNull();
+    // The call that reported it says nothing more.
+    const call = { type: 'tool-call', task, at: T0, id: 't', input: { percent: 80, doing: 'x' } } as const;
+    expect(formatEvent({ ...call, tool: 'report_progress' })).toBeNull();
+  });
+
+  it('prints a note an agent posted for the others, and a read of the notes', () => {
+    const note: RunEvent = {
+      type: 'note',
+      task,
+      at: T0,
+      topic: 'router',
+      text: 'Routes live in\nconfig/routes.json.',
+    };
+    expect(formatEvent(note)).toBe(
+      '[BAC-124] note for the others · router: Routes live in config/routes.json.',
+    );
+    const call = { type: 'tool-call', task, at: T0, tool: 'team_notes', id: 't' } as const;
+    expect(formatEvent({ ...call, input: { action: 'post', topic: 'router', text: 'x' } })).toBeNull();
+    expect(formatEvent({ ...call, input: { action: 'read' } })).toBe(
+      '[BAC-124] reads the notes of the others',
+    );
+  });
+
   it('logs nothing for successful tool results and usage', () => {
     expect(
       formatEvent({ type: 'tool-result', task, at: T0, tool: 'read', id: 'x', isError: false, output: 'ok' }),

@@ -123,6 +123,42 @@ describe('renderRunPage', () => {
     expect(page).toContain("default-src 'none'");
   });
 
+  it('shows what the agents told each other, and each agent’s notes and reported progress among its steps', () => {
+    const r = result('BAC-1', 0, 10);
+    const events: RunEvent[] = [
+      ...agentEvents(r).slice(0, -1),
+      {
+        type: 'progress',
+        task: 'BAC-1',
+        at: T0 + 2_000,
+        percent: 40,
+        doing: 'Reading the router',
+        reported: true,
+      },
+      {
+        type: 'progress',
+        task: 'BAC-1',
+        at: T0 + 2_500,
+        percent: null,
+        doing: 'editing x.js',
+        reported: false,
+      },
+      { type: 'note', task: 'BAC-1', at: T0 + 3_000, topic: 'router', text: `Routes in config. ${HOSTILE}` },
+      agentEvents(r).at(-1)!,
+    ];
+    const page = renderRunPage({ events: runOf([r], events) });
+
+    expect(page).toContain('<h2>What the agents told each other</h2>');
+    expect(page).toMatch(
+      /<li><strong>BAC-1<\/strong> <span class="muted">\+3\.0 s<\/span> <em>router<\/em>: Routes in config\. &lt;script&gt;/,
+    );
+    expect(page).not.toContain('<script>');
+    const section = sectionOf(page, 'BAC-1');
+    expect(section).toContain('<b>progress</b> 40 % Reading the router');
+    expect(section).not.toContain('editing x.js');
+    expect(section).toContain('<b>note for the others</b> <em>router</em>');
+  });
+
   it('keeps a hostile task id out of attributes', () => {
     const id = '"><svg onload=alert(1)>';
     const r = result(id, 0, 5);

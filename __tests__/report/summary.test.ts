@@ -1,4 +1,5 @@
 import type { AgentResult } from '../../src/result.js';
+import type { RunEvent } from '../../src/events.js';
 import { MENTION_BREAK } from '../../src/report/sanitize.js';
 import { PRICES } from '../../src/model/pricing.js';
 import { SUMMARY_MAX_BYTES, renderSummary } from '../../src/report/summary.js';
@@ -247,6 +248,31 @@ describe('renderSummary', () => {
     const summary = renderSummary(report(results), view);
     expect(detailsOf(summary, 'BAC-99')).toContain('\n\nShort and complete.\n\n</details>');
     expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
+  });
+
+  it('shows what the agents told each other, in the order posted, sanitized', () => {
+    const state = [
+      {
+        type: 'note',
+        task: 'BAC-1',
+        at: T0 + 2_000,
+        topic: 'router',
+        text: 'Routes live in\nconfig/routes.json.',
+      },
+      { type: 'note', task: 'BAC-2', at: T0 + 5_000, topic: 'tests <b>', text: 'ask @octocat' },
+    ]
+      .map((e) => e as RunEvent)
+      .reduce(runReducer(PRICES), stateOfRecords({ results: three(), concurrency: 4, source: 's' }, PRICES));
+    const summary = renderSummary({ ...state, startedAt: T0 }, view);
+
+    const section = summary.slice(summary.indexOf('### What the agents told each other'));
+    expect(section).toMatch(
+      /^### What the agents told each other\n\n- \*\*BAC-1\*\* · \+2\.0 s · _router_: Routes live in config\/routes\.json\.\n- \*\*BAC-2\*\*/,
+    );
+    expect(section).not.toContain('<b>');
+    expect(section).not.toContain('@octocat');
+    expect(summary.indexOf('What the agents told each other')).toBeLessThan(summary.indexOf('### Reports'));
+    expect(renderSummary(report(three()), view)).not.toContain('What the agents told each other');
   });
 
   it('says so when an agent left no report', () => {

@@ -1,3 +1,4 @@
+import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import { EventStream, type RunEvent } from '../../src/events.js';
 import { redactor } from '../../src/report/redact.js';
 import { AgentNotes, NOTE_LIMITS, teamNotesTool, withNewNotes } from '../../src/tools/notes.js';
@@ -41,7 +42,7 @@ describe('team notes', () => {
   it('shows an agent the others’ new notes once each, never its own, and all of them on read', async () => {
     const { agent } = board();
     const [one, two] = [agent('BAC-1'), agent('BAC-2')];
-    const read = withNewNotes({ ...teamNotesTool(two), name: 'read' }, two);
+    const read = withNewNotes({ ...teamNotesTool(two), name: 'read' } as BetaRunnableTool, two);
     one.post('router', 'The routes live in config/routes.json.');
     two.post('tests', 'npm test needs no network.');
 

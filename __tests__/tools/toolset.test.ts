@@ -5,6 +5,8 @@ import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/
 import type { ToolName } from '../../src/settings.js';
 import { shellEnvironment } from '../../src/sandbox/shell-env.js';
 import { agentToolset, TOOL_ORDER, type AgentTool } from '../../src/tools/toolset.js';
+import { AgentNotes } from '../../src/tools/notes.js';
+import { EventStream } from '../../src/events.js';
 import { makeRepo, tempDir } from '../../support/git-repo.js';
 
 // One call per tool that changes the worktree if the tool can, and, for a shell, once more after it has returned.
@@ -62,6 +64,31 @@ describe('agentToolset', () => {
       ['edit', true],
       ['grep', false],
     ]);
+  });
+
+  it('adds the progress and notes tools after the allowed ones, touching no file, in the same bytes for every agent', () => {
+    const events = new EventStream();
+    const definitions = (task: string) => {
+      const repo = makeRepo({ 'README.md': '# Toolset\n' });
+      const tools = agentToolset({
+        allowed: ['read', 'edit'],
+        worktree: { path: repo, branch: task, gitDir: path.join(repo, '.git') },
+        home: tempDir(),
+        env: {},
+        shell: { sandbox: 'none' },
+        team: { progress: () => {}, notes: new AgentNotes(task, events) },
+      });
+      expect(tools.map(({ name, writes, usesWorktree }) => [name, writes, usesWorktree])).toEqual([
+        ['read', false, true],
+        ['edit', true, true],
+        ['report_progress', false, false],
+        ['team_notes', false, false],
+      ]);
+      return JSON.stringify(
+        tools.map(({ name, description, input_schema }) => ({ name, description, input_schema })),
+      );
+    };
+    expect(definitions('BAC-1')).toBe(definitions('BAC-2'));
   });
 
   it('flags each tool that changes a file in a real worktree as writing, and a shell as writing after it returns', async () => {
