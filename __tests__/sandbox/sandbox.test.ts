@@ -499,7 +499,12 @@ describe('choosing the shell', () => {
     expect(probe).toEqual({ available: true, bwrap: expect.stringMatching(/\/bwrap$/) });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(shellSandbox('auto', false, probe)).toEqual({
-      shell: { sandbox: 'bwrap', bwrap: (probe as { bwrap: string }).bwrap, network: false },
+      shell: {
+        sandbox: 'bwrap',
+        bwrap: (probe as { bwrap: string }).bwrap,
+        network: false,
+        limits: { memoryMb: 2048, processes: 256, tmpMb: 512, diskMb: 2048 },
+      },
     });
   });
 

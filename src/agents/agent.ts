@@ -144,6 +144,8 @@ class AgentRun {
   private readonly setupFailed = new AbortController();
   // So does a worktree git could not make: the first request goes out before git has made it.
   private readonly worktreeFailed = new AbortController();
+  // And a shell stopped at one of its limits (memory, processes, disk): the agent fails, with why.
+  private readonly limitReached = new AbortController();
   private readonly signal: AbortSignal;
 
   private usage: Usage = noUsage();
@@ -186,6 +188,7 @@ class AgentRun {
       this.timeout.signal,
       this.setupFailed.signal,
       this.worktreeFailed.signal,
+      this.limitReached.signal,
     ]);
   }
 
@@ -262,7 +265,9 @@ class AgentRun {
     await mkdir(home, { recursive: true });
     // `env` replaces the shell's environment entirely, so nothing of the runner's reaches it unless listed.
     const env = shellEnvironment(process.env, home);
-    const shell = options.shell ?? { sandbox: 'none' };
+    const given = options.shell ?? { sandbox: 'none' };
+    const onLimit = (reason: string) => this.limitReached.abort(reason);
+    const shell = given.sandbox === 'bwrap' ? { ...given, onLimit } : given;
     if (checks?.setup || checks?.verify) this.commands = commandShell({ shell, worktree, home, env });
     const ready = checks?.setup ? this.runSetup(this.commands!, checks.setup) : undefined;
     ready?.catch(() => undefined);
@@ -516,6 +521,8 @@ class AgentRun {
       this.error = `stopped after ${Math.round(options.timeoutMs / 1000)} s (timeout-minutes)`;
     } else if (this.setupFailed.signal.aborted && this.setup) {
       this.error = setupError(this.setup);
+    } else if (this.limitReached.signal.aborted) {
+      this.error = String(this.limitReached.signal.reason);
     } else if (this.worktreeFailed.signal.aborted) {
       this.error = describeError(this.worktreeFailed.signal.reason);
     } else {

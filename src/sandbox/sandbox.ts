@@ -11,13 +11,23 @@ import { InputError, messageOf } from '../errors.js';
 import type { SandboxMode } from '../settings.js';
 import type { Worktree } from '../git/workspace.js';
 import { gitMounts } from './git-mounts.js';
+import { DEFAULT_LIMITS, guardShell, type ShellGuard, type ShellLimits } from './limits.js';
 
 const execFileAsync = promisify(execFile);
 
 /** How the agents' shell runs. */
 export type ShellSandbox =
-  /** In bubblewrap, with `network` shared with the runner or not. */
-  | { sandbox: 'bwrap'; bwrap: string; network: boolean }
+  /**
+   * In bubblewrap, with `network` shared with the runner or not, each shell within `limits`. `onLimit` is set per agent:
+   * it hears why a shell was stopped at a limit.
+   */
+  | {
+      sandbox: 'bwrap';
+      bwrap: string;
+      network: boolean;
+      limits?: ShellLimits;
+      onLimit?: (reason: string) => void;
+    }
   /** As the runner user with only the allowlisted environment: the explicit opt-out. */
   | { sandbox: 'none' };
 
@@ -105,12 +115,13 @@ export function shellSandbox(
   network: boolean,
   probe: SandboxProbe | undefined,
   where = '`bash` in `allowed-tools`',
+  limits: ShellLimits = DEFAULT_LIMITS,
 ): { shell: ShellSandbox; warning?: string } {
   if (mode === 'none' || !probe) return { shell: { sandbox: 'none' }, warning: UNSANDBOXED_WARNING };
   if (!probe.available) {
     throw new InputError(`cannot run in its sandbox: ${probe.reason}`, where, `${probe.fix}, ${OPT_OUT}`);
   }
-  return { shell: { sandbox: 'bwrap', bwrap: probe.bwrap, network } };
+  return { shell: { sandbox: 'bwrap', bwrap: probe.bwrap, network, limits } };
 }
 
 /** Which switch keeps unprivileged programs from making user namespaces, and how to turn it. */
@@ -143,6 +154,10 @@ export interface SandboxedBashOptions {
   home: string;
   /** The shell's whole environment (an allowlist, see `shellEnvironment`). */
   env: Record<string, string>;
+  /** What the shell may use; unbounded without. */
+  limits?: ShellLimits;
+  /** Told why, when the shell was stopped at one of its limits. */
+  onLimit?: (reason: string) => void;
 }
 
 /**
@@ -161,24 +176,33 @@ export function sandboxedBashTool(options: SandboxedBashOptions): BetaRunnableTo
   const definition = betaBashTool({ workdir: options.worktree.path });
   let sandbox: Promise<Sandbox> | undefined;
   let closed = false;
+  // Why the shell was stopped at a limit: every later call is refused with it.
+  let stopped: string | undefined;
   return {
     ...definition,
     run: async (input, context) => {
-      let tool: BetaRunnableTool;
+      if (stopped) throw new ToolError(`bash: ${stopped}`);
+      let ready: Sandbox;
       try {
-        tool = (await (sandbox ??= enterSandbox(options))).tool;
+        ready = await (sandbox ??= enterSandbox(options));
       } catch (error) {
         sandbox = undefined;
         // Never a shell without the sandbox.
         throw new ToolError(`bash: the sandbox could not be set up: ${messageOf(error)}`);
       }
       if (closed) throw new ToolError('bash: the shell was closed');
+      let outcome: { result: Awaited<ReturnType<BetaRunnableTool['run']>> } | { error: unknown };
       try {
-        return await tool.run(input, context);
-      } finally {
-        // A command still running when the tool was closed may have started a new shell.
-        if (closed) await tool.close?.();
+        outcome = { result: await ready.tool.run(input, context) };
+      } catch (error) {
+        outcome = { error };
       }
+      // A command still running when the tool was closed may have started a new shell.
+      if (closed) await ready.tool.close?.();
+      else stopped = await stopAtLimit(ready, options.onLimit);
+      if (stopped) throw new ToolError(`bash: ${stopped}`);
+      if ('error' in outcome) throw outcome.error;
+      return outcome.result;
     },
     close: async () => {
       closed = true;
@@ -187,16 +211,31 @@ export function sandboxedBashTool(options: SandboxedBashOptions): BetaRunnableTo
       try {
         await ready.tool.close?.();
       } finally {
+        await ready.guard?.release();
         await rm(ready.dir, { recursive: true, force: true });
       }
     },
   };
 }
 
+/** Why the shell must stop, if it went past a limit: then it is closed, with everything it runs, and `onLimit` told. */
+async function stopAtLimit(
+  ready: Sandbox,
+  onLimit: ((reason: string) => void) | undefined,
+): Promise<string | undefined> {
+  const reason = await ready.guard?.check();
+  if (!reason) return undefined;
+  await ready.tool.close?.();
+  onLimit?.(reason);
+  return reason;
+}
+
 /** One bash tool's way into the sandbox: its private files, and the SDK's bash tool that starts shells there. */
 interface Sandbox {
   dir: string;
   tool: BetaRunnableTool;
+  /** The shell's limits, where it has any. */
+  guard?: ShellGuard;
 }
 
 /** Writes the file that takes a new shell into the sandbox, and makes the SDK's bash tool that starts shells with it. */
@@ -205,12 +244,23 @@ async function enterSandbox(options: SandboxedBashOptions): Promise<Sandbox> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'parallel-agents-shell-'));
   try {
     const args = await bwrapArgs(options, dir);
+    const guard = options.limits
+      ? await guardShell(options.limits, [options.worktree.path, options.home, dir])
+      : undefined;
     const script = path.join(dir, 'enter-sandbox.sh');
-    // `exec` failing ends the shell as well: it never goes on outside the sandbox.
-    await writeFile(script, `exec ${args.map(shellQuote).join(' ')}\nexit 126\n`, { mode: 0o600 });
+    const lines = [
+      // The sandbox goes first when the machine runs out of memory, never the action.
+      'echo 1000 > /proc/self/oom_score_adj 2>/dev/null',
+      // A shell that cannot take its limits does not start.
+      ...(guard?.join ? [`{ ${guard.join}; } 2>/dev/null || exit 126`] : []),
+      // `exec` failing ends the shell as well: it never goes on outside the sandbox.
+      `exec ${args.map(shellQuote).join(' ')}`,
+      'exit 126',
+    ];
+    await writeFile(script, `${lines.join('\n')}\n`, { mode: 0o600 });
     // The sandbox's environment is set by `bwrap`; the shell outside it gets nothing else.
     const tool = betaBashTool({ workdir: options.worktree.path, env: { BASH_ENV: script } });
-    return { dir, tool };
+    return guard ? { dir, tool, guard } : { dir, tool };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -254,7 +304,11 @@ async function bwrapArgs(options: SandboxedBashOptions, dir: string): Promise<st
     args.push('--ro-bind', tools, tools);
   }
 
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  args.push('--proc', '/proc', '--dev', '/dev');
+  // `/tmp` is memory: bounded, a full one fails the command that filled it, not the machine.
+  if (options.limits && (await sizesTmpfs(options.bwrap)))
+    args.push('--size', String(options.limits.tmpMb * MB));
+  args.push('--tmpfs', '/tmp');
   args.push('--bind', worktree, worktree, '--bind', home, home);
   // After the worktree's: one of them covers its `.git` file.
   args.push(...git.args, '--chdir', worktree);
@@ -267,6 +321,22 @@ async function bwrapArgs(options: SandboxedBashOptions, dir: string): Promise<st
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
   args.push('--', '/bin/bash', '--noprofile', '--norc');
   return args;
+}
+
+const MB = 1024 * 1024;
+const sizing = new Map<string, Promise<boolean>>();
+
+/** Whether this `bwrap` can size a tmpfs (`--size`, bubblewrap 0.7 and later), asked once. */
+function sizesTmpfs(bwrap: string): Promise<boolean> {
+  let known = sizing.get(bwrap);
+  if (!known) {
+    known = execFileAsync(bwrap, ['--help'], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS }).then(
+      ({ stdout }) => /^\s*--size\b/m.test(stdout),
+      () => false,
+    );
+    sizing.set(bwrap, known);
+  }
+  return known;
 }
 
 /**
