@@ -85,6 +85,47 @@ describe('parseMarkdownTasks', () => {
   });
 });
 
+describe('lines that name an id but are not tasks', () => {
+  const warningsOf = (md: string) => parseMarkdownTasks(md, 'input `tasks`').warnings;
+
+  it('warns about an item that names an id after other words, saying to start with the id', () => {
+    expect(warningsOf('- BAC-1: Real\n- Fix BAC-11 please')).toEqual([
+      'input `tasks` line 2: "Fix BAC-11 please" names BAC-11 but is not a task: start the item with the id (`- BAC-11: title`) to make it one',
+    ]);
+  });
+
+  it('warns about a bullet GitHub does not read as a list, and a marker with no space after it', () => {
+    const md = ['- BAC-1: Real', '', '• BAC-17: A bullet', '', '-BAC-4: No space', '', '1.BAC-5: Numbered'];
+    expect(warningsOf(md.join('\n'))).toEqual([
+      'input `tasks` line 3: "• BAC-17: A bullet" looks like a task but is not one: write `- BAC-17: title` (a `-` list marker) to make it a task',
+      'input `tasks` line 5: "-BAC-4: No space" looks like a task but is not one: write `- BAC-4: title` (a space after the marker) to make it a task',
+      'input `tasks` line 7: "1.BAC-5: Numbered" looks like a task but is not one: write `- BAC-5: title` (a space after the marker) to make it a task',
+    ]);
+    expect(parse(md.join('\n')).tasks.map((t) => t.id)).toEqual(['BAC-1']);
+  });
+
+  it('finds them on any line of a paragraph, and in the error when there is no task', () => {
+    expect(warningsOf('- BAC-1: Real\n\nSome context\n-BAC-4: swallowed')).toHaveLength(1);
+    expect(() => parse('• BAC-17: A bullet')).toThrow(
+      'input `tasks`: no task found; line 1 has "• BAC-17: A bullet", which looks like one. Write `- BAC-17: title` (a `-` list marker)',
+    );
+  });
+
+  it("says nothing of ids that are tasks, of prose, code, quotes or a task's own prompt", () => {
+    const md = [
+      'Context about BAC-9 and - BAC-9 in a line.',
+      '- BAC-1: Real',
+      '  -BAC-8: part of the prompt',
+      '- See BAC-1 first',
+      '```',
+      '-BAC-6: code',
+      '```',
+      '> -BAC-7: quoted',
+    ];
+    expect(warningsOf(md.join('\n'))).toEqual([]);
+  });
+});
+
 describe('task fields in Markdown', () => {
   it('reads depends on, paths, model and estimate lines out of the prompt', () => {
     const set = parse(

@@ -15,7 +15,7 @@ import {
   readPath,
   readTitle,
 } from './fields.js';
-import { leadingRef, REF_SOURCE } from './refs.js';
+import { findRefs, leadingRef, REF_SOURCE } from './refs.js';
 import type { Task, TaskReading } from './task.js';
 
 // What may separate an id from its title: `:`, an em or en dash, or a spaced hyphen.
@@ -39,6 +39,11 @@ const WRAPPERS: { pattern: RegExp; change: string }[] = [
   { pattern: /^\[(?<id>[^\]]+)\]\([^)]*\)/, change: 'the id as plain text, not a link' },
   { pattern: /^\[(?<id>[^\]]+)\]/, change: 'no brackets' },
 ];
+// A line outside any list that opens like an item but is not one: a bullet GitHub does not read as a list marker
+// (`• BAC-17`), or a marker with no space after it (`-BAC-4`). The id is the group `id`.
+const NOT_A_MARKER = new RegExp(
+  `^\\s{0,3}(?<marker>[•◦‣▪●·–—]\\s*|[-*+](?=[A-Z])|\\d{1,9}[.)](?=[A-Z]))(?<id>${REF_SOURCE})(?![A-Za-z0-9_]|-[A-Za-z0-9])`,
+);
 // Inline text is not needed, only the blocks; these constructs are off, which also keeps their worst cases (long runs
 // of `*` or `[`) from costing time.
 const INLINE_CONSTRUCTS = [
@@ -87,6 +92,8 @@ interface LookAlike {
   caseOnly: boolean;
   /** Written `id: title`, with a separator after the id. */
   titled: boolean;
+  /** Names ids somewhere in its line rather than starting with one: not a slip when each id is a task anyway. */
+  mentions?: boolean;
 }
 
 export interface MarkdownOptions {
@@ -155,9 +162,14 @@ export function parseMarkdownTasks(
   // An id in the wrong case is taken for a slip only beside tasks of the same team, or written `id: title`:
   // otherwise `utf-8` or `sha-256` opening an item would be read as one.
   const teams = new Set(items.map((item) => teamOf(item.id)));
-  const slips = lookAlikes.filter(
-    (alike) => !alike.caseOnly || alike.ids.some((id) => teams.has(teamOf(id))) || alike.titled,
-  );
+  const ids = new Set(items.map((item) => item.id));
+  const slips = lookAlikes
+    .map((alike) => (alike.mentions ? { ...alike, ids: alike.ids.filter((id) => !ids.has(id)) } : alike))
+    .filter(
+      (alike) =>
+        alike.ids.length > 0 &&
+        (!alike.caseOnly || alike.ids.some((id) => teams.has(teamOf(id))) || alike.titled),
+    );
   if (!tasks.length) throw noTasks(where, done.length > 0, slips[0]);
 
   const notes: string[] = [];
@@ -245,6 +257,11 @@ function readBlocks(
       lines.forEach((n) => verbatim.add(n));
       if (node.type === 'html' && isOnlyComments(node.value)) lines.forEach((n) => comments.add(n));
     }
+    if (node.type === 'paragraph' && search && !inTask && position) {
+      lookAlikes.push(
+        ...unmarkedItems(text, position.start.offset!, position.end.offset!, position.start.line),
+      );
+    }
     if (node.type === 'listItem' && search) {
       const item = readItem(node, text, where);
       if (item && 'id' in item) {
@@ -255,6 +272,7 @@ function readBlocks(
       }
     }
     if ('children' in node) {
+      // A list item's own paragraph is read with the item: the rest of its lines are searched as paragraphs.
       const searchChildren =
         search && (node.type === 'root' || node.type === 'list' || node.type === 'listItem');
       const children = node.children as Nodes[];
@@ -311,6 +329,31 @@ function readItem(node: ListItem, text: string, where: string): TaskItem | LookA
   };
 }
 
+/** Lines of a paragraph (from `start` to `end` in `text`) written like task items that are not list items. */
+function unmarkedItems(text: string, start: number, end: number, firstLine: number): LookAlike[] {
+  const found: LookAlike[] = [];
+  text
+    .slice(start, end)
+    .split('\n')
+    .forEach((line, i) => {
+      const match = NOT_A_MARKER.exec(line);
+      if (!match) return;
+      const id = match.groups!.id!;
+      const change = /^[-*+\d]/.test(match.groups!.marker!)
+        ? 'a space after the marker'
+        : 'a `-` list marker';
+      found.push({
+        line: firstLine + i,
+        text: line.trim(),
+        ids: [id],
+        change,
+        caseOnly: false,
+        titled: false,
+      });
+    });
+  return found;
+}
+
 /** How an item that is not a task looks like one, if it does. */
 function lookAlike(head: string, line: number): LookAlike | undefined {
   const several = REF_LIST.exec(head);
@@ -328,7 +371,7 @@ function lookAlike(head: string, line: number): LookAlike | undefined {
   }
   const inner = wrapped ? wrapped.match.groups!.id!.trim() : head;
   const loose = LOOSE_REF.exec(inner);
-  if (!loose) return undefined;
+  if (!loose) return namesIds(head, line);
   const after = wrapped ? head.slice(wrapped.match[0].length) : inner.slice(loose[0].length);
   if (after !== '' && !/^\s|^[:—–]/.test(after)) return undefined;
   const key = loose[1]!;
@@ -349,7 +392,28 @@ function lookAlike(head: string, line: number): LookAlike | undefined {
   };
 }
 
+/** An item that names ids in its first line without starting with one (`- Fix BAC-11 please`). */
+function namesIds(head: string, line: number): LookAlike | undefined {
+  const ids = [...new Set(findRefs(head))];
+  if (!ids.length) return undefined;
+  return {
+    line,
+    text: head.trim(),
+    ids,
+    change: 'the id first',
+    caseOnly: false,
+    titled: false,
+    mentions: true,
+  };
+}
+
 function describeLookAlike(alike: LookAlike): string {
+  if (alike.mentions) {
+    return (
+      `${quote(alike.text)} names ${alike.ids.join(', ')} but is not a task: ` +
+      `start the item with the id (${alike.ids.map((id) => `\`- ${id}: title\``).join(', ')}) to make it one`
+    );
+  }
   if (alike.ids.length > 1) {
     return (
       `${quote(alike.text)} looks like several tasks in one item: write ${alike.change} ` +
