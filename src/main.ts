@@ -306,7 +306,13 @@ async function chooseShell(
   const needsShell = shellUser(settings.allowedTools, settings.checks);
   if (!needsShell) return undefined;
   const probe = settings.sandbox === 'none' ? undefined : await readySandbox({ log: core.info });
-  const chosen = shellSandbox(settings.sandbox, settings.shellNetwork, probe, needsShell);
+  const chosen = shellSandbox(
+    settings.sandbox,
+    settings.shellNetwork,
+    probe,
+    needsShell,
+    settings.shellLimits,
+  );
   if (chosen.warning) warnings.push(chosen.warning);
   // In the sandbox, git reads a copy of the config without credentials.
   if (chosen.shell.sandbox === 'none') warnings.push(...(await credentialWarnings(workspace)));

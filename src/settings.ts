@@ -5,6 +5,7 @@ import type { Checks } from './checks.js';
 import { InputError } from './errors.js';
 import type { OverlapPolicy } from './tasks/plan.js';
 import { PERMISSIONS, UNTRUSTED_TEXT, type Permission, type UntrustedText } from './github/permission.js';
+import type { ShellLimits } from './sandbox/limits.js';
 
 /** Tools of the SDK's agent toolset an agent may be given. `bash` is opt-in. */
 const TOOL_NAMES = ['read', 'write', 'edit', 'glob', 'grep', 'bash'] as const;
@@ -100,6 +101,8 @@ export interface Settings {
   sandbox: SandboxMode;
   /** Whether the sandboxed shell shares the runner's network (`shell-network: on`). */
   shellNetwork: boolean;
+  /** What each agent's sandboxed shell may use (`agent-memory-mb`, `agent-processes`, `agent-tmp-mb`, `agent-disk-mb`). */
+  shellLimits: ShellLimits;
   /** Where the agents' branches go: a draft pull request each, one combined pull request, or branches only. */
   pullRequests: PullRequestMode;
   /** `failed`: run only the tasks that did not succeed in the last run recorded on the issue. */
@@ -148,6 +151,10 @@ export const INPUT_NAMES = [
   'untrusted-text',
   'sandbox',
   'shell-network',
+  'agent-memory-mb',
+  'agent-processes',
+  'agent-tmp-mb',
+  'agent-disk-mb',
   'pull-requests',
   'only',
   'overlap',
@@ -221,6 +228,12 @@ export function readSettings(
     // On by default: installing dependencies and running tests need it, and the sandbox keeps every token out of the
     // shell's reach, so what a command can send is what the agent can read anyway. `off` for tasks that need none.
     shellNetwork: readChoice(getInput, 'shell-network', ['on', 'off'] as const, 'on') === 'on',
+    shellLimits: {
+      memoryMb: readInteger(getInput, 'agent-memory-mb', 2048, 64, 1_048_576),
+      processes: readInteger(getInput, 'agent-processes', 256, 16, 4_194_304),
+      tmpMb: readInteger(getInput, 'agent-tmp-mb', 512, 1, 1_048_576),
+      diskMb: readInteger(getInput, 'agent-disk-mb', 2048, 1, 1_073_741_824),
+    },
     pullRequests: readChoice(getInput, 'pull-requests', PULL_REQUEST_MODES, 'per-task'),
     only: readChoice(getInput, 'only', ONLY, 'all'),
     overlap: readChoice(getInput, 'overlap', OVERLAP_POLICIES, 'stack'),
