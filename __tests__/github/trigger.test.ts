@@ -3,6 +3,7 @@ import {
   botAllowed,
   commentIssue,
   decideTrigger,
+  forkRestriction,
   parseCommand,
   selectTasks,
   type TriggerSettings,
@@ -112,6 +113,26 @@ describe('decideTrigger', () => {
       eventName: 'pull_request_target',
       issue: { fromFork: true },
     });
+  });
+
+  it("restricts a fork's pull request to untrusted text unless allow-forks says otherwise", () => {
+    const forked = labeled('pull_request');
+    forked['pull_request'].head.repo = null;
+    const fork = decideTrigger('pull_request', forked, SETTINGS);
+    if (!fork.run) throw new Error('the fork should run');
+    expect(forkRestriction(fork, false)).toBe(
+      'pull request #2 comes from a fork: the agents run without `bash`, `setup` and `verify` (set `allow-forks: true` to run it as any other)',
+    );
+    expect(forkRestriction(fork, true)).toBeUndefined();
+    for (const [event, payload] of [
+      ['pull_request', labeled('pull_request')],
+      ['issues', labeled('issues')],
+      ['issue_comment', comment('/agents run')],
+    ] as const) {
+      const decision = decideTrigger(event, payload, SETTINGS);
+      if (!decision.run) throw new Error(`${event} should run`);
+      expect(forkRestriction(decision, false)).toBeUndefined();
+    }
   });
 
   it('runs on `/agents run` with every task, and on `/agents run BAC-1 BAC-2` with those', () => {

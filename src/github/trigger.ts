@@ -213,6 +213,19 @@ export function selectTasks(
 }
 
 /**
+ * Why the agents run as for untrusted text, when the run was started from a fork's pull request: its text (and, where
+ * the workflow checked it out, its code) comes from outside the repository, so without `allow-forks` the agents get
+ * no `bash` and the repository's `setup` and `verify` do not run. Undefined for any other run.
+ */
+export function forkRestriction(trigger: RunTrigger, allowForks: boolean): string | undefined {
+  if (!trigger.issue?.fromFork || allowForks) return undefined;
+  return (
+    `pull request #${trigger.issue.number} comes from a fork: the agents run without \`bash\`, \`setup\` and ` +
+    '`verify` (set `allow-forks: true` to run it as any other)'
+  );
+}
+
+/**
  * The issue or pull request the sticky comment goes on: `issue-number` when given, else the one a label or comment
  * started the run from. Other events (a push, a pull request's `synchronize`) comment nowhere unless told where.
  */

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { InputError } from '../errors.js';
 import type { AgentResult } from '../result.js';
 import { capProblems, type RecordRun, type RunRecord } from './merge.js';
 
@@ -27,6 +28,30 @@ export function thisRun(
     attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
     shard: shard === undefined ? null : String(shard),
   };
+}
+
+/**
+ * Refuses a `results-dir` that cannot be a folder (a file, or a path through one) before any agent runs, rather than
+ * finding out once their results are to be written. A folder that does not exist yet is made then.
+ */
+export async function checkResultsDir(dir: string, workspace: string): Promise<void> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    const stats = await stat(at).catch((error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw error;
+    });
+    if (stats?.isDirectory() || path.dirname(at) === at) return;
+    if (!stats) continue;
+    const shown = (p: string) => path.relative(workspace, p) || '.';
+    throw new InputError(
+      at === dir
+        ? `${shown(dir)} is a file, not a folder`
+        : `${shown(dir)} is inside ${shown(at)}, which is a file`,
+      'input `results-dir`',
+      'Name a folder for the results (it is made if missing), e.g. parallel-agents-results',
+    );
+  }
 }
 
 /** Written last, once the per-task files are: a folder without it did not finish. */
