@@ -16,7 +16,13 @@ import { removeLabel } from './github/labels.js';
 import { checkAccess, taskTextAuthor } from './github/permission.js';
 import { readPreviousOutcome } from './github/previous-run.js';
 import { postStickyComment } from './github/sticky-comment.js';
-import { commentIssue, decideTrigger, selectTasks, type RunTrigger } from './github/trigger.js';
+import {
+  commentIssue,
+  decideTrigger,
+  forkRestriction,
+  selectTasks,
+  type RunTrigger,
+} from './github/trigger.js';
 import {
   renderComment,
   renderInputError,
@@ -26,6 +32,7 @@ import {
 } from './report/comment.js';
 import type { Outcome } from './report/outcome.js';
 import { renderPlan } from './report/plan.js';
+import { checkResultsDir } from './report/records.js';
 import { redactor } from './report/redact.js';
 import { runAgents, writeSummary, type Reporter, type RunIO } from './run.js';
 import { readSettings, type Settings } from './settings.js';
@@ -142,6 +149,13 @@ async function passGate(
     return undefined;
   }
   const warnings: string[] = [];
+  const fork = forkRestriction(trigger, settings.allowForks);
+  if (fork) {
+    // The fork's code may be in the checkout too: `setup` and `verify` would run it.
+    const checks = { ...settings.checks, setup: '', verify: '' };
+    settings = { ...settings, allowedTools: settings.allowedTools.filter((t) => t !== 'bash'), checks };
+    warnings.push(fork);
+  }
   if (access.dropBash) {
     settings = { ...settings, allowedTools: settings.allowedTools.filter((t) => t !== 'bash') };
     if (access.warning) warnings.push(access.warning);
@@ -244,6 +258,7 @@ async function runWithComment(
     ? shardOf(settings, intake.set, intake.shards)
     : [intake.set, intake.plan];
   checkBudgetPrices(settings, set);
+  await checkResultsDir(settings.resultsDir, settings.workspace);
   const workspace = new Workspace({
     repo: settings.workspace,
     root: `${settings.tempDir}/worktrees`,

@@ -97,6 +97,8 @@ export interface Settings {
   allowedBots: string[];
   /** Task text by someone without `requiredPermission`: `refuse` the run, or run it `read-only` (without `bash`). */
   untrustedText: UntrustedText;
+  /** Run a fork's pull request as any other; otherwise its agents get no `bash`, `setup` or `verify`. */
+  allowForks: boolean;
   /** How the agents' shell is confined: bubblewrap (`auto`) or not at all (`none`, the explicit opt-out). */
   sandbox: SandboxMode;
   /** Whether the sandboxed shell shares the runner's network (`shell-network: on`). */
@@ -149,6 +151,7 @@ export const INPUT_NAMES = [
   'comment-command',
   'allowed-bots',
   'untrusted-text',
+  'allow-forks',
   'sandbox',
   'shell-network',
   'agent-memory-mb',
@@ -224,6 +227,7 @@ export function readSettings(
       .map((b) => b.trim())
       .filter(Boolean),
     untrustedText: readChoice(getInput, 'untrusted-text', UNTRUSTED_TEXT, 'refuse'),
+    allowForks: readBoolean(getInput, 'allow-forks', false),
     sandbox: readChoice(getInput, 'sandbox', SANDBOX_MODES, 'auto'),
     // On by default: installing dependencies and running tests need it, and the sandbox keeps every token out of the
     // shell's reach, so what a command can send is what the agent can read anyway. `off` for tasks that need none.
