@@ -1,14 +1,14 @@
 import * as core from '@actions/core';
 import type { RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
-import { mergeRecords, type MergedRun } from './report/merge.js';
+import { mergeRecords, type MergedRun, type RunRecord } from './report/merge.js';
 import { readRunRecords, thisRun } from './report/records.js';
 import { renderSummary } from './report/summary.js';
 import { writeSummary } from './run.js';
 import { initialRunState, runReducer, shapeOf, stateOfRecords, type RunState } from './run-state.js';
 import type { Settings } from './settings.js';
 import type { Plan } from './tasks/plan.js';
-import type { Shard } from './tasks/shards.js';
+import { decodeShardPlan, planDifferences, shardPlanOf, type Shard } from './tasks/shards.js';
 import type { TaskSet } from './tasks/task.js';
 
 /**
@@ -24,7 +24,7 @@ export async function reportFanOut(
   shards: readonly Shard[],
   warnings: readonly string[] = [],
 ): Promise<{ state: RunState; failure: string | null }> {
-  const merged = await mergedRun(settings, set, shards);
+  const merged = await mergedRun(settings, set, plan, shards);
   const runners = `${merged.shards.length} ${merged.shards.length === 1 ? 'runner' : 'runners'}`;
   const state = stateOfRecords(
     {
@@ -45,7 +45,12 @@ export async function reportFanOut(
 }
 
 /** Every shard's records merged, in the task list's order; what is wrong with them is in `problems`. */
-async function mergedRun(settings: Settings, set: TaskSet, shards: readonly Shard[]): Promise<MergedRun> {
+async function mergedRun(
+  settings: Settings,
+  set: TaskSet,
+  plan: Plan,
+  shards: readonly Shard[],
+): Promise<MergedRun> {
   const read = await readRunRecords(settings.resultsDir);
   const run = thisRun(process.env, undefined);
   const merged = mergeRecords(
@@ -61,7 +66,10 @@ async function mergedRun(settings: Settings, set: TaskSet, shards: readonly Shar
   // In the task list's order, as a run on one runner would list them.
   const order = new Map(set.tasks.map((t, i) => [t.id, i]));
   merged.results.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
-  merged.problems.unshift(...read.problems);
+  merged.problems.unshift(
+    ...read.problems,
+    ...read.records.flatMap(({ record }) => planProblems(record, plan, shards, settings.maxShards)),
+  );
   for (const problem of merged.problems) core.warning(problem);
   core.info(
     `Merged ${merged.shards.length} of ${shards.length} shard(s): ${merged.results.length} tasks from ${settings.resultsDir}`,
@@ -88,4 +96,22 @@ export function plannedState(
     ...warnings.map((message): RunEvent => ({ type: 'warning', at, message })),
   ];
   return events.reduce(runReducer(settings.prices), initialRunState());
+}
+
+/**
+ * How the plan a shard's record says it ran with differs from the plan this report makes of its own inputs, in one
+ * line; nothing when they agree, or for a record written before records kept their plan. The shard's results stay in.
+ */
+function planProblems(record: RunRecord, plan: Plan, shards: readonly Shard[], maxShards: number): string[] {
+  const { shard, plan: kept } = record.run;
+  if (shard === null || kept === undefined) return [];
+  const ran = decodeShardPlan(kept);
+  if (!ran) return [`shard ${shard}'s record holds a plan this report cannot read; its results are included`];
+  const ours = shards.find((s) => s.shard === shard) ?? { shard, tasks: [], hours: 0 };
+  const differences = planDifferences(shardPlanOf(plan, shards, maxShards, ours), ran);
+  if (differences.length === 0) return [];
+  const named = differences.map((d) => `${d.planned}, but it ran with ${d.actual}`).join('; and with ');
+  return [
+    `shard ${shard} was planned otherwise than this report: the plan has ${named}. Its results are included; give every job of the fan-out the same tasks, \`max-shards\` and \`overlap\``,
+  ];
 }

@@ -40,7 +40,16 @@ import { readTaskSet } from './tasks/intake.js';
 import { LinearApiError } from './tasks/linear.js';
 import { planTasks, type Plan } from './tasks/plan.js';
 import { selectNotSucceeded } from './tasks/rerun.js';
-import { matrixFor, shardPlan, type Shard } from './tasks/shards.js';
+import {
+  decodeShardPlan,
+  encodeShardPlan,
+  matrixFor,
+  planDifferences,
+  shardPlan,
+  shardPlanOf,
+  type Shard,
+  type ShardPlan,
+} from './tasks/shards.js';
 import type { TaskSet } from './tasks/task.js';
 
 /** Where the run reports to on GitHub, once the trigger is known. */
@@ -217,7 +226,7 @@ async function planOnly(
   { set, plan, shards, notes, previous }: Intake,
   warnings: string[],
 ): Promise<void> {
-  core.setOutput('matrix', JSON.stringify(matrixFor(shards)));
+  core.setOutput('matrix', JSON.stringify(matrixFor(plan, shards, settings.maxShards)));
   // A workflow guards its matrix job with this: GitHub rejects an empty matrix.
   core.setOutput('shards', String(shards.length));
   for (const warning of warnings) core.warning(warning);
@@ -254,9 +263,9 @@ async function runWithComment(
   intake: Intake,
   warnings: string[],
 ): Promise<void> {
-  const [set, plan] = settings.shard
-    ? shardOf(settings, intake.set, intake.shards)
-    : [intake.set, intake.plan];
+  const [set, plan, shardPlan] = settings.shard
+    ? shardOf(settings, intake)
+    : [intake.set, intake.plan, undefined];
   checkBudgetPrices(settings, set);
   await checkResultsDir(settings.resultsDir, settings.workspace);
   const workspace = new Workspace({
@@ -290,6 +299,7 @@ async function runWithComment(
     ...io,
     reporters: [...(io.reporters ?? []), ...(comment ? [comment.reporter] : [])],
     warnings: [...(io.warnings ?? []), ...warnings],
+    ...(shardPlan ? { shardPlan: encodeShardPlan(shardPlan) } : {}),
     shell,
     workspace,
     // Pull requests, the merge check and Linear, before the summary and the comment are written.
@@ -403,9 +413,24 @@ async function previousRun(settings: Settings, github: GitHubSide): Promise<Outc
   }
 }
 
-/** The tasks of one matrix shard, as `mode: plan` numbered them for the same tasks and `max-shards`. */
-function shardOf(settings: Settings, set: TaskSet, shards: Shard[]): [TaskSet, Plan] {
+/**
+ * The tasks of one matrix shard, as `mode: plan` numbered them for the same tasks and `max-shards`, and the plan this
+ * step's own inputs make of it. With `shard-plan`, a step whose inputs plan otherwise than the plan step's is refused.
+ */
+function shardOf(settings: Settings, { set, plan, shards }: Intake): [TaskSet, Plan, ShardPlan] {
   const shard = shards[settings.shard! - 1];
+  // A shard its inputs do not make still has their tasks, `max-shards` and `overlap` to compare.
+  const own = shardPlanOf(
+    plan,
+    shards,
+    settings.maxShards,
+    shard ?? { shard: String(settings.shard), tasks: [], hours: 0 },
+  );
+  if (settings.shardPlan) checkShardPlan(settings.shardPlan, own);
+  else
+    core.info(
+      'Pass `shard-plan: ${{ matrix.plan }}` too, so that a shard whose inputs plan otherwise is refused',
+    );
   if (!shard) {
     throw new InputError(
       `shard ${settings.shard} does not exist: the plan has ${shards.length}`,
@@ -419,7 +444,36 @@ function shardOf(settings: Settings, set: TaskSet, shards: Shard[]): [TaskSet, P
   return [
     { ...set, tasks, source: `${set.source}, shard ${shard.shard}` },
     planTasks(tasks, { overlap: settings.overlap }),
+    own,
   ];
+}
+
+/** Refuses a shard whose own inputs plan otherwise than its matrix entry's plan, naming each difference. */
+function checkShardPlan(given: string, own: ShardPlan): void {
+  const where = `input \`shard-plan\` (shard ${own.shard})`;
+  const planned = decodeShardPlan(given);
+  if (!planned) {
+    throw new InputError(
+      'is not a plan that `mode: plan` made',
+      where,
+      "Pass the matrix entry's own: `shard-plan: ${{ matrix.plan }}`",
+    );
+  }
+  if (planned.shard !== own.shard) {
+    throw new InputError(
+      `is the plan of shard ${planned.shard}, not of shard ${own.shard}`,
+      where,
+      'Pass `shard` and `shard-plan` from the same matrix entry: `${{ matrix.shard }}` and `${{ matrix.plan }}`',
+    );
+  }
+  const differences = planDifferences(planned, own);
+  if (differences.length === 0) return;
+  const [first, ...rest] = differences.map((d) => `${d.planned}, but is run with ${d.actual}`);
+  throw new InputError(
+    `this shard was planned with ${[first, ...rest].join('; and with ')}`,
+    where,
+    'Give the plan step and every shard the same tasks, `max-shards` and `overlap` (set them once, as the example fan-out workflow does), or plan again',
+  );
 }
 
 /** A budget is only kept when every model's price is known: an unknown one would count as free. */

@@ -55,6 +55,8 @@ export interface RunIO {
    * the job was cancelled.
    */
   afterAgents?: (events: EventStream, state: () => RunState) => Promise<string | undefined>;
+  /** A shard of a fan-out: the plan its own inputs make (an encoded `ShardPlan`), kept in its run record. */
+  shardPlan?: string;
 }
 
 /** A run under way: the one stream its facts go out on, the state they fold to, and the stop every agent heeds. */
@@ -99,7 +101,7 @@ export async function runAgents(
         await closer?.close?.().catch((error: unknown) => core.warning(String(error)));
       }
     }
-    await writeRecords(run, set);
+    await writeRecords(run, set, io.shardPlan);
     await writePage(run, plan);
     await publish(run, planMarkdown);
     return failureOf(run, delivered);
@@ -274,7 +276,7 @@ async function checkTogether(run: LiveRun, io: RunIO & { workspace: Workspace })
 }
 
 /** Every task's result file and the step's run record, for a fan-out's report. Failing to write them only warns. */
-async function writeRecords(run: LiveRun, set: TaskSet): Promise<void> {
+async function writeRecords(run: LiveRun, set: TaskSet, shardPlan: string | undefined): Promise<void> {
   const { folder, settings } = run;
   let written = true;
   try {
@@ -292,6 +294,7 @@ async function writeRecords(run: LiveRun, set: TaskSet): Promise<void> {
       startedAt: Math.round(performance.timeOrigin),
       endedAt: Date.now(),
       concurrency: settings.maxConcurrency,
+      ...(shardPlan ? { plan: shardPlan } : {}),
     });
   } catch (error) {
     written = false;

@@ -23,38 +23,40 @@ beforeAll(async () => {
 afterAll(() => model.close());
 
 type Row = { id: string; status: string; startedAt: number; endedAt: number; seconds: number };
+type Entry = { shard: string; tasks: string; plan: string };
 
-/** Plans, then runs every shard as its own process of the built action at the same time, each on its own runner. */
-async function fanOut(): Promise<{
-  matrix: { shard: string; tasks: string }[];
-  shardDirs: string[];
-  shards: ActionRun[];
-}> {
-  const plan = await runAction({
+function plan(maxShards = '3') {
+  return runAction({
     workspace: makeRepo({ 'README.md': '# x\n' }),
-    inputs: { tasks: TASKS, mode: 'plan', 'max-shards': '3' },
+    inputs: { tasks: TASKS, mode: 'plan', 'max-shards': maxShards },
     env: ENV,
   });
-  expect(plan.code).toBe(0);
-  const matrix = (JSON.parse(plan.outputs.matrix!) as { include: { shard: string; tasks: string }[] })
-    .include;
+}
+
+/** One shard's job: its matrix entry, and the `max-shards` its step is given. */
+function shard(workspace: string, entry: Entry, maxShards = '3', withPlan = true) {
+  return runAction({
+    workspace,
+    inputs: {
+      'anthropic-api-key': API_KEY,
+      'anthropic-base-url': model.url,
+      tasks: TASKS,
+      'max-shards': maxShards,
+      shard: entry.shard,
+      ...(withPlan ? { 'shard-plan': entry.plan } : {}),
+      'max-concurrency': '4',
+    },
+    env: ENV,
+  });
+}
+
+/** Plans, then runs every shard as its own process of the built action at the same time, each on its own runner. */
+async function fanOut(): Promise<{ matrix: Entry[]; shardDirs: string[]; shards: ActionRun[] }> {
+  const planned = await plan();
+  expect(planned.code).toBe(0);
+  const matrix = (JSON.parse(planned.outputs.matrix!) as { include: Entry[] }).include;
   const workspaces = matrix.map(() => makeRepo({ 'README.md': '# x\n' }));
-  const shards = await Promise.all(
-    matrix.map(({ shard }, i) =>
-      runAction({
-        workspace: workspaces[i]!,
-        inputs: {
-          'anthropic-api-key': API_KEY,
-          'anthropic-base-url': model.url,
-          tasks: TASKS,
-          'max-shards': '3',
-          shard,
-          'max-concurrency': '4',
-        },
-        env: ENV,
-      }),
-    ),
-  );
+  const shards = await Promise.all(matrix.map((entry, i) => shard(workspaces[i]!, entry)));
   return { matrix, shards, shardDirs: workspaces.map((w) => path.join(w, 'parallel-agents-results')) };
 }
 
@@ -124,5 +126,39 @@ describe('a fan-out over a matrix, through the built action', () => {
     const lenient = await report(downloaded([shardDirs[0]!, shardDirs[2]!]), { 'fail-on': 'none' });
     expect(lenient.code).toBe(0);
     expect(lenient.stdout).toContain('::warning::shard 2 left no results');
+  });
+
+  it('refuses a shard run with other max-shards than its plan, naming the difference, before any model call', async () => {
+    const planned = await plan();
+    const entry = (JSON.parse(planned.outputs.matrix!) as { include: Entry[] }).include[1]!;
+    const before = model.requests.length;
+    const refused = await shard(makeRepo({ 'README.md': '# x\n' }), entry, '4');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout.split('\n').filter((l) => l.startsWith('::error::'))).toEqual([
+      '::error::input `shard-plan` (shard 2): this shard was planned with max-shards 3, but is run with 4. Give the plan step and every shard the same tasks, `max-shards` and `overlap` (set them once, as the example fan-out workflow does), or plan again',
+    ]);
+    expect(model.requests.length).toBe(before);
+    expect(refused.summary).toBe('');
+  });
+
+  it('names a shard whose record was planned otherwise, keeps its results, and still writes the report', async () => {
+    const { matrix, shardDirs } = await fanOut();
+    // Shard 2 as an older workflow ran it: without its plan, and with max-shards 4.
+    const stray = makeRepo({ 'README.md': '# x\n' });
+    const ran = await shard(stray, matrix[1]!, '4', false);
+    expect(ran.code).toBe(0);
+    const strayTasks = (JSON.parse(ran.outputs.results!) as Row[]).map((r) => r.id);
+
+    const merged = await report(
+      downloaded([shardDirs[0]!, path.join(stray, 'parallel-agents-results'), shardDirs[2]!]),
+    );
+    expect(merged.stdout).toContain(
+      '::warning::shard 2 was planned otherwise than this report: the plan has max-shards 3, but it ran with 4. Its results are included; give every job of the fan-out the same tasks, `max-shards` and `overlap`',
+    );
+    expect(merged.stdout.match(/planned otherwise than this report/g)).toHaveLength(1);
+    const rows = JSON.parse(merged.outputs.results!) as Row[];
+    expect(rows).toHaveLength(12);
+    for (const id of strayTasks) expect(rows.find((r) => r.id === id)?.status).toBe('succeeded');
+    expect(merged.summary).toContain('shard 2 was planned otherwise than this report');
   });
 });

@@ -60,7 +60,7 @@ describe('mode: plan, through the built action', () => {
     expect(server.requests).toHaveLength(0);
     // The three tasks form one chain, so they share one shard.
     expect(JSON.parse(run.outputs.matrix!)).toEqual({
-      include: [{ shard: '1', tasks: 'BAC-117,BAC-124,BAC-131' }],
+      include: [{ shard: '1', tasks: 'BAC-117,BAC-124,BAC-131', plan: expect.any(String) }],
     });
     expect(run.summary).toContain('## parallel-agents plan');
     expect(run.summary).toContain('```mermaid');
@@ -84,7 +84,7 @@ describe('mode: plan, through the built action', () => {
     const run = await planFromLabel(fixture('tasks.md'));
     expect(run.code).toBe(0);
     expect(JSON.parse(run.outputs.matrix!)).toEqual({
-      include: [{ shard: '1', tasks: 'BAC-117,BAC-124,BAC-131' }],
+      include: [{ shard: '1', tasks: 'BAC-117,BAC-124,BAC-131', plan: expect.any(String) }],
     });
     expect(run.stdout).toMatch(/3 tasks from issue #\d+/);
   });
@@ -92,7 +92,9 @@ describe('mode: plan, through the built action', () => {
   it('reads exactly the real tasks from a body made from an issue template', async () => {
     const run = await planFromLabel(fixture('issue-template.md'));
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.outputs.matrix!)).toEqual({ include: [{ shard: '1', tasks: 'BAC-117,BAC-124' }] });
+    expect(JSON.parse(run.outputs.matrix!)).toEqual({
+      include: [{ shard: '1', tasks: 'BAC-117,BAC-124', plan: expect.any(String) }],
+    });
     expect(run.stdout).toMatch(/2 tasks from issue #\d+/);
     expect(run.summary).not.toMatch(/ABC-|EXA-|BAC-500/);
   });

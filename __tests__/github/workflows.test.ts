@@ -155,10 +155,11 @@ describe('examples/workflows/fan-out.yml', () => {
     expect(Object.keys(jobs)).toEqual(['plan', 'run', 'report']);
     expect(step('plan', 'parallel-agents/')?.with?.mode).toBe('plan');
     expect(step('run', 'parallel-agents/')?.with?.shard).toBe('${{ matrix.shard }}');
+    expect(step('run', 'parallel-agents/')?.with?.['shard-plan']).toBe('${{ matrix.plan }}');
     expect(step('report', 'parallel-agents/')?.with?.mode).toBe('report');
-    // The plan, the shards and the report read the same tasks into the same number of shards.
+    // The plan, the shards and the report read the same tasks into the same number of shards, set in one place.
     for (const job of ['plan', 'run', 'report']) {
-      expect(step(job, 'parallel-agents/')?.with?.['max-shards']).toBe(4);
+      expect(step(job, 'parallel-agents/')?.with?.['max-shards']).toBe('${{ env.MAX_SHARDS }}');
       expect(step(job, 'parallel-agents/')?.with?.['tasks-file']).toBe('${{ inputs.tasks-file }}');
     }
   });

@@ -253,8 +253,8 @@ describe('run(), in this process', () => {
     expect(plan.code).toBe(0);
     expect(JSON.parse(plan.outputs.matrix!)).toEqual({
       include: [
-        { shard: '1', tasks: 'BAC-1,BAC-2' },
-        { shard: '2', tasks: 'BAC-3' },
+        { shard: '1', tasks: 'BAC-1,BAC-2', plan: expect.stringContaining('"ids":["BAC-1","BAC-2"]') },
+        { shard: '2', tasks: 'BAC-3', plan: expect.stringContaining('"ids":["BAC-3"]') },
       ],
     });
     expect(plan.summary).toContain('## parallel-agents plan');

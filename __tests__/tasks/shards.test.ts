@@ -1,5 +1,12 @@
 import { planTasks } from '../../src/tasks/plan.js';
-import { MAX_SHARDS, matrixFor, shardPlan } from '../../src/tasks/shards.js';
+import {
+  MAX_SHARDS,
+  decodeShardPlan,
+  matrixFor,
+  planDifferences,
+  shardPlan,
+  shardPlanOf,
+} from '../../src/tasks/shards.js';
 import type { Task } from '../../src/tasks/task.js';
 
 function task(id: string, fields: Partial<Task> = {}): Task {
@@ -92,13 +99,57 @@ describe('shardPlan', () => {
 });
 
 describe('matrixFor', () => {
-  it('gives one matrix job per shard with its tasks comma-separated', () => {
+  it('gives one matrix job per shard with its tasks comma-separated and its plan', () => {
     const plan = planTasks([task('BAC-1'), task('BAC-2', { dependsOn: ['BAC-1'] }), task('BAC-3')]);
-    expect(matrixFor(shardPlan(plan, 8))).toEqual({
-      include: [
-        { shard: '1', tasks: 'BAC-1,BAC-2' },
-        { shard: '2', tasks: 'BAC-3' },
-      ],
+    const { include } = matrixFor(plan, shardPlan(plan, 8), 8);
+    expect(include.map(({ shard, tasks }) => ({ shard, tasks }))).toEqual([
+      { shard: '1', tasks: 'BAC-1,BAC-2' },
+      { shard: '2', tasks: 'BAC-3' },
+    ]);
+    expect(decodeShardPlan(include[1]!.plan)).toEqual({
+      tasks: 3,
+      digest: expect.stringMatching(/^[0-9a-f]{16}$/),
+      maxShards: 8,
+      overlap: 'stack',
+      shards: 2,
+      shard: '2',
+      ids: ['BAC-3'],
     });
+  });
+});
+
+describe('a shard plan', () => {
+  const tasks = [task('BAC-1', { paths: ['src/**'] }), task('BAC-2'), task('BAC-3', { estimate: 2 })];
+  const planOf = (given: Task[], maxShards: number, overlap: 'stack' | 'parallel' = 'stack') => {
+    const plan = planTasks(given, { overlap });
+    const shards = shardPlan(plan, maxShards);
+    return shardPlanOf(plan, shards, maxShards, shards[0]!);
+  };
+
+  it('agrees with itself when the inputs are the same, whatever the titles and prompts say', () => {
+    const retitled = tasks.map((t) => ({ ...t, title: 'Other', prompt: 'Other.' }));
+    expect(planDifferences(planOf(tasks, 2), planOf(retitled, 2))).toEqual([]);
+  });
+
+  it('names another max-shards, overlap, task count, or the same tasks shaped otherwise', () => {
+    expect(planDifferences(planOf(tasks, 2), planOf(tasks, 3))).toEqual([
+      { planned: 'max-shards 2', actual: '3' },
+    ]);
+    expect(planDifferences(planOf(tasks, 2), planOf(tasks, 2, 'parallel'))).toEqual([
+      { planned: 'overlap stack', actual: 'parallel' },
+    ]);
+    expect(planDifferences(planOf(tasks, 2), planOf(tasks.slice(1), 2))[0]).toEqual({
+      planned: '3 tasks',
+      actual: '2 tasks',
+    });
+    const reshaped = planDifferences(planOf(tasks, 2), planOf([...tasks.slice(0, 2), task('BAC-3')], 2));
+    expect(reshaped[0]!.actual).toMatch(/^3 tasks whose ids, order, dependencies, paths or estimates differ/);
+  });
+
+  it('reads back only what it wrote', () => {
+    expect(decodeShardPlan('{"tasks":1}')).toBeUndefined();
+    expect(decodeShardPlan('not json')).toBeUndefined();
+    const ids = { ...planOf(tasks, 2), ids: ['../etc/passwd'] };
+    expect(decodeShardPlan(JSON.stringify(ids))).toBeUndefined();
   });
 });

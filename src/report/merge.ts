@@ -15,6 +15,8 @@ export interface RecordRun {
   endedAt: number;
   /** Agents the shard allowed at once. */
   concurrency: number;
+  /** The plan the shard's own inputs made (an encoded `ShardPlan`), for the report to check against its own. */
+  plan?: string;
 }
 
 /** What one `mode: run` step leaves in `results-dir` for the report step: who wrote it, and every task's result. */

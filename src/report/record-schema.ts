@@ -105,6 +105,7 @@ const RUN_FILE = z.object({
     startedAt: epochMs,
     endedAt: epochMs,
     concurrency: z.number().int().min(1).max(256),
+    plan: text(100_000).optional(),
   }),
 });
 

@@ -1,4 +1,6 @@
-import { roundHours, taskHours, type Plan } from './plan.js';
+import { createHash } from 'node:crypto';
+import { roundHours, taskHours, type OverlapPolicy, type Plan } from './plan.js';
+import { isRef } from './refs.js';
 
 /** One matrix job's share of the tasks: `shard` counts from "1", `tasks` keep the task list's order. */
 export interface Shard {
@@ -74,7 +76,133 @@ export function shardPlan(plan: Plan, maxShards: number): Shard[] {
   }));
 }
 
-/** The `matrix` output: one job per shard, its tasks comma-separated. */
-export function matrixFor(shards: readonly Shard[]): { include: { shard: string; tasks: string }[] } {
-  return { include: shards.map((s) => ({ shard: s.shard, tasks: s.tasks.join(',') })) };
+/** One entry of the `matrix` output: the shard, its tasks comma-separated, and its {@link ShardPlan} encoded. */
+export interface MatrixEntry {
+  shard: string;
+  tasks: string;
+  plan: string;
+}
+
+/** The `matrix` output: one job per shard, each carrying what the plan decided for it. */
+export function matrixFor(
+  plan: Plan,
+  shards: readonly Shard[],
+  maxShards: number,
+): { include: MatrixEntry[] } {
+  return {
+    include: shards.map((s) => ({
+      shard: s.shard,
+      tasks: s.tasks.join(','),
+      plan: encodeShardPlan(shardPlanOf(plan, shards, maxShards, s)),
+    })),
+  };
+}
+
+/**
+ * What a shard needs to know the plan it belongs to: the inputs that shape the plan (the tasks, by count and by a
+ * digest of what of them the plan reads, `max-shards` and `overlap`), how many shards it made, and this shard's tasks.
+ * `mode: plan` gives it to each matrix entry; a shard checks its own inputs against it, and its run record keeps it
+ * for the report to check.
+ */
+export interface ShardPlan {
+  tasks: number;
+  digest: string;
+  maxShards: number;
+  overlap: OverlapPolicy;
+  shards: number;
+  shard: string;
+  ids: string[];
+}
+
+/** The plan of `shard`, one of `shards` that `shardPlan(plan, maxShards)` made. */
+export function shardPlanOf(
+  plan: Plan,
+  shards: readonly Shard[],
+  maxShards: number,
+  shard: Shard,
+): ShardPlan {
+  return {
+    tasks: plan.tasks.length,
+    digest: planDigest(plan),
+    maxShards,
+    overlap: plan.overlap,
+    shards: shards.length,
+    shard: shard.shard,
+    ids: shard.tasks,
+  };
+}
+
+/** What of the tasks shapes the shards, in order: ids, dependencies, paths and estimates; titles and prompts do not. */
+function planDigest(plan: Plan): string {
+  const shape = plan.tasks.map((t) => [t.id, t.dependsOn, t.paths, t.estimate ?? null]);
+  return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
+}
+
+export function encodeShardPlan(plan: ShardPlan): string {
+  return JSON.stringify(plan);
+}
+
+/** A {@link ShardPlan} from its encoding, or undefined when `text` is not one (say, copied from elsewhere). */
+export function decodeShardPlan(text: string): ShardPlan | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const p = data as Partial<Record<keyof ShardPlan, unknown>> | null;
+  const count = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 100_000;
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    !count(p.tasks) ||
+    typeof p.digest !== 'string' ||
+    !/^[0-9a-f]{16}$/.test(p.digest) ||
+    !count(p.maxShards) ||
+    (p.overlap !== 'stack' && p.overlap !== 'parallel') ||
+    !count(p.shards) ||
+    typeof p.shard !== 'string' ||
+    !/^[1-9]\d{0,2}$/.test(p.shard) ||
+    !Array.isArray(p.ids) ||
+    !p.ids.every((id) => typeof id === 'string' && id.length <= 64 && isRef(id))
+  ) {
+    return undefined;
+  }
+  return p as ShardPlan;
+}
+
+/**
+ * How `actual` (a plan made from some step's own inputs) differs from `planned`, one phrase pair per difference:
+ * `{ planned: 'max-shards 4', actual: '8' }`. Empty when they agree.
+ */
+export function planDifferences(
+  planned: ShardPlan,
+  actual: ShardPlan,
+): { planned: string; actual: string }[] {
+  const differences: { planned: string; actual: string }[] = [];
+  if (planned.tasks !== actual.tasks || planned.digest !== actual.digest) {
+    const same = planned.tasks === actual.tasks;
+    differences.push({
+      planned: `${counted(planned.tasks, 'task')}${same ? ` (digest ${planned.digest})` : ''}`,
+      actual: same
+        ? `${counted(actual.tasks, 'task')} whose ids, order, dependencies, paths or estimates differ (digest ${actual.digest})`
+        : counted(actual.tasks, 'task'),
+    });
+  }
+  if (planned.maxShards !== actual.maxShards)
+    differences.push({ planned: `max-shards ${planned.maxShards}`, actual: String(actual.maxShards) });
+  if (planned.overlap !== actual.overlap)
+    differences.push({ planned: `overlap ${planned.overlap}`, actual: actual.overlap });
+  // The same inputs shard alike; past this point only another version of the action could differ.
+  if (differences.length === 0 && planned.ids.join() !== actual.ids.join()) {
+    differences.push({
+      planned: `${planned.ids.join(', ') || 'no tasks'} in shard ${planned.shard} of ${planned.shards}`,
+      actual: `${actual.ids.join(', ') || 'no tasks'} in shard ${actual.shard} of ${actual.shards}`,
+    });
+  }
+  return differences;
+}
+
+function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
