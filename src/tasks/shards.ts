@@ -77,7 +77,7 @@ export function shardPlan(plan: Plan, maxShards: number): Shard[] {
 }
 
 /** One entry of the `matrix` output: the shard, its tasks comma-separated, and its {@link ShardPlan} encoded. */
-export interface MatrixEntry {
+interface MatrixEntry {
   shard: string;
   tasks: string;
   plan: string;
