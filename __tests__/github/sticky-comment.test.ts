@@ -62,15 +62,20 @@ function sticky(extra: Partial<StickyCommentOptions> = {}): StickyComment {
 }
 
 const writes = () => server.calls.filter((c) => c.route === CREATE || c.route === UPDATE);
+
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await sleep(5);
+}
 describe('StickyComment', () => {
   it('creates one comment with the hidden marker and edits it in place', async () => {
     await start();
     const comment = sticky();
 
+    // Each update waits for the one before to be written: on a busy machine the first may take longer than the interval.
     comment.update('Starting');
-    await sleep(150);
+    await until(() => writes().length === 1);
     comment.update('Running');
-    await sleep(150);
+    await until(() => writes().length === 2);
     const url = await comment.finish('Done');
 
     expect(server.state.comments).toEqual([
@@ -105,6 +110,55 @@ describe('StickyComment', () => {
     expect((sent.at(-1)!.body as { body: string }).body).toBe(`${MARKER}\nfinal`);
     expect(peakInFlight).toBe(1);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('sends a burst of edits at the short interval, then one per steady interval, and the last at once', async () => {
+    await start();
+    const clock = { at: 0, timers: [] as { at: number; run: () => void }[] };
+    const comment = sticky({
+      minIntervalMs: 3_000,
+      steadyIntervalMs: 15_000,
+      burst: 3,
+      clock: {
+        now: () => clock.at,
+        after: (ms, run) => {
+          const timer = { at: clock.at + ms, run };
+          clock.timers.push(timer);
+          return () => void clock.timers.splice(clock.timers.indexOf(timer), 1);
+        },
+      },
+    });
+    let inFlight = 0;
+    octokit.hook.wrap('request', async (request, options) => {
+      inFlight += 1;
+      try {
+        return await request(options);
+      } finally {
+        inFlight -= 1;
+      }
+    });
+    // A body is rendered when its request starts: the clock then is when the edit went out.
+    const sentAt: number[] = [];
+    const body = (text: string) => () => {
+      sentAt.push(clock.at);
+      return text;
+    };
+    // An update every second for 60 s of the clock, each written before the clock moves on.
+    for (let second = 0; second < 60; second++) {
+      clock.at = second * 1_000;
+      for (const due of clock.timers.filter((t) => t.at <= clock.at)) {
+        clock.timers.splice(clock.timers.indexOf(due), 1);
+        due.run();
+      }
+      comment.update(body(`second ${second}`));
+      await sleep(1);
+      await until(() => inFlight === 0 && writes().length === sentAt.length);
+    }
+    await comment.finish(body('done'));
+
+    // Three 3 s apart; then a credit comes back every 15 s from the start; the last at once.
+    expect(sentAt).toEqual([0, 3_000, 6_000, 15_000, 30_000, 45_000, 59_000]);
+    expect(warnings).toEqual([]);
   });
 
   it('renders a body only when it is sent', async () => {
