@@ -105,6 +105,14 @@ describe('runAgent', () => {
     ]);
   });
 
+  it('commits under a title that closes and notifies nothing, whatever the issue says', async () => {
+    const { repo, options } = setup();
+    const result = await runAgent({ ...options, task: { ...options.task, title: 'Fixes #1 for @octocat' } });
+    const subject = git(repo, 'log', '-1', '--format=%s', result.branch).trim();
+    expect(subject.replace(/\u200b/g, '')).toBe('BAC-7: Fixes #1 for @octocat');
+    expect(subject).not.toMatch(/Fixes #1|@octocat/);
+  });
+
   it('reports its own progress, which stands for its turn and the next before its tool calls stand in again', async () => {
     server.setScripts({
       'BAC-7': [

@@ -19,6 +19,7 @@ import { agentToolset, type AgentTool } from '../tools/toolset.js';
 import { AgentNotes, withNewNotes } from '../tools/notes.js';
 import { standInFor } from '../tools/progress.js';
 import { redactor } from '../report/redact.js';
+import { breakReferences } from '../report/sanitize.js';
 import type { ShellSandbox } from '../sandbox/sandbox.js';
 import { PRICES, costOf, priceOf, type PriceTable } from '../model/pricing.js';
 import {
@@ -688,7 +689,8 @@ function usageOf(message: BetaMessage): Usage {
   };
 }
 
+/** The commit's subject: its title may come from an issue, so it closes and notifies nothing once merged. */
 function commitMessage(task: Task, status: AgentStatus): string {
-  const subject = task.title ? `${task.id}: ${task.title}` : task.id;
+  const subject = task.title ? `${task.id}: ${breakReferences(task.title)}` : task.id;
   return status === 'succeeded' ? subject : `${subject} (${status}, partial)`;
 }
