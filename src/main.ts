@@ -6,6 +6,7 @@ import { shellSandbox, type ShellSandbox } from './sandbox/sandbox.js';
 import { UNTRUSTED_VERIFY, shellUser } from './checks/verify.js';
 import { Workspace } from './git/workspace.js';
 import { InputError } from './errors.js';
+import { predictIfAsked } from './prediction.js';
 import { deliverWork } from './deliver/deliver.js';
 import { createGitHubClient } from './github/client.js';
 import { commentReporter } from './github/comment-reporter.js';
@@ -188,6 +189,8 @@ interface Intake {
   warnings: string[];
   /** Each task's status in the last run on the issue, carried into this run's record; read while the run starts. */
   previous: Promise<Outcome | undefined>;
+  /** What predicting the plan used (`plan: predict`), for the run's cost. */
+  prediction?: RunIO['prediction'];
 }
 
 /** The tasks, as given and as selected by the trigger and `only`; undefined when nothing is left to run. */
@@ -214,9 +217,18 @@ async function readTasks(settings: Settings, github: GitHubSide): Promise<Intake
     core.info('Nothing to do: every task succeeded in the last run');
     return undefined;
   }
-  const plan = planTasks(rerun.set.tasks, { overlap: settings.overlap });
+  const predicted = await predictIfAsked(settings, rerun.set);
+  const plan = planTasks(predicted.set.tasks, { overlap: settings.overlap });
   const shards = shardPlan(plan, settings.maxShards);
-  return { set: rerun.set, plan, shards, notes, warnings: read.warnings, previous };
+  return {
+    set: predicted.set,
+    plan,
+    shards,
+    notes: [...notes, ...predicted.notes],
+    warnings: [...read.warnings, ...predicted.warnings],
+    previous,
+    ...(predicted.spent ? { prediction: predicted.spent } : {}),
+  };
 }
 
 /** `mode: plan`: the matrix and the plan, no model call; the comment says the shards are on their way. */
@@ -299,6 +311,7 @@ async function runWithComment(
     ...io,
     reporters: [...(io.reporters ?? []), ...(comment ? [comment.reporter] : [])],
     warnings: [...(io.warnings ?? []), ...warnings],
+    ...(intake.prediction ? { prediction: intake.prediction } : {}),
     ...(shardPlan ? { shardPlan: encodeShardPlan(shardPlan) } : {}),
     shell,
     workspace,

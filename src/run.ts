@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as core from '@actions/core';
 import { createModelClient } from './model/client.js';
 import { systemPrompt } from './model/prompt.js';
-import type { RunStop } from './result.js';
+import type { RunStop, Usage } from './result.js';
 import type { ShellSandbox } from './sandbox/sandbox.js';
 import { verifyTogether } from './checks/together.js';
 import { runTasks, type RunOptions } from './agents/scheduler.js';
@@ -45,6 +45,8 @@ export interface RunIO {
   signals: NodeJS.EventEmitter;
   /** More readers of the event stream (the sticky comment, a test's probe). */
   reporters?: Reporter[];
+  /** What predicting the plan used (`plan: predict`): counted in the run's cost and budget. */
+  prediction?: { model: string; usage: Usage };
   /** Trusted one-line warnings found before the run started (e.g. about the shell), shown in the summary. */
   warnings?: string[];
   /** Where the agents' `bash` runs; unsandboxed without it (`sandbox: none`). */
@@ -92,6 +94,7 @@ export async function runAgents(
       shape: shapeOf(plan),
     });
     for (const message of io.warnings ?? []) run.events.emit({ type: 'warning', at: Date.now(), message });
+    if (io.prediction) run.events.emit({ type: 'plan-predicted', at: Date.now(), ...io.prediction });
     let delivered: string | undefined;
     try {
       delivered = await work(run, set, plan, io);
