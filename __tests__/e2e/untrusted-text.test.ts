@@ -91,7 +91,8 @@ describe('untrusted text, through the built action', () => {
     expect(result.code).toBe(0);
     const [pull] = github.state.pulls;
     expect(pull!.body).toMatch(/^Fixes BAC-1\nPart of #7\n/);
-    const report = pull!.body.slice(pull!.body.indexOf('### Report'));
+    const body = pull!.body ?? '';
+    const report = body.slice(body.indexOf('### Report'));
     expect(report).toContain('octocat');
     expect(report).not.toMatch(
       /(?<![A-Za-z0-9])(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)[\s:]*(?:#\d|[\w.-]+\/[\w.-]+#\d|https?:|ENG-\d)/i,

@@ -12,7 +12,7 @@ export interface LoadSample {
 }
 
 /** When the runner counts as squeezed, and when as free again (lower, so the limit does not flap). */
-export const LOAD_LIMITS = {
+const LOAD_LIMITS = {
   /** Below this share of memory available, fewer agents run. */
   memoryAvailableLow: 0.1,
   memoryAvailableOk: 0.2,

@@ -14,7 +14,7 @@ export type Lease = string | null | undefined;
  * `GitOptions.config`): never into a URL, the repository's config or a command line. None for a URL that is not
  * HTTP(S), or without a token.
  */
-export function authConfig(url: string, token: string | undefined): [string, string][] {
+function authConfig(url: string, token: string | undefined): [string, string][] {
   if (!token || !/^https?:\/\//i.test(url)) return [];
   const key = `http.${new URL(url).origin}/.extraheader`;
   const basic = Buffer.from(`x-access-token:${token}`).toString('base64');

@@ -24,10 +24,9 @@ import {
   WorktreeError,
 } from './worktrees.js';
 
-export { BRANCH_PREFIX, branchName } from './branch-name.js';
+export { branchName } from './branch-name.js';
 export { COMMIT_AUTHOR, NESTED_REPOSITORY, type CommitSummary } from './commit.js';
 export type { PushOutcome } from './push.js';
-export { GitError } from './runner.js';
 export { WorktreeError } from './worktrees.js';
 
 /** One agent's working tree: its own directory, checked out on its own branch. */

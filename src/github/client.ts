@@ -14,7 +14,7 @@ export interface GitHubRetryPacing {
   maxWaitSeconds: number;
 }
 
-export const GITHUB_RETRY_PACING: GitHubRetryPacing = { msPerSecond: 1000, retries: 3, maxWaitSeconds: 60 };
+const GITHUB_RETRY_PACING: GitHubRetryPacing = { msPerSecond: 1000, retries: 3, maxWaitSeconds: 60 };
 
 type WriteGroup = NonNullable<ThrottlingOptions['write']>;
 

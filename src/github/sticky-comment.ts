@@ -11,7 +11,7 @@ const ACTIONS_BOT = 'github-actions[bot]';
  * (`burst` of them), then one every `steadyIntervalMs`: a 10-minute run edits its comment at most about 45 times, an
  * hour-long one about 245, plus each run's last edit.
  */
-export const EDIT_PACE = { minIntervalMs: 3_000, steadyIntervalMs: 15_000, burst: 5 };
+const EDIT_PACE = { minIntervalMs: 3_000, steadyIntervalMs: 15_000, burst: 5 };
 
 /** Where the pacing reads the time and waits: the real clock, unless a test runs a faster one. */
 export interface Clock {

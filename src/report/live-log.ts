@@ -254,7 +254,7 @@ export function progressLine(percent: number | null, doing: string): string {
 }
 
 /** Ten cells, one filled per tenth done: `████████░░`. */
-export function progressBar(percent: number): string {
+function progressBar(percent: number): string {
   const filled = Math.round(Math.min(100, Math.max(0, percent)) / 10);
   return '█'.repeat(filled) + '░'.repeat(10 - filled);
 }

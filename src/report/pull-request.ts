@@ -34,7 +34,7 @@ export interface PullRequestContext {
 }
 
 /** A task whose work a branch is built on: its pull request when it has one, else its branch. */
-export interface MergeFirst {
+interface MergeFirst {
   id: string;
   branch: string;
   pullRequest?: { number: number; url: string };

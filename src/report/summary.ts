@@ -150,13 +150,6 @@ export function formatCost(usd: number | null): string {
   return usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
-/** The run's cost: a sum when every agent's price is known, and says so when one is not. */
-export function totalCost(results: readonly AgentResult[]): number | null {
-  return results.some((r) => r.costUsd === null)
-    ? null
-    : results.reduce((sum, r) => sum + (r.costUsd ?? 0), 0);
-}
-
 function filesChanged(r: AgentResult): string {
   if (r.filesChanged.length === 0) return '0';
   return `${formatCount(r.filesChanged.length)} (+${formatCount(r.insertions)} −${formatCount(r.deletions)})`;
@@ -290,7 +283,7 @@ const NOTES_MAX_BYTES = 64 * 1024;
  * What the agents told each other, one line per note in the order posted: who, when (from the run's start), the
  * topic and the text, each sanitized; the newest are left out past `maxBytes`, with a line saying how many.
  */
-export function notesSection(notes: readonly RunNote[], startedAt: number | null, maxBytes: number): string {
+function notesSection(notes: readonly RunNote[], startedAt: number | null, maxBytes: number): string {
   if (notes.length === 0) return '';
   const heading = '### What the agents told each other';
   const lines: string[] = [];

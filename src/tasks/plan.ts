@@ -28,7 +28,7 @@ export type OverlapPolicy = 'stack' | 'parallel';
  * `task` starts from `on`'s result because their `paths` overlap (`globs`, one of each). Unlike a dependency it waits
  * for `on` to end however it ends, and starts from the base when `on` did not succeed.
  */
-export interface Stack {
+interface Stack {
   task: string;
   on: string;
   globs: [string, string];
@@ -177,11 +177,6 @@ function stacksOf(
   }
   const rank = (id: string) => position[at(id)]!;
   return stacks.sort((s, t) => rank(s.task) - rank(t.task) || rank(s.on) - rank(t.on));
-}
-
-/** What a task waits for before it starts: dependencies (which must succeed) and stacks (which must end). */
-export function waitsOf(plan: Pick<Plan, 'dependencies' | 'stacks'>): { task: string; dependsOn: string }[] {
-  return [...plan.dependencies, ...plan.stacks.map((s) => ({ task: s.task, dependsOn: s.on }))];
 }
 
 function checkEstimates(tasks: readonly Task[]): void {

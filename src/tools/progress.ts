@@ -6,7 +6,7 @@ import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 export const PROGRESS_TOOL = 'report_progress';
 
 /** Longest "doing" line kept: a few words for a table cell and a log line. */
-export const DOING_CHARS = 80;
+const DOING_CHARS = 80;
 
 /**
  * The tool an agent tells the run how far it is with: a percent and a few words. It touches nothing; each call is

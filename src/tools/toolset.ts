@@ -26,7 +26,7 @@ export type AgentTool = BetaRunnableTool & {
 };
 
 /** What the tools every agent has, whatever `allowed-tools` says, report to: how far it is, what it tells the others. */
-export interface TeamTools {
+interface TeamTools {
   progress: (percent: number, doing: string) => void;
   notes: AgentNotes;
 }
