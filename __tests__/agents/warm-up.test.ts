@@ -69,8 +69,14 @@ describe('the prompt-cache warm-up', () => {
 
   it('ends the waiting agents not started when the run stops first, and takes their worktrees away', async () => {
     const stop = new AbortController();
-    setTimeout(() => stop.abort('cancelled'), 300);
+    // Stopped once the first agent's request is out, while the others still wait for its reply.
+    const asked = setInterval(() => {
+      if (!server.requests.some((r) => r.task === 'WU-1')) return;
+      clearInterval(asked);
+      stop.abort('cancelled');
+    }, 10);
     const { results, seen, root } = await run(5_000, 30_000, 0, stop.signal);
+    clearInterval(asked);
     expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     for (const waited of results.slice(1)) {
       expect(waited).toMatchObject({ startedAt: 0, error: 'the run was cancelled before it started' });

@@ -99,11 +99,13 @@ describe('output', () => {
   it('still writes the outputs and the summary when the result files cannot be written', async () => {
     server.setScripts({ 'BAC-1': [{ text: 'Done.' }] });
     const workspace = repo();
-    // A file where the folder should be: every write under it fails.
-    fs.writeFileSync(path.join(workspace, 'blocked'), 'not a folder\n');
+    // The results folder is there, but a file stands where this step's own folder in it should be: every write
+    // under it fails once the agents are done. (A results-dir that is itself a file is refused before they start.)
+    fs.mkdirSync(path.join(workspace, 'results'));
+    fs.writeFileSync(path.join(workspace, 'results', 'run-local-1'), 'not a folder\n');
     const run = await runInProcess({
       workspace,
-      inputs: inputs('- BAC-1: Fix it', { 'results-dir': 'blocked/results' }),
+      inputs: inputs('- BAC-1: Fix it', { 'results-dir': 'results' }),
     });
     expect(run.outputs.succeeded).toBe('1');
     expect(run.summary).toContain('parallel-agents: 1/1 task succeeded');

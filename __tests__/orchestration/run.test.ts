@@ -117,8 +117,18 @@ describe('run(), in this process', () => {
       }));
     const lastReply = server.requests.filter((r) => r.task === 'BAC-1').at(-1)!;
     const name = (c: { name?: string }) => c.name;
-    expect(commands.map(name)).toEqual(['reset', 'add', 'diff', 'commit']);
-    const [, add, , commit] = commands;
+    // The worktree's add and removal, its checkout, the staging, the check that the branch holds its base, the commit.
+    expect(commands.map(name)).toEqual([
+      'worktree',
+      'reset',
+      'add',
+      'diff',
+      'merge-base',
+      'commit',
+      'worktree',
+    ]);
+    const add = commands.find((c) => name(c) === 'add');
+    const commit = commands.find((c) => name(c) === 'commit');
     expect(add!.at).toBeLessThan(lastReply.endedAt);
     expect(commit!.at).toBeGreaterThanOrEqual(lastReply.endedAt - 5);
     expect(git(workspace, 'show', 'parallel-agents/bac-1-add-a-changelog:CHANGELOG.md')).toBe('# Changelog');

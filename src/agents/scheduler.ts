@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { planTasks, type Plan } from '../tasks/plan.js';
 import type { Task, TaskSet } from '../tasks/task.js';
 import { runAgent, type AgentOptions } from './agent.js';
@@ -11,6 +11,7 @@ import { isAgentEvent, type EventStream } from '../events.js';
 import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from '../result.js';
 import type { Foundation, Tip } from '../git/foundation.js';
 import { FoundationBook } from './foundations.js';
+import type { TaskBrief } from '../model/prompt.js';
 import { readLoad, watchLoad, type LoadSample } from './load.js';
 
 export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
@@ -60,39 +61,16 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   } = options;
   // An agent leaves its worktree's removal to finish on its own; the run is over once every removal is.
   const removals = new Set<Promise<void>>();
-  const workspace: RunOptions['workspace'] = {
-    create: (task, at) => rest.workspace.create(task, at),
-    ...(rest.workspace.open ? { open: (task, at) => rest.workspace.open!(task, at) } : {}),
-    commit: (worktree, message, options) => rest.workspace.commit(worktree, message, options),
-    ...(rest.workspace.stageAhead ? { stageAhead: (worktree) => rest.workspace.stageAhead!(worktree) } : {}),
-    push: (worktree) => rest.workspace.push(worktree),
-    remove: (worktree) => {
-      const removal = rest.workspace.remove(worktree);
-      const done = removal.catch(() => undefined);
-      removals.add(done);
-      void done.then(() => removals.delete(done));
-      return removal;
-    },
-  };
+  const workspace = trackingRemovals(rest.workspace, removals);
   const shellLimit = pLimit(maxShells ?? os.availableParallelism());
   const agentOptions = { ...rest, workspace, shellLimit };
   const plan = given ?? planTasks(set.tasks);
   const book = new FoundationBook(plan);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
-  // Fewer agents at once while the runner is short of memory, or its commands wait for a CPU; back up as it recovers.
   const load =
     loadIntervalMs > 0 && maxConcurrency > 1
-      ? watchLoad({
-          max: maxConcurrency,
-          intervalMs: loadIntervalMs,
-          read,
-          commandsRunning: () => shellLimit.activeCount > 0,
-          onChange: ({ limit: at, reason }) => {
-            limit.concurrency = at;
-            options.events.emit({ type: 'concurrency', at: Date.now(), limit: at, reason });
-          },
-        })
+      ? followLoad(limit, maxConcurrency, loadIntervalMs, read, shellLimit, options.events)
       : undefined;
   const progress = {
     succeeded: new Set<string>(),
@@ -101,18 +79,14 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
     running: new Set<string>(),
   };
   const modelOf = (task: Task) => task.model ?? options.model;
-  const perModel = new Map<string, number>();
-  for (const task of set.tasks) perModel.set(modelOf(task), (perModel.get(modelOf(task)) ?? 0) + 1);
+  const perModel = countBy(set.tasks, modelOf);
   // By model: the first agent's warm-up, and the last agent let go after it (the next goes a turn of the loop later).
   const warm = new Map<string, WarmUp>();
   const released = new Map<string, Promise<unknown>>();
   const stopping = aborted(options.signal);
-  // By model, or under '' for every model: what the endpoint refused.
-  const refusals = new Map<string, EndpointRefusal>();
-  const refusalFor = (model: string) => refusals.get('') ?? refusals.get(model);
-  const onRefused = (refusal: EndpointRefusal) => {
-    if (!refusals.has(refusal.model ?? '')) refusals.set(refusal.model ?? '', refusal);
-  };
+  const refusals = new Refusals();
+  const refusalFor = (model: string) => refusals.for(model);
+  const onRefused = (refusal: EndpointRefusal) => refusals.note(refusal);
   const refused = (task: Task, refusal: EndpointRefusal) =>
     notStarted(task, 'skipped', `not started: ${refusal.message}`, modelOf(task));
 
@@ -137,22 +111,15 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   };
 
   const startOne = async (task: Task, model: string, first: boolean): Promise<AgentResult> => {
-    // Where it starts: the work it builds on, merged when there is more than one piece.
-    const start = await book.startOf(task, options.foundation);
+    const start = await startingPoint(book, task, options.foundation, brief);
     if ('notStarted' in start) return notStarted(task, 'skipped', start.notStarted, model);
-    const from = { ...start.options, brief: { ...brief, buildsOn: start.buildsOn } };
-    const built = (result: AgentResult): AgentResult =>
-      start.buildsOn.length ? { ...result, buildsOn: start.buildsOn.map((f) => f.id) } : result;
+    const { from, built } = start;
     const warmUp = warm.get(model);
     if (first)
       return built(
         await runAgent({ ...agentOptions, ...from, task, model, onStreaming: warmUp?.release, onRefused }),
       );
-    // Its worktree, tools and conversation are made while the first agent warms the cache, off its critical path.
-    // The waiting agents go one after another, each a turn of the event loop after the one before (immediates queued
-    // together would all run in one turn): replies already streaming are read in between, and the agents start the
-    // few milliseconds apart that each one's first request takes this thread, so their turns do not all fall due at
-    // the same moment.
+    // Made while the first agent warms the cache; let go one a turn of the loop after another (see RELEASE).
     const after = (released.get(model) ?? Promise.race([warmUp?.done, stopping])).then(
       () => new Promise((resolve) => setImmediate(resolve)),
     );
@@ -168,28 +135,14 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
         progress.skipped.add(id);
         const task = byId.get(id)!;
         const model = modelOf(task);
-        const refusal = refusalFor(model);
-        end(
-          task,
-          stopped()
-            ? stoppedBeforeStart(task, options.signal!.reason as RunStop, model)
-            : refusal
-              ? refused(task, refusal)
-              : notStarted(task, 'skipped', reason, model),
-        );
+        end(task, skippedResult(task, model, reason, options.signal, refusalFor(model)));
       }
       for (const id of next.start) {
         const task = byId.get(id)!;
         const model = modelOf(task);
         const first = !warm.has(model);
-        if (first) {
-          warm.set(
-            model,
-            (perModel.get(model) ?? 0) > 1
-              ? warmUp(options.events, id, warmUpMs, options.signal)
-              : { done: Promise.resolve(), release: () => {} },
-          );
-        }
+        if (first)
+          warm.set(model, warmUpOf(options.events, id, perModel.get(model) ?? 0, warmUpMs, options.signal));
         // Counted as running while it waits for a slot, so no conflicting task starts in between.
         progress.running.add(id);
         void limit(() => runOne(task, first))
@@ -200,24 +153,141 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
           .then((result) => {
             end(task, result);
             progress.running.delete(id);
-            const outcome =
-              result.status === 'succeeded'
-                ? progress.succeeded
-                : result.status === 'skipped'
-                  ? progress.skipped
-                  : progress.failed;
-            outcome.add(id);
+            const { succeeded, skipped, failed } = progress;
+            (result.status === 'succeeded' ? succeeded : result.status === 'skipped' ? skipped : failed).add(
+              id,
+            );
             step();
           });
       }
       if (next.done) {
         load?.stop();
-        const causes = new Set([...refusals.values()].map((refusal) => refusal.message));
-        void Promise.all(removals).then(() => resolve([...causes]));
+        void Promise.all(removals).then(() => resolve(refusals.causes()));
       }
     };
     step();
   });
+}
+
+/**
+ * RELEASE: an agent's worktree, tools and conversation are made while the first agent warms the cache, off its critical
+ * path. The waiting agents go one after another, each a turn of the event loop after the one before (immediates queued
+ * together would all run in one turn): replies already streaming are read in between, and the agents start the few
+ * milliseconds apart that each one's first request takes this thread, so their turns do not all fall due at once.
+ */
+
+/** The result of a task that never starts: the run stopped, the endpoint refused its model, or `reason`. */
+function skippedResult(
+  task: Task,
+  model: string,
+  reason: string,
+  signal: AbortSignal | undefined,
+  refusal: EndpointRefusal | undefined,
+): AgentResult {
+  if (signal?.aborted) return stoppedBeforeStart(task, signal.reason as RunStop, model);
+  return notStarted(task, 'skipped', refusal ? `not started: ${refusal.message}` : reason, model);
+}
+
+/** The first agent of a model's wait for the others, when there are others to wait. */
+function warmUpOf(
+  events: EventStream,
+  id: string,
+  agents: number,
+  maxMs: number,
+  signal?: AbortSignal,
+): WarmUp {
+  return agents > 1 ? warmUp(events, id, maxMs, signal) : { done: Promise.resolve(), release: () => {} };
+}
+
+/** What the endpoint refused, by model, or under '' for every model: the first refusal of each stands. */
+class Refusals {
+  private readonly byModel = new Map<string, EndpointRefusal>();
+
+  for(model: string): EndpointRefusal | undefined {
+    return this.byModel.get('') ?? this.byModel.get(model);
+  }
+
+  note(refusal: EndpointRefusal): void {
+    if (!this.byModel.has(refusal.model ?? '')) this.byModel.set(refusal.model ?? '', refusal);
+  }
+
+  /** Each distinct cause, once. */
+  causes(): string[] {
+    return [...new Set([...this.byModel.values()].map((refusal) => refusal.message))];
+  }
+}
+
+/**
+ * Where a task starts: the work it builds on, merged when there is more than one piece, with what its agent is told
+ * of it, and its result marked with what it built on; or why it cannot start.
+ */
+async function startingPoint(
+  book: FoundationBook,
+  task: Task,
+  foundation: RunOptions['foundation'],
+  brief: TaskBrief,
+): Promise<
+  | { notStarted: string }
+  | { from: Pick<AgentOptions, 'startPoint' | 'brief'>; built: (r: AgentResult) => AgentResult }
+> {
+  const start = await book.startOf(task, foundation);
+  if ('notStarted' in start) return start;
+  const ids = start.buildsOn.map((f) => f.id);
+  return {
+    from: { ...start.options, brief: { ...brief, buildsOn: start.buildsOn } },
+    built: (result) => (ids.length ? { ...result, buildsOn: ids } : result),
+  };
+}
+
+/** The workspace as agents use it, each worktree's removal kept in `removals` until it is over. */
+function trackingRemovals(
+  given: RunOptions['workspace'],
+  removals: Set<Promise<void>>,
+): RunOptions['workspace'] {
+  return {
+    create: (task, at) => given.create(task, at),
+    ...(given.open ? { open: (task, at) => given.open!(task, at) } : {}),
+    commit: (worktree, message, options) => given.commit(worktree, message, options),
+    ...(given.stageAhead ? { stageAhead: (worktree) => given.stageAhead!(worktree) } : {}),
+    push: (worktree) => given.push(worktree),
+    remove: (worktree) => {
+      const removal = given.remove(worktree);
+      const done = removal.catch(() => undefined);
+      removals.add(done);
+      void done.then(() => removals.delete(done));
+      return removal;
+    },
+  };
+}
+
+/**
+ * Fewer agents at once while the runner is short of memory, or its commands wait for a CPU; back up as it recovers.
+ * Each change is an event with its reason.
+ */
+function followLoad(
+  limit: LimitFunction,
+  max: number,
+  intervalMs: number,
+  read: () => Promise<LoadSample>,
+  shellLimit: LimitFunction,
+  events: EventStream,
+) {
+  return watchLoad({
+    max,
+    intervalMs,
+    read,
+    commandsRunning: () => shellLimit.activeCount > 0,
+    onChange: ({ limit: at, reason }) => {
+      limit.concurrency = at;
+      events.emit({ type: 'concurrency', at: Date.now(), limit: at, reason });
+    },
+  });
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
 }
 
 /** The wait of every other agent for the first one's first reply, and what ends it early. */
