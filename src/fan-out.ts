@@ -1,4 +1,9 @@
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as core from '@actions/core';
+import { messageOf } from './errors.js';
+import { renderRunPage } from './report/page.js';
+import { parseAuditLog } from './report/page-events.js';
 import type { RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { mergeRecords, type MergedRun, type RunRecord } from './report/merge.js';
@@ -41,7 +46,39 @@ export async function reportFanOut(
   }
   const summary = renderSummary(state, { model: settings.model, shards: merged.shards });
   await writeSummary(summary, settings.secrets, { overwrite: true });
+  await writeFanOutPage(settings, plan);
   return { state, failure: failureReason(merged.results, settings.failOn) };
+}
+
+/** A log past this is left out of the page: each shard's log is bounded by its own run, this only guards the reader. */
+const AUDIT_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One page for every shard, `run.html` in `results-dir`, from the audit logs of the shards' folders there (folders
+ * found by listing, never named by a file's contents; links not followed). A page that cannot be written only warns.
+ */
+async function writeFanOutPage(settings: Settings, plan: Plan): Promise<void> {
+  const file = path.join(settings.resultsDir, 'run.html');
+  try {
+    const logs: string[] = [];
+    for (const entry of await readdir(settings.resultsDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const log = path.join(settings.resultsDir, entry.name, 'audit.jsonl');
+      const info = await lstat(log).catch(() => undefined);
+      if (info?.isFile() && info.size <= AUDIT_MAX_BYTES) logs.push(await readFile(log, 'utf8'));
+    }
+    const events = parseAuditLog(logs.join('\n'));
+    const repository = process.env['GITHUB_REPOSITORY'];
+    const page = renderRunPage({
+      events,
+      plan,
+      prices: settings.prices,
+      ...(repository ? { repository } : {}),
+    });
+    await writeFile(file, page);
+  } catch (error) {
+    core.warning(`The run page ${file} could not be written: ${messageOf(error)}`);
+  }
 }
 
 /** Every shard's records merged, in the task list's order; what is wrong with them is in `problems`. */

@@ -84,10 +84,14 @@ describe('a fan-out over a matrix, through the built action', () => {
       expect(fs.readdirSync(dir)).toEqual([`run-9001-1-shard-${i + 1}`]);
     }
 
-    const merged = await report(downloaded(shardDirs));
+    const resultsDir = downloaded(shardDirs);
+    const merged = await report(resultsDir);
     expect(merged.code).toBe(0);
     const rows = JSON.parse(merged.outputs.results!) as Row[];
     expect(rows.map((r) => r.id)).toEqual(IDS);
+    // One page for the whole run, from every shard's audit log.
+    const page = fs.readFileSync(path.join(resultsDir, 'run.html'), 'utf8');
+    for (const id of IDS) expect(page).toContain(`>${id}<`);
     expect(rows.every((r) => r.status === 'succeeded')).toBe(true);
     expect(merged.outputs.succeeded).toBe('12');
 
