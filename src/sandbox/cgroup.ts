@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-/** Where the kernel's control groups are mounted. */
-const CGROUP_FS = '/sys/fs/cgroup';
+/** Where the kernel's control groups are mounted, and where it says which groups this process is in. */
+const KERNEL = { root: '/sys/fs/cgroup', own: '/proc/self/cgroup' };
 
 /** A control group of one shell: what bounds its memory and its processes, and what says it hit a bound. */
 export interface ShellCgroup {
@@ -32,15 +32,17 @@ let made = 0;
  * not make one that it can move a shell into: cgroup v1's memory and pids hierarchies (under this process's own
  * groups), or a v2 hierarchy with both controllers (as root). Per-user limits would not bind a runner that is root.
  */
-export async function makeShellCgroup(limits: {
-  memoryBytes: number;
-  processes: number;
-}): Promise<ShellCgroup | undefined> {
+export async function makeShellCgroup(
+  limits: { memoryBytes: number; processes: number },
+  kernel: { root: string; own: string } = KERNEL,
+): Promise<ShellCgroup | undefined> {
   const name = `parallel-agents-${process.pid}-${(made += 1)}`;
-  const own = await readFile('/proc/self/cgroup', 'utf8').catch(() => '');
-  const parts = (await v1Parts(own, name, limits)) ?? (await v2Parts(own, name, limits));
+  const own = await readFile(kernel.own, 'utf8').catch(() => '');
+  const parts =
+    (await v1Parts(kernel.root, own, name, limits)) ?? (await v2Parts(kernel.root, own, name, limits));
   if (!parts) return undefined;
-  const procs = parts.map((part) => path.join(part.dir, 'cgroup.procs'));
+  // On v2 one directory holds both bounds: it is joined once.
+  const procs = [...new Set(parts.map((part) => path.join(part.dir, 'cgroup.procs')))];
   const group: ShellCgroup = {
     join: procs.map((file) => `echo $$ > '${file}'`).join(' && '),
     hit: async () => {
@@ -62,6 +64,7 @@ export async function makeShellCgroup(limits: {
 }
 
 async function v1Parts(
+  root: string,
   own: string,
   name: string,
   limits: { memoryBytes: number; processes: number },
@@ -71,11 +74,11 @@ async function v1Parts(
   if (memory === undefined || pids === undefined) return undefined;
   const parts: Part[] = [
     {
-      dir: path.join(CGROUP_FS, 'memory', memory, name),
+      dir: path.join(root, 'memory', memory, name),
       counts: { file: 'memory.oom_control', key: 'oom_kill', bound: 'memory' },
     },
     {
-      dir: path.join(CGROUP_FS, 'pids', pids, name),
+      dir: path.join(root, 'pids', pids, name),
       counts: { file: 'pids.events', key: 'max', bound: 'processes' },
     },
   ];
@@ -91,19 +94,20 @@ async function v1Parts(
 }
 
 async function v2Parts(
+  root: string,
   own: string,
   name: string,
   limits: { memoryBytes: number; processes: number },
 ): Promise<Part[] | undefined> {
   if (!/^0::/m.test(own)) return undefined;
-  const controllers = await readFile(path.join(CGROUP_FS, 'cgroup.controllers'), 'utf8').catch(() => '');
+  const controllers = await readFile(path.join(root, 'cgroup.controllers'), 'utf8').catch(() => '');
   if (!/\bmemory\b/.test(controllers) || !/\bpids\b/.test(controllers)) return undefined;
   // At the top: a group that holds processes (this one's own) cannot hand controllers to groups under it.
-  const dir = path.join(CGROUP_FS, name);
+  const dir = path.join(root, name);
   const part: Part = { dir, counts: { file: 'memory.events', key: 'oom_kill', bound: 'memory' } };
   const pids: Part = { dir, counts: { file: 'pids.events', key: 'max', bound: 'processes' } };
   try {
-    await writeFile(path.join(CGROUP_FS, 'cgroup.subtree_control'), '+memory +pids');
+    await writeFile(path.join(root, 'cgroup.subtree_control'), '+memory +pids');
     await mkdir(dir);
     await writeFile(path.join(dir, 'memory.max'), String(limits.memoryBytes));
     await writeFile(path.join(dir, 'memory.swap.max'), '0').catch(() => undefined);

@@ -1,0 +1,61 @@
+import { predictIfAsked } from '../../src/prediction.js';
+import { readSettings } from '../../src/settings.js';
+import type { TaskSet } from '../../src/tasks/task.js';
+import { makeRepo } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+
+const PREDICTION = 'system:You predict the plan';
+const entry = (id: string, paths: string[]) => ({
+  id,
+  paths,
+  paths_reason: 'It edits it.',
+  depends_on: [],
+  depends_on_reason: '',
+});
+
+let model: MessagesServer;
+beforeAll(async () => {
+  model = await startMessagesServer({
+    recordBodies: true,
+    scripts: {
+      [PREDICTION]: [{ json: { tasks: [entry('BAC-1', ['src/a.ts']), entry('BAC-2', ['src/a.ts'])] } }],
+    },
+  });
+});
+afterAll(() => model.close());
+
+const set = (): TaskSet => ({
+  context: '',
+  source: 'input `tasks`',
+  tasks: ['BAC-1', 'BAC-2'].map((id) => ({ id, title: id, prompt: '', dependsOn: [], paths: [] })),
+});
+
+function settings(inputs: Record<string, string>, workspace: string) {
+  const all: Record<string, string> = {
+    'anthropic-api-key': 'sk-ant-test',
+    'anthropic-base-url': model.url,
+    ...inputs,
+  };
+  return readSettings((name) => all[name] ?? '', { GITHUB_WORKSPACE: workspace });
+}
+
+describe('predictIfAsked', () => {
+  it('asks once with the repository’s files and gives the tasks the predicted paths and what the call used', async () => {
+    const repo = makeRepo({ 'src/a.ts': 'a\n', 'README.md': '# r\n' });
+    const predicted = await predictIfAsked(settings({ plan: 'predict' }, repo), set());
+    expect(predicted.set.tasks.map((t) => t.paths)).toEqual([['src/a.ts'], ['src/a.ts']]);
+    expect(predicted.spent?.model).toBe('claude-haiku-4-5');
+    expect(predicted.spent!.usage.input).toBeGreaterThan(0);
+    const body = JSON.stringify(model.requests.at(-1)!.body);
+    expect(body).toContain('src/a.ts');
+    expect(body).toContain('README.md');
+  });
+
+  it('leaves the tasks as written, and asks nothing, unless plan: predict', async () => {
+    const before = model.requests.length;
+    const given = set();
+    const asWritten = await predictIfAsked(settings({}, makeRepo({ 'a.txt': 'a\n' })), given);
+    expect(asWritten).toEqual({ set: given, notes: [], warnings: [] });
+    expect(model.requests).toHaveLength(before);
+  });
+});
