@@ -6,9 +6,9 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 60000,
-  // The suite waits on git, loopback servers and child processes far more than on the CPU: three workers on two cores
-  // take about half the time of one.
-  maxWorkers: 3,
+  // The suite waits on git, loopback servers and child processes more than on the CPU, so two workers on two cores
+  // save time; more would crowd the tests that measure timing.
+  maxWorkers: 2,
   verbose: true,
   // Coverage counts what runs in the test process; the end-to-end runs of dist/ prove the bundle, not these lines.
   coverageProvider: 'v8',
