@@ -385,7 +385,7 @@ async function predictPlan(tasks, options) {
     catch (error) {
         return { ...asIs, warnings: [`The plan's prediction failed (${(0,describe_error/* describeError */.U)(error)}); ${AS_WRITTEN}`] };
     }
-    const usage = usageOf(reply);
+    const usage = (0,result/* usageOf */.Fs)(reply);
     const entries = parsePrediction(textOf(reply));
     if (!entries) {
         const why = reply.stop_reason === 'max_tokens' ? 'was cut off at its token limit' : 'was not the JSON asked for';
@@ -402,15 +402,6 @@ function textOf(message) {
         .flatMap((block) => (block.type === 'text' ? [block.text] : []))
         .join('')
         .trim();
-}
-function usageOf(message) {
-    const u = message.usage;
-    return {
-        input: u.input_tokens ?? 0,
-        output: u.output_tokens ?? 0,
-        cacheWrite: u.cache_creation_input_tokens ?? 0,
-        cacheRead: u.cache_read_input_tokens ?? 0,
-    };
 }
 function count(n, one, many = `${one}s`) {
     return `${n} ${n === 1 ? one : many}`;

@@ -1,15 +1,12 @@
-import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { messageOf } from './errors.js';
-import { renderRunPage } from './report/page.js';
-import { parseAuditLog } from './report/page-events.js';
 import type { RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { mergeRecords, type MergedRun, type RunRecord } from './report/merge.js';
 import { readRunRecords, thisRun } from './report/records.js';
 import { renderSummary } from './report/summary.js';
-import { writeSummary } from './run.js';
+import { writeRunPage, writeSummary } from './run.js';
 import { initialRunState, runReducer, shapeOf, stateOfRecords, type RunState } from './run-state.js';
 import type { Settings } from './settings.js';
 import type { Plan } from './tasks/plan.js';
@@ -57,28 +54,24 @@ const AUDIT_MAX_BYTES = 64 * 1024 * 1024;
  * One page for every shard, `run.html` in `results-dir`, from the audit logs of the shards' folders there (folders
  * found by listing, never named by a file's contents; links not followed). A page that cannot be written only warns.
  */
-async function writeFanOutPage(settings: Settings, plan: Plan): Promise<void> {
-  const file = path.join(settings.resultsDir, 'run.html');
-  try {
-    const logs: string[] = [];
-    for (const entry of await readdir(settings.resultsDir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const log = path.join(settings.resultsDir, entry.name, 'audit.jsonl');
-      const info = await lstat(log).catch(() => undefined);
-      if (info?.isFile() && info.size <= AUDIT_MAX_BYTES) logs.push(await readFile(log, 'utf8'));
-    }
-    const events = parseAuditLog(logs.join('\n'));
-    const repository = process.env['GITHUB_REPOSITORY'];
-    const page = renderRunPage({
-      events,
-      plan,
-      prices: settings.prices,
-      ...(repository ? { repository } : {}),
-    });
-    await writeFile(file, page);
-  } catch (error) {
-    core.warning(`The run page ${file} could not be written: ${messageOf(error)}`);
+function writeFanOutPage(settings: Settings, plan: Plan): Promise<void> {
+  return writeRunPage(
+    path.join(settings.resultsDir, 'run.html'),
+    () => shardLogs(settings.resultsDir),
+    plan,
+    settings.prices,
+  );
+}
+
+async function shardLogs(resultsDir: string): Promise<string[]> {
+  const logs: string[] = [];
+  for (const entry of await readdir(resultsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const log = path.join(resultsDir, entry.name, 'audit.jsonl');
+    const info = await lstat(log).catch(() => undefined);
+    if (info?.isFile() && info.size <= AUDIT_MAX_BYTES) logs.push(await readFile(log, 'utf8'));
   }
+  return logs;
 }
 
 /** Every shard's records merged, in the task list's order; what is wrong with them is in `problems`. */

@@ -8,6 +8,24 @@ export interface Usage {
 
 export const noUsage = (): Usage => ({ input: 0, output: 0, cacheWrite: 0, cacheRead: 0 });
 
+/** Usage as a Messages API reply reports it (`usage` of a message), in this project's terms. */
+export function usageOf(reply: {
+  usage: {
+    input_tokens?: number | null;
+    output_tokens?: number | null;
+    cache_creation_input_tokens?: number | null;
+    cache_read_input_tokens?: number | null;
+  };
+}): Usage {
+  const u = reply.usage;
+  return {
+    input: u.input_tokens ?? 0,
+    output: u.output_tokens ?? 0,
+    cacheWrite: u.cache_creation_input_tokens ?? 0,
+    cacheRead: u.cache_read_input_tokens ?? 0,
+  };
+}
+
 export function addUsage(a: Usage, b: Usage): Usage {
   return {
     input: a.input + b.input,

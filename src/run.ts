@@ -310,15 +310,27 @@ async function writeRecords(run: LiveRun, set: TaskSet, shardPlan: string | unde
  * The run as one HTML page beside its audit log (`run.html`), built from that log, which is already redacted. A page
  * that cannot be written only warns.
  */
-async function writePage(run: LiveRun, plan: Plan): Promise<void> {
-  const file = path.join(run.folder, 'run.html');
+function writePage(run: LiveRun, plan: Plan): Promise<void> {
+  const log = path.join(run.folder, 'audit.jsonl');
+  return writeRunPage(
+    path.join(run.folder, 'run.html'),
+    async () => [await readFile(log, 'utf8')],
+    plan,
+    run.settings.prices,
+  );
+}
+
+/** The page of the run whose audit logs `readLogs` gives (a fan-out's: one a shard) to `file`; a failure only warns. */
+export async function writeRunPage(
+  file: string,
+  readLogs: () => Promise<string[]>,
+  plan: Plan,
+  prices: Settings['prices'],
+): Promise<void> {
   try {
-    const events = parseAuditLog(await readFile(path.join(run.folder, 'audit.jsonl'), 'utf8'));
+    const events = parseAuditLog((await readLogs()).join('\n'));
     const repository = process.env['GITHUB_REPOSITORY'];
-    await writeFile(
-      file,
-      renderRunPage({ events, plan, prices: run.settings.prices, ...(repository ? { repository } : {}) }),
-    );
+    await writeFile(file, renderRunPage({ events, plan, prices, ...(repository ? { repository } : {}) }));
   } catch (error) {
     core.warning(`The run page ${file} could not be written: ${messageOf(error)}`);
   }

@@ -25,6 +25,7 @@ import { PRICES, costOf, priceOf, type PriceTable } from '../model/pricing.js';
 import {
   addUsage,
   noUsage,
+  usageOf,
   stoppedBeforeStart,
   type AgentResult,
   type AgentStatus,
@@ -677,16 +678,6 @@ function textOf(message: BetaMessage): string {
     .flatMap((block) => (block.type === 'text' ? [block.text] : []))
     .join('\n\n')
     .trim();
-}
-
-function usageOf(message: BetaMessage): Usage {
-  const u = message.usage;
-  return {
-    input: u.input_tokens ?? 0,
-    output: u.output_tokens ?? 0,
-    cacheWrite: u.cache_creation_input_tokens ?? 0,
-    cacheRead: u.cache_read_input_tokens ?? 0,
-  };
 }
 
 /** The commit's subject: its title may come from an issue, so it closes and notifies nothing once merged. */

@@ -4,11 +4,7 @@ import { git } from './runner.js';
 /** Reads the repository at `rev` (its checkout's HEAD, the agents' base) without touching a working tree. */
 export function baseReader(repo: string, rev = 'HEAD'): BaseReader {
   return {
-    // Only a blob: a folder or link named CLAUDE.md is not a guide.
-    file: async (path) => {
-      const type = await git(repo, ['cat-file', '-t', `${rev}:${path}`]).catch(() => '');
-      return type.trim() === 'blob' ? git(repo, ['cat-file', 'blob', `${rev}:${path}`]) : undefined;
-    },
+    file: (path) => git(repo, ['cat-file', 'blob', `${rev}:${path}`]).catch(() => undefined),
     topLevel: async () =>
       (await git(repo, ['ls-tree', '-z', rev]))
         .split('\0')

@@ -5,6 +5,7 @@ import {
   checkCycles,
   dependencyIndexes,
   indexTasks,
+  inSet,
   levelsOf,
   longestChain,
   topologicalOrder,
@@ -166,7 +167,7 @@ function stacksOf(
       const k = conflictWith[on]! - 1;
       if (k < 0) continue;
       conflictWith[on] = 0;
-      if (((own[on >> 5]! >>> (on & 31)) & 1) === 1) continue;
+      if (inSet(own, on)) continue;
       inherit(own, on);
       const c = conflicts[k]!;
       const [x, y] = c.globs;

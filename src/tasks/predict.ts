@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import { describeError } from '../model/describe-error.js';
 import { parsePrediction, predictionRequest, type PredictionAsk } from '../model/predict-request.js';
-import { noUsage, type Usage } from '../result.js';
+import { noUsage, usageOf, type Usage } from '../result.js';
 import { applyPrediction } from './apply-prediction.js';
 import type { Task } from './task.js';
 
@@ -88,16 +88,6 @@ function textOf(message: Message): string {
     .flatMap((block) => (block.type === 'text' ? [block.text] : []))
     .join('')
     .trim();
-}
-
-function usageOf(message: Message): Usage {
-  const u = message.usage;
-  return {
-    input: u.input_tokens ?? 0,
-    output: u.output_tokens ?? 0,
-    cacheWrite: u.cache_creation_input_tokens ?? 0,
-    cacheRead: u.cache_read_input_tokens ?? 0,
-  };
 }
 
 function count(n: number, one: string, many = `${one}s`): string {
