@@ -7,6 +7,7 @@ import { UNTRUSTED_VERIFY, shellUser } from './checks/verify.js';
 import { Workspace } from './git/workspace.js';
 import { InputError } from './errors.js';
 import { predictIfAsked } from './prediction.js';
+import { earlierRows, readEarlierRuns } from './earlier-runs.js';
 import { deliverWork } from './deliver/deliver.js';
 import { createGitHubClient } from './github/client.js';
 import { commentReporter } from './github/comment-reporter.js';
@@ -29,6 +30,7 @@ import {
   renderInputError,
   renderRefusal,
   runUrl,
+  serverUrl,
   type CommentView,
 } from './report/comment.js';
 import type { Outcome } from './report/outcome.js';
@@ -189,6 +191,8 @@ interface Intake {
   warnings: string[];
   /** Each task's status in the last run on the issue, carried into this run's record; read while the run starts. */
   previous: Promise<Outcome | undefined>;
+  /** Every task the list gives, when this run takes only some: the others are shown and built on as they were left. */
+  all?: TaskSet;
   /** What predicting the plan used (`plan: predict`), for the run's cost. */
   prediction?: RunIO['prediction'];
 }
@@ -222,6 +226,7 @@ async function readTasks(settings: Settings, github: GitHubSide): Promise<Intake
   const shards = shardPlan(plan, settings.maxShards);
   return {
     set: predicted.set,
+    ...(rerun.set.tasks.length < read.set.tasks.length ? { all: read.set } : {}),
     plan,
     shards,
     notes: [...notes, ...predicted.notes],
@@ -301,11 +306,19 @@ async function runWithComment(
     `## parallel-agents: ${set.tasks.length} agents at work\n\n${planMarkdown}`,
     settings.secrets,
   );
+  const previous = await intake.previous;
+  const all = settings.shard ? undefined : intake.all;
+  const pullUrl = (n: number) =>
+    `${serverUrl(process.env)}/${github.context.repo.owner}/${github.context.repo.repo}/pull/${n}`;
+  const earlier = all
+    ? await readEarlierRuns(workspace, all, set, previous, pullUrl, (w) => warnings.push(w))
+    : undefined;
   const comment = stickyComment(github, {
     runUrl: github.link,
     plan: renderPlan(plan, undefined, 20_000),
     notes: intake.notes,
-    previousOutcome: await intake.previous,
+    previousOutcome: previous,
+    ...(all ? { earlier: earlierRows(all, set, previous, pullUrl) } : {}),
   });
   const failure = await runAgents(settings, set, plan, planMarkdown, {
     ...io,
@@ -313,6 +326,7 @@ async function runWithComment(
     warnings: [...(io.warnings ?? []), ...warnings],
     ...(intake.prediction ? { prediction: intake.prediction } : {}),
     ...(shardPlan ? { shardPlan: encodeShardPlan(shardPlan) } : {}),
+    ...(earlier?.tips.length ? { earlier: earlier.tips } : {}),
     shell,
     workspace,
     // Pull requests, the merge check and Linear, before the summary and the comment are written.
@@ -325,6 +339,7 @@ async function runWithComment(
         issue: settings.issueNumber ?? github.trigger.issue?.number,
         runUrl: github.link,
         env: process.env,
+        ...(earlier?.branches.length ? { earlier: earlier.branches } : {}),
       }),
   });
   const commentUrl = comment?.url();

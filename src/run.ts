@@ -59,6 +59,8 @@ export interface RunIO {
   afterAgents?: (events: EventStream, state: () => RunState) => Promise<string | undefined>;
   /** A shard of a fan-out: the plan its own inputs make (an encoded `ShardPlan`), kept in its run record. */
   shardPlan?: string;
+  /** Dependencies an earlier run finished, which this run leaves out: their dependents start from that work. */
+  earlier?: RunOptions['earlier'];
 }
 
 /** A run under way: the one stream its facts go out on, the state they fold to, and the stop every agent heeds. */
@@ -257,6 +259,7 @@ async function taskOptions(
     shell: io.shell,
     checks: settings.checks,
     foundation: (tips) => foundationOf(workspace.repo, tips),
+    ...(io.earlier ? { earlier: io.earlier } : {}),
   };
 }
 

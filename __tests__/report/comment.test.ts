@@ -295,22 +295,45 @@ describe('renderComment', () => {
     expect(body).not.toContain('<script');
     expect(body).not.toContain('<img');
     // The one HTML comment is the action's own record of each task's status, with nothing an agent wrote in it.
-    expect(body.match(/<!--.*?-->/gs)).toEqual(['<!-- parallel-agents:outcome {"BAC-1":"succeeded"} -->']);
+    expect(body.match(/<!--.*?-->/gs)).toEqual([
+      '<!-- parallel-agents:outcome {"BAC-1":{"status":"succeeded","branch":"parallel-agents/bac-1"}} -->',
+    ]);
   });
 
   it('keeps the record of the last run while this one goes on, and ends with this run over it', () => {
-    const previousOutcome = { 'BAC-1': 'failed', 'BAC-9': 'succeeded' };
+    const previousOutcome = { 'BAC-1': { status: 'failed' }, 'BAC-9': { status: 'succeeded' } };
     const running = stateAfter([
       started(2),
       { type: 'ended', task: 'BAC-2', at: T0 + 1000, result: ran('BAC-2', 0, 1, { status: 'timeout' }) },
     ]);
     expect(renderComment(running, { previousOutcome })).toContain(
-      '<!-- parallel-agents:outcome {"BAC-1":"failed","BAC-9":"succeeded","BAC-2":"timeout"} -->',
+      '<!-- parallel-agents:outcome {"BAC-1":{"status":"failed"},"BAC-9":{"status":"succeeded"},"BAC-2":{"status":"timeout","branch":"parallel-agents/bac-2"}} -->',
     );
     expect(renderComment(running)).not.toContain('parallel-agents:outcome');
     expect(renderComment(finished([ran('BAC-1', 0, 1)]), { previousOutcome })).toContain(
-      '<!-- parallel-agents:outcome {"BAC-1":"succeeded","BAC-9":"succeeded"} -->',
+      '<!-- parallel-agents:outcome {"BAC-1":{"status":"succeeded","branch":"parallel-agents/bac-1"},"BAC-9":{"status":"succeeded"}} -->',
     );
+  });
+
+  it('keeps the rows of the tasks this run leaves out, as earlier runs left them, with their pull requests', () => {
+    const earlier = [
+      {
+        id: 'BAC-7',
+        title: 'Fix the router',
+        status: 'succeeded',
+        pullRequest: { number: 100, url: 'https://github.com/o/r/pull/100' },
+      },
+      { id: 'BAC-8', title: 'Tidy the docs', status: 'failed' },
+      // Run again now: its row is this run's.
+      { id: 'BAC-1', title: 'Old', status: 'failed' },
+    ];
+    const body = renderComment(finished([ran('BAC-1', 0, 1)]), { earlier });
+    const rows = body.split('\n').filter((l) => /^\| \*\*BAC-/.test(l));
+    expect(rows.map((r) => /\*\*(BAC-\d+)\*\*/.exec(r)![1])).toEqual(['BAC-1', 'BAC-7', 'BAC-8']);
+    expect(rows[0]).toContain('✅ succeeded');
+    expect(rows[1]).toContain('✅ succeeded (earlier run)');
+    expect(rows[1]).toContain('[#100](https://github.com/o/r/pull/100)');
+    expect(rows[2]).toContain('❌ failed (earlier run)');
   });
 
   it('keeps 300 tasks under 65,536 characters with every row and a visible note of what was shortened', () => {

@@ -10,6 +10,16 @@ interface Under {
   why: Foundation['why'];
 }
 
+/** A dependency an earlier run finished and this run leaves out: its pushed commit stands for its work. */
+export interface EarlierTip {
+  /** The task of this run that builds on it. */
+  task: string;
+  on: string;
+  title: string;
+  commit: string;
+  filesChanged: string[];
+}
+
 /** Where a task starts, as the scheduler hands it to its agent, or why it cannot start. */
 export type Start = { options: { startPoint?: string }; buildsOn: Foundation[] } | { notStarted: string };
 
@@ -25,11 +35,17 @@ export class FoundationBook {
   /** Tasks that succeeded with changes: what the agents are told they build on. */
   private readonly done = new Map<string, { title: string; filesChanged: string[] }>();
 
-  constructor(plan: Pick<Plan, 'dependencies' | 'stacks'>) {
+  constructor(plan: Pick<Plan, 'dependencies' | 'stacks'>, earlier: readonly EarlierTip[] = []) {
     const add = (task: string, under: Under) =>
       this.under.set(task, [...(this.under.get(task) ?? []), under]);
     for (const d of plan.dependencies) add(d.task, { id: d.dependsOn, why: 'dependency' });
     for (const s of plan.stacks) add(s.task, { id: s.on, why: 'overlap' });
+    // Ended before this run began: their tips are known from the start.
+    for (const e of earlier) {
+      add(e.task, { id: e.on, why: 'dependency' });
+      this.tips.set(e.on, e.commit);
+      this.done.set(e.on, { title: e.title, filesChanged: e.filesChanged });
+    }
   }
 
   ended(task: Task, result: AgentResult): void {

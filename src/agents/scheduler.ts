@@ -10,7 +10,7 @@ import { readyTasks } from './ready.js';
 import { isAgentEvent, type EventStream } from '../events.js';
 import { notStarted, stoppedBeforeStart, type AgentResult, type RunStop } from '../result.js';
 import type { Foundation, Tip } from '../git/foundation.js';
-import { FoundationBook } from './foundations.js';
+import { FoundationBook, type EarlierTip } from './foundations.js';
 import type { TaskBrief } from '../model/prompt.js';
 import { readLoad, watchLoad, type LoadSample } from './load.js';
 
@@ -28,6 +28,8 @@ export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
   readLoad?: () => Promise<LoadSample>;
   /** Where a task that builds on others starts (see `foundationOf`); without it, every task starts from the base. */
   foundation?: (tips: Tip[]) => Promise<Foundation | undefined>;
+  /** Dependencies an earlier run finished, which this run leaves out: their tasks start from that work. */
+  earlier?: readonly EarlierTip[];
 };
 
 /** The kernel's pressure figures are 10 s averages: reading them every 2 s follows them closely enough. */
@@ -57,6 +59,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
     warmUpMs = WARM_UP_MS,
     loadIntervalMs = LOAD_INTERVAL_MS,
     readLoad: read = () => readLoad(),
+    earlier,
     ...rest
   } = options;
   // An agent leaves its worktree's removal to finish on its own; the run is over once every removal is.
@@ -65,7 +68,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   const shellLimit = pLimit(maxShells ?? os.availableParallelism());
   const agentOptions = { ...rest, workspace, shellLimit };
   const plan = given ?? planTasks(set.tasks);
-  const book = new FoundationBook(plan);
+  const book = new FoundationBook(plan, earlier);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
   const load =

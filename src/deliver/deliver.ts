@@ -1,6 +1,6 @@
 import type { MergeCheck } from '../checks.js';
 import { checkMerges, pushBranch, resolveCommit } from '../git/merge-check.js';
-import type { AgentResult, PullRequestNotOpened } from '../result.js';
+import type { AgentResult, PullRequestNotOpened, PullRequestRef } from '../result.js';
 import type { EventStream } from '../events.js';
 import type { GitHubClient, RepoRef } from '../github/context.js';
 import {
@@ -9,6 +9,7 @@ import {
   upsertPullRequest,
   type PullRequestOutcome,
 } from '../github/pull-requests.js';
+import { serverUrl } from '../report/comment.js';
 import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from '../report/pull-request.js';
 import { messageOf } from '../errors.js';
 import { statusCell } from '../report/verdict.js';
@@ -35,6 +36,16 @@ export interface DeliveryOptions {
   env: Record<string, string | undefined>;
   /** Linear's GraphQL endpoint; its public one when undefined. */
   linearApiUrl?: string;
+  /** The tasks earlier runs on the issue finished that this run leaves out: checked with this run's branches. */
+  earlier?: readonly EarlierBranch[];
+}
+
+/** A task an earlier run finished and pushed, which this run leaves out. */
+export interface EarlierBranch {
+  task: string;
+  branch: string;
+  commit: string;
+  pullRequest?: PullRequestRef;
 }
 
 /**
@@ -69,7 +80,7 @@ export async function deliverWork(
   let check: MergeCheck | undefined;
   if (changed.length > 0) {
     try {
-      check = await checkBranches(settings.workspace, changed, combined);
+      check = await checkBranches(settings.workspace, changed, combined, options.earlier ?? []);
       events.emit({ type: 'merge-check', at: Date.now(), check });
     } catch (error) {
       warn(`The branches could not be trial-merged: ${messageOf(error)}`);
@@ -105,20 +116,25 @@ async function checkBranches(
   workspace: string,
   changed: readonly AgentResult[],
   combined: string | undefined,
+  earlier: readonly EarlierBranch[],
 ): Promise<MergeCheck> {
   const titles = new Map(changed.map((r) => [r.id, r.title]));
   return checkMerges({
     repo: workspace,
     // Every worktree was made from the checkout's HEAD.
     base: await resolveCommit(workspace, 'HEAD'),
-    candidates: changed.map((r) => ({
-      task: r.id,
-      branch: r.branch,
-      commit: r.commit!,
-      ...(r.status === 'succeeded'
-        ? {}
-        : { notMergeable: `its agent did not succeed (${statusCell(r.status)})` }),
-    })),
+    // What earlier runs left comes first: this run's work was built on it, or will be merged after it.
+    candidates: [
+      ...earlier.map(({ task, branch, commit }) => ({ task, branch, commit })),
+      ...changed.map((r) => ({
+        task: r.id,
+        branch: r.branch,
+        commit: r.commit!,
+        ...(r.status === 'succeeded'
+          ? {}
+          : { notMergeable: `its agent did not succeed (${statusCell(r.status)})` }),
+      })),
+    ],
     ...(combined
       ? {
           combined: {
@@ -194,8 +210,15 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
   }
 
   // In plan order, so the pull request of the work a branch is built on exists before the branch's own.
-  const opened = new Map<string, PullRequestOutcome['pullRequest']>();
-  const pushedBranch = new Map(pushed.map((r) => [r.id, r.branch]));
+  // Earlier runs' pull requests count as opened: a re-run task stacks on the one it builds on.
+  const earlier = options.earlier ?? [];
+  const opened = new Map<string, PullRequestOutcome['pullRequest']>(
+    earlier.flatMap((e) => (e.pullRequest ? [[e.task, e.pullRequest]] : [])),
+  );
+  const pushedBranch = new Map([
+    ...earlier.map((e): [string, string] => [e.task, e.branch]),
+    ...pushed.map((r): [string, string] => [r.id, r.branch]),
+  ]);
   for (const [i, result] of pushed.entries()) {
     const under = (result.buildsOn ?? []).flatMap((id) => {
       const branch = pushedBranch.get(id);
@@ -229,7 +252,7 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
 
 /** The page where a person opens the pull request GitHub refused to open for the action: `…/compare/main...branch`. */
 function compareLink(options: Pick<DeliveryOptions, 'env' | 'repo'>, base: string, head: string): string {
-  const server = (options.env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, '');
+  const server = serverUrl(options.env);
   const ref = (name: string) => name.split('/').map(encodeURIComponent).join('/');
   return `${server}/${options.repo.owner}/${options.repo.repo}/compare/${ref(base)}...${ref(head)}?expand=1`;
 }

@@ -79,6 +79,22 @@ export async function readOriginBranches(
   return tips;
 }
 
+/**
+ * Fetches `branches` from `origin` (at `url`) into `refs/remotes/origin/`, in one request: the work of an earlier run
+ * that this one builds on or checks against.
+ */
+export async function fetchBranches(
+  repo: string,
+  url: string,
+  branches: readonly string[],
+  token?: string,
+): Promise<void> {
+  const refspecs = branches.map((b) => `+refs/heads/${b}:refs/remotes/origin/${b}`);
+  await git(repo, ['fetch', '--no-tags', '--no-write-fetch-head', 'origin', ...refspecs], {
+    config: authConfig(url, token),
+  });
+}
+
 export interface PushOptions {
   /** `origin`'s URL: which host the token is for. */
   url: string;

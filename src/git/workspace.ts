@@ -9,6 +9,7 @@ import { commitStaged, stageAll, type CommitSummary, type Staging } from './comm
 import {
   originUrl,
   pushBranch,
+  fetchBranches,
   readOriginBranches,
   rememberOriginBranches,
   type PushOutcome,
@@ -209,6 +210,29 @@ export class Workspace {
     const lease = tips === undefined ? undefined : (tips.get(worktree.branch) ?? null);
     // From the repository itself, by branch name: nothing in the agent's worktree takes part in the push.
     return pushBranch(this.repo, worktree.branch, { url, token, lease });
+  }
+
+  /**
+   * The work an earlier run pushed on `branches`, as `origin` held it when this run first read it: each branch found
+   * there with its tip and the files it changed since it left this run's base. The tips are fetched; a branch
+   * `origin` no longer has (merged and deleted, say) is left out.
+   */
+  async earlierWork(
+    branches: readonly string[],
+  ): Promise<Map<string, { commit: string; filesChanged: string[] }>> {
+    const url = branches.length ? await this.originUrl() : null;
+    const tips = url === null ? undefined : await this.leases();
+    const found = [...new Set(branches)].filter((b) => tips?.has(b));
+    const work = new Map<string, { commit: string; filesChanged: string[] }>();
+    if (url === null || !tips || found.length === 0) return work;
+    await fetchBranches(this.repo, url, found, this.token);
+    const base = await this.base();
+    for (const branch of found) {
+      const commit = tips.get(branch)!;
+      const names = await git(this.repo, ['diff', '--name-only', '-z', `${base}...${commit}`]);
+      work.set(branch, { commit, filesChanged: names.split('\0').filter(Boolean) });
+    }
+    return work;
   }
 
   /** The URL of `origin`, or null when there is none: the same for every agent, so asked once. */

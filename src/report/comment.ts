@@ -1,4 +1,4 @@
-import type { AgentResult } from '../result.js';
+import type { AgentResult, PullRequestRef } from '../result.js';
 import { formatProgress, progressLine } from './live-log.js';
 import {
   progressOf,
@@ -15,7 +15,7 @@ import { codeBlock, escapeHtml, escapeTableCell, formatCount, sanitizeMarkdown }
 import { formatCost, pullRequestCell, timingTable } from './summary.js';
 import { anyChecked, anyReported, outcomeCell, renderTogether, verifyCell } from './verification.js';
 import { formatDuration, hasStarted } from './timing.js';
-import { runHeadline, stopWords, verdictCell } from './verdict.js';
+import { runHeadline, statusCell, stopWords, verdictCell } from './verdict.js';
 
 /** GitHub refuses an issue comment longer than this many characters. */
 export const COMMENT_MAX_CHARS = 65_536;
@@ -42,6 +42,16 @@ export interface CommentView {
   maxChars?: number;
   /** Each task's status in the last run on the issue, carried into this run's record for the tasks it left out. */
   previousOutcome?: Outcome;
+  /** The tasks this run leaves out, as earlier runs on the issue left them: kept in the table below this run's. */
+  earlier?: EarlierRow[];
+}
+
+/** A task an earlier run on the issue ended, which this run leaves out. */
+export interface EarlierRow {
+  id: string;
+  title: string;
+  status: string;
+  pullRequest?: PullRequestRef;
 }
 
 /** `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`, or undefined outside a workflow run. */
@@ -49,8 +59,12 @@ export function runUrl(env: Record<string, string | undefined>): string | undefi
   const repository = env['GITHUB_REPOSITORY'];
   const id = env['GITHUB_RUN_ID'];
   if (!repository || !id) return undefined;
-  const server = (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, '');
-  return `${server}/${repository}/actions/runs/${id}`;
+  return `${serverUrl(env)}/${repository}/actions/runs/${id}`;
+}
+
+/** `GITHUB_SERVER_URL` without a trailing slash: `https://github.com` unless the runner says otherwise. */
+export function serverUrl(env: Record<string, string | undefined>): string {
+  return (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, '');
 }
 
 /**
@@ -170,6 +184,8 @@ interface Row {
   running?: { seconds: number; turns: number; toolCalls: number; progress?: AgentProgress };
   /** What a task that has not started waits for, in words. */
   waits?: string;
+  /** A task this run leaves out: how an earlier run left it. */
+  earlier?: EarlierRow;
 }
 
 const COLUMNS: Column[] = [
@@ -178,7 +194,7 @@ const COLUMNS: Column[] = [
   {
     header: 'Status',
     align: 'left',
-    cell: (r) => (r.result ? verdictCell(r.result) : r.running ? '🏃 running' : '⏳ queued'),
+    cell: (r) => statusOf(r),
   },
   { header: 'Now', align: 'left', cell: (r) => nowCell(r) },
   { header: 'Agent says', align: 'left', cell: (r) => (r.result ? outcomeCell(r.result) : '—') },
@@ -196,8 +212,22 @@ const COLUMNS: Column[] = [
   },
   { header: 'Cost', align: 'right', cell: (r) => (r.result ? formatCost(r.result.costUsd) : '—') },
   { header: 'Files', align: 'right', cell: (r) => files(r.result) },
-  { header: 'PR', align: 'left', cell: (r) => (r.result ? pullRequestCell(r.result) : '—') },
+  {
+    header: 'PR',
+    align: 'left',
+    cell: (r) => (r.result ? pullRequestCell(r.result) : earlierPullRequest(r)),
+  },
 ];
+
+function statusOf(r: Row): string {
+  if (r.result) return verdictCell(r.result);
+  if (r.earlier) return `${statusCell(r.earlier.status)} (earlier run)`;
+  return r.running ? '🏃 running' : '⏳ queued';
+}
+
+function earlierPullRequest(r: Row): string {
+  return r.earlier?.pullRequest ? pullRequestCell({ pullRequest: r.earlier.pullRequest }) : '—';
+}
 
 /** A running agent's progress bar and what it is doing; what a queued task waits for. */
 function nowCell(r: Row): string {
@@ -234,7 +264,7 @@ function files(r: AgentResult | undefined): string {
 
 function rowsOf(state: RunState, view: CommentView): Row[] {
   const now = view.now ?? state.endedAt ?? Date.now();
-  return state.tasks.map((task) => {
+  const rows = state.tasks.map((task) => {
     const result = state.ended[task.id];
     const running = state.running[task.id];
     const row: Row = { id: task.id, title: task.title };
@@ -246,6 +276,11 @@ function rowsOf(state: RunState, view: CommentView): Row[] {
     } else if (state.startedAt !== null) row.waits = waitWords(state, task.id);
     return row;
   });
+  const running = new Set(state.tasks.map((t) => t.id));
+  const earlier = (view.earlier ?? [])
+    .filter((e) => !running.has(e.id))
+    .map((e): Row => ({ id: e.id, title: e.title, earlier: e }));
+  return [...rows, ...earlier];
 }
 
 /** The table, rows in task order, within `room` characters; rows that do not fit are counted. */

@@ -1,0 +1,91 @@
+import type { EarlierTip } from './agents/foundations.js';
+import type { EarlierBranch } from './deliver/deliver.js';
+import { messageOf } from './errors.js';
+import type { Workspace } from './git/workspace.js';
+import type { EarlierRow } from './report/comment.js';
+import { pushedWork, type Outcome } from './report/outcome.js';
+import { earlierWorkFor } from './tasks/rerun.js';
+import type { TaskSet } from './tasks/task.js';
+
+/** What a run of some of an issue's tasks takes from the runs before it on the issue. */
+export interface EarlierRuns {
+  /** The dependencies this run leaves out, as their pushed work: where their dependents start. */
+  tips: EarlierTip[];
+  /** Every task this run leaves out whose work is on `origin`: in the merge check, and under stacked pull requests. */
+  branches: EarlierBranch[];
+}
+
+/**
+ * The tasks of `all` that this run (`set`) leaves out, as the last run's `record` left them: the comment keeps their
+ * rows, with their pull requests (`pullUrl` makes a number a link).
+ */
+export function earlierRows(
+  all: TaskSet,
+  set: TaskSet,
+  record: Outcome | undefined,
+  pullUrl: (n: number) => string,
+): EarlierRow[] {
+  if (!record) return [];
+  const running = new Set(set.tasks.map((t) => t.id));
+  return all.tasks.flatMap((task) => {
+    const earlier = running.has(task.id) ? undefined : record[task.id];
+    if (!earlier) return [];
+    const { status, pr } = earlier;
+    return [
+      {
+        id: task.id,
+        title: task.title,
+        status,
+        ...(pr ? { pullRequest: { number: pr, url: pullUrl(pr) } } : {}),
+      },
+    ];
+  });
+}
+
+/**
+ * The work of the tasks this run leaves out, fetched from `origin` as the last run's `record` names it. A branch that
+ * is gone (merged and deleted, say) or cannot be fetched leaves its dependents to start from the base, and `warn`
+ * says so.
+ */
+export async function readEarlierRuns(
+  workspace: Pick<Workspace, 'earlierWork'>,
+  all: TaskSet,
+  set: TaskSet,
+  record: Outcome | undefined,
+  pullUrl: (n: number) => string,
+  warn: (message: string) => void,
+): Promise<EarlierRuns> {
+  const running = new Set(set.tasks.map((t) => t.id));
+  const left = all.tasks.flatMap((t) => {
+    const branch = running.has(t.id) ? undefined : pushedWork(record, t.id);
+    return branch ? [{ task: t.id, branch, pr: record?.[t.id]?.pr }] : [];
+  });
+  if (left.length === 0) return { tips: [], branches: [] };
+  let work: Awaited<ReturnType<Workspace['earlierWork']>> = new Map();
+  try {
+    work = await workspace.earlierWork(left.map((l) => l.branch));
+  } catch (error) {
+    warn(`The branches of earlier runs could not be fetched from origin: ${messageOf(error)}`);
+  }
+  const tips = earlierWorkFor(all, set, (id) => pushedWork(record, id)).flatMap((e) => {
+    const found = work.get(e.branch);
+    if (!found) {
+      warn(`${e.task} builds on ${e.on}, whose branch ${e.branch} is not on origin: it starts from the base`);
+      return [];
+    }
+    return [{ task: e.task, on: e.on, title: e.title, ...found }];
+  });
+  const branches = left.flatMap(({ task, branch, pr }) => {
+    const found = work.get(branch);
+    if (!found) return [];
+    return [
+      {
+        task,
+        branch,
+        commit: found.commit,
+        ...(pr ? { pullRequest: { number: pr, url: pullUrl(pr) } } : {}),
+      },
+    ];
+  });
+  return { tips, branches };
+}
