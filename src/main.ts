@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { preloadModelClient } from './model/client.js';
-import { priceOf } from './model/pricing.js';
+import { costOf, priceOf } from './model/pricing.js';
 import { readySandbox } from './sandbox/hosted-runner.js';
 import { shellSandbox, type ShellSandbox } from './sandbox/sandbox.js';
 import { UNTRUSTED_VERIFY, shellUser } from './checks/verify.js';
@@ -35,6 +35,7 @@ import {
 } from './report/comment.js';
 import type { Outcome } from './report/outcome.js';
 import { renderPlan } from './report/plan.js';
+import { formatCost } from './report/summary.js';
 import { checkResultsDir } from './report/records.js';
 import { redactor } from './report/redact.js';
 import { runAgents, writeSummary, type Reporter, type RunIO } from './run.js';
@@ -236,19 +237,29 @@ async function readTasks(settings: Settings, github: GitHubSide): Promise<Intake
   };
 }
 
-/** `mode: plan`: the matrix and the plan, no model call; the comment says the shards are on their way. */
+/**
+ * `mode: plan`: the matrix and the plan; the comment says the shards are on their way. No model call, but with `plan:
+ * predict` the one that predicts the plan: each matrix entry carries the prediction, and its cost is this step's.
+ */
 async function planOnly(
   settings: Settings,
   github: GitHubSide,
-  { set, plan, shards, notes, previous }: Intake,
+  { set, plan, shards, notes, previous, prediction }: Intake,
   warnings: string[],
 ): Promise<void> {
-  core.setOutput('matrix', JSON.stringify(matrixFor(plan, shards, settings.maxShards)));
+  const predicted = settings.plan === 'predict';
+  core.setOutput('matrix', JSON.stringify(matrixFor(plan, shards, settings.maxShards, predicted)));
   // A workflow guards its matrix job with this: GitHub rejects an empty matrix.
   core.setOutput('shards', String(shards.length));
   for (const warning of warnings) core.warning(warning);
-  core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); no model was called`);
-  await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}`, settings.secrets);
+  const cost = prediction ? costOf(prediction.usage, priceOf(prediction.model, settings.prices)) : 0;
+  if (predicted) core.setOutput('cost-usd', cost === null ? '' : cost.toFixed(4));
+  const call = predicted
+    ? `the plan's prediction cost ${formatCost(cost)}, and the shards follow it without calling the model again`
+    : 'no model was called';
+  core.info(`Plan: ${set.tasks.length} tasks in ${shards.length} shard(s); ${call}`);
+  const costLine = predicted ? `\n\nThe plan's prediction cost ${formatCost(cost)}.` : '';
+  await writeSummary(`## parallel-agents plan\n\n${renderPlan(plan, shards)}${costLine}`, settings.secrets);
   const view = {
     runUrl: github.link,
     plan: renderPlan(plan, shards, 20_000),
@@ -453,6 +464,7 @@ function shardOf(settings: Settings, { set, plan, shards }: Intake): [TaskSet, P
     shards,
     settings.maxShards,
     shard ?? { shard: String(settings.shard), tasks: [], hours: 0 },
+    settings.plan === 'predict',
   );
   if (settings.shardPlan) checkShardPlan(settings.shardPlan, own);
   else

@@ -1,8 +1,12 @@
 import * as core from '@actions/core';
+import { InputError } from './errors.js';
 import { git } from './git/runner.js';
 import { createModelClient } from './model/client.js';
 import type { Usage } from './result.js';
 import type { Settings } from './settings.js';
+import { applyCarriedPrediction } from './tasks/carried-prediction.js';
+import { decodeShardPlan } from './tasks/shards.js';
+import { readRunRecords } from './report/records.js';
 import type { TaskSet } from './tasks/task.js';
 
 /** The tasks to plan with, what predicting them said, and what it used (counted in the run's cost). */
@@ -15,10 +19,13 @@ export interface Prediction {
 
 /**
  * With `plan: predict`, the tasks with `paths` and `depends on` filled in by a small model where they give none; as
- * given otherwise. A shard follows the plan its `mode: plan` step made, so it never predicts again.
+ * given otherwise. A shard follows the plan its `mode: plan` step made: it takes the prediction its `shard-plan`
+ * carries and never asks the model again, so the call's cost is the plan step's alone.
  */
 export async function predictIfAsked(settings: Settings, set: TaskSet): Promise<Prediction> {
-  if (settings.plan !== 'predict' || settings.shard) return { set, notes: [], warnings: [] };
+  if (settings.plan !== 'predict') return { set, notes: [], warnings: [] };
+  if (settings.shard) return carriedTo(settings.shard, settings.shardPlan, set);
+  if (settings.mode === 'report') return reportedBy(settings.resultsDir, set);
   // Loaded only when asked: the prediction's schema library stays off every other run's start.
   const { predictPlan } = await import('./tasks/predict.js');
   const files = await git(settings.workspace, ['ls-files', '-z'])
@@ -34,4 +41,40 @@ export async function predictIfAsked(settings: Settings, set: TaskSet): Promise<
     warnings: prediction.warnings,
     ...(used ? { spent: { model: prediction.model, usage: prediction.usage } } : {}),
   };
+}
+
+/** The shard's tasks with the prediction its plan step made, from `shard-plan`; refused when it carries none. */
+function carriedTo(shard: number, shardPlan: string | undefined, set: TaskSet): Prediction {
+  const decoded = shardPlan === undefined ? undefined : decodeShardPlan(shardPlan);
+  // A `shard-plan` that is not a plan at all is refused as such when the shard is checked against it.
+  if (shardPlan !== undefined && !decoded) return { set, notes: [], warnings: [] };
+  const carried = decoded?.predicted;
+  if (!carried) {
+    throw new InputError(
+      shardPlan === undefined
+        ? 'needs the prediction of the plan step, and no `shard-plan` is given'
+        : 'needs the prediction of the plan step, and `shard-plan` carries none',
+      `input \`plan\` (shard ${shard})`,
+      'Give the plan step (`mode: plan`) `plan: predict` too and pass each shard `shard-plan: ${{ matrix.plan }}`, or leave `plan` out of every job of the fan-out',
+    );
+  }
+  const note = `Planned with the prediction of the plan step, for ${carried.length} ${carried.length === 1 ? 'task' : 'tasks'}`;
+  core.info(note);
+  return { set: { ...set, tasks: applyCarriedPrediction(set.tasks, carried) }, notes: [note], warnings: [] };
+}
+
+/**
+ * The tasks with the prediction the shards ran with, read from the plan their records keep: the report plans as they
+ * did, without a call of its own. With no such record, the tasks as written and a warning.
+ */
+async function reportedBy(resultsDir: string, set: TaskSet): Promise<Prediction> {
+  const { records } = await readRunRecords(resultsDir);
+  for (const { record } of records) {
+    const carried = record.run.plan === undefined ? undefined : decodeShardPlan(record.run.plan)?.predicted;
+    if (carried)
+      return { set: { ...set, tasks: applyCarriedPrediction(set.tasks, carried) }, notes: [], warnings: [] };
+  }
+  const warning =
+    "No shard's record carries the plan's prediction, so this report plans the tasks as written";
+  return { set, notes: [], warnings: [warning] };
 }

@@ -182,13 +182,6 @@ export function readSettings(
     );
   }
   const shardRaw = getInput('shard').trim();
-  if (shardRaw && plan === 'predict') {
-    throw new InputError(
-      'is not carried to the shards of a fan-out yet: each shard would plan otherwise than its plan step',
-      'input `plan`',
-      'Leave `plan` at `as-written` in a fan-out and write `paths` and `depends on` where they matter, or run the tasks on one runner',
-    );
-  }
   if (shardRaw && mode !== 'run') {
     throw new InputError(
       `is only read with \`mode: run\`, not \`mode: ${mode}\``,

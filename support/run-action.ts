@@ -44,6 +44,8 @@ export interface ActionOptions {
   dist?: string;
   /** Called with the child once it is spawned (to send it signals). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+  /** A command the action runs under (`unshare -m sh -c '…' sh`): it gets `node dist/index.js` as its last words. */
+  prefix?: string[];
 }
 
 /**
@@ -80,7 +82,8 @@ export async function runAction(options: ActionOptions): Promise<ActionRun> {
   }
 
   const started = Date.now();
-  const child = spawn(process.execPath, [options.dist ?? DIST], { cwd: options.workspace, env });
+  const [command, ...args] = [...(options.prefix ?? []), process.execPath, options.dist ?? DIST];
+  const child = spawn(command!, args, { cwd: options.workspace, env });
   options.onSpawn?.(child);
   let stdout = '';
   let stderr = '';

@@ -59,3 +59,43 @@ describe('predictIfAsked', () => {
     expect(model.requests).toHaveLength(before);
   });
 });
+
+describe('predictIfAsked in a shard', () => {
+  const carried = [{ id: 'BAC-2', paths: ['src/b.ts'], because: { paths: 'It edits b.' } }];
+  const shardPlan = (predicted?: unknown) =>
+    JSON.stringify({
+      tasks: 2,
+      digest: '0123456789abcdef',
+      maxShards: 2,
+      overlap: 'stack',
+      shards: 1,
+      shard: '1',
+      ids: ['BAC-1', 'BAC-2'],
+      ...(predicted ? { predicted } : {}),
+    });
+
+  it('takes the prediction its shard plan carries, asks nothing, and leaves what the task says', async () => {
+    const before = model.requests.length;
+    const given = set();
+    given.tasks[0]!.paths = ['src/own.ts'];
+    const inputs = {
+      plan: 'predict',
+      shard: '1',
+      'shard-plan': shardPlan([...carried, { ...carried[0]!, id: 'BAC-1' }]),
+    };
+    const predicted = await predictIfAsked(settings(inputs, makeRepo({ 'a.txt': 'a\n' })), given);
+    expect(predicted.set.tasks.map((t) => [t.paths, t.predicted])).toEqual([
+      [['src/own.ts'], undefined],
+      [['src/b.ts'], { paths: 'It edits b.' }],
+    ]);
+    expect(predicted.spent).toBeUndefined();
+    expect(model.requests).toHaveLength(before);
+  });
+
+  it('refuses a shard plan that carries no prediction, saying how to fix it', async () => {
+    const inputs = { plan: 'predict', shard: '1', 'shard-plan': shardPlan() };
+    await expect(predictIfAsked(settings(inputs, makeRepo({ 'a.txt': 'a\n' })), set())).rejects.toThrow(
+      'input `plan` (shard 1): needs the prediction of the plan step, and `shard-plan` carries none. Give the plan step',
+    );
+  });
+});

@@ -153,3 +153,40 @@ describe('a shard plan', () => {
     expect(decodeShardPlan(JSON.stringify(ids))).toBeUndefined();
   });
 });
+
+describe('a shard plan of a predicted plan', () => {
+  const predicted = [
+    task('BAC-1', { paths: ['src/router.js'], predicted: { paths: 'It edits the router.' } }),
+    task('BAC-2', {
+      paths: ['docs/**'],
+      dependsOn: ['BAC-1'],
+      predicted: { dependsOn: 'It documents the new route.' },
+    }),
+    task('BAC-3'),
+  ];
+
+  it('carries what was predicted, and only that, through its encoding', () => {
+    const plan = planTasks(predicted);
+    const shards = shardPlan(plan, 2);
+    const entry = matrixFor(plan, shards, 2, true).include[0]!;
+    expect(decodeShardPlan(entry.plan)?.predicted).toEqual([
+      { id: 'BAC-1', paths: ['src/router.js'], because: { paths: 'It edits the router.' } },
+      { id: 'BAC-2', dependsOn: ['BAC-1'], because: { dependsOn: 'It documents the new route.' } },
+    ]);
+    // Asked for a predicted plan that predicted nothing, it still says it was one.
+    expect(shardPlanOf(planTasks([task('BAC-1')]), shards, 2, shards[0]!, true).predicted).toEqual([]);
+    expect(decodeShardPlan(matrixFor(plan, shards, 2).include[0]!.plan)).not.toHaveProperty('predicted');
+  });
+
+  it('is not one when what it carries is not a prediction', () => {
+    const plan = JSON.parse(
+      matrixFor(planTasks(predicted), shardPlan(planTasks(predicted), 2), 2, true).include[0]!.plan,
+    ) as Record<string, unknown>;
+    const carrying = (predicted: unknown) => decodeShardPlan(JSON.stringify({ ...plan, predicted }));
+    expect(carrying([{ id: 'BAC-1', paths: ['src/a\nb'], because: {} }])).toBeUndefined();
+    expect(carrying([{ id: '../x', because: {} }])).toBeUndefined();
+    expect(carrying([{ id: 'BAC-1', dependsOn: [7], because: {} }])).toBeUndefined();
+    expect(carrying('BAC-1')).toBeUndefined();
+    expect(carrying([])?.predicted).toEqual([]);
+  });
+});

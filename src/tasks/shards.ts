@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { roundHours, taskHours, type OverlapPolicy, type Plan } from './plan.js';
 import { isRef } from './refs.js';
+import { carriedPrediction, readCarriedPrediction, type CarriedPrediction } from './carried-prediction.js';
 
 /** One matrix job's share of the tasks: `shard` counts from "1", `tasks` keep the task list's order. */
 export interface Shard {
@@ -83,17 +84,21 @@ interface MatrixEntry {
   plan: string;
 }
 
-/** The `matrix` output: one job per shard, each carrying what the plan decided for it. */
+/**
+ * The `matrix` output: one job per shard, each carrying what the plan decided for it, and with `predicted` (the plan
+ * is a predicted one) what the prediction filled in.
+ */
 export function matrixFor(
   plan: Plan,
   shards: readonly Shard[],
   maxShards: number,
+  predicted = false,
 ): { include: MatrixEntry[] } {
   return {
     include: shards.map((s) => ({
       shard: s.shard,
       tasks: s.tasks.join(','),
-      plan: encodeShardPlan(shardPlanOf(plan, shards, maxShards, s)),
+      plan: encodeShardPlan(shardPlanOf(plan, shards, maxShards, s, predicted)),
     })),
   };
 }
@@ -112,14 +117,23 @@ export interface ShardPlan {
   shards: number;
   shard: string;
   ids: string[];
+  /**
+   * With `plan: predict`: what the plan step's prediction filled in, for every task of the run (empty when it filled
+   * in nothing). A shard rebuilds the whole plan with it, so it makes the same shards and the same digest.
+   */
+  predicted?: CarriedPrediction[];
 }
 
-/** The plan of `shard`, one of `shards` that `shardPlan(plan, maxShards)` made. */
+/**
+ * The plan of `shard`, one of `shards` that `shardPlan(plan, maxShards)` made; with `predicted`, carrying what the
+ * prediction filled in of the plan's tasks.
+ */
 export function shardPlanOf(
   plan: Plan,
   shards: readonly Shard[],
   maxShards: number,
   shard: Shard,
+  predicted = false,
 ): ShardPlan {
   return {
     tasks: plan.tasks.length,
@@ -129,6 +143,7 @@ export function shardPlanOf(
     shards: shards.length,
     shard: shard.shard,
     ids: shard.tasks,
+    ...(predicted ? { predicted: carriedPrediction(plan.tasks) } : {}),
   };
 }
 
@@ -168,7 +183,9 @@ export function decodeShardPlan(text: string): ShardPlan | undefined {
   ) {
     return undefined;
   }
-  return p as ShardPlan;
+  if (p.predicted === undefined) return p as ShardPlan;
+  const predicted = readCarriedPrediction(p.predicted);
+  return predicted ? { ...(p as ShardPlan), predicted } : undefined;
 }
 
 /**

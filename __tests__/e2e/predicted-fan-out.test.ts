@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { DIST, runAction } from '../../support/run-action.js';
+
+const API_KEY = 'sk-ant-api03-predictedFanOutSecretKey0123';
+/** The prediction request's script key: a phrase of its system prompt. */
+const PREDICTION = 'system:You predict the plan';
+const TASKS = '- BAC-1: Add a route\n- BAC-2: Rename a route\n- BAC-3: Write guide A\n- BAC-4: Write guide B';
+const ENV = { GITHUB_RUN_ID: '7001', GITHUB_RUN_ATTEMPT: '1' };
+const FILES = { 'src/router.js': 'route()\n', 'docs/a.md': '# A\n', 'docs/b.md': '# B\n' };
+const entry = (id: string, paths: string[]) => ({
+  id,
+  paths,
+  paths_reason: `${id} edits ${paths.join(', ')}.`,
+  depends_on: [],
+  depends_on_reason: '',
+});
+
+let model: MessagesServer;
+beforeAll(async () => {
+  expect(fs.existsSync(DIST)).toBe(true);
+  model = await startMessagesServer({
+    latencyMs: 200,
+    scripts: {
+      [PREDICTION]: [
+        {
+          json: {
+            tasks: [
+              entry('BAC-1', ['src/router.js']),
+              entry('BAC-2', ['src/router.js']),
+              entry('BAC-3', ['docs/a.md']),
+              entry('BAC-4', ['docs/b.md']),
+            ],
+          },
+          latencyMs: 20,
+        },
+      ],
+      'BAC-1': [{ tools: [{ name: 'read', input: { file_path: 'src/router.js' } }] }, { text: 'Done one.' }],
+      'BAC-2': [{ text: 'Done two.' }],
+      'BAC-3': [{ tools: [{ name: 'read', input: { file_path: 'docs/a.md' } }] }, { text: 'Done three.' }],
+      'BAC-4': [{ text: 'Done four.' }],
+    },
+  });
+});
+afterAll(() => model.close());
+
+type Entry = { shard: string; tasks: string; plan: string };
+
+/** First request's arrival to last reply's end, per task, from the server's own records. */
+const span = (id: string): [number, number] => {
+  const mine = model.requests.filter((r) => r.task === id);
+  return [Math.min(...mine.map((r) => r.startedAt)), Math.max(...mine.map((r) => r.endedAt))];
+};
+const predictions = () => model.requests.filter((r) => r.task === PREDICTION).length;
+
+function shard(workspace: string, entry: Entry, shardPlan: string | undefined = entry.plan) {
+  return runAction({
+    workspace,
+    inputs: {
+      'anthropic-api-key': API_KEY,
+      'anthropic-base-url': model.url,
+      tasks: TASKS,
+      plan: 'predict',
+      'max-shards': '2',
+      shard: entry.shard,
+      ...(shardPlan === undefined ? {} : { 'shard-plan': shardPlan }),
+    },
+    env: ENV,
+  });
+}
+
+describe('plan: predict in a fan-out, through the built action', () => {
+  it('predicts once in the plan step, and every shard and the report follow that prediction', async () => {
+    const planned = await runAction({
+      workspace: makeRepo(FILES),
+      inputs: {
+        'anthropic-api-key': API_KEY,
+        'anthropic-base-url': model.url,
+        tasks: TASKS,
+        plan: 'predict',
+        mode: 'plan',
+        'max-shards': '2',
+      },
+      env: ENV,
+    });
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(0);
+    expect(predictions()).toBe(1);
+    // Predicted to share src/router.js, BAC-1 and BAC-2 go to one shard; as written they would be split.
+    const matrix = (JSON.parse(planned.outputs.matrix!) as { include: Entry[] }).include;
+    expect(matrix.map((e) => e.tasks)).toEqual(['BAC-1,BAC-2', 'BAC-3,BAC-4']);
+    expect(JSON.parse(matrix[0]!.plan)).toMatchObject({
+      predicted: expect.arrayContaining([
+        { id: 'BAC-2', paths: ['src/router.js'], because: { paths: 'BAC-2 edits src/router.js.' } },
+      ]) as unknown,
+    });
+    // The call's cost is the plan step's.
+    expect(Number(planned.outputs['cost-usd'])).toBeGreaterThan(0);
+    expect(planned.summary).toMatch(/The plan's prediction cost \$0\.\d+/);
+
+    const workspaces = matrix.map(() => makeRepo(FILES));
+    const shards = await Promise.all(matrix.map((e, i) => shard(workspaces[i]!, e)));
+    for (const run of shards) {
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Planned with the prediction of the plan step, for 4 tasks');
+    }
+    // No shard asked the model for a prediction of its own.
+    expect(predictions()).toBe(1);
+    // The predicted stack holds in shard 1: BAC-2 starts once BAC-1 has ended; shard 2's tasks run side by side.
+    expect(span('BAC-2')[0]).toBeGreaterThanOrEqual(span('BAC-1')[1]);
+    expect(span('BAC-4')[0]).toBeLessThan(span('BAC-3')[1]);
+    expect(shards[0]!.summary).toContain('BAC-2 on BAC-1');
+    const results = (run: (typeof shards)[number]) =>
+      (JSON.parse(run.outputs.results!) as { status: string; costUsd: number }[]).map((r) => r.status);
+    expect(shards.flatMap(results)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+
+    // The report plans as the shards ran, from their records, with no call of its own and nothing to warn of.
+    const merged = tempDir('pa-artifacts-');
+    for (const w of workspaces)
+      fs.cpSync(path.join(w, 'parallel-agents-results'), merged, { recursive: true });
+    const report = await runAction({
+      workspace: makeRepo(FILES),
+      inputs: { tasks: TASKS, plan: 'predict', mode: 'report', 'max-shards': '2', 'results-dir': merged },
+      env: ENV,
+    });
+    expect(report.stderr).toBe('');
+    expect(report.code).toBe(0);
+    expect(report.stdout).not.toContain('::warning::');
+    expect(report.summary).toContain('4/4 tasks succeeded');
+    expect(predictions()).toBe(1);
+  });
+
+  it('refuses a shard given plan: predict whose shard-plan carries no prediction, in one line', async () => {
+    const matrix = [{ shard: '1', tasks: 'BAC-1,BAC-2', plan: '' }];
+    const before = model.requests.length;
+    const plain = {
+      tasks: 4,
+      digest: '0123456789abcdef',
+      maxShards: 2,
+      overlap: 'stack',
+      shards: 2,
+      shard: '1',
+      ids: ['BAC-1'],
+    };
+    const without = await shard(makeRepo(FILES), matrix[0]!, JSON.stringify(plain));
+    expect(without.code).toBe(1);
+    expect(without.stdout).toContain(
+      '::error::input `plan` (shard 1): needs the prediction of the plan step, and `shard-plan` carries none. Give the plan step (`mode: plan`) `plan: predict` too',
+    );
+    const none = await shard(makeRepo(FILES), matrix[0]!, undefined);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('needs the prediction of the plan step, and no `shard-plan` is given');
+    expect(model.requests.length).toBe(before);
+  });
+});
