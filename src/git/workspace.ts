@@ -17,6 +17,7 @@ import {
 import { git, GitError } from './runner.js';
 import {
   addWorktree,
+  besideOthers,
   checkOut,
   pinned,
   pruneWorktrees,
@@ -84,10 +85,12 @@ export class Workspace {
   /** The commit every branch starts from unless told otherwise, found once: the same for every agent of a run. */
   private head?: Promise<string>;
   /**
-   * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
-   * fails on one another git is still making or removing.
+   * Changes to git's worktree bookkeeping at once (`worktree add`, `worktree remove`): short git processes, each
+   * tried again when it meets another under way (see `besideOthers`).
    */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly bookkeeping = pLimit(4);
+  /** {@link prune}'s clearing of what an earlier run left: every change waits for it. */
+  private pruned: Promise<unknown> = Promise.resolve();
   /** Each open worktree's checkout, by path. */
   private readonly checkouts = new Map<string, Promise<void>>();
   /**
@@ -128,7 +131,7 @@ export class Workspace {
     const path = join(this.root, slug(task.id) || 'task');
     const base = options.startPoint ? await this.commitOf(options.startPoint) : await this.base();
     const worktree: Worktree = { path, branch, base, gitDir: '' };
-    worktree.added = this.serialized(async () => {
+    worktree.added = this.changeWorktrees(async () => {
       // Asked now, while the agents work, rather than by the first to finish, which every other finishing waits for.
       void this.leases().catch(() => undefined);
       worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base });
@@ -296,7 +299,7 @@ export class Workspace {
     this.checkouts.delete(worktree.path);
     // Git never made it: whatever is at its path is not the agent's to take away.
     if (!made) return;
-    await this.serialized(() => removeWorktree(this.repo, this.root, worktree.path));
+    await this.changeWorktrees(() => removeWorktree(this.repo, this.root, worktree.path));
   }
 
   /**
@@ -313,16 +316,16 @@ export class Workspace {
    * {@link check} does.
    */
   prune(): Promise<void> {
-    return this.serialized(async () => {
+    const pruned = this.pruned.then(async () => {
       await this.base();
       await pruneWorktrees(this.repo, this.root);
     });
+    this.pruned = pruned.catch(() => undefined);
+    return pruned;
   }
 
-  private serialized<T>(step: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(step);
-    this.queue = result.catch(() => undefined);
-    return result;
+  private changeWorktrees<T>(change: () => Promise<T>): Promise<T> {
+    return this.pruned.then(() => this.bookkeeping(() => besideOthers(change)));
   }
 
   /** The commit `rev` names, in full; a {@link WorktreeError} when there is none. */
