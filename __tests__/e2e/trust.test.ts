@@ -22,6 +22,9 @@ const PYTHON_BOMB = [
   "        os._exit(0)'",
 ].join('\n');
 
+const IDENTITY =
+  'export GIT_AUTHOR_NAME=x GIT_AUTHOR_EMAIL=x@example.com GIT_COMMITTER_NAME=x GIT_COMMITTER_EMAIL=x@example.com';
+
 const bash = (command: string, timeoutMs?: number) => ({
   tools: [{ name: 'bash', input: timeoutMs ? { command, timeout_ms: timeoutMs } : { command } }],
 });
@@ -87,17 +90,26 @@ beforeAll(async () => {
         bash(
           [
             `chmod u+w '${file}'; echo '${forged}' | base64 -d > '${file}'; echo blob=$?`,
-            `export GIT_AUTHOR_NAME=x GIT_AUTHOR_EMAIL=x@example.com GIT_COMMITTER_NAME=x GIT_COMMITTER_EMAIL=x@example.com`,
-            `T=$(${shared} mktree </dev/null); C=$(${shared} commit-tree -m forged "$T")`,
-            `${shared} update-ref refs/heads/main "$C"; ${shared} update-ref "$(git symbolic-ref HEAD)" "$C"; echo refs=$?`,
             `head -c 2000000 /dev/urandom > '${objects}/pack/junk.pack'; mkdir '${objects}/ee'`,
             `head -c 64 /dev/urandom > '${objects}/ee/${'0'.repeat(38)}'; echo junk=$?`,
+            IDENTITY,
             // Its own git is private: a forged history there is allowed, and must not reach the branch.
             'git update-ref HEAD "$(git commit-tree -m forged "$(git mktree </dev/null)")"; echo private=$?',
             'echo mine > one.md',
           ].join('\n'),
         ),
         { text: 'Tried the object store.' },
+      ],
+      'BAC-5': [
+        bash(
+          [
+            IDENTITY,
+            `T=$(${shared} mktree </dev/null); C=$(${shared} commit-tree -m forged "$T")`,
+            `${shared} update-ref refs/heads/main "$C"; ${shared} update-ref "$(git symbolic-ref HEAD)" "$C"; echo refs=$?`,
+            'echo five > five.md',
+          ].join('\n'),
+        ),
+        { text: 'Tried the refs.' },
       ],
       'BAC-2': [bash("echo 'victim();' >> app.txt"), { text: 'Edited app.txt.' }],
       'BAC-3': [bash(PYTHON_BOMB, 10_000), { text: 'Forked.' }],
@@ -118,6 +130,7 @@ beforeAll(async () => {
         '  depends on: BAC-1',
         '- BAC-3: Fork',
         '- BAC-4: Hold memory',
+        '- BAC-5: Try the refs',
       ].join('\n'),
       'allowed-tools': 'read,bash',
       'agent-processes': '64',
@@ -137,7 +150,7 @@ describe('what agents cannot break, through the built action', () => {
   it('ran to the end and reported', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.summary).toContain('2/4 tasks succeeded');
+    expect(run.summary).toContain('3/5 tasks succeeded');
   });
 
   it("leaves the repository's objects and refs as they were", () => {
@@ -151,13 +164,16 @@ describe('what agents cannot break, through the built action', () => {
     expect(fs.existsSync(path.join(objects, 'ee'))).toBe(false);
   });
 
-  it("pushes the attacker's working-tree change alone, on the base", () => {
-    const row = rows['BAC-1']!;
-    expect(row).toMatchObject({ status: 'succeeded', filesChanged: ['one.md'] });
+  it.each([
+    ['BAC-1', 'one.md'],
+    ['BAC-5', 'five.md'],
+  ])("pushes %s's working-tree change alone, on the base", (id, file) => {
+    const row = rows[id]!;
+    expect(row).toMatchObject({ status: 'succeeded', filesChanged: [file] });
     const pushed = git(origin, 'rev-parse', `refs/heads/${row.branch}`);
     expect(pushed).toBe(row.commit);
     expect(git(origin, 'rev-parse', `${pushed}^`)).toBe(base);
-    expect(git(origin, 'diff', '--name-only', base, pushed)).toBe('one.md');
+    expect(git(origin, 'diff', '--name-only', base, pushed)).toBe(file);
     expect(git(origin, 'rev-parse', 'refs/heads/main')).toBe(base);
   });
 
@@ -180,7 +196,7 @@ describe('what agents cannot break, through the built action', () => {
   it('starts no git with the token on its command line, and writes it to no result file', () => {
     const lines = fs.readFileSync(argvLog, 'utf8').split('\n');
     // The log saw the pushes, so it would have seen the token on them.
-    expect(lines.filter((line) => line.startsWith('push ')).length).toBeGreaterThanOrEqual(2);
+    expect(lines.filter((line) => line.split(' ').includes('push')).length).toBeGreaterThan(0);
     expect(remote.authorizations.some((a) => a?.includes(HEADER))).toBe(true);
     for (const secret of [TOKEN, HEADER]) expect(lines.filter((line) => line.includes(secret))).toEqual([]);
     const results = path.join(workspace, 'parallel-agents-results');
