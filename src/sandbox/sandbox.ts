@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, lstat, mkdtemp, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { betaBashTool } from '@anthropic-ai/sdk/tools/agent-toolset/node';
 import { InputError, messageOf } from '../errors.js';
 import type { SandboxMode } from '../settings.js';
 import type { Worktree } from '../git/workspace.js';
+import { findOnPath } from './commands.js';
 import { gitMounts } from './git-mounts.js';
 import { DEFAULT_LIMITS, guardShell, type ShellGuard, type ShellLimits } from './limits.js';
 
@@ -363,20 +363,6 @@ async function toolDirs(env: Record<string, string>, mounted: string[], ours: st
 
 function isUnder(file: string, dirs: string[]): boolean {
   return dirs.some((dir) => file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
-}
-
-async function findOnPath(name: string, searchPath: string): Promise<string | undefined> {
-  for (const dir of searchPath.split(':')) {
-    if (!path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      if ((await stat(candidate)).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 async function isDirectory(file: string): Promise<boolean> {
