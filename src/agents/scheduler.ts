@@ -75,12 +75,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
     loadIntervalMs > 0 && maxConcurrency > 1
       ? followLoad(limit, maxConcurrency, loadIntervalMs, read, shellLimit, options.events)
       : undefined;
-  const progress = {
-    succeeded: new Set<string>(),
-    failed: new Set<string>(),
-    skipped: new Set<string>(),
-    running: new Set<string>(),
-  };
+  const progress = noProgress();
   const modelOf = (task: Task) => task.model ?? options.model;
   const perModel = countBy(set.tasks, modelOf);
   // By model: the first agent's warm-up, and the last agent let go after it (the next goes a turn of the loop later).
@@ -218,6 +213,12 @@ class Refusals {
   causes(): string[] {
     return [...new Set([...this.byModel.values()].map((refusal) => refusal.message))];
   }
+}
+
+/** Which tasks have ended how, and which run: none yet. */
+function noProgress() {
+  const none = () => new Set<string>();
+  return { succeeded: none(), failed: none(), skipped: none(), running: none() };
 }
 
 /**
