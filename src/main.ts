@@ -31,6 +31,7 @@ import {
   runUrl,
   type CommentView,
 } from './report/comment.js';
+import type { RerunWays } from './report/next-steps.js';
 import type { Outcome } from './report/outcome.js';
 import { renderPlan } from './report/plan.js';
 import { checkResultsDir } from './report/records.js';
@@ -261,8 +262,9 @@ async function reportOnly(
   warnings: string[],
 ): Promise<void> {
   for (const warning of warnings) core.warning(warning);
-  const report = await reportFanOut(settings, set, plan, shards, warnings);
-  const view = { runUrl: github.link, notes, previousOutcome: await previous };
+  const rerun = rerunWays(settings, github);
+  const report = await reportFanOut(settings, set, plan, shards, warnings, rerun);
+  const view = { runUrl: github.link, notes, previousOutcome: await previous, rerun };
   await postToIssue(github, renderComment(report.state, view));
   if (report.failure) core.setFailed(report.failure);
 }
@@ -301,16 +303,19 @@ async function runWithComment(
     `## parallel-agents: ${set.tasks.length} agents at work\n\n${planMarkdown}`,
     settings.secrets,
   );
+  const rerun = rerunWays(settings, github);
   const comment = stickyComment(github, {
     runUrl: github.link,
     plan: renderPlan(plan, undefined, 20_000),
     notes: intake.notes,
     previousOutcome: await intake.previous,
+    rerun,
   });
   const failure = await runAgents(settings, set, plan, planMarkdown, {
     ...io,
     reporters: [...(io.reporters ?? []), ...(comment ? [comment.reporter] : [])],
     warnings: [...(io.warnings ?? []), ...warnings],
+    rerun,
     ...(intake.prediction ? { prediction: intake.prediction } : {}),
     ...(shardPlan ? { shardPlan: encodeShardPlan(shardPlan) } : {}),
     shell,
@@ -330,6 +335,17 @@ async function runWithComment(
   const commentUrl = comment?.url();
   if (commentUrl) core.setOutput('comment-url', commentUrl);
   if (failure) core.setFailed(failure);
+}
+
+/**
+ * How a task of this run is started again: `/agents run ID` on the issue the run came from, where comments start
+ * runs; `only: failed` on a new run that keeps its comment on the same issue; neither without an issue.
+ */
+function rerunWays(settings: Settings, github: GitHubSide): RerunWays {
+  const issue = github.commentOn;
+  if (issue === undefined) return {};
+  const fromIssue = github.trigger.kind !== 'dispatch' && github.trigger.issue?.number === issue;
+  return fromIssue && settings.commentCommand ? { commentOn: issue, issue } : { issue };
 }
 
 /**
