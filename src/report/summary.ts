@@ -1,5 +1,13 @@
 import { verdictOf, type AgentResult } from '../result.js';
-import { resultsOf, runCostOf, timingOf, type RunNote, type RunState } from '../run-state.js';
+import {
+  resultsOf,
+  runCostOf,
+  timingOf,
+  waitSegments,
+  type RunNote,
+  type RunState,
+  type WaitSegment,
+} from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
 import { renderNextSteps, type RerunWays } from './next-steps.js';
 import type { ShardReport } from './merge.js';
@@ -62,7 +70,7 @@ export function renderSummary(state: RunState, view: SummaryView): string {
   const parts = [...fixed, agentTable(results, tableBudget - Buffer.byteLength(merges)), timing];
   if (merges) parts.push(merges);
   if (state.together) parts.push(renderTogether(state.together));
-  const timeline = gantt(results);
+  const timeline = gantt(state, results);
   if (
     timeline &&
     Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(timeline) + 1024 < SUMMARY_MAX_BYTES
@@ -205,7 +213,7 @@ export function timingSection(state: RunState): string {
  * `⏱️ 14.0 s instead of 23.0 s one after another: 1.64× · $0.03`: the wall time against the agents' time end to end,
  * and the cost, from the run's one timing (`timingOf`) and cost (`runCostOf`).
  */
-export function timingHeadline(state: RunState): string {
+function timingHeadline(state: RunState): string {
   const timing = timingOf(state);
   const cost = runCostOf(state);
   const spent = cost === null ? 'cost unknown' : formatCost(cost);
@@ -218,7 +226,7 @@ export function timingHeadline(state: RunState): string {
 }
 
 /** Every timing figure with what it means. */
-export function timingTable(timing: Timing): string {
+function timingTable(timing: Timing): string {
   const speedup = timing.speedup === null ? '—' : `${timing.speedup.toFixed(2)}×`;
   const efficiency = timing.efficiency === null ? '—' : `${Math.round(timing.efficiency * 100)} %`;
   return [
@@ -278,16 +286,25 @@ function shardTable(shards: readonly ShardReport[]): string {
 
 /**
  * One bar per agent that started, at its real start and end (epoch milliseconds, `dateFormat x`), so the axis
- * shows the reader's clock time. Agents that did not succeed are marked `crit`.
+ * shows the reader's clock time. Agents that did not succeed are marked `crit`. Before an agent's bar, a grey bar of
+ * its own for each stretch it waited and why: for a dependency, for a task on the same files, for a free slot.
  */
-function gantt(results: readonly AgentResult[]): string {
+function gantt(state: RunState, results: readonly AgentResult[]): string {
   const ran = results.filter(hasStarted);
   if (ran.length === 0) return '';
-  const bars = ran.map((r) => {
+  // A wait shorter than this is not worth a row.
+  const shortest = Math.max(1, ((state.endedAt ?? 0) - (state.startedAt ?? 0)) * 0.005);
+  const bars = ran.flatMap((r) => {
+    const waits = waitSegments(state, r.id)
+      .filter((w) => w.why !== 'starting' && w.to - w.from >= shortest)
+      .map(
+        (w) =>
+          `    ${mermaidName(`${r.id} ${waitName(w)}`)} : done, ${Math.round(w.from)}, ${Math.round(w.to)}`,
+      );
     // A bar of zero length is not drawn; every agent that ran gets at least a sliver.
     const end = Math.max(r.endedAt, r.startedAt + 1);
     const tag = verdictOf(r) === 'succeeded' ? '' : 'crit, ';
-    return `    ${mermaidName(r.id)} : ${tag}${Math.round(r.startedAt)}, ${Math.round(end)}`;
+    return [...waits, `    ${mermaidName(r.id)} : ${tag}${Math.round(r.startedAt)}, ${Math.round(end)}`];
   });
   return [
     '### Timeline',
@@ -300,6 +317,13 @@ function gantt(results: readonly AgentResult[]): string {
     ...bars,
     '```',
   ].join('\n');
+}
+
+/** `waits for BAC-1`, `waits for BAC-12 same files`, `waits for a free slot`: words Mermaid takes in a name. */
+function waitName(wait: WaitSegment): string {
+  if (wait.why === 'slot') return 'waits for a free slot';
+  const on = wait.on.slice(0, 3).join(' and ') + (wait.on.length > 3 ? ' and more' : '');
+  return `waits for ${on}${wait.why === 'overlap' ? ' same files' : ''}`;
 }
 
 /** Mermaid ends a task name at `:` and reads `#` and `;` as syntax; ids need none of them. */
