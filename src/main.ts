@@ -14,6 +14,7 @@ import { readEventPayload, runContextFrom, type GitHubClient, type RunContext } 
 import { plannedState, reportFanOut } from './fan-out.js';
 import { readIssueBody } from './github/issue-source.js';
 import { removeLabel } from './github/labels.js';
+import { rerunWays } from './github/rerun-ways.js';
 import { checkAccess, taskTextAuthor } from './github/permission.js';
 import { readPreviousOutcome } from './github/previous-run.js';
 import { postStickyComment } from './github/sticky-comment.js';
@@ -31,7 +32,6 @@ import {
   runUrl,
   type CommentView,
 } from './report/comment.js';
-import type { RerunWays } from './report/next-steps.js';
 import type { Outcome } from './report/outcome.js';
 import { renderPlan } from './report/plan.js';
 import { checkResultsDir } from './report/records.js';
@@ -262,7 +262,7 @@ async function reportOnly(
   warnings: string[],
 ): Promise<void> {
   for (const warning of warnings) core.warning(warning);
-  const rerun = rerunWays(settings, github);
+  const rerun = rerunWays(github.trigger, github.commentOn, settings.commentCommand);
   const report = await reportFanOut(settings, set, plan, shards, warnings, rerun);
   const view = { runUrl: github.link, notes, previousOutcome: await previous, rerun };
   await postToIssue(github, renderComment(report.state, view));
@@ -303,7 +303,7 @@ async function runWithComment(
     `## parallel-agents: ${set.tasks.length} agents at work\n\n${planMarkdown}`,
     settings.secrets,
   );
-  const rerun = rerunWays(settings, github);
+  const rerun = rerunWays(github.trigger, github.commentOn, settings.commentCommand);
   const comment = stickyComment(github, {
     runUrl: github.link,
     plan: renderPlan(plan, undefined, 20_000),
@@ -335,17 +335,6 @@ async function runWithComment(
   const commentUrl = comment?.url();
   if (commentUrl) core.setOutput('comment-url', commentUrl);
   if (failure) core.setFailed(failure);
-}
-
-/**
- * How a task of this run is started again: `/agents run ID` on the issue the run came from, where comments start
- * runs; `only: failed` on a new run that keeps its comment on the same issue; neither without an issue.
- */
-function rerunWays(settings: Settings, github: GitHubSide): RerunWays {
-  const issue = github.commentOn;
-  if (issue === undefined) return {};
-  const fromIssue = github.trigger.kind !== 'dispatch' && github.trigger.issue?.number === issue;
-  return fromIssue && settings.commentCommand ? { commentOn: issue, issue } : { issue };
 }
 
 /**

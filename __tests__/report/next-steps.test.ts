@@ -78,6 +78,12 @@ describe('renderNextSteps', () => {
     );
   });
 
+  it('says where commands go only when it gives one', () => {
+    const merged = renderNextSteps(ended([ran('BAC-1', pr(100))]), { commentOn: 7 });
+    expect(merged).toContain('**Merge**');
+    expect(merged).not.toContain('Commands go');
+  });
+
   it('lists a combined pull request once, with its tasks', () => {
     const state = ended([ran('BAC-1', pr(9)), ran('BAC-2', pr(9))]);
     expect(renderNextSteps(state)).toContain(

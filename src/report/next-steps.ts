@@ -32,7 +32,8 @@ export function renderNextSteps(state: RunState, ways: RerunWays = {}): string {
     ),
   ].filter(Boolean);
   if (items.length === 0) return '';
-  const where = ways.commentOn === undefined ? [] : [`_Commands go in a new comment on #${ways.commentOn}._`];
+  const commands = ways.commentOn !== undefined && items.some((line) => line.includes('`/agents run'));
+  const where = commands ? [`_Commands go in a new comment on #${ways.commentOn}._`] : [];
   return ['### What next', items.map((line) => `- ${line}`).join('\n'), ...where].join('\n\n');
 }
 
