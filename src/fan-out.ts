@@ -5,6 +5,7 @@ import type { RunEvent } from './events.js';
 import { failureReason, runOutputs } from './outputs.js';
 import { mergeRecords, type MergedRun, type RunRecord } from './report/merge.js';
 import { readRunRecords, thisRun } from './report/records.js';
+import type { RerunWays } from './report/next-steps.js';
 import { renderSummary } from './report/summary.js';
 import { writeRunPage, writeSummary } from './run.js';
 import { initialRunState, runReducer, shapeOf, stateOfRecords, type RunState } from './run-state.js';
@@ -25,6 +26,7 @@ export async function reportFanOut(
   plan: Plan,
   shards: readonly Shard[],
   warnings: readonly string[] = [],
+  rerun: RerunWays = {},
 ): Promise<{ state: RunState; failure: string | null }> {
   const merged = await mergedRun(settings, set, plan, shards);
   const runners = `${merged.shards.length} ${merged.shards.length === 1 ? 'runner' : 'runners'}`;
@@ -41,7 +43,7 @@ export async function reportFanOut(
   for (const [name, value] of Object.entries(runOutputs(state, settings.secrets))) {
     core.setOutput(name, value);
   }
-  const summary = renderSummary(state, { model: settings.model, shards: merged.shards });
+  const summary = renderSummary(state, { model: settings.model, shards: merged.shards, rerun });
   await writeSummary(summary, settings.secrets, { overwrite: true });
   await writeFanOutPage(settings, plan);
   return { state, failure: failureReason(merged.results, settings.failOn) };

@@ -15,6 +15,7 @@ import { readEventPayload, runContextFrom, type GitHubClient, type RunContext } 
 import { plannedState, reportFanOut } from './fan-out.js';
 import { readIssueBody } from './github/issue-source.js';
 import { removeLabel } from './github/labels.js';
+import { rerunWays } from './github/rerun-ways.js';
 import { checkAccess, taskTextAuthor } from './github/permission.js';
 import { readPreviousOutcome } from './github/previous-run.js';
 import { postStickyComment } from './github/sticky-comment.js';
@@ -277,8 +278,9 @@ async function reportOnly(
   warnings: string[],
 ): Promise<void> {
   for (const warning of warnings) core.warning(warning);
-  const report = await reportFanOut(settings, set, plan, shards, warnings);
-  const view = { runUrl: github.link, notes, previousOutcome: await previous };
+  const rerun = rerunWays(github.trigger, github.commentOn, settings.commentCommand);
+  const report = await reportFanOut(settings, set, plan, shards, warnings, rerun);
+  const view = { runUrl: github.link, notes, previousOutcome: await previous, rerun };
   await postToIssue(github, renderComment(report.state, view));
   if (report.failure) core.setFailed(report.failure);
 }
@@ -324,17 +326,20 @@ async function runWithComment(
   const earlier = all
     ? await readEarlierRuns(workspace, all, set, previous, pullUrl, (w) => warnings.push(w))
     : undefined;
+  const rerun = rerunWays(github.trigger, github.commentOn, settings.commentCommand);
   const comment = stickyComment(github, {
     runUrl: github.link,
     plan: renderPlan(plan, undefined, 20_000),
     notes: intake.notes,
     previousOutcome: previous,
     ...(all ? { earlier: earlierRows(all, set, previous, pullUrl) } : {}),
+    rerun,
   });
   const failure = await runAgents(settings, set, plan, planMarkdown, {
     ...io,
     reporters: [...(io.reporters ?? []), ...(comment ? [comment.reporter] : [])],
     warnings: [...(io.warnings ?? []), ...warnings],
+    rerun,
     ...(intake.prediction ? { prediction: intake.prediction } : {}),
     ...(shardPlan ? { shardPlan: encodeShardPlan(shardPlan) } : {}),
     ...(earlier?.tips.length ? { earlier: earlier.tips } : {}),

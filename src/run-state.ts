@@ -25,6 +25,28 @@ export interface AgentProgress {
   reported: boolean;
 }
 
+/**
+ * Why a task waited before it started, as the timelines draw it: for what it waits for (a dependency, or an overlap
+ * it stacks on) until `readyAt`, then for a free slot from `slotFrom`.
+ */
+interface TaskWait {
+  task: string;
+  /** When the last of the tasks it waits for ended; the run's start when it waits for none. */
+  readyAt: number;
+  /** The tasks it waited for, the one that ended last first; empty when it waits for none. */
+  on: { id: string; stacked: boolean }[];
+  /** From when it waited with every slot taken; null when a slot was free once it was ready. */
+  slotFrom: number | null;
+}
+
+/** Whether every slot is taken, and the last stretch when they all were. */
+interface Slots {
+  /** Agents allowed at once now: `concurrency`, or less while the runner's load holds it lower. */
+  limit: number | null;
+  fullSince: number | null;
+  lastFull: { from: number; to: number } | null;
+}
+
 /** A note one agent posted for the others. */
 export interface RunNote {
   task: string;
@@ -65,6 +87,14 @@ export interface RunState {
   mergeCheck: MergeCheck | null;
   /** The run's timing, worked out once from the ended tasks and the shape when the run ends; null until then. */
   timing: Timing | null;
+  /**
+   * When each task that waits for others could start: the last of them had ended. One that waits for none could at
+   * the run's start. Appended to, in the order they became ready (a record of thousands would be copied each time).
+   */
+  readyAt: { task: string; at: number }[];
+  /** Why each task that started waited before it did, in the order they started. */
+  waits: TaskWait[];
+  slots: Slots;
   /** What the agents told each other, in the order they posted it. */
   notes: RunNote[];
 }
@@ -88,6 +118,9 @@ export function initialRunState(): RunState {
     together: null,
     mergeCheck: null,
     timing: null,
+    readyAt: [],
+    waits: [],
+    slots: { limit: null, fullSince: null, lastFull: null },
     notes: [],
   };
 }
@@ -105,14 +138,18 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
           shape: event.shape ?? state.shape,
           startedAt: event.at,
         };
-      case 'started':
-        return {
-          ...state,
-          running: {
-            ...state.running,
-            [event.task]: { startedAt: event.at, model: event.model, turns: 0, toolCalls: 0 },
-          },
+      case 'started': {
+        const running = {
+          ...state.running,
+          [event.task]: { startedAt: event.at, model: event.model, turns: 0, toolCalls: 0 },
         };
+        const waits = [...state.waits, waitBefore(state, event.task, event.at)];
+        return { ...state, running, waits, slots: slotsAfter(state, running, event.at) };
+      }
+      case 'concurrency': {
+        const next = { ...state, slots: { ...state.slots, limit: event.limit } };
+        return { ...next, slots: slotsAfter(next, state.running, event.at) };
+      }
       case 'turn':
         return updateRunning(state, event.task, (a) => ({ ...a, turns: event.turn }));
       case 'tool-call':
@@ -138,7 +175,14 @@ export function runReducer(prices: PriceTable): (state: RunState, event: RunEven
       }
       case 'ended': {
         const { [event.task]: _, ...running } = state.running;
-        return { ...state, running, ended: { ...state.ended, [event.task]: event.result } };
+        const ended = { ...state.ended, [event.task]: event.result };
+        return {
+          ...state,
+          running,
+          ended,
+          readyAt: readyAfter(state, ended, event.task, event.at),
+          slots: slotsAfter(state, running, event.at),
+        };
       }
       case 'throttled':
         return { ...state, throttles: state.throttles + 1 };
@@ -189,6 +233,50 @@ function withMergeCheck(ended: Record<string, AgentResult>, check: MergeCheck): 
     };
   }
   return out;
+}
+
+/** `readyAt` once `task` has ended at `at`: each task that waited for it and for nothing else still going is ready. */
+function readyAfter(
+  state: RunState,
+  ended: Record<string, AgentResult>,
+  task: string,
+  at: number,
+): RunState['readyAt'] {
+  const { dependencies } = state.shape;
+  // Each task is ready once: when the last of what it waits for ends.
+  const ready = new Set(dependencies.filter((d) => d.dependsOn === task).map((d) => d.task));
+  if (ready.size === 0) return state.readyAt;
+  for (const d of dependencies) if (ready.has(d.task) && !ended[d.dependsOn]) ready.delete(d.task);
+  return ready.size ? [...state.readyAt, ...[...ready].map((id) => ({ task: id, at }))] : state.readyAt;
+}
+
+/** Whether every slot is taken once `running` runs, and since when; the last full stretch when one just freed. */
+function slotsAfter(state: RunState, running: Record<string, RunningAgent>, at: number): Slots {
+  const { slots } = state;
+  const limit = Math.max(1, Math.min(state.concurrency, slots.limit ?? Infinity));
+  const full = Object.keys(running).length >= limit;
+  if (full) return slots.fullSince === null ? { ...slots, fullSince: at } : slots;
+  if (slots.fullSince === null) return slots;
+  return { ...slots, fullSince: null, lastFull: { from: slots.fullSince, to: at } };
+}
+
+/** Why `task`, starting at `at`, waited: for what it waits for until it was ready, then for a slot if all were taken. */
+function waitBefore(state: RunState, task: string, at: number): TaskWait {
+  const readyAt = Math.min(at, state.readyAt.findLast((r) => r.task === task)?.at ?? state.startedAt ?? at);
+  const on = state.shape.dependencies
+    .filter((d) => d.task === task)
+    .map((d) => ({
+      id: d.dependsOn,
+      stacked: d.stacked === true,
+      end: state.ended[d.dependsOn]?.endedAt ?? 0,
+    }))
+    .sort((a, b) => b.end - a.end)
+    .map(({ id, stacked }) => ({ id, stacked }));
+  const { fullSince, lastFull } = state.slots;
+  // Full still (the limit was lowered), or full until just now: the stretch the task waited through.
+  const stretch = fullSince !== null ? { from: fullSince, to: at } : lastFull;
+  const slotFrom = stretch && stretch.to > readyAt ? Math.max(stretch.from, readyAt) : null;
+  return { task, readyAt, on, slotFrom };
 }
 
 function updateRunning(state: RunState, task: string, update: (a: RunningAgent) => RunningAgent): RunState {
@@ -260,15 +348,24 @@ export function stateOfRecords(run: RecordedRun, prices: PriceTable): RunState {
       ...(run.shape ? { shape: run.shape } : {}),
     },
     ...(run.warnings ?? []).map((message): RunEvent => ({ type: 'warning', at: first, message })),
-    ...run.results.map((result): RunEvent => ({
-      type: 'ended',
-      task: result.id,
-      at: result.endedAt,
-      result,
-    })),
+    ...startsAndEnds(run.results),
     { type: 'run-ended', at: last },
   ];
   return events.reduce(runReducer(prices), initialRunState());
+}
+
+/** Each task's start (when it started) and end, in the order they happened: an end before a start at the same time. */
+function startsAndEnds(results: readonly AgentResult[]): RunEvent[] {
+  const events = results.flatMap((result): [number, RunEvent][] => {
+    const ended: RunEvent = { type: 'ended', task: result.id, at: result.endedAt, result };
+    if (!(result.startedAt > 0)) return [[result.endedAt, ended]];
+    const { id: task, startedAt: at, branch, model } = result;
+    return [
+      [at + 0.5, { type: 'started', task, at, branch, model }],
+      [Math.max(result.endedAt, at + 0.5), ended],
+    ];
+  });
+  return events.sort((a, b) => a[0] - b[0]).map(([, event]) => event);
 }
 
 /** Where the run stands, in counts. `done` counts agents that succeeded, `failed` every other end. */
@@ -307,6 +404,37 @@ export function waitingFor(
     .map((d) => ({ id: d.dependsOn, stacked: d.stacked === true }));
   const slot = tasks.length === 0 && Object.keys(state.running).length >= Math.max(1, state.concurrency);
   return { tasks, slot };
+}
+
+/**
+ * Why a task waited before it started, as segments of time in order (epoch milliseconds): for what it waits for
+ * (`dependency`, or `overlap` for a task it stacks on) from the run's start until that ended, then `starting` (its
+ * worktree made from its foundations) until every slot was taken or it started, then `slot` until it started. Each
+ * segment is left out when it took no time; none for a task that did not start.
+ */
+export function waitSegments(state: RunState, task: string): WaitSegment[] {
+  const wait = state.waits.find((w) => w.task === task);
+  const start = state.running[task]?.startedAt ?? state.ended[task]?.startedAt;
+  if (!wait || !start) return [];
+  const segments: WaitSegment[] = [];
+  const runStart = Math.min(state.startedAt ?? wait.readyAt, wait.readyAt);
+  const on = wait.on.map((o) => o.id);
+  if (on.length && wait.readyAt > runStart) {
+    const why = wait.on[0]!.stacked ? 'overlap' : 'dependency';
+    segments.push({ why, from: runStart, to: wait.readyAt, on });
+  }
+  const slotFrom = wait.slotFrom === null ? start : Math.min(Math.max(wait.slotFrom, wait.readyAt), start);
+  if (slotFrom > wait.readyAt) segments.push({ why: 'starting', from: wait.readyAt, to: slotFrom, on });
+  if (start > slotFrom) segments.push({ why: 'slot', from: slotFrom, to: start, on: [] });
+  return segments;
+}
+
+/** A stretch of a task's wait before it started, and why; `on` names the tasks it waited for. */
+export interface WaitSegment {
+  why: 'dependency' | 'overlap' | 'starting' | 'slot';
+  from: number;
+  to: number;
+  on: string[];
 }
 
 /** The run's cost: every agent's and the plan's prediction, or null when one of their prices is unknown. */

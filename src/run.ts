@@ -23,6 +23,7 @@ import { parseAuditLog } from './report/page-events.js';
 import { recordDir, thisRun, writeRunFile } from './report/records.js';
 import { redactor } from './report/redact.js';
 import { createEventFormatter, formatProgress } from './report/live-log.js';
+import type { RerunWays } from './report/next-steps.js';
 import { SUMMARY_MAX_BYTES, renderSummary } from './report/summary.js';
 import { initialRunState, progressOf, resultsOf, runReducer, shapeOf, type RunState } from './run-state.js';
 import type { Settings } from './settings.js';
@@ -61,6 +62,8 @@ export interface RunIO {
   shardPlan?: string;
   /** Dependencies an earlier run finished, which this run leaves out: their dependents start from that work. */
   earlier?: RunOptions['earlier'];
+  /** How a task is started again, for the summary's "What next". */
+  rerun?: RerunWays;
 }
 
 /** A run under way: the one stream its facts go out on, the state they fold to, and the stop every agent heeds. */
@@ -108,7 +111,7 @@ export async function runAgents(
     }
     await writeRecords(run, set, io.shardPlan);
     await writePage(run, plan);
-    await publish(run, planMarkdown);
+    await publish(run, planMarkdown, io.rerun);
     return failureOf(run, delivered);
   } finally {
     signals.off();
@@ -340,13 +343,13 @@ export async function writeRunPage(
 }
 
 /** The outputs and the job summary, both from the ended run's state; the plan stays, folded, under the results. */
-async function publish(run: LiveRun, planMarkdown: string): Promise<void> {
+async function publish(run: LiveRun, planMarkdown: string, rerun: RerunWays | undefined): Promise<void> {
   const { settings } = run;
   const state = run.state();
   for (const [name, value] of Object.entries(runOutputs(state, settings.secrets))) {
     core.setOutput(name, value);
   }
-  const summary = renderSummary(state, { model: settings.model });
+  const summary = renderSummary(state, { model: settings.model, ...(rerun ? { rerun } : {}) });
   const folded = `\n<details><summary>Plan</summary>\n\n${planMarkdown}\n</details>\n`;
   const fits = Buffer.byteLength(summary) + Buffer.byteLength(folded) <= SUMMARY_MAX_BYTES;
   await writeSummary(fits ? summary + folded : summary, settings.secrets, { overwrite: true });

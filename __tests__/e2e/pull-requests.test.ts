@@ -206,6 +206,16 @@ describe('pull requests, through the built action', () => {
     expect(byId['BAC-1']!.pullRequest?.number).toBe(pull!.number);
     expect(byId['BAC-2']!.pullRequest?.number).toBe(pull!.number);
     expect(byId['BAC-3']!.pullRequest).toBeUndefined();
+    // Both end with what to do: merge the one pull request, then run the branch left out again on top of it.
+    for (const body of [result.summary, github!.state.comments[0]!.body]) {
+      const next = body.slice(body.indexOf('### What next'));
+      expect(next).toContain(
+        `- **Merge** in this order: 1. [#${pull!.number}](https://github.com/octo-org/gateway/pull/${pull!.number}) BAC-1, BAC-2\n`,
+      );
+      expect(next).toContain(
+        `- **BAC-3** conflicts with BAC-2 in \`README.md\`: run BAC-3 again after merging #${pull!.number}, so it starts from them`,
+      );
+    }
     // The checkout is untouched: the merges needed no worktree.
     expect(git(workspace, 'status', '--porcelain')).toBe('?? parallel-agents-results/');
 
@@ -241,6 +251,14 @@ describe('pull requests, through the built action', () => {
     expect(github!.state.comments[0]!.body).toContain(
       'Allow GitHub Actions to create and approve pull requests',
     );
+    // What next gives each branch the page that opens its pull request by hand.
+    for (const body of [result.summary, github!.state.comments[0]!.body]) {
+      const next = body.slice(body.indexOf('### What next'));
+      expect(next).toMatch(
+        /- \*\*BAC-1\*\*: open its pull request by hand \(\[compare\]\(https:\/\/github\.com\/[^)]+\)\)/,
+      );
+      expect(next).toMatch(/- \*\*BAC-2\*\*: open its pull request by hand/);
+    }
   });
 
   it('ends in one line naming the permissions: line when the token may not write pull requests', async () => {

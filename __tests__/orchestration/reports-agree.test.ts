@@ -1,3 +1,4 @@
+import { formatCost } from '../../src/report/summary.js';
 import { formatDuration } from '../../src/report/timing.js';
 import { makeRepo } from '../../support/git-repo.js';
 import { startGitHubServer, type GitHubServer } from '../../support/github-server.js';
@@ -44,9 +45,9 @@ afterAll(async () => {
   await github.close();
 });
 
-/** The timing table of a summary or a comment, figure by figure: `Sequential` → `12.3 s`. */
+/** The folded timing table of a summary or a comment, figure by figure: `Sequential` → `12.3 s`. */
 function timingFigures(markdown: string): Map<string, string> {
-  const start = markdown.indexOf('### Timing');
+  const start = markdown.indexOf('<details><summary>Timing</summary>');
   expect(start).toBeGreaterThanOrEqual(0);
   const rows = markdown
     .slice(start)
@@ -111,6 +112,31 @@ describe('one run, every reporter', () => {
     expect(summary.get('Sequential')).toBe(formatDuration(Number(run.outputs['sequential-seconds'])));
     expect(summary.get('Parallel wall')).toBe(formatDuration(Number(run.outputs['wall-seconds'])));
     expect(summary.get('Speedup')).toBe(`${run.outputs.speedup}×`);
+  });
+
+  it('heads the timing with the same line in the summary and the comment, from the figures of the outputs', () => {
+    const headline = (markdown: string) => markdown.split('\n').filter((line) => line.startsWith('⏱️ '));
+    const { 'wall-seconds': wall, 'sequential-seconds': sequential, speedup } = run.outputs;
+    const cost = Number(run.outputs['cost-usd']);
+    expect(headline(comment)).toEqual([
+      `⏱️ ${formatDuration(Number(wall))} instead of ${formatDuration(Number(sequential))} one after another: ${speedup}× · ${formatCost(cost)}`,
+    ]);
+    expect(headline(run.summary)).toEqual(headline(comment));
+  });
+
+  it('ends both with the same What next: the unfinished tasks, run again on the same issue', () => {
+    const next = (markdown: string) => {
+      const start = markdown.indexOf('### What next');
+      expect(start).toBeGreaterThanOrEqual(0);
+      return markdown
+        .slice(start)
+        .split(/\n\n(?=<)/)[0]!
+        .trim();
+    };
+    expect(next(comment)).toBe(next(run.summary));
+    expect(next(comment)).toContain(
+      '- **BAC-3** 🟡 partial, **BAC-4** ❌ failed: run the workflow again with `only: failed` and `issue-number: 7`',
+    );
   });
 
   it('bounds the model-only ideal by the chain of dependent tasks, in the comment as in the summary', () => {

@@ -205,10 +205,17 @@ describe('renderComment', () => {
       pullRequest: { number: 12, url: 'https://github.com/octo-org/gateway/pull/12' },
       created: true,
     };
-    const body = renderComment(stateAfter([pullRequest], finished(results)), { runUrl: RUN_URL });
+    const body = renderComment(stateAfter([pullRequest], finished(results)), {
+      runUrl: RUN_URL,
+      rerun: { commentOn: 7, issue: 7 },
+    });
 
     expect(body).toMatch(/^### ⚠️ parallel-agents: 2\/3 tasks succeeded · 1 failed\n/);
     expect(body).toContain('cost $0.10');
+    // The timing at a glance, every figure behind it folded away.
+    expect(body).toContain(
+      '⏱️ 20.0 s instead of 45.0 s one after another: 2.25× · $0.10\n\n<details><summary>Timing</summary>\n\n| | | |',
+    );
     expect(rowOf(body, 'BAC-1')).toContain('| [#12](https://github.com/octo-org/gateway/pull/12) |');
     expect(rowOf(body, 'BAC-2')).toContain('❌ failed');
     expect(body).toContain('| Sequential | 45.0 s |');
@@ -220,6 +227,17 @@ describe('renderComment', () => {
     expect(body).toContain('Report of BAC-3.');
     expect(body).toContain('the tests failed');
     expect(body).not.toContain('Shortened');
+    // What next comes last, before only the hidden record.
+    const next = body.indexOf('### What next');
+    expect(next).toBeGreaterThan(body.indexOf('Report of BAC-3.'));
+    expect(body.slice(next)).toMatch(
+      /^### What next\n\n- \*\*Merge\*\* in this order: 1\. \[#12\]\([^)]+\) BAC-1\n- \*\*BAC-2\*\* ❌ failed: `\/agents run BAC-2`\n\n_Commands go in a new comment on #7\._\n\n<!-- parallel-agents:outcome [^\n]+ -->\n$/,
+    );
+  });
+
+  it('has no What next while the run goes on, nor when every task succeeded with nothing to merge', () => {
+    expect(renderComment(stateAfter([started(2)]))).not.toContain('What next');
+    expect(renderComment(finished([ran('BAC-1', 0, 10), ran('BAC-2', 0, 5)]))).not.toContain('What next');
   });
 
   it('reads a PR link a result carries', () => {

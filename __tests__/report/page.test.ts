@@ -94,6 +94,9 @@ function sectionOf(page: string, id: string): string {
   return page.slice(open, page.indexOf('</details>', at));
 }
 
+/** Where the timeline's plot begins, right of the labels: the run's start. */
+const PLOT_LEFT = 170;
+
 const HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>';
 
 describe('renderRunPage', () => {
@@ -311,10 +314,11 @@ describe('renderRunPage of a real run', () => {
     expect(page.match(/<path class="ticks"/g)).toHaveLength(4);
   });
 
-  it('shows the wait of a dependent task from its dependency’s end', () => {
+  it('shows why a dependent task waited: for its dependency until that ended, then until it started', () => {
     const page = renderRunPage({ events, plan });
-    expect(page).toMatch(/<rect class="wait"[^>]*><title>PG-2 waited [\d.]+ s after PG-1 ended<\/title>/);
-    // The pale segment begins where PG-1's bar ends, and PG-2's bar where the segment ends.
+    expect(page).toMatch(
+      /<rect class="wait dep"[^>]*><title>PG-2 waited [\d.]+ s for PG-1, which it depends on<\/title>/,
+    );
     const rect = (cls: string, id: string) => {
       const m = new RegExp(
         `<rect class="${cls}" x="([\\d.]+)"[^>]*width="([\\d.]+)"[^>]*><title>${id} `,
@@ -322,10 +326,16 @@ describe('renderRunPage of a real run', () => {
       expect(m).not.toBeNull();
       return { x: Number(m![1]), end: Number(m![1]) + Number(m![2]) };
     };
-    const pg1 = rect('bar ok', 'PG-1');
-    const wait = rect('wait', 'PG-2');
-    expect(Math.abs(wait.x - pg1.end)).toBeLessThan(0.5);
-    expect(Math.abs(rect('bar ok', 'PG-2').x - wait.end)).toBeLessThan(0.5);
+    const waits = [
+      ...page.matchAll(/<rect class="(wait[^"]*)" x="([\d.]+)"[^>]*width="([\d.]+)"[^>]*><title>PG-2 /g),
+    ].map((m) => ({ cls: m[1], x: Number(m[2]), end: Number(m[2]) + Number(m[3]) }));
+    // The dependency's segment begins at the run's start (the plot's left edge) and ends once PG-1's end is
+    // known, at its bar's end or just after (its commit); the segments after it run on to where PG-2's bar begins.
+    expect(waits[0]).toMatchObject({ cls: 'wait dep', x: PLOT_LEFT });
+    expect(waits[0]!.end).toBeGreaterThanOrEqual(rect('bar ok', 'PG-1').end - 0.5);
+    for (let i = 1; i < waits.length; i++)
+      expect(Math.abs(waits[i]!.x - waits[i - 1]!.end)).toBeLessThan(0.5);
+    expect(Math.abs(rect('bar ok', 'PG-2').x - waits.at(-1)!.end)).toBeLessThan(0.5);
   });
 
   it('lists each agent’s steps with their inputs, its failed tool calls and its report', () => {

@@ -117,6 +117,23 @@ describe('renderSummary', () => {
     expect(row).toContain(`⚠️ [open it by hand](${compareUrl})`);
   });
 
+  it('heads the timing with one line, folds its table, and ends with what to do next', () => {
+    const results = three();
+    results[2] = { ...results[2]!, status: 'failed', error: 'boom' };
+    const summary = renderSummary(report(results), { ...view, rerun: { issue: 7 } });
+    expect(summary).toContain(
+      '⏱️ 12.0 s instead of 30.0 s one after another: 2.50× · $0.10\n\n<details><summary>Timing</summary>\n\n| | | |',
+    );
+    expect(summary).toContain('| **Speedup** | **2.50×** | sequential ÷ wall |\n');
+    expect(summary).not.toContain('### Timing');
+    expect(summary.trimEnd().split('\n').slice(-3)).toEqual([
+      '### What next',
+      '',
+      '- **BAC-3** ❌ failed: run the workflow again with `only: failed` and `issue-number: 7`',
+    ]);
+    expect(renderSummary(report(three()), view)).not.toContain('What next');
+  });
+
   it('shows a row per agent with its time, turns, tool calls, tokens, files and branch', () => {
     const summary = renderSummary(report(three()), view);
     expect(summary).toContain(
@@ -214,8 +231,8 @@ describe('renderSummary', () => {
     expect(summary).toContain(`@${MENTION_BREAK}octocat`);
     // The error is shown verbatim in a code block, where GitHub neither notifies nor reads HTML.
     expect(summary).toContain('```text\nping @hubot </details>\n```');
-    // Our own fold is the only one that closes.
-    expect(summary.match(/^<\/details>/gm)).toHaveLength(1);
+    // Our own folds (the timing's and the report's) are the only ones that close.
+    expect(summary.match(/^<\/details>/gm)).toHaveLength(2);
   });
 
   it('stays within 1 MiB with 300 agents each reporting 100 KB', () => {
@@ -227,7 +244,7 @@ describe('renderSummary', () => {
     expect(utf8Bytes(summary)).toBeLessThanOrEqual(SUMMARY_MAX_BYTES);
     expect(utf8Bytes(summary)).toBeGreaterThan(SUMMARY_MAX_BYTES * 0.9);
     expect(summary.match(/^\| \*\*BAC-\d+\*\* \|/gm)).toHaveLength(300);
-    expect(summary.match(/<details><summary>/g)).toHaveLength(300);
+    expect(summary.match(/<details><summary>BAC-/g)).toHaveLength(300);
     expect(summary.match(/… \(truncated, [\d,]+ characters omitted\)/g)).toHaveLength(300);
   });
 

@@ -4,15 +4,15 @@ import {
   progressOf,
   resultsOf,
   runCostOf,
-  timingOf,
   waitingFor,
   type AgentProgress,
   type RunState,
 } from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
+import { renderNextSteps, type RerunWays } from './next-steps.js';
 import { outcomeOf, renderOutcomeRecord, type Outcome } from './outcome.js';
 import { codeBlock, escapeHtml, escapeTableCell, formatCount, sanitizeMarkdown } from './sanitize.js';
-import { formatCost, pullRequestCell, timingTable } from './summary.js';
+import { formatCost, pullRequestCell, timingSection } from './summary.js';
 import { anyChecked, anyReported, outcomeCell, renderTogether, verifyCell } from './verification.js';
 import { formatDuration, hasStarted } from './timing.js';
 import { runHeadline, statusCell, stopWords, verdictCell } from './verdict.js';
@@ -44,6 +44,8 @@ export interface CommentView {
   previousOutcome?: Outcome;
   /** The tasks this run leaves out, as earlier runs on the issue left them: kept in the table below this run's. */
   earlier?: EarlierRow[];
+  /** How a task is started again from here, for "What next" at the end. */
+  rerun?: RerunWays;
 }
 
 /** A task an earlier run on the issue ended, which this run leaves out. */
@@ -89,8 +91,9 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   }
 
   const results = resultsOf(state);
-  const timing = ended ? timingTable(timingOf(state)) : '';
-  const fixed = [...head, timing].filter(Boolean);
+  const timing = ended ? timingSection(state) : '';
+  const next = ended ? renderNextSteps(state, view.rerun) : '';
+  const fixed = [...head, timing, next].filter(Boolean);
   const note = (what: string) => shortenedNote(what, view.runUrl);
   // The table comes first; it may take what the rest leaves, less room for the note about what was shortened.
   const tableRoom = maxChars - length(fixed) - 400;
@@ -106,9 +109,10 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
   const merges = ended && state.mergeCheck ? renderMergeCheck(state.mergeCheck) : '';
   const record =
     ended || view.previousOutcome ? renderOutcomeRecord(outcomeOf(results, view.previousOutcome)) : '';
-  if (merges && length([...parts, merges]) + record.length + 800 <= maxChars) parts.push(merges);
+  const last = record.length + next.length;
+  if (merges && length([...parts, merges]) + last + 800 <= maxChars) parts.push(merges);
   else if (merges) shortened.push('the merge check left out');
-  const extraRoom = maxChars - length(parts) - record.length - 400;
+  const extraRoom = maxChars - length(parts) - last - 400;
   if (ended) {
     const { block, cut, left } = reports(results, extraRoom);
     if (block) parts.push(block);
@@ -119,6 +123,7 @@ export function renderComment(state: RunState, view: CommentView = {}): string {
     if (plan) parts.push(plan);
     else shortened.push('the plan left out');
   }
+  if (next) parts.push(next);
   if (shortened.length) parts.push(note(shortened.join(', ')));
   if (record) parts.push(record);
   return fit(parts, maxChars);

@@ -73,22 +73,3 @@ export function toneOf(status: string): 'ok' | 'warn' | 'bad' | 'idle' | 'run' {
       return 'bad';
   }
 }
-
-/**
- * Where an agent's wait began: when the last of the tasks it waits for ended, or the run's start when it waits for
- * none (then it waited for a slot, or for the first agent to warm the cache). Null when it did not start.
- */
-export function waitOf(
-  agent: AgentView,
-  state: RunState,
-  endOf: ReadonlyMap<string, number>,
-): { from: number; after: string[] } | null {
-  if (agent.startedAt === null) return null;
-  const after = state.shape.dependencies.filter((d) => d.task === agent.id).map((d) => d.dependsOn);
-  const ends = after.flatMap((id) => {
-    const end = endOf.get(id);
-    return end === undefined ? [] : [end];
-  });
-  const from = ends.length ? Math.max(...ends) : (state.startedAt ?? agent.startedAt);
-  return { from: Math.min(from, agent.startedAt), after: ends.length ? after : [] };
-}

@@ -88,7 +88,9 @@ function shapeOfStarts(starts: readonly RunStarted[]): RunShape {
     for (const d of Array.isArray(shape.dependencies) ? shape.dependencies : []) {
       if (!isRecord(d) || typeof d.task !== 'string' || typeof d.dependsOn !== 'string') continue;
       const key = JSON.stringify([d.task, d.dependsOn]);
-      if (!seen.has(key)) dependencies.push({ task: d.task, dependsOn: d.dependsOn });
+      // An overlap the later task stacks on stays one: the timeline says so.
+      const stacked = d.stacked === true ? { stacked: true } : {};
+      if (!seen.has(key)) dependencies.push({ task: d.task, dependsOn: d.dependsOn, ...stacked });
       seen.add(key);
     }
     const path = Array.isArray(shape.criticalPath)

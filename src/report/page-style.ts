@@ -31,11 +31,13 @@ svg .axis, svg .muted { fill: #656d76; }
 svg .grid { stroke: #eaeef2; }
 svg .bar.ok { fill: var(--ok); } svg .bar.warn { fill: var(--warn); } svg .bar.bad { fill: var(--bad); }
 svg .bar.idle { fill: var(--idle); } svg .bar.run { fill: var(--run); }
-svg .wait { fill: #d0d7de; }
+svg .wait { fill: #d0d7de; } svg .wait.dep { fill: #c5b8f0; } svg .wait.overlap { fill: #f3c6a5; }
+svg .wait.slot { fill: #a8bccf; }
 svg .ticks { stroke: #fff; stroke-opacity: 0.85; stroke-width: 1; }
 .legend { display: flex; flex-wrap: wrap; gap: 16px; font-size: 12px; color: #656d76; }
 .swatch { display: inline-block; width: 18px; height: 8px; margin-right: 6px; }
-.swatch.wait { background: #d0d7de; } .swatch.tick { width: 2px; height: 12px; background: var(--ok); vertical-align: middle; }
+.swatch.wait { background: #d0d7de; } .swatch.dep { background: #c5b8f0; } .swatch.overlap { background: #f3c6a5; }
+.swatch.slot { background: #a8bccf; } .swatch.tick { width: 2px; height: 12px; background: var(--ok); vertical-align: middle; }
 details.agent { border-top: 1px solid #eaeef2; padding: 6px 0; }
 details.agent > summary { cursor: pointer; }
 details.agent:target { background: #fff8c5; }

@@ -1,5 +1,5 @@
-import type { RunState } from '../run-state.js';
-import { toneOf, waitOf, type AgentView } from './page-agents.js';
+import { waitSegments, type RunState, type WaitSegment } from '../run-state.js';
+import { toneOf, type AgentView } from './page-agents.js';
 import { line, text } from './page-html.js';
 import { formatDuration } from './timing.js';
 
@@ -13,9 +13,9 @@ const AXIS_HEIGHT = 26;
 const TICK_PIXELS = 2;
 
 /**
- * The run as inline SVG: a bar per agent from its start to its end, the wait before it (from the run's start, or
- * from when what it waits for ended) as a pale segment, and a tick at each tool call. Each bar links to its agent's
- * section and says its figures on hover.
+ * The run as inline SVG: a bar per agent from its start to its end, the wait before it as segments that say why (what
+ * it depends on or stacks on, getting started, a free slot), and a tick at each tool call. Each bar links to its
+ * agent's section and says its figures on hover.
  */
 export function renderTimeline(agents: readonly AgentView[], state: RunState): string {
   const started = agents.filter((a) => a.startedAt !== null);
@@ -24,10 +24,9 @@ export function renderTimeline(agents: readonly AgentView[], state: RunState): s
   const to = Math.max(from + 1, state.endedAt ?? 0, ...started.map((a) => a.endedAt ?? 0));
   const x = (at: number) =>
     LABEL_WIDTH + ((Math.min(Math.max(at, from), to) - from) / (to - from)) * PLOT_WIDTH;
-  const endOf = new Map(started.map((a) => [a.id, a.endedAt ?? 0]));
   const height = AXIS_HEIGHT + agents.length * ROW_HEIGHT + 8;
   const rows = agents.map((agent, i) =>
-    row(agent, AXIS_HEIGHT + i * ROW_HEIGHT, x, waitOf(agent, state, endOf)),
+    row(agent, AXIS_HEIGHT + i * ROW_HEIGHT, x, waitSegments(state, agent.id)),
   );
   return [
     `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${LABEL_WIDTH + PLOT_WIDTH + RIGHT_PAD}" height="${height}" viewBox="0 0 ${LABEL_WIDTH + PLOT_WIDTH + RIGHT_PAD} ${height}" role="img" aria-label="Timeline of the agents">`,
@@ -41,7 +40,7 @@ function row(
   agent: AgentView,
   top: number,
   x: (at: number) => number,
-  wait: { from: number; after: string[] } | null,
+  waits: readonly WaitSegment[],
 ): string {
   const mid = top + ROW_HEIGHT / 2;
   const label = `<a href="#${agent.anchor}"><text class="label" x="${LABEL_WIDTH - 8}" y="${mid + 4}" text-anchor="end">${line(agent.id, 22)}</text></a>`;
@@ -51,9 +50,11 @@ function row(
   const start = x(agent.startedAt);
   const end = Math.max(start + 1, x(agent.endedAt ?? agent.startedAt));
   const parts = [label];
-  if (wait && x(wait.from) < start - 0.5) {
+  for (const wait of waits) {
+    const [from, to] = [x(wait.from), Math.min(x(wait.to), start)];
+    if (from >= to - 0.5) continue;
     parts.push(
-      `<rect class="wait" x="${px(x(wait.from))}" y="${top + 7}" width="${px(start - x(wait.from))}" height="${ROW_HEIGHT - 14}"><title>${text(waitWords(agent, wait), 400)}</title></rect>`,
+      `<rect class="${WAIT_CLASS[wait.why]}" x="${px(from)}" y="${top + 7}" width="${px(to - from)}" height="${ROW_HEIGHT - 14}"><title>${text(waitWords(agent.id, wait), 400)}</title></rect>`,
     );
   }
   parts.push(
@@ -84,11 +85,29 @@ function barWords(agent: AgentView): string {
   return `${agent.id} — ${agent.status}, ${formatDuration(seconds)}, ${calls} tool ${calls === 1 ? 'call' : 'calls'}`;
 }
 
-function waitWords(agent: AgentView, wait: { from: number; after: string[] }): string {
-  const seconds = formatDuration(((agent.startedAt ?? wait.from) - wait.from) / 1000);
-  return wait.after.length
-    ? `${agent.id} waited ${seconds} after ${wait.after.join(', ')} ended`
-    : `${agent.id} waited ${seconds} from the run's start`;
+/** Only these class names, never a task's words, reach the markup. */
+const WAIT_CLASS: Record<WaitSegment['why'], string> = {
+  dependency: 'wait dep',
+  overlap: 'wait overlap',
+  starting: 'wait',
+  slot: 'wait slot',
+};
+
+function waitWords(id: string, wait: WaitSegment): string {
+  const seconds = formatDuration((wait.to - wait.from) / 1000);
+  const on = wait.on.join(', ');
+  switch (wait.why) {
+    case 'dependency':
+      return `${id} waited ${seconds} for ${on}, which it depends on`;
+    case 'overlap':
+      return `${id} waited ${seconds} for ${on}, which changes the same files: it starts from that work`;
+    case 'slot':
+      return `${id} waited ${seconds} for a free slot`;
+    default:
+      return on
+        ? `${id} waited ${seconds} after ${on} ended`
+        : `${id} waited ${seconds} from the run's start`;
+  }
 }
 
 /** Grid lines and labels at a round step, about eight of them across the run. */

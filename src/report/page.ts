@@ -172,7 +172,13 @@ function legend(): string {
     ['idle', 'skipped, cancelled'],
     ['run', 'running'],
   ].map(([tone, words]) => `<span><span class="dot ${tone}"></span>${text(words)}</span>`);
-  return `<p class="legend">${items.join('')}<span><span class="swatch wait"></span>waiting to start</span><span><span class="swatch tick"></span>tool call</span></p>`;
+  const waits = [
+    ['dep', 'waiting for a dependency'],
+    ['overlap', 'waiting for a task on the same files'],
+    ['slot', 'waiting for a free slot'],
+    ['wait', 'getting started'],
+  ].map(([kind, words]) => `<span><span class="swatch ${kind}"></span>${text(words)}</span>`);
+  return `<p class="legend">${items.join('')}${waits.join('')}<span><span class="swatch tick"></span>tool call</span></p>`;
 }
 
 /** What the agents told each other, in the order they posted it: who, when, the topic and the text. */

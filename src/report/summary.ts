@@ -1,6 +1,15 @@
 import { verdictOf, type AgentResult } from '../result.js';
-import { resultsOf, runCostOf, timingOf, type RunNote, type RunState } from '../run-state.js';
+import {
+  resultsOf,
+  runCostOf,
+  timingOf,
+  waitSegments,
+  type RunNote,
+  type RunState,
+  type WaitSegment,
+} from '../run-state.js';
 import { renderMergeCheck } from './conflicts.js';
+import { renderNextSteps, type RerunWays } from './next-steps.js';
 import type { ShardReport } from './merge.js';
 import {
   anyChecked,
@@ -33,6 +42,8 @@ export interface SummaryView {
   repository?: string;
   /** The runners of a fan-out, when this reports one (`mode: report`). */
   shards?: ShardReport[];
+  /** How a task is started again, for "What next" at the end. */
+  rerun?: RerunWays;
 }
 
 /**
@@ -46,17 +57,20 @@ export function renderSummary(state: RunState, view: SummaryView): string {
   // A warning may quote task text (an item that looks like a task): sanitized as any untrusted text.
   const warning = (w: string) => `> [!WARNING]\n> ${sanitizeMarkdown(w.replace(/\s+/g, ' '), 1_000)}`;
   if (state.warnings.length) fixed.push(state.warnings.map(warning).join('\n\n'));
-  const timing = view.shards
-    ? `${timingTable(timingOf(state))}\n\n${shardTable(view.shards)}`
-    : timingTable(timingOf(state));
+  const timing = view.shards ? `${timingSection(state)}\n\n${shardTable(view.shards)}` : timingSection(state);
   // Past a few thousand agents the table alone would not fit; the rows that do are kept.
+  const next = renderNextSteps(state, view.rerun);
   const tableBudget =
-    SUMMARY_MAX_BYTES - Buffer.byteLength(fixed.join('\n\n')) - Buffer.byteLength(timing) - 1024;
+    SUMMARY_MAX_BYTES -
+    Buffer.byteLength(fixed.join('\n\n')) -
+    Buffer.byteLength(timing) -
+    Buffer.byteLength(next) -
+    1024;
   const merges = state.mergeCheck ? renderMergeCheck(state.mergeCheck) : '';
   const parts = [...fixed, agentTable(results, tableBudget - Buffer.byteLength(merges)), timing];
   if (merges) parts.push(merges);
   if (state.together) parts.push(renderTogether(state.together));
-  const timeline = gantt(results);
+  const timeline = gantt(state, results);
   if (
     timeline &&
     Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(timeline) + 1024 < SUMMARY_MAX_BYTES
@@ -67,9 +81,10 @@ export function renderSummary(state: RunState, view: SummaryView): string {
   if (notes && Buffer.byteLength(parts.join('\n\n')) + Buffer.byteLength(notes) + 1024 < SUMMARY_MAX_BYTES) {
     parts.push(notes);
   }
-  const used = Buffer.byteLength(parts.join('\n\n')) + 2 + 1;
+  const used = Buffer.byteLength([...parts, next].join('\n\n')) + 4 + 1;
   const reports = agentReports(results, SUMMARY_MAX_BYTES - used);
   if (reports) parts.push(reports);
+  if (next) parts.push(next);
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -185,12 +200,36 @@ const IDEAL_MEANING: Record<IdealBound, (concurrency: number) => string> = {
   concurrency: (n) => `lower bound: all agent time spread over ${n} ${n === 1 ? 'slot' : 'slots'}`,
 };
 
-export function timingTable(timing: Timing): string {
+/**
+ * The timing of an ended run, the same in the summary and the comment: the headline line, then every figure behind
+ * it folded away.
+ */
+export function timingSection(state: RunState): string {
+  const table = timingTable(timingOf(state));
+  return `${timingHeadline(state)}\n\n<details><summary>Timing</summary>\n\n${table}\n\n</details>`;
+}
+
+/**
+ * `⏱️ 14.0 s instead of 23.0 s one after another: 1.64× · $0.03`: the wall time against the agents' time end to end,
+ * and the cost, from the run's one timing (`timingOf`) and cost (`runCostOf`).
+ */
+function timingHeadline(state: RunState): string {
+  const timing = timingOf(state);
+  const cost = runCostOf(state);
+  const spent = cost === null ? 'cost unknown' : formatCost(cost);
+  if (timing.agents === 0) return `⏱️ No agent ran · ${spent}`;
+  const wall = formatDuration(timing.wallSeconds);
+  if (timing.agents === 1 || timing.speedup === null)
+    return `⏱️ ${wall}, ${formatCount(timing.agents)} ${timing.agents === 1 ? 'agent' : 'agents'} · ${spent}`;
+  const speedup = `${timing.speedup.toFixed(2)}×`;
+  return `⏱️ ${wall} instead of ${formatDuration(timing.sequentialSeconds)} one after another: ${speedup} · ${spent}`;
+}
+
+/** Every timing figure with what it means. */
+function timingTable(timing: Timing): string {
   const speedup = timing.speedup === null ? '—' : `${timing.speedup.toFixed(2)}×`;
   const efficiency = timing.efficiency === null ? '—' : `${Math.round(timing.efficiency * 100)} %`;
   return [
-    '### Timing',
-    '',
     '| | | |',
     '| --- | ---: | --- |',
     `| Sequential | ${formatDuration(timing.sequentialSeconds)} | sum of agent times: one after another at the same speed |`,
@@ -247,16 +286,25 @@ function shardTable(shards: readonly ShardReport[]): string {
 
 /**
  * One bar per agent that started, at its real start and end (epoch milliseconds, `dateFormat x`), so the axis
- * shows the reader's clock time. Agents that did not succeed are marked `crit`.
+ * shows the reader's clock time. Agents that did not succeed are marked `crit`. Before an agent's bar, a grey bar of
+ * its own for each stretch it waited and why: for a dependency, for a task on the same files, for a free slot.
  */
-function gantt(results: readonly AgentResult[]): string {
+function gantt(state: RunState, results: readonly AgentResult[]): string {
   const ran = results.filter(hasStarted);
   if (ran.length === 0) return '';
-  const bars = ran.map((r) => {
+  // A wait shorter than this is not worth a row.
+  const shortest = Math.max(1, ((state.endedAt ?? 0) - (state.startedAt ?? 0)) * 0.005);
+  const bars = ran.flatMap((r) => {
+    const waits = waitSegments(state, r.id)
+      .filter((w) => w.why !== 'starting' && w.to - w.from >= shortest)
+      .map(
+        (w) =>
+          `    ${mermaidName(`${r.id} ${waitName(w)}`)} : done, ${Math.round(w.from)}, ${Math.round(w.to)}`,
+      );
     // A bar of zero length is not drawn; every agent that ran gets at least a sliver.
     const end = Math.max(r.endedAt, r.startedAt + 1);
     const tag = verdictOf(r) === 'succeeded' ? '' : 'crit, ';
-    return `    ${mermaidName(r.id)} : ${tag}${Math.round(r.startedAt)}, ${Math.round(end)}`;
+    return [...waits, `    ${mermaidName(r.id)} : ${tag}${Math.round(r.startedAt)}, ${Math.round(end)}`];
   });
   return [
     '### Timeline',
@@ -269,6 +317,13 @@ function gantt(results: readonly AgentResult[]): string {
     ...bars,
     '```',
   ].join('\n');
+}
+
+/** `waits for BAC-1`, `waits for BAC-12 same files`, `waits for a free slot`: words Mermaid takes in a name. */
+function waitName(wait: WaitSegment): string {
+  if (wait.why === 'slot') return 'waits for a free slot';
+  const on = wait.on.slice(0, 3).join(' and ') + (wait.on.length > 3 ? ' and more' : '');
+  return `waits for ${on}${wait.why === 'overlap' ? ' same files' : ''}`;
 }
 
 /** Mermaid ends a task name at `:` and reads `#` and `;` as syntax; ids need none of them. */
