@@ -8,7 +8,14 @@ import { readRunRecords, thisRun } from './report/records.js';
 import type { RerunWays } from './report/next-steps.js';
 import { renderSummary } from './report/summary.js';
 import { writeRunPage, writeSummary } from './run.js';
-import { initialRunState, runReducer, shapeOf, stateOfRecords, type RunState } from './run-state.js';
+import {
+  initialRunState,
+  runReducer,
+  shapeOf,
+  stateOfRecords,
+  type RecordedRun,
+  type RunState,
+} from './run-state.js';
 import type { Settings } from './settings.js';
 import type { Plan } from './tasks/plan.js';
 import { decodeShardPlan, planDifferences, shardPlanOf, type Shard } from './tasks/shards.js';
@@ -25,8 +32,16 @@ export async function reportFanOut(
   set: TaskSet,
   plan: Plan,
   shards: readonly Shard[],
-  warnings: readonly string[] = [],
-  rerun: RerunWays = {},
+  {
+    warnings = [],
+    rerun = {},
+    prediction,
+  }: {
+    warnings?: readonly string[];
+    rerun?: RerunWays;
+    /** What the plan step's prediction used: part of the fan-out's cost. */
+    prediction?: RecordedRun['prediction'];
+  } = {},
 ): Promise<{ state: RunState; failure: string | null }> {
   const merged = await mergedRun(settings, set, plan, shards);
   const runners = `${merged.shards.length} ${merged.shards.length === 1 ? 'runner' : 'runners'}`;
@@ -37,6 +52,7 @@ export async function reportFanOut(
       source: `${set.source}, ${runners}`,
       shape: shapeOf(plan),
       warnings: [...warnings, ...merged.problems],
+      ...(prediction ? { prediction } : {}),
     },
     settings.prices,
   );

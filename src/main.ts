@@ -249,7 +249,8 @@ async function planOnly(
   warnings: string[],
 ): Promise<void> {
   const predicted = settings.plan === 'predict';
-  core.setOutput('matrix', JSON.stringify(matrixFor(plan, shards, settings.maxShards, predicted)));
+  const matrix = matrixFor(plan, shards, settings.maxShards, predicted, prediction);
+  core.setOutput('matrix', JSON.stringify(matrix));
   // A workflow guards its matrix job with this: GitHub rejects an empty matrix.
   core.setOutput('shards', String(shards.length));
   for (const warning of warnings) core.warning(warning);
@@ -274,12 +275,12 @@ async function planOnly(
 async function reportOnly(
   settings: Settings,
   github: GitHubSide,
-  { set, plan, shards, notes, previous }: Intake,
+  { set, plan, shards, notes, previous, prediction }: Intake,
   warnings: string[],
 ): Promise<void> {
   for (const warning of warnings) core.warning(warning);
   const rerun = rerunWays(github.trigger, github.commentOn, settings.commentCommand);
-  const report = await reportFanOut(settings, set, plan, shards, warnings, rerun);
+  const report = await reportFanOut(settings, set, plan, shards, { warnings, rerun, prediction });
   const view = { runUrl: github.link, notes, previousOutcome: await previous, rerun };
   await postToIssue(github, renderComment(report.state, view));
   if (report.failure) core.setFailed(report.failure);
@@ -470,6 +471,8 @@ function shardOf(settings: Settings, { set, plan, shards }: Intake): [TaskSet, P
     settings.maxShards,
     shard ?? { shard: String(settings.shard), tasks: [], hours: 0 },
     settings.plan === 'predict',
+    // Kept in this shard's record for the report, which counts the prediction's cost once.
+    settings.shardPlan ? decodeShardPlan(settings.shardPlan)?.predictionSpent : undefined,
   );
   if (settings.shardPlan) checkShardPlan(settings.shardPlan, own);
   else

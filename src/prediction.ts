@@ -70,9 +70,13 @@ function carriedTo(shard: number, shardPlan: string | undefined, set: TaskSet): 
 async function reportedBy(resultsDir: string, set: TaskSet): Promise<Prediction> {
   const { records } = await readRunRecords(resultsDir);
   for (const { record } of records) {
-    const carried = record.run.plan === undefined ? undefined : decodeShardPlan(record.run.plan)?.predicted;
-    if (carried)
-      return { set: { ...set, tasks: applyCarriedPrediction(set.tasks, carried) }, notes: [], warnings: [] };
+    const plan = record.run.plan === undefined ? undefined : decodeShardPlan(record.run.plan);
+    if (plan?.predicted) {
+      const tasks = applyCarriedPrediction(set.tasks, plan.predicted);
+      // Its cost, counted here once: the shards ran with the prediction and did not pay for it.
+      const spent = plan.predictionSpent ? { spent: plan.predictionSpent } : {};
+      return { set: { ...set, tasks }, notes: [], warnings: [], ...spent };
+    }
   }
   const warning =
     "No shard's record carries the plan's prediction, so this report plans the tasks as written";

@@ -1,6 +1,6 @@
 import { costOf, priceOf, type PriceTable } from './model/pricing.js';
 import type { MergeCheck } from './checks.js';
-import type { AgentResult, RunStop } from './result.js';
+import type { AgentResult, RunStop, Usage } from './result.js';
 import type { TogetherCheck } from './checks.js';
 import type { RunEvent, RunShape } from './events.js';
 import { computeTiming, criticalPathAgentSeconds, type Timing } from './report/timing.js';
@@ -331,6 +331,8 @@ export interface RecordedRun {
   source: string;
   shape?: RunShape;
   warnings?: readonly string[];
+  /** What predicting the plan used, when it was predicted. */
+  prediction?: { model: string; usage: Usage };
 }
 
 /** The state of a finished run from its results, folded by the same reducer as a live run's events. */
@@ -348,6 +350,7 @@ export function stateOfRecords(run: RecordedRun, prices: PriceTable): RunState {
       ...(run.shape ? { shape: run.shape } : {}),
     },
     ...(run.warnings ?? []).map((message): RunEvent => ({ type: 'warning', at: first, message })),
+    ...(run.prediction ? [{ type: 'plan-predicted' as const, at: first, ...run.prediction }] : []),
     ...startsAndEnds(run.results),
     { type: 'run-ended', at: last },
   ];

@@ -131,6 +131,10 @@ describe('plan: predict in a fan-out, through the built action', () => {
     expect(report.stdout).not.toContain('::warning::');
     expect(report.summary).toContain('4/4 tasks succeeded');
     expect(predictions()).toBe(1);
+    // The fan-out's cost is the shards' and the prediction's, counted once.
+    const spent = (run: { outputs: Record<string, string> }) => Number(run.outputs['cost-usd']);
+    const shardsCost = shards.reduce((sum, run) => sum + spent(run), 0);
+    expect(spent(report)).toBeCloseTo(shardsCost + spent(planned), 3);
   });
 
   it('refuses a shard given plan: predict whose shard-plan carries no prediction, in one line', async () => {

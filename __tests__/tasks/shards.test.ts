@@ -189,4 +189,24 @@ describe('a shard plan of a predicted plan', () => {
     expect(carrying('BAC-1')).toBeUndefined();
     expect(carrying([])?.predicted).toEqual([]);
   });
+
+  it("carries what the prediction used, for the report's cost, and only as tokens of a model", () => {
+    const spent = {
+      model: 'claude-haiku-4-5',
+      usage: { input: 900, output: 120, cacheWrite: 0, cacheRead: 0 },
+    };
+    const plan = planTasks(predicted);
+    const shards = shardPlan(plan, 2);
+    const entry = matrixFor(plan, shards, 2, true, spent).include[1]!;
+    expect(decodeShardPlan(entry.plan)?.predictionSpent).toEqual(spent);
+    // Not without a prediction.
+    expect(decodeShardPlan(matrixFor(plan, shards, 2, false, spent).include[0]!.plan)).not.toHaveProperty(
+      'predictionSpent',
+    );
+    const carrying = (predictionSpent: unknown) =>
+      decodeShardPlan(JSON.stringify({ ...(JSON.parse(entry.plan) as object), predictionSpent }));
+    expect(carrying({ ...spent, usage: { ...spent.usage, input: -1 } })).toBeUndefined();
+    expect(carrying({ ...spent, usage: { ...spent.usage, output: 1e300 } })).toBeUndefined();
+    expect(carrying({ ...spent, model: 'a b' })).toBeUndefined();
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { roundHours, taskHours, type OverlapPolicy, type Plan } from './plan.js';
+import type { Usage } from '../result.js';
 import { isRef } from './refs.js';
 import { carriedPrediction, readCarriedPrediction, type CarriedPrediction } from './carried-prediction.js';
 
@@ -93,12 +94,13 @@ export function matrixFor(
   shards: readonly Shard[],
   maxShards: number,
   predicted = false,
+  spent?: PredictionSpent,
 ): { include: MatrixEntry[] } {
   return {
     include: shards.map((s) => ({
       shard: s.shard,
       tasks: s.tasks.join(','),
-      plan: encodeShardPlan(shardPlanOf(plan, shards, maxShards, s, predicted)),
+      plan: encodeShardPlan(shardPlanOf(plan, shards, maxShards, s, predicted, spent)),
     })),
   };
 }
@@ -122,6 +124,14 @@ export interface ShardPlan {
    * in nothing). A shard rebuilds the whole plan with it, so it makes the same shards and the same digest.
    */
   predicted?: CarriedPrediction[];
+  /** What the prediction used, so the fan-out's report counts its cost once (the shards do not). */
+  predictionSpent?: PredictionSpent;
+}
+
+/** The model and the tokens a plan's prediction used. */
+export interface PredictionSpent {
+  model: string;
+  usage: Usage;
 }
 
 /**
@@ -134,6 +144,7 @@ export function shardPlanOf(
   maxShards: number,
   shard: Shard,
   predicted = false,
+  spent?: PredictionSpent,
 ): ShardPlan {
   return {
     tasks: plan.tasks.length,
@@ -144,6 +155,7 @@ export function shardPlanOf(
     shard: shard.shard,
     ids: shard.tasks,
     ...(predicted ? { predicted: carriedPrediction(plan.tasks) } : {}),
+    ...(predicted && spent ? { predictionSpent: spent } : {}),
   };
 }
 
@@ -183,9 +195,24 @@ export function decodeShardPlan(text: string): ShardPlan | undefined {
   ) {
     return undefined;
   }
+  if (p.predictionSpent !== undefined && !isSpent(p.predictionSpent)) return undefined;
   if (p.predicted === undefined) return p as ShardPlan;
   const predicted = readCarriedPrediction(p.predicted);
   return predicted ? { ...(p as ShardPlan), predicted } : undefined;
+}
+
+function isSpent(value: unknown): value is PredictionSpent {
+  const { model, usage } = (value ?? {}) as Partial<Record<keyof PredictionSpent, unknown>>;
+  const tokens = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  const u = (usage ?? {}) as Partial<Record<keyof Usage, unknown>>;
+  return (
+    typeof model === 'string' &&
+    /^[\w.:-]{1,100}$/.test(model) &&
+    tokens(u.input) &&
+    tokens(u.output) &&
+    tokens(u.cacheWrite) &&
+    tokens(u.cacheRead)
+  );
 }
 
 /**
