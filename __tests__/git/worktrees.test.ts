@@ -1,8 +1,6 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GitError } from '../../src/git/runner.js';
 import { Workspace } from '../../src/git/workspace.js';
-import { addWorktree, besideOthers } from '../../src/git/worktrees.js';
 import { git, makeRepo, tempDir } from '../../support/git-repo.js';
 
 const files = {
@@ -143,52 +141,5 @@ describe('worktrees made by git', () => {
 
     expect(summary.commit).toBeDefined();
     expect(git(repo, 'log', '-1', '--format=%s', worktree.branch)).toBe(title.trim());
-  });
-});
-
-describe('worktrees made beside one another', () => {
-  // What git shows while another `git worktree` is making or removing a worktree: its folder under .git/worktrees
-  // without a readable `commondir`. A folder in the file's place makes that moment last.
-  const halfMade = async (repo: string) => {
-    const ghost = join(repo, '.git', 'worktrees', 'ghost');
-    await mkdir(join(ghost, 'commondir'), { recursive: true });
-    await writeFile(join(ghost, 'gitdir'), `${join(tempDir(), 'ghost', '.git')}\n`);
-    return ghost;
-  };
-
-  it('tries a change again when it met another under way, and only then', async () => {
-    const repo = makeRepo(files);
-    const ghost = await halfMade(repo);
-    const root = tempDir();
-    let tries = 0;
-    await besideOthers(async () => {
-      tries += 1;
-      // The other git has finished by the second try.
-      if (tries === 2) await rm(ghost, { recursive: true });
-      return addWorktree(repo, { path: join(root, 'a'), branch: 'a', start: 'HEAD' });
-    });
-    expect(tries).toBe(2);
-    expect(git(repo, 'worktree', 'list', '--porcelain')).toContain(join(root, 'a'));
-
-    // Another failure is not a race: it is not tried again.
-    tries = 0;
-    const taken = besideOthers(() => {
-      tries += 1;
-      return addWorktree(repo, { path: join(root, 'b'), branch: 'a', start: 'HEAD' });
-    });
-    await expect(taken).rejects.toThrow(/already checked out/);
-    expect(tries).toBe(1);
-  });
-
-  it('gives up on a race that does not end', async () => {
-    const repo = makeRepo(files);
-    await halfMade(repo);
-    let tries = 0;
-    const change = besideOthers(() => {
-      tries += 1;
-      return addWorktree(repo, { path: join(tempDir(), 'c'), branch: 'c', start: 'HEAD' });
-    });
-    await expect(change).rejects.toThrow(GitError);
-    expect(tries).toBe(6);
   });
 });

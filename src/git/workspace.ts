@@ -17,7 +17,6 @@ import {
 import { git, GitError } from './runner.js';
 import {
   addWorktree,
-  besideOthers,
   checkOut,
   pinned,
   pruneWorktrees,
@@ -85,12 +84,10 @@ export class Workspace {
   /** The commit every branch starts from unless told otherwise, found once: the same for every agent of a run. */
   private head?: Promise<string>;
   /**
-   * Changes to git's worktree bookkeeping at once (`worktree add`, `worktree remove`): short git processes, each
-   * tried again when it meets another under way (see `besideOthers`).
+   * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
+   * fails on one another git is still making or removing.
    */
-  private readonly bookkeeping = pLimit(4);
-  /** {@link prune}'s clearing of what an earlier run left: every change waits for it. */
-  private pruned: Promise<unknown> = Promise.resolve();
+  private queue: Promise<unknown> = Promise.resolve();
   /** Each open worktree's checkout, by path. */
   private readonly checkouts = new Map<string, Promise<void>>();
   /**
@@ -131,7 +128,7 @@ export class Workspace {
     const path = join(this.root, slug(task.id) || 'task');
     const base = options.startPoint ? await this.commitOf(options.startPoint) : await this.base();
     const worktree: Worktree = { path, branch, base, gitDir: '' };
-    worktree.added = this.changeWorktrees(async () => {
+    worktree.added = this.serialized(async () => {
       // Asked now, while the agents work, rather than by the first to finish, which every other finishing waits for.
       void this.leases().catch(() => undefined);
       worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base });
@@ -299,7 +296,7 @@ export class Workspace {
     this.checkouts.delete(worktree.path);
     // Git never made it: whatever is at its path is not the agent's to take away.
     if (!made) return;
-    await this.changeWorktrees(() => removeWorktree(this.repo, this.root, worktree.path));
+    await this.serialized(() => removeWorktree(this.repo, this.root, worktree.path));
   }
 
   /**
@@ -316,16 +313,16 @@ export class Workspace {
    * {@link check} does.
    */
   prune(): Promise<void> {
-    const pruned = this.pruned.then(async () => {
+    return this.serialized(async () => {
       await this.base();
       await pruneWorktrees(this.repo, this.root);
     });
-    this.pruned = pruned.catch(() => undefined);
-    return pruned;
   }
 
-  private changeWorktrees<T>(change: () => Promise<T>): Promise<T> {
-    return this.pruned.then(() => this.bookkeeping(() => besideOthers(change)));
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(step);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** The commit `rev` names, in full; a {@link WorktreeError} when there is none. */

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { git, GitError } from './runner.js';
 
 /** A worktree that could not be made, and why, in words for the report. */
@@ -62,26 +61,6 @@ export async function addWorktree(
     throw error;
   }
   return gitDirOf(repo, path);
-}
-
-/** Tries of one change to git's worktree bookkeeping that met another under way. */
-const RACE_TRIES = 6;
-
-/**
- * Runs a change to git's worktree bookkeeping (`worktree add`, `worktree remove`) that may run beside others. Each
- * reads every other worktree's files first, and fails on one another git is making or removing at that moment
- * (`failed to read .git/worktrees/<name>/commondir`) before it has changed anything: that failure is tried again.
- */
-export async function besideOthers<T>(change: () => Promise<T>): Promise<T> {
-  for (let tried = 1; ; tried++) {
-    try {
-      return await change();
-    } catch (error) {
-      const raced = error instanceof GitError && /failed to read .*worktrees[\\/]/.test(error.stderr);
-      if (!raced || tried >= RACE_TRIES) throw error;
-      await sleep(5 * tried + Math.random() * 10);
-    }
-  }
 }
 
 /** Throws a {@link WorktreeError} when something is at `path` already, other than an empty directory. */
