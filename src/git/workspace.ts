@@ -229,7 +229,10 @@ export class Workspace {
     const base = await this.base();
     for (const branch of found) {
       const commit = tips.get(branch)!;
-      const names = await git(this.repo, ['diff', '--name-only', '-z', `${base}...${commit}`]);
+      // What its agent is told it builds on; a history too shallow to tell leaves the list empty, not the work.
+      const names = await git(this.repo, ['diff', '--name-only', '-z', `${base}...${commit}`]).catch(
+        () => '',
+      );
       work.set(branch, { commit, filesChanged: names.split('\0').filter(Boolean) });
     }
     return work;
