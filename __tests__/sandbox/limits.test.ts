@@ -123,12 +123,13 @@ describe('agents with limits', () => {
   it("keeps a fork bomb to its own agent: that one fails, saying why, and the other's work is committed", async () => {
     const ws = workspace();
     // A bomb of bounded depth (about a thousand processes): never more than that, even if no limit held it. It meets
-    // the limit of 64 within its first moments; then bash only retries its forks until the call's timeout ends it.
+    // the limit of 64 within its first moments; then bash retries its forks until the call's timeout ends it, 5 s on:
+    // late enough that its processes are still there to be killed when its control group is removed.
     const bomb =
       'bomb() { if [ "$1" -gt 0 ]; then bomb $(($1-1)) & bomb $(($1-1)) & wait; else sleep 20; fi; }; bomb 9';
     server.setScripts({
       'BAC-1': [
-        { tools: [{ name: 'bash', input: { command: bomb, timeout_ms: 3000 } }] },
+        { tools: [{ name: 'bash', input: { command: bomb, timeout_ms: 5000 } }] },
         { text: 'Bombed.' },
       ],
       'BAC-2': [
