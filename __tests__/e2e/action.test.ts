@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
-import { DIST, runAction } from '../../support/run-action.js';
+import { DIST, runAction, type ActionRun } from '../../support/run-action.js';
 import type { Scripts } from '../../support/script.js';
 
 const API_KEY = 'sk-ant-api03-e2eSECRETkeyDoNotLeak0123456789';
@@ -201,13 +201,50 @@ describe('the built action, run as the runner runs it', () => {
     expect(run.summary).toContain(`${run.outputs.speedup}×`);
     expect(run.summary).toContain('Added CHANGELOG.md with the initial release.');
   });
+});
 
-  it('never lets the API key out: not in the log, the summary, the outputs or the branches', async () => {
-    const workspace = repo();
-    const run = await runAction({
-      workspace,
-      inputs: { 'anthropic-api-key': API_KEY, 'anthropic-base-url': server.url, tasks: TASKS },
-    });
+describe('the built action, on runs that go out at once', () => {
+  const fault = [{ fault: { kind: 'http' as const, status: 500 } }];
+  const oneFails: Scripts = {
+    ...SCRIPTS,
+    'BAC-2': [{ fault: { kind: 'http', status: 500, message: 'Internal server error' } }],
+  };
+  /** Each run against its own server, so that they can go out together and each test reads its own. */
+  const own: MessagesServer[] = [];
+  let runs: Record<'secret' | 'oneFails' | 'failOnNone' | 'failOnAll' | 'allFail', ActionRun>;
+  let secretWorkspace: string;
+  let oneFailsWorkspace: string;
+  beforeAll(async () => {
+    const start = async (scripts: Scripts, workspace: string, inputs: Record<string, string> = {}) => {
+      const model = await startMessagesServer({ scripts, latencyMs: 300 });
+      own.push(model);
+      return runAction({
+        workspace,
+        inputs: { 'anthropic-api-key': API_KEY, 'anthropic-base-url': model.url, tasks: TASKS, ...inputs },
+      });
+    };
+    secretWorkspace = repo();
+    oneFailsWorkspace = repo();
+    const [secret, oneFailsRun, failOnNone, failOnAll, allFail] = await Promise.all([
+      start(SCRIPTS, secretWorkspace),
+      start(oneFails, oneFailsWorkspace),
+      start({ ...SCRIPTS, 'BAC-2': fault }, repo(), { 'fail-on': 'none' }),
+      start({ ...SCRIPTS, 'BAC-2': fault }, repo(), { 'fail-on': 'all' }),
+      start({ 'BAC-1': fault, 'BAC-2': fault, 'BAC-3': fault }, repo(), { 'fail-on': 'all' }),
+    ]);
+    runs = {
+      secret: secret!,
+      oneFails: oneFailsRun!,
+      failOnNone: failOnNone!,
+      failOnAll: failOnAll!,
+      allFail: allFail!,
+    };
+  });
+  afterAll(() => Promise.all(own.map((model) => model.close())));
+
+  it('never lets the API key out: not in the log, the summary, the outputs or the branches', () => {
+    const workspace = secretWorkspace;
+    const run = runs.secret;
     expect(run.code).toBe(0);
     // The runner hides masked values; the mask command itself is the one place the key is allowed.
     const printed = run.stdout
@@ -229,16 +266,9 @@ describe('the built action, run as the runner runs it', () => {
     expect(history).not.toContain(API_KEY);
   });
 
-  it('fails one agent whose every request gets HTTP 500 and finishes the others', async () => {
-    server.setScripts({
-      ...SCRIPTS,
-      'BAC-2': [{ fault: { kind: 'http', status: 500, message: 'Internal server error' } }],
-    });
-    const workspace = repo();
-    const run = await runAction({
-      workspace,
-      inputs: { 'anthropic-api-key': API_KEY, 'anthropic-base-url': server.url, tasks: TASKS },
-    });
+  it('fails one agent whose every request gets HTTP 500 and finishes the others', () => {
+    const workspace = oneFailsWorkspace;
+    const run = runs.oneFails;
     expect(run.code).toBe(1);
     const results = JSON.parse(run.outputs.results!) as { id: string; status: string; error?: string }[];
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'failed', 'succeeded']);
@@ -253,36 +283,17 @@ describe('the built action, run as the runner runs it', () => {
   });
 
   it.each([
-    ['none', 0],
-    ['all', 0],
-  ])('follows fail-on: %s when one of three agents fails', async (failOn, code) => {
-    server.setScripts({ ...SCRIPTS, 'BAC-2': [{ fault: { kind: 'http', status: 500 } }] });
-    const run = await runAction({
-      workspace: repo(),
-      inputs: {
-        'anthropic-api-key': API_KEY,
-        'anthropic-base-url': server.url,
-        tasks: TASKS,
-        'fail-on': failOn,
-      },
-    });
+    ['none', 0, 'failOnNone'],
+    ['all', 0, 'failOnAll'],
+  ] as const)('follows fail-on: %s when one of three agents fails', (_failOn, code, which) => {
+    const run = runs[which];
     expect(run.code).toBe(code);
     expect(run.outputs.failed).toBe('1');
     expect(run.stdout).not.toContain('::error::');
   });
 
-  it('fails the step under fail-on: all only when every agent fails', async () => {
-    const fault = [{ fault: { kind: 'http' as const, status: 500 } }];
-    server.setScripts({ 'BAC-1': fault, 'BAC-2': fault, 'BAC-3': fault });
-    const run = await runAction({
-      workspace: repo(),
-      inputs: {
-        'anthropic-api-key': API_KEY,
-        'anthropic-base-url': server.url,
-        tasks: TASKS,
-        'fail-on': 'all',
-      },
-    });
+  it('fails the step under fail-on: all only when every agent fails', () => {
+    const run = runs.allFail;
     expect(run.code).toBe(1);
     expect(run.outputs.failed).toBe('3');
   });
@@ -585,13 +596,7 @@ describe('cancellation', () => {
 });
 
 describe('bad input through the built action', () => {
-  const good = (): Record<string, string> => ({
-    'anthropic-api-key': API_KEY,
-    'anthropic-base-url': server.url,
-    tasks: TASKS,
-  });
-
-  it.each([
+  const CASES: [string, string, string][] = [
     ['max-concurrency', '0', 'input `max-concurrency`: "0" is not a whole number from 1 to 256.'],
     ['max-turns', 'many', 'input `max-turns`: "many" is not a whole number from 1 to 1000.'],
     ['timeout-minutes', '0', 'input `timeout-minutes`: "0" is not a number from 0.01 to 360.'],
@@ -600,14 +605,31 @@ describe('bad input through the built action', () => {
     ['anthropic-api-key', '', 'input `anthropic-api-key`: is required.'],
     ['tasks', '', 'inputs `tasks`, `tasks-file` and `issue-number`: no tasks were given.'],
     ['tasks', 'Please fix routing and add CI.', 'input `tasks`: no task found.'],
-  ])('rejects %s=%j with one line, exit 1 and no model request', async (name, value, message) => {
-    const run = await runAction({ workspace: repo(), inputs: { ...good(), [name]: value } });
+  ];
+  /** Each bad input's run, against a server of its own: they go out at once. */
+  const runs = new Map<string, { run: ActionRun; model: MessagesServer }>();
+  beforeAll(async () => {
+    await Promise.all(
+      CASES.map(async ([name, value]) => {
+        const model = await startMessagesServer({ scripts: SCRIPTS });
+        const inputs = { 'anthropic-api-key': API_KEY, 'anthropic-base-url': model.url, tasks: TASKS };
+        runs.set(`${name}=${value}`, {
+          model,
+          run: await runAction({ workspace: repo(), inputs: { ...inputs, [name]: value } }),
+        });
+      }),
+    );
+  });
+  afterAll(() => Promise.all([...runs.values()].map(({ model }) => model.close())));
+
+  it.each(CASES)('rejects %s=%j with one line, exit 1 and no model request', (name, value, message) => {
+    const { run, model } = runs.get(`${name}=${value}`)!;
     expect(run.code).toBe(1);
     const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error::'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(message);
     expect(run.stdout).not.toMatch(/\n\s+at /);
     expect(run.stderr).toBe('');
-    expect(server.requests).toHaveLength(0);
+    expect(model.requests).toHaveLength(0);
   });
 });

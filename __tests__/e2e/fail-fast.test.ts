@@ -18,8 +18,40 @@ async function server(options: Parameters<typeof startMessagesServer>[0]): Promi
   servers.push(started);
   return started;
 }
-beforeAll(() => expect(fs.existsSync(DIST)).toBe(true));
-afterEach(async () => {
+
+/** Each case's own server and the run of the built action against it. */
+interface Case {
+  model: MessagesServer;
+  result: ActionRun;
+}
+
+const UNKNOWN_MODEL_TASKS = `${TASKS}\n- FF-7: On another model\n  model: claude-nonexistent-9\n- FF-8: Also on it\n  model: claude-nonexistent-9`;
+
+/** The runs are independent, each with its own server, so they go out at once; each test reads its own. */
+let cases: Record<string, Case>;
+beforeAll(async () => {
+  expect(fs.existsSync(DIST)).toBe(true);
+  const started = async (
+    options: Parameters<typeof startMessagesServer>[0],
+    path: string,
+    inputs: Record<string, string> = {},
+  ): Promise<Case> => {
+    const model = await server(options);
+    return { model, result: await run(`${model.url}${path}`, inputs) };
+  };
+  const named = {
+    refused: started({ apiKeys: [GOOD_KEY] }, ''),
+    refusedFailOnNone: started({ apiKeys: [GOOD_KEY] }, '', { 'fail-on': 'none' }),
+    unknownModel: started({ models: ['claude-sonnet-4-6'] }, '', { tasks: UNKNOWN_MODEL_TASKS }),
+    website200: started({ website: { status: 200 } }, '/anthropic'),
+    website404: started({ website: { status: 404 } }, '/anthropic'),
+    wrongPath: started({}, '/wrong'),
+    overloaded: started({ scripts: { ...SCRIPTS, 'FF-2': [{ fault: { kind: 'http', status: 500 } }] } }, ''),
+  };
+  const done = await Promise.all(Object.values(named));
+  cases = Object.fromEntries(Object.keys(named).map((name, i) => [name, done[i]!]));
+});
+afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
   servers = [];
 });
@@ -44,9 +76,8 @@ const failureRows = (run: ActionRun) =>
   run.summary.split('\n').filter((l) => /^\| \*\*FF-\d\*\* .*❌/.test(l));
 
 describe('what no retry fixes fails the run once, through the built action', () => {
-  it('a refused key: one error line, no agent failure rows, one request', async () => {
-    const model = await server({ apiKeys: [GOOD_KEY] });
-    const result = await run(model.url);
+  it('a refused key: one error line, no agent failure rows, one request', () => {
+    const { model, result } = cases.refused!;
     expect(result.code).toBe(1);
     expect(errors(result)).toEqual([
       `::error::the Anthropic API refused the key (401 authentication_error: invalid x-api-key) at ${model.url}: check the anthropic-api-key secret`,
@@ -60,18 +91,15 @@ describe('what no retry fixes fails the run once, through the built action', () 
     expect(result.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain(API_KEY);
   });
 
-  it('is refused the same way even with fail-on: none', async () => {
-    const model = await server({ apiKeys: [GOOD_KEY] });
-    const result = await run(model.url, { 'fail-on': 'none' });
+  it('is refused the same way even with fail-on: none', () => {
+    const { model, result } = cases.refusedFailOnNone!;
     expect(result.code).toBe(1);
     expect(errors(result)).toHaveLength(1);
     expect(model.requests).toHaveLength(1);
   });
 
-  it('an unknown model: one error naming it, one request, and the tasks on a known model still run', async () => {
-    const model = await server({ models: ['claude-sonnet-4-6'] });
-    const tasks = `${TASKS}\n- FF-7: On another model\n  model: claude-nonexistent-9\n- FF-8: Also on it\n  model: claude-nonexistent-9`;
-    const result = await run(model.url, { tasks });
+  it('an unknown model: one error naming it, one request, and the tasks on a known model still run', () => {
+    const { model, result } = cases.unknownModel!;
     expect(result.code).toBe(1);
     expect(errors(result)).toEqual([
       `::error::the Anthropic API does not know the model "claude-nonexistent-9" (404 not_found_error: model: claude-nonexistent-9) at ${model.url}: check the model input, or the model field of the tasks that name it`,
@@ -89,9 +117,8 @@ describe('what no retry fixes fails the run once, through the built action', () 
   it.each([
     [200, 'text/html'],
     [404, 'text/html'],
-  ])('a base URL that answers %i with a web page: one error, one request', async (status, type) => {
-    const site = await server({ website: { status } });
-    const result = await run(`${site.url}/anthropic`);
+  ])('a base URL that answers %i with a web page: one error, one request', (status, type) => {
+    const { model: site, result } = cases[`website${status}`]!;
     expect(result.code).toBe(1);
     expect(errors(result)).toEqual([
       `::error::${site.url}/anthropic is not the Anthropic Messages API (POST /v1/messages answered ${status} with ${type}): check anthropic-base-url`,
@@ -100,20 +127,16 @@ describe('what no retry fixes fails the run once, through the built action', () 
     expect(failureRows(result)).toEqual([]);
   });
 
-  it('a base URL whose path is not the API: one error, one request', async () => {
-    const model = await server({});
-    const result = await run(`${model.url}/wrong`);
+  it('a base URL whose path is not the API: one error, one request', () => {
+    const { model, result } = cases.wrongPath!;
     expect(errors(result)).toEqual([
       `::error::${model.url}/wrong is not the Anthropic Messages API (POST /v1/messages answered 404 not_found_error: Not found: POST /wrong/v1/messages): check anthropic-base-url`,
     ]);
     expect(model.requests).toHaveLength(1);
   });
 
-  it('an overloaded endpoint keeps its retries and ends one agent at most', async () => {
-    const model = await server({
-      scripts: { ...SCRIPTS, 'FF-2': [{ fault: { kind: 'http', status: 500 } }] },
-    });
-    const result = await run(model.url);
+  it('an overloaded endpoint keeps its retries and ends one agent at most', () => {
+    const { model, result } = cases.overloaded!;
     const statuses = Object.fromEntries(rows(result).map((r) => [r.id, r.status]));
     expect(statuses).toEqual({ ...Object.fromEntries(IDS.map((id) => [id, 'succeeded'])), 'FF-2': 'failed' });
     // The SDK's own retries: the first try and two more.

@@ -25,27 +25,35 @@ const BODY = `Context for every agent.
   depends on: BAC-2
 `;
 
-/** Each agent takes two turns of 700 ms, one after another: a run of about 4 s, long enough for several edits. */
-const SCRIPTS: Scripts = Object.fromEntries(
-  ['BAC-1', 'BAC-2', 'BAC-3'].map((id) => [
-    id,
-    [
-      { tools: [{ name: 'write', input: { file_path: `${id}.md`, content: `# ${id}\n` } }] },
-      { text: `Wrote ${id}.md.` },
-    ],
-  ]),
-);
+/** Each agent takes two turns, at once. */
+const SCRIPTS: Scripts = scriptsWithLatency(0);
+
+/** The same turns at 700 ms each, one agent after another: a run of about 4 s, long enough for several edits. */
+const SLOW_SCRIPTS: Scripts = scriptsWithLatency(700);
+
+function scriptsWithLatency(latencyMs: number): Scripts {
+  return Object.fromEntries(
+    ['BAC-1', 'BAC-2', 'BAC-3'].map((id) => [
+      id,
+      [
+        { tools: [{ name: 'write', input: { file_path: `${id}.md`, content: `# ${id}\n` } }], latencyMs },
+        { text: `Wrote ${id}.md.`, latencyMs },
+      ],
+    ]),
+  );
+}
 
 type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let model: MessagesServer;
 let github: GitHubServer;
 beforeAll(async () => {
-  model = await startMessagesServer({ scripts: SCRIPTS, latencyMs: 700, recordBodies: true });
+  model = await startMessagesServer({ scripts: SCRIPTS, recordBodies: true });
 });
 afterAll(() => model.close());
 beforeEach(() => {
   model.requests.length = 0;
+  model.setScripts(SCRIPTS);
 });
 afterEach(() => github?.close());
 
@@ -136,7 +144,9 @@ describe('on GitHub, through the built action', () => {
 
   it("runs a writer's label: one comment, edited in place, ending with every row and the timing", async () => {
     await startGitHub({ comments: [{ issueNumber: ISSUE, user: 'someone', body: `> ${MARKER}\n> quoted` }] });
+    model.setScripts(SLOW_SCRIPTS);
     const first = await run('issues', labeled('maintainer'));
+    model.setScripts(SCRIPTS);
     expect(first.code).toBe(0);
     expect(routes(CREATE)).toHaveLength(1);
     expect(routes(UPDATE).length).toBeGreaterThanOrEqual(2);

@@ -13,7 +13,10 @@ const BODY = `- BAC-1: Add a changelog
 - BAC-2: Document the router
 `;
 
-/** An agent that says how far it is, then works slowly: a run of about 15 s, a few edits of the comment long. */
+/**
+ * An agent that says how far it is, then works slowly: a run of about 7 s, so that the comment is edited at least once
+ * while both agents run (the first edits go out 3 s apart).
+ */
 function slowAgent(id: string): ScriptedTurn[] {
   return [
     {
@@ -23,15 +26,15 @@ function slowAgent(id: string): ScriptedTurn[] {
       ],
       latencyMs: 500,
     },
-    { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 4_000 },
+    { tools: [{ name: 'read', input: { file_path: 'README.md' } }], latencyMs: 3_000 },
     {
       tools: [
         { name: 'report_progress', input: { percent: 70, doing: `Writing the notes of ${id}` } },
         { name: 'write', input: { file_path: `${id}.md`, content: `# ${id}\n` } },
       ],
-      latencyMs: 4_000,
+      latencyMs: 2_000,
     },
-    { text: `Wrote ${id}.md.`, latencyMs: 4_000 },
+    { text: `Wrote ${id}.md.`, latencyMs: 1_000 },
   ];
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 import { startGitHubServer, type GitHubServer } from '../../support/github-server.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
-import { DIST, runAction } from '../../support/run-action.js';
+import { DIST, runAction, type ActionRun } from '../../support/run-action.js';
 import type { Scripts } from '../../support/script.js';
 
 const API_KEY = 'sk-ant-api03-pullRequestsE2EsecretKey012345';
@@ -68,31 +68,38 @@ interface Result {
 }
 
 let model: MessagesServer;
-let github: GitHubServer | undefined;
 beforeAll(async () => {
   expect(fs.existsSync(DIST)).toBe(true);
   model = await startMessagesServer({ scripts: SCRIPTS, latencyMs: 20 });
 });
 afterAll(() => model.close());
-afterEach(() => github?.close());
 
-/** A checkout of `main` with a real bare `origin`, and the GitHub stand-in that knows that origin's branches. */
-async function setUp() {
+/** A checkout of `main` with a real bare `origin`, and a GitHub stand-in of its own that knows that origin's branches. */
+interface Scene {
+  workspace: string;
+  origin: string;
+  github: GitHubServer;
+}
+const scenes: Scene[] = [];
+afterAll(() => Promise.all(scenes.map((scene) => scene.github.close())));
+
+async function setUp(): Promise<Scene> {
   const workspace = makeRepo({ 'README.md': '# Gateway\n\nRoutes requests.\n' });
   const origin = addBareOrigin(workspace);
-  github = await startGitHubServer({
+  const github = await startGitHubServer({
     tokens: [TOKEN],
     origin,
     issues: [{ number: ISSUE, title: 'Licence and changelog', user: 'maintainer' }],
   });
-  return { workspace, origin };
+  scenes.push({ workspace, origin, github });
+  return { workspace, origin, github };
 }
 
-function run(workspace: string, inputs: Record<string, string>) {
+function run({ workspace, github }: Scene, inputs: Record<string, string>) {
   return runAction({
     workspace,
     env: {
-      GITHUB_API_URL: github!.url,
+      GITHUB_API_URL: github.url,
       GITHUB_REF: 'refs/heads/main',
       GITHUB_RUN_ID: '42',
       GITHUB_SERVER_URL: 'https://github.com',
@@ -107,17 +114,88 @@ function run(workspace: string, inputs: Record<string, string>) {
   });
 }
 
-const routes = (route: string) => github!.calls.filter((c) => c.route === route);
+const routes = (github: GitHubServer, route: string) => github.calls.filter((c) => c.route === route);
 const errorLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('::error::'));
 
+/** What GitHub and origin held after a scene's first run, before its second run changed them. */
+interface AfterFirst {
+  pulls: GitHubServer['state']['pulls'];
+  comments: GitHubServer['state']['comments'];
+  combinedReadme?: string;
+  combinedChangelog?: string;
+  status: string;
+}
+const afterFirst = ({ github, origin, workspace }: Scene, combined = false): AfterFirst => ({
+  pulls: structuredClone(github.state.pulls),
+  comments: structuredClone(github.state.comments),
+  ...(combined
+    ? {
+        combinedReadme: git(origin, 'show', 'parallel-agents/combined-7:README.md'),
+        combinedChangelog: git(origin, 'show', 'parallel-agents/combined-7:CHANGELOG.md'),
+      }
+    : {}),
+  status: git(workspace, 'status', '--porcelain'),
+});
+
+/**
+ * Every scene has a server and a checkout of its own, so the four go out at once; a scene's two runs follow one
+ * another, and what a test reads between them is kept.
+ */
+let reRun: Scene & { first: ActionRun; afterFirst: AfterFirst; second: ActionRun };
+let combined: Scene & { first: ActionRun; afterFirst: AfterFirst; again: ActionRun };
+let notPermitted: Scene & { result: ActionRun };
+let noPermission: Scene & { result: ActionRun };
+beforeAll(async () => {
+  [reRun, combined, notPermitted, noPermission] = await Promise.all([
+    (async () => {
+      const scene = await setUp();
+      const first = await run(scene, { tasks: tasks('BAC-1', 'BAC-2', 'BAC-4') });
+      const before = afterFirst(scene);
+      const second = await run(scene, { tasks: tasks('BAC-1', 'BAC-2', 'BAC-4') });
+      return { ...scene, first, afterFirst: before, second };
+    })(),
+    (async () => {
+      const scene = await setUp();
+      const first = await run(scene, {
+        tasks: `${tasks('BAC-1', 'BAC-2')}\n- BAC-3: ${TITLES['BAC-3']}\n  depends on: BAC-1`,
+        'pull-requests': 'combined',
+      });
+      const before = afterFirst(scene, true);
+      // Again, BAC-3 alone this time.
+      const again = await run(scene, { tasks: tasks('BAC-3'), 'pull-requests': 'combined' });
+      return { ...scene, first, afterFirst: before, again };
+    })(),
+    (async () => {
+      const scene = await setUp();
+      scene.github.inject({
+        route: CREATE_PULL,
+        kind: 'status',
+        status: 403,
+        message: 'GitHub Actions is not permitted to create or approve pull requests.',
+        times: 5,
+      });
+      return { ...scene, result: await run(scene, { tasks: tasks('BAC-1', 'BAC-2') }) };
+    })(),
+    (async () => {
+      const scene = await setUp();
+      scene.github.inject({
+        route: CREATE_PULL,
+        kind: 'status',
+        status: 403,
+        message: 'Resource not accessible by integration',
+      });
+      return { ...scene, result: await run(scene, { tasks: tasks('BAC-1') }) };
+    })(),
+  ]);
+});
+
 describe('pull requests, through the built action', () => {
-  it('opens a draft pull request per changed task, none for a task that changed nothing, and updates them on a re-run', async () => {
-    const { workspace } = await setUp();
-    const first = await run(workspace, { tasks: tasks('BAC-1', 'BAC-2', 'BAC-4') });
+  it('opens a draft pull request per changed task, none for a task that changed nothing, and updates them on a re-run', () => {
+    const { github, first, second } = reRun;
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
 
-    const pulls = github!.state.pulls;
+    const pulls = reRun.afterFirst.pulls;
     expect(pulls.map((p) => [p.head, p.base, p.draft, p.state, p.title])).toEqual([
       ['parallel-agents/bac-1-add-a-changelog', 'main', true, 'open', 'BAC-1: Add a changelog'],
       ['parallel-agents/bac-2-name-the-licence', 'main', true, 'open', 'BAC-2: Name the licence'],
@@ -142,7 +220,7 @@ describe('pull requests, through the built action', () => {
     ]);
     expect(first.summary).toContain(`[#${one!.number}](${url(one!.number)})`);
     expect(first.summary).toContain(`[#${two!.number}](${url(two!.number)})`);
-    const comment = github!.state.comments.find((c) => c.issueNumber === ISSUE)!;
+    const comment = reRun.afterFirst.comments.find((c) => c.issueNumber === ISSUE)!;
     expect(comment.body).toContain(`[#${one!.number}](${url(one!.number)})`);
     expect(comment.body).toContain(`[#${two!.number}](${url(two!.number)})`);
     expect(first.stdout).toMatch(new RegExp(`\\[BAC-1\\] opened pull request #${one!.number}`));
@@ -152,25 +230,20 @@ describe('pull requests, through the built action', () => {
     expect(results.find((r) => r.id === 'BAC-1')!.conflictsWith).toEqual([]);
 
     // The second run pushes the branches again and edits the same two pull requests.
-    const second = await run(workspace, { tasks: tasks('BAC-1', 'BAC-2', 'BAC-4') });
     expect(second.code).toBe(0);
-    expect(routes(CREATE_PULL)).toHaveLength(2);
-    expect(routes(UPDATE_PULL).map((c) => c.path)).toEqual([
+    expect(routes(github, CREATE_PULL)).toHaveLength(2);
+    expect(routes(github, UPDATE_PULL).map((c) => c.path)).toEqual([
       `/repos/octo-org/gateway/pulls/${one!.number}`,
       `/repos/octo-org/gateway/pulls/${two!.number}`,
     ]);
-    expect(github!.state.pulls).toHaveLength(2);
+    expect(github.state.pulls).toHaveLength(2);
     const again = JSON.parse(second.outputs.results!) as Result[];
     expect(again.map((r) => r.pullRequest?.number)).toEqual([one!.number, two!.number, undefined]);
     expect(second.stdout).toMatch(new RegExp(`\\[BAC-1\\] updated pull request #${one!.number}`));
   });
 
-  it('shows two agents that edit the same lines as conflicting, and combined leaves one out and opens a pull request with the rest', async () => {
-    const { workspace, origin } = await setUp();
-    const result = await run(workspace, {
-      tasks: `${tasks('BAC-1', 'BAC-2')}\n- BAC-3: ${TITLES['BAC-3']}\n  depends on: BAC-1`,
-      'pull-requests': 'combined',
-    });
+  it('shows two agents that edit the same lines as conflicting, and combined leaves one out and opens a pull request with the rest', () => {
+    const { github, origin, first: result, again } = combined;
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
 
@@ -187,7 +260,7 @@ describe('pull requests, through the built action', () => {
     expect(byId['BAC-3']!.leftOut).toBe('conflicts with BAC-2 in README.md');
 
     // The summary and the comment show the matrix, the order and what was left out.
-    for (const body of [result.summary, github!.state.comments[0]!.body]) {
+    for (const body of [result.summary, combined.afterFirst.comments[0]!.body]) {
       expect(body).toContain('### Merge check');
       expect(body).toContain('| **BAC-2** | ✅ |  | ❌ |');
       expect(body).toContain('**Merge order that works:** **BAC-1** → **BAC-2**');
@@ -195,14 +268,14 @@ describe('pull requests, through the built action', () => {
     }
 
     // One pull request, from the combined branch on origin, with BAC-1 and BAC-2 merged in dependency order.
-    expect(github!.state.pulls).toHaveLength(1);
-    const [pull] = github!.state.pulls;
+    expect(combined.afterFirst.pulls).toHaveLength(1);
+    const [pull] = combined.afterFirst.pulls;
     expect(pull!.head).toBe('parallel-agents/combined-7');
     expect(pull!.draft).toBe(true);
     expect(pull!.body).toMatch(/^Fixes BAC-1\nFixes BAC-2\nPart of #7\n/);
     expect(pull!.body).toContain('- **BAC-3**: conflicts with BAC-2 in README.md');
-    expect(git(origin, 'show', 'parallel-agents/combined-7:README.md')).toContain('# Gateway (MIT)');
-    expect(git(origin, 'show', 'parallel-agents/combined-7:CHANGELOG.md')).toBe('# Changelog');
+    expect(combined.afterFirst.combinedReadme).toContain('# Gateway (MIT)');
+    expect(combined.afterFirst.combinedChangelog).toBe('# Changelog');
     expect(byId['BAC-1']!.pullRequest?.number).toBe(pull!.number);
     expect(byId['BAC-2']!.pullRequest?.number).toBe(pull!.number);
     expect(byId['BAC-3']!.pullRequest).toBeUndefined();
@@ -217,27 +290,20 @@ describe('pull requests, through the built action', () => {
       );
     }
     // The checkout is untouched: the merges needed no worktree.
-    expect(git(workspace, 'status', '--porcelain')).toBe('?? parallel-agents-results/');
+    expect(combined.afterFirst.status).toBe('?? parallel-agents-results/');
 
     // Run again, BAC-3 alone this time: the combined branch is rebuilt from it and the same pull request updated.
-    const again = await run(workspace, { tasks: tasks('BAC-3'), 'pull-requests': 'combined' });
     expect(again.code).toBe(0);
-    expect(github!.state.pulls).toHaveLength(1);
-    expect(routes(UPDATE_PULL).map((c) => c.path)).toEqual([`/repos/octo-org/gateway/pulls/${pull!.number}`]);
-    expect(github!.state.pulls[0]!.body).toMatch(/^Fixes BAC-3\nPart of #7\n/);
+    expect(github.state.pulls).toHaveLength(1);
+    expect(routes(github, UPDATE_PULL).map((c) => c.path)).toEqual([
+      `/repos/octo-org/gateway/pulls/${pull!.number}`,
+    ]);
+    expect(github.state.pulls[0]!.body).toMatch(/^Fixes BAC-3\nPart of #7\n/);
     expect(git(origin, 'show', 'parallel-agents/combined-7:README.md')).toContain('# Gateway (Apache-2.0)');
   });
 
-  it('ends in one line naming the repository setting when GitHub Actions may not open pull requests', async () => {
-    const { workspace, origin } = await setUp();
-    github!.inject({
-      route: CREATE_PULL,
-      kind: 'status',
-      status: 403,
-      message: 'GitHub Actions is not permitted to create or approve pull requests.',
-      times: 5,
-    });
-    const result = await run(workspace, { tasks: tasks('BAC-1', 'BAC-2') });
+  it('ends in one line naming the repository setting when GitHub Actions may not open pull requests', () => {
+    const { github, origin, result } = notPermitted;
     expect(result.code).toBe(1);
     const errors = errorLines(result.stdout);
     expect(errors).toHaveLength(1);
@@ -245,10 +311,10 @@ describe('pull requests, through the built action', () => {
       /^::error::Pull requests in octo-org\/gateway: GitHub Actions is not permitted to create or approve pull requests\. To fix it, turn on "Allow GitHub Actions to create and approve pull requests" in the repository's Settings → Actions → General → Workflow permissions/,
     );
     // One refusal is enough: the second branch is not tried, and both branches are on origin.
-    expect(routes(CREATE_PULL)).toHaveLength(1);
+    expect(routes(github, CREATE_PULL)).toHaveLength(1);
     expect(git(origin, 'branch', '--list', 'parallel-agents/*').split('\n')).toHaveLength(2);
     expect(result.summary).toContain('Allow GitHub Actions to create and approve pull requests');
-    expect(github!.state.comments[0]!.body).toContain(
+    expect(github.state.comments[0]!.body).toContain(
       'Allow GitHub Actions to create and approve pull requests',
     );
     // What next gives each branch the page that opens its pull request by hand.
@@ -261,15 +327,8 @@ describe('pull requests, through the built action', () => {
     }
   });
 
-  it('ends in one line naming the permissions: line when the token may not write pull requests', async () => {
-    const { workspace } = await setUp();
-    github!.inject({
-      route: CREATE_PULL,
-      kind: 'status',
-      status: 403,
-      message: 'Resource not accessible by integration',
-    });
-    const result = await run(workspace, { tasks: tasks('BAC-1') });
+  it('ends in one line naming the permissions: line when the token may not write pull requests', () => {
+    const { result } = noPermission;
     expect(result.code).toBe(1);
     const errors = errorLines(result.stdout);
     expect(errors).toHaveLength(1);

@@ -34,7 +34,7 @@ function workspace(): Workspace {
   return new Workspace({ repo, root: path.join(tempDir('pa-limits-'), 'worktrees') });
 }
 
-function shell(worktree: Worktree, stops: string[] = []): BetaRunnableTool {
+function shell(worktree: Worktree, stops: string[] = [], limits = LIMITS): BetaRunnableTool {
   const home = tempDir('pa-home-');
   return sandboxedBashTool({
     bwrap,
@@ -42,7 +42,7 @@ function shell(worktree: Worktree, stops: string[] = []): BetaRunnableTool {
     worktree,
     home,
     env: shellEnvironment(process.env, home),
-    limits: LIMITS,
+    limits,
     onLimit: (reason) => stops.push(reason),
   });
 }
@@ -76,15 +76,16 @@ describe("an agent's shell within its limits", () => {
   it('stops the shell that goes past its memory, and says so', async () => {
     const worktree = await workspace().create({ id: 'BAC-1', title: 'Memory' });
     const stops: string[] = [];
-    const tool = shell(worktree, stops);
+    // Lower still, so that the shell reaches it sooner.
+    const tool = shell(worktree, stops, { ...LIMITS, memoryMb: 64 });
 
-    // `tail` holds all it reads: 600 MB, past the shell's 256.
-    const result = await call(tool, { command: 'head -c 600M /dev/zero | tail -c 600M | wc -c' });
+    // `tail` holds all it reads: 200 MB, past the shell's 64.
+    const result = await call(tool, { command: 'head -c 200M /dev/zero | tail -c 200M | wc -c' });
     const later = await call(tool, { command: 'echo again' });
     await tool.close?.();
 
     const reason =
-      'stopped: the shell went past its memory limit (agent-memory-mb: 256) and the kernel killed a process in it';
+      'stopped: the shell went past its memory limit (agent-memory-mb: 64) and the kernel killed a process in it';
     expect(result).toEqual({ isError: true, output: `bash: ${reason}` });
     expect(later).toEqual({ isError: true, output: `bash: ${reason}` });
     expect(stops).toEqual([reason]);
@@ -121,12 +122,14 @@ describe('agents with limits', () => {
 
   it("keeps a fork bomb to its own agent: that one fails, saying why, and the other's work is committed", async () => {
     const ws = workspace();
-    // A bomb of bounded depth (about a thousand processes): never more than that, even if no limit held it.
+    // A bomb of bounded depth (about a thousand processes): never more than that, even if no limit held it. It meets
+    // the limit of 64 within its first moments; then bash retries its forks until the call's timeout ends it, 5 s on:
+    // late enough that its processes are still there to be killed when its control group is removed.
     const bomb =
       'bomb() { if [ "$1" -gt 0 ]; then bomb $(($1-1)) & bomb $(($1-1)) & wait; else sleep 20; fi; }; bomb 9';
     server.setScripts({
       'BAC-1': [
-        { tools: [{ name: 'bash', input: { command: bomb, timeout_ms: 8000 } }] },
+        { tools: [{ name: 'bash', input: { command: bomb, timeout_ms: 5000 } }] },
         { text: 'Bombed.' },
       ],
       'BAC-2': [
