@@ -280,7 +280,7 @@ describe('pull requests, through the built action', () => {
     expect(byId['BAC-2']!.pullRequest?.number).toBe(pull!.number);
     expect(byId['BAC-3']!.pullRequest).toBeUndefined();
     // Both end with what to do: merge the one pull request, then run the branch left out again on top of it.
-    for (const body of [result.summary, github!.state.comments[0]!.body]) {
+    for (const body of [result.summary, combined.afterFirst.comments[0]!.body]) {
       const next = body.slice(body.indexOf('### What next'));
       expect(next).toContain(
         `- **Merge** in this order: 1. [#${pull!.number}](https://github.com/octo-org/gateway/pull/${pull!.number}) BAC-1, BAC-2\n`,
@@ -318,7 +318,7 @@ describe('pull requests, through the built action', () => {
       'Allow GitHub Actions to create and approve pull requests',
     );
     // What next gives each branch the page that opens its pull request by hand.
-    for (const body of [result.summary, github!.state.comments[0]!.body]) {
+    for (const body of [result.summary, github.state.comments[0]!.body]) {
       const next = body.slice(body.indexOf('### What next'));
       expect(next).toMatch(
         /- \*\*BAC-1\*\*: open its pull request by hand \(\[compare\]\(https:\/\/github\.com\/[^)]+\)\)/,
