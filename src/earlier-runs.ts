@@ -48,7 +48,7 @@ export function earlierRows(
  * says so.
  */
 export async function readEarlierRuns(
-  workspace: Pick<Workspace, 'earlierWork'>,
+  workspace: Pick<Workspace, 'earlierWork' | 'filesChangedBy'>,
   all: TaskSet,
   set: TaskSet,
   record: Outcome | undefined,
@@ -61,31 +61,28 @@ export async function readEarlierRuns(
     return branch ? [{ task: t.id, branch, pr: record?.[t.id]?.pr }] : [];
   });
   if (left.length === 0) return { tips: [], branches: [] };
-  let work: Awaited<ReturnType<Workspace['earlierWork']>> = new Map();
+  let tipOf = new Map<string, string>();
   try {
-    work = await workspace.earlierWork(left.map((l) => l.branch));
+    tipOf = await workspace.earlierWork(left.map((l) => l.branch));
   } catch (error) {
     warn(`The branches of earlier runs could not be fetched from origin: ${messageOf(error)}`);
   }
-  const tips = earlierWorkFor(all, set, (id) => pushedWork(record, id)).flatMap((e) => {
-    const found = work.get(e.branch);
-    if (!found) {
-      warn(`${e.task} builds on ${e.on}, whose branch ${e.branch} is not on origin: it starts from the base`);
-      return [];
-    }
-    return [{ task: e.task, on: e.on, title: e.title, ...found }];
+  const found = earlierWorkFor(all, set, (id) => pushedWork(record, id)).filter((e) => {
+    if (tipOf.has(e.branch)) return true;
+    warn(`${e.task} builds on ${e.on}, whose branch ${e.branch} is not on origin: it starts from the base`);
+    return false;
   });
+  // Only what the dependencies changed is asked of git: what their dependents' agents are told they build on.
+  const tips = await Promise.all(
+    found.map(async ({ task, on, title, branch }) => {
+      const commit = tipOf.get(branch)!;
+      return { task, on, title, commit, filesChanged: await workspace.filesChangedBy(commit) };
+    }),
+  );
   const branches = left.flatMap(({ task, branch, pr }) => {
-    const found = work.get(branch);
-    if (!found) return [];
-    return [
-      {
-        task,
-        branch,
-        commit: found.commit,
-        ...(pr ? { pullRequest: { number: pr, url: pullUrl(pr) } } : {}),
-      },
-    ];
+    const commit = tipOf.get(branch);
+    if (!commit) return [];
+    return [{ task, branch, commit, ...(pr ? { pullRequest: { number: pr, url: pullUrl(pr) } } : {}) }];
   });
   return { tips, branches };
 }

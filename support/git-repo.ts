@@ -100,3 +100,21 @@ export async function serveOverHttp(bare: string, token: string): Promise<HttpRe
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Runs `step` with git's own trace of every git process started meanwhile (the ones git starts itself too) going to a
+ * file, through a global config in a `HOME` of its own; returns the trace.
+ */
+export async function gitTrace(step: () => Promise<unknown>): Promise<string> {
+  const home = tempDir('pa-home-');
+  const trace = path.join(home, 'trace.log');
+  fs.writeFileSync(path.join(home, '.gitconfig'), `[trace2]\n\tnormalTarget = ${trace}\n`);
+  const saved = process.env.HOME;
+  process.env.HOME = home;
+  try {
+    await step();
+  } finally {
+    process.env.HOME = saved;
+  }
+  return fs.readFileSync(trace, 'utf8');
+}

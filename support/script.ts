@@ -54,3 +54,11 @@ interface ScriptedReport {
 
 /** Task id → its turns in order. After the last scripted turn the server ends the conversation with plain text. */
 export type Scripts = Record<string, ScriptedTurn[]>;
+
+/** The script id of the plan's prediction: a phrase of its system prompt. */
+export const PREDICTION = 'system:You predict the plan';
+
+/** One task of a scripted prediction: the files it will touch, why, and no dependency. */
+export function predictedPaths(id: string, paths: string[], reason = `${id} edits ${paths.join(', ')}.`) {
+  return { id, paths, paths_reason: reason, depends_on: [], depends_on_reason: '' };
+}

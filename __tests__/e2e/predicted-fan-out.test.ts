@@ -3,20 +3,13 @@ import path from 'node:path';
 import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { DIST, runAction } from '../../support/run-action.js';
+import { PREDICTION, predictedPaths } from '../../support/script.js';
 
 const API_KEY = 'sk-ant-api03-predictedFanOutSecretKey0123';
-/** The prediction request's script key: a phrase of its system prompt. */
-const PREDICTION = 'system:You predict the plan';
 const TASKS = '- BAC-1: Add a route\n- BAC-2: Rename a route\n- BAC-3: Write guide A\n- BAC-4: Write guide B';
 const ENV = { GITHUB_RUN_ID: '7001', GITHUB_RUN_ATTEMPT: '1' };
 const FILES = { 'src/router.js': 'route()\n', 'docs/a.md': '# A\n', 'docs/b.md': '# B\n' };
-const entry = (id: string, paths: string[]) => ({
-  id,
-  paths,
-  paths_reason: `${id} edits ${paths.join(', ')}.`,
-  depends_on: [],
-  depends_on_reason: '',
-});
+const entry = (id: string, paths: string[]) => predictedPaths(id, paths);
 
 let model: MessagesServer;
 beforeAll(async () => {

@@ -2,17 +2,11 @@ import fs from 'node:fs';
 import { makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { DIST, runAction } from '../../support/run-action.js';
+import { PREDICTION, predictedPaths } from '../../support/script.js';
 
 const API_KEY = 'sk-ant-api03-predictedPlanE2EsecretKey0123';
 /** The prediction request's script key: a phrase of its system prompt. */
-const PREDICTION = 'system:You predict the plan';
-const entry = (id: string, paths: string[]) => ({
-  id,
-  paths,
-  paths_reason: `${id} edits the router.`,
-  depends_on: [],
-  depends_on_reason: '',
-});
+const entry = (id: string, paths: string[]) => predictedPaths(id, paths, `${id} edits the router.`);
 
 let model: MessagesServer;
 beforeAll(async () => {

@@ -79,7 +79,7 @@ describe('the work of earlier runs', () => {
   it('asks nothing of git when no left-out task has pushed work, and warns when origin cannot be read', async () => {
     const asked: string[][] = [];
     const none = await readEarlierRuns(
-      { earlierWork: async (b) => (asked.push([...b]), new Map()) },
+      { earlierWork: async (b) => (asked.push([...b]), new Map()), filesChangedBy: async () => [] },
       all,
       // BAC-4, left out, has no branch of its own.
       only('BAC-1', 'BAC-2', 'BAC-3'),
@@ -92,7 +92,10 @@ describe('the work of earlier runs', () => {
 
     const warnings: string[] = [];
     const broken = await readEarlierRuns(
-      { earlierWork: () => Promise.reject(new Error('could not read from remote repository')) },
+      {
+        earlierWork: () => Promise.reject(new Error('could not read from remote repository')),
+        filesChangedBy: async () => [],
+      },
       all,
       only('BAC-2'),
       record,

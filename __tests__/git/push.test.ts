@@ -1,7 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Workspace } from '../../src/git/workspace.js';
-import { git, makeRepo, serveOverHttp, tempDir } from '../../support/git-repo.js';
+import { git, gitTrace, makeRepo, serveOverHttp, tempDir } from '../../support/git-repo.js';
 
 const TOKEN = 'ghs_pushToken0123456789';
 
@@ -35,21 +35,6 @@ async function agentOf(repo: string, task = { id: 'BAC-1', title: 'Push me' }) {
   };
 }
 
-/** Runs `step` with git's own trace of every git process it starts (children too) going to a file; returns the trace. */
-async function traced(step: () => Promise<unknown>): Promise<string> {
-  const home = tempDir('pa-home-');
-  const trace = join(home, 'trace.log');
-  await writeFile(join(home, '.gitconfig'), `[trace2]\n\tnormalTarget = ${trace}\n`);
-  const saved = process.env.HOME;
-  process.env.HOME = home;
-  try {
-    await step();
-  } finally {
-    process.env.HOME = saved;
-  }
-  return readFile(trace, 'utf8');
-}
-
 describe('a push over HTTPS', () => {
   it('gives git the token in its environment, never on a command line', async () => {
     const { origin, clone } = originAndClone();
@@ -58,7 +43,7 @@ describe('a push over HTTPS', () => {
       const repo = clone();
       git(repo, 'remote', 'set-url', 'origin', remote.url);
       let pushed: Awaited<ReturnType<Awaited<ReturnType<typeof agentOf>>['finish']>> | undefined;
-      const trace = await traced(async () => {
+      const trace = await gitTrace(async () => {
         const agent = await agentOf(repo);
         pushed = await agent.finish('work.md');
       });

@@ -23,7 +23,7 @@ import {
   WorktreeError,
   branchName,
 } from '../../src/git/workspace.js';
-import { addBareOrigin, makeRepo, tempDir } from '../../support/git-repo.js';
+import { addBareOrigin, gitTrace, makeRepo, tempDir } from '../../support/git-repo.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -167,20 +167,12 @@ describe('Workspace', () => {
     const worktree = await workspace.create({ id: 'BAC-11', title: '' });
     await writeFile(join(worktree.path, 'README.md'), '# demo\nmore\n');
     // Git's own trace, from the global config, names every git process, the ones git starts itself included.
-    const home = join(dir, 'home');
-    const trace = join(dir, 'trace.log');
-    await mkdir(home);
-    await writeFile(join(home, '.gitconfig'), `[trace2]\n\tnormalTarget = ${trace}\n`);
-    const saved = process.env.HOME;
-    process.env.HOME = home;
-    try {
+    const trace = await gitTrace(async () => {
       const summary = await workspace.commit(worktree, 'counted');
       expect(summary.filesChanged).toEqual(['README.md']);
-    } finally {
-      process.env.HOME = saved;
-    }
+    });
 
-    const commands = (await readFile(trace, 'utf8'))
+    const commands = trace
       .split('\n')
       .map((line) => / start (\S+) (.*)$/.exec(line)?.[2])
       .filter((command) => command !== undefined)
@@ -191,25 +183,12 @@ describe('Workspace', () => {
 
   describe('staging ahead of the commit', () => {
     /** The git commands `run` starts, by name, as git's own trace records them. */
-    const gitCommands = async (run: () => Promise<unknown>): Promise<string[]> => {
-      const home = join(dir, 'home');
-      const trace = join(dir, 'trace.log');
-      await mkdir(home, { recursive: true });
-      await writeFile(join(home, '.gitconfig'), `[trace2]\n\tnormalTarget = ${trace}\n`);
-      await rm(trace, { force: true });
-      const saved = process.env.HOME;
-      process.env.HOME = home;
-      try {
-        await run();
-      } finally {
-        process.env.HOME = saved;
-      }
-      return (await readFile(trace, 'utf8'))
+    const gitCommands = async (run: () => Promise<unknown>): Promise<string[]> =>
+      (await gitTrace(run))
         .split('\n')
         .map((line) => / start (\S+) (.*)$/.exec(line)?.[2])
         .filter((command) => command !== undefined)
         .map((command) => command.replace(/(-c \S+ |--git-dir=\S+ |--work-tree=\S+ )/g, '').split(' ')[0]!);
-    };
 
     it('leaves the commit only the ancestry check and `git commit` to run, and commits what was staged', async () => {
       const worktree = await workspace.create({ id: 'BAC-12', title: '' });

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Workspace } from '../../src/git/workspace.js';
-import { git, makeRepo, tempDir } from '../../support/git-repo.js';
+import { git, gitTrace, makeRepo, tempDir } from '../../support/git-repo.js';
 
 const files = {
   'README.md': '# Sparse\n',
@@ -22,17 +22,7 @@ async function filesIn(dir: string): Promise<string[]> {
 
 /** The git commands `step` starts, by name, as git's own trace records them. */
 async function gitCommands(step: () => Promise<unknown>): Promise<string[]> {
-  const home = tempDir('pa-home-');
-  const trace = join(home, 'trace.log');
-  await writeFile(join(home, '.gitconfig'), `[trace2]\n\tnormalTarget = ${trace}\n`);
-  const saved = process.env.HOME;
-  process.env.HOME = home;
-  try {
-    await step();
-  } finally {
-    process.env.HOME = saved;
-  }
-  return (await readFile(trace, 'utf8'))
+  return (await gitTrace(step))
     .split('\n')
     .map((line) => / start git (.*)$/.exec(line)?.[1])
     .filter((command) => command !== undefined)

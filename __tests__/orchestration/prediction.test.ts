@@ -3,15 +3,9 @@ import { readSettings } from '../../src/settings.js';
 import type { TaskSet } from '../../src/tasks/task.js';
 import { makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { PREDICTION, predictedPaths } from '../../support/script.js';
 
-const PREDICTION = 'system:You predict the plan';
-const entry = (id: string, paths: string[]) => ({
-  id,
-  paths,
-  paths_reason: 'It edits it.',
-  depends_on: [],
-  depends_on_reason: '',
-});
+const entry = (id: string, paths: string[]) => predictedPaths(id, paths, 'It edits it.');
 
 let model: MessagesServer;
 beforeAll(async () => {

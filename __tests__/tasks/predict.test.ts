@@ -5,9 +5,9 @@ import { DEFAULT_PREDICTION_MODEL, predictPlan, type PredictOptions } from '../.
 import type { Task } from '../../src/tasks/task.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import type { ScriptedTurn } from '../../support/script.js';
+import { PREDICTION } from '../../support/script.js';
 
 /** The prediction request's script key: a phrase of its system prompt. */
-const PREDICTION = 'system:You predict the plan';
 
 const FILES = ['README.md', 'src/router.ts', 'src/auth/session.ts', 'docs/api.md'];
 

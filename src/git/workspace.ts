@@ -213,29 +213,30 @@ export class Workspace {
   }
 
   /**
-   * The work an earlier run pushed on `branches`, as `origin` held it when this run first read it: each branch found
-   * there with its tip and the files it changed since it left this run's base. The tips are fetched; a branch
+   * The tips of `branches` an earlier run pushed, as `origin` held them when this run first read it, fetched; a branch
    * `origin` no longer has (merged and deleted, say) is left out.
    */
-  async earlierWork(
-    branches: readonly string[],
-  ): Promise<Map<string, { commit: string; filesChanged: string[] }>> {
+  async earlierWork(branches: readonly string[]): Promise<Map<string, string>> {
     const url = branches.length ? await this.originUrl() : null;
     const tips = url === null ? undefined : await this.leases();
     const found = [...new Set(branches)].filter((b) => tips?.has(b));
-    const work = new Map<string, { commit: string; filesChanged: string[] }>();
-    if (url === null || !tips || found.length === 0) return work;
+    if (url === null || !tips || found.length === 0) return new Map();
     await fetchBranches(this.repo, url, found, this.token);
-    const base = await this.base();
-    for (const branch of found) {
-      const commit = tips.get(branch)!;
-      // What its agent is told it builds on; a history too shallow to tell leaves the list empty, not the work.
-      const names = await git(this.repo, ['diff', '--name-only', '-z', `${base}...${commit}`]).catch(
-        () => '',
-      );
-      work.set(branch, { commit, filesChanged: names.split('\0').filter(Boolean) });
-    }
-    return work;
+    return new Map(found.map((b) => [b, tips.get(b)!]));
+  }
+
+  /**
+   * The files `commit` changed since it left this run's base; empty when the history is too shallow to tell (what an
+   * agent is told it builds on, not the work itself).
+   */
+  async filesChangedBy(commit: string): Promise<string[]> {
+    const names = await git(this.repo, [
+      'diff',
+      '--name-only',
+      '-z',
+      `${await this.base()}...${commit}`,
+    ]).catch(() => '');
+    return names.split('\0').filter(Boolean);
   }
 
   /** The URL of `origin`, or null when there is none: the same for every agent, so asked once. */

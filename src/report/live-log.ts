@@ -6,7 +6,7 @@ import type { TogetherCheck } from '../checks.js';
 import { formatDuration, hasStarted } from './timing.js';
 import { settlingRun } from './verification.js';
 import { NOTES_TOOL } from '../tools/notes.js';
-import { PROGRESS_TOOL } from '../tools/progress.js';
+import { oneLine, PROGRESS_TOOL } from '../tools/progress.js';
 
 /** Longest stretch of model text shown for a turn. */
 const TEXT_CHARS = 100;
@@ -231,20 +231,6 @@ function describeEnd(r: AgentResult): string {
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
-}
-
-/**
- * Untrusted text on one log line: whitespace folded, control characters dropped (a raw newline could start a line
- * the runner reads as a workflow command such as `::add-mask::`), cut with `…`.
- */
-function oneLine(text: string, maxChars: number): string {
-  // eslint-disable-next-line no-control-regex
-  const line = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
-  if (line.length <= maxChars) return line;
-  let cut = Math.max(0, maxChars - 1);
-  const code = line.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-  return `${line.slice(0, cut).trimEnd()}…`;
 }
 
 /** `████████░░ 80% - Writing the fix`; without a percent, the words alone. `doing` is already safe to show. */

@@ -113,27 +113,20 @@ function figures(state: RunState): string {
 }
 
 function agentTable(agents: readonly AgentView[]): string {
-  const head = [
-    'Task',
-    'Title',
-    'Status',
-    'Time',
-    'Turns',
-    'Tool calls',
-    'Tokens in / out / cached',
-    'Cost',
-    'Files changed',
-    'PR',
+  // Each heading, and whether its column holds figures (aligned right).
+  const head: [string, boolean][] = [
+    ['Task', false],
+    ['Title', false],
+    ['Status', false],
+    ['Time', true],
+    ['Turns', true],
+    ['Tool calls', true],
+    ['Tokens in / out / cached', true],
+    ['Cost', true],
+    ['Files changed', true],
+    ['PR', false],
   ];
-  const numeric = new Set([
-    'Time',
-    'Turns',
-    'Tool calls',
-    'Tokens in / out / cached',
-    'Cost',
-    'Files changed',
-  ]);
-  const th = head.map((h) => `<th${numeric.has(h) ? ' class="num"' : ''}>${text(h)}</th>`).join('');
+  const th = head.map(([h, numeric]) => `<th${numeric ? ' class="num"' : ''}>${text(h)}</th>`).join('');
   return `<table class="agents"><thead><tr>${th}</tr></thead><tbody>\n${agents.map(agentRow).join('\n')}\n</tbody></table>`;
 }
 

@@ -72,7 +72,10 @@ export function standInFor(tool: string, input: Record<string, unknown>): string
   return phrase === undefined ? undefined : oneLine(phrase, DOING_CHARS);
 }
 
-/** Text on one line, without control characters, cut with `…` at `maxChars`. */
+/**
+ * Untrusted text on one line: whitespace folded, control characters dropped (a raw newline in the live log could start
+ * a line the runner reads as a workflow command such as `::add-mask::`), cut with `…` at `maxChars`.
+ */
 export function oneLine(text: string, maxChars: number): string {
   // eslint-disable-next-line no-control-regex
   const line = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
