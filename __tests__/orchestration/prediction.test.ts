@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { predictIfAsked } from '../../src/prediction.js';
 import { readSettings } from '../../src/settings.js';
 import type { TaskSet } from '../../src/tasks/task.js';
-import { makeRepo } from '../../support/git-repo.js';
+import { recordDir, writeRunFile } from '../../src/report/records.js';
+import { makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { PREDICTION, predictedPaths } from '../../support/script.js';
 
@@ -91,5 +93,57 @@ describe('predictIfAsked in a shard', () => {
     await expect(predictIfAsked(settings(inputs, makeRepo({ 'a.txt': 'a\n' })), set())).rejects.toThrow(
       'input `plan` (shard 1): needs the prediction of the plan step, and `shard-plan` carries none. Give the plan step',
     );
+  });
+});
+
+describe('predictIfAsked in the report step', () => {
+  const usage = { input: 120, output: 30, cacheRead: 0, cacheWrite: 0 };
+  /** A results folder with one shard's record, its plan carrying `predicted` (and what predicting cost) when given. */
+  async function resultsWith(predicted?: unknown): Promise<string> {
+    const dir = path.join(tempDir(), 'results');
+    const plan = JSON.stringify({
+      tasks: 2,
+      digest: '0123456789abcdef',
+      maxShards: 1,
+      overlap: 'stack',
+      shards: 1,
+      shard: '1',
+      ids: ['BAC-1', 'BAC-2'],
+      ...(predicted ? { predicted, predictionSpent: { model: 'claude-haiku-4-5', usage } } : {}),
+    });
+    const run = {
+      id: '7',
+      attempt: 1,
+      shard: '1',
+      tasks: ['BAC-1', 'BAC-2'],
+      startedAt: 1,
+      endedAt: 2,
+      concurrency: 2,
+      plan,
+    };
+    await writeRunFile(recordDir(dir, run), run);
+    return dir;
+  }
+
+  it('plans as the shards did, from the prediction their records keep, and counts its cost once', async () => {
+    const before = model.requests.length;
+    const carried = [{ id: 'BAC-2', paths: ['src/b.ts'], because: { paths: 'It edits b.' } }];
+    const inputs = { plan: 'predict', mode: 'report', 'results-dir': await resultsWith(carried) };
+    const reported = await predictIfAsked(settings(inputs, makeRepo({ 'a.txt': 'a\n' })), set());
+    expect(reported.set.tasks.map((t) => t.paths)).toEqual([[], ['src/b.ts']]);
+    expect(reported.spent).toEqual({ model: 'claude-haiku-4-5', usage });
+    expect(reported.warnings).toEqual([]);
+    expect(model.requests).toHaveLength(before);
+  });
+
+  it('plans the tasks as written, and says so, when no record carries a prediction', async () => {
+    const inputs = { plan: 'predict', mode: 'report', 'results-dir': await resultsWith() };
+    const given = set();
+    const reported = await predictIfAsked(settings(inputs, makeRepo({ 'a.txt': 'a\n' })), given);
+    expect(reported.set).toBe(given);
+    expect(reported.spent).toBeUndefined();
+    expect(reported.warnings).toEqual([
+      "No shard's record carries the plan's prediction, so this report plans the tasks as written",
+    ]);
   });
 });
