@@ -8,7 +8,7 @@ import { checkMerges } from '../../src/git/merge-check.js';
 import { Workspace } from '../../src/git/workspace.js';
 import { EventStream } from '../../src/events.js';
 import type { AgentResult } from '../../src/result.js';
-import { git, makeRepo, tempDir } from '../../support/git-repo.js';
+import { git, gitTrace, makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 
 /** Points the worktree's branch at a commit of a history of its own, the way a shell without the sandbox can. */
@@ -48,6 +48,68 @@ describe('committing an agent’s work', () => {
     const kept = await workspace.commit(honest, 'BAC-2: Edit');
     expect(kept).toMatchObject({ filesChanged: ['README.md'], insertions: 1 });
     expect(git(repo, 'merge-base', '--is-ancestor', honest.base, kept.commit!)).toBe('');
+  });
+
+  describe('by an agent', () => {
+    let server: MessagesServer;
+    beforeAll(async () => {
+      server = await startMessagesServer();
+    });
+    afterAll(() => server.close());
+
+    /** Runs BAC-3 with `tools`, writing a file, and returns its result and the git commands its commit started. */
+    async function commitOf(tools: ('bash' | 'write')[]) {
+      const repo = makeRepo({ 'README.md': '# demo\n' });
+      const workspace = new Workspace({ repo, root: path.join(tempDir('pa-commit-'), 'worktrees') });
+      server.setScripts({
+        'BAC-3': [
+          { tools: [{ name: 'write', input: { file_path: 'notes.md', content: 'notes\n' } }] },
+          { text: 'Wrote it.' },
+        ],
+      });
+      let result: AgentResult | undefined;
+      const trace = await gitTrace(async () => {
+        result = await runAgent({
+          client: new Anthropic({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 }),
+          task: { id: 'BAC-3', title: 'Notes', prompt: 'work', dependsOn: [], paths: [] },
+          system: systemPrompt('', ''),
+          model: 'claude-sonnet-4-6',
+          maxTurns: 5,
+          timeoutMs: 60_000,
+          tools,
+          workspace: {
+            create: (task) => workspace.create(task),
+            commit: (tree, message, options) => workspace.commit(tree, message, options),
+            stageAhead: (tree) => workspace.stageAhead(tree),
+            push: async () => ({ pushed: false, reason: 'no origin here' }),
+            remove: (tree) => workspace.remove(tree),
+          },
+          events: new EventStream(),
+          homeRoot: tempDir('pa-homes-'),
+          shell: { sandbox: 'none' },
+        });
+      });
+      const asked = trace
+        .split('\n')
+        .map((line) => / start git (.*)$/.exec(line)?.[1])
+        .filter((command) => command !== undefined);
+      return { result: result!, repo, asked };
+    }
+
+    it('with only the file tools asks git nothing about the branch’s history: nothing else could move it', async () => {
+      const { result, repo, asked } = await commitOf(['write']);
+      expect(result).toMatchObject({ status: 'succeeded', filesChanged: ['notes.md'], insertions: 1 });
+      expect(git(repo, 'rev-parse', `${result.commit!}^`)).toBe(git(repo, 'rev-parse', 'HEAD'));
+      expect(asked.some((command) => command.includes(' commit '))).toBe(true);
+      // The one `rev-parse` is the workspace's, of the repository's HEAD, before the worktree was made.
+      expect(asked.filter((command) => /merge-base|--work-tree=.* rev-parse/.test(command))).toEqual([]);
+    });
+
+    it('with a shell checks that the branch still descends from its base before it commits', async () => {
+      const { result, asked } = await commitOf(['bash', 'write']);
+      expect(result).toMatchObject({ status: 'succeeded', filesChanged: ['notes.md'] });
+      expect(asked.filter((command) => command.includes('merge-base --is-ancestor'))).toHaveLength(1);
+    });
   });
 
   describe('by an agent whose shell runs without the sandbox', () => {

@@ -51,7 +51,11 @@ interface AgentWorkspace {
   create(task: Task, options?: WorktreeOptions): Promise<Worktree>;
   /** As `create`, resolved before the files are all checked out: `Worktree.ready` says when they are. */
   open?(task: Task, options?: WorktreeOptions): Promise<Worktree>;
-  commit(worktree: Worktree, message: string, options?: { stagedAhead?: boolean }): Promise<CommitSummary>;
+  commit(
+    worktree: Worktree,
+    message: string,
+    options?: { stagedAhead?: boolean; onlyFileTools?: boolean },
+  ): Promise<CommitSummary>;
   /** Stages the worktree's changes before the commit, which takes them when nothing changed since. Never rejects. */
   stageAhead?(worktree: Worktree): Promise<void>;
   /** Publishes the branch, or says why it could not (no `origin`); a push git refuses throws. */
@@ -553,6 +557,7 @@ class AgentRun {
     try {
       this.changes = await options.workspace.commit(worktree, commitMessage(this.task, this.status), {
         stagedAhead: this.stagedAhead && !this.changed,
+        onlyFileTools: this.stagesAhead,
       });
       committed = true;
       if (this.changes.commit) {

@@ -47,19 +47,22 @@ export class ForeignHistoryError extends Error {
 /**
  * Commits the index as {@link stageAll} left it to the branch and measures the branch against its base, so commits
  * the agent made itself (without the sandbox, in the repository) are counted too. Nothing changed → no commit. A
- * branch that does not descend from its base is refused with a {@link ForeignHistoryError}.
+ * branch that does not descend from its base is refused with a {@link ForeignHistoryError}; `headAtBase` says the
+ * branch cannot have moved (no command ran in the worktree), so neither is asked of git.
  */
 export async function commitStaged(
   target: CommitTarget,
   message: string,
   staging: Staging,
+  { headAtBase = false } = {},
 ): Promise<CommitSummary> {
   const { path, inTree, base } = target;
   const headOf = async () => (await git(path, [...inTree, 'rev-parse', '--verify', 'HEAD^{commit}'])).trim();
-  await refuseForeignHistory(target);
+  // Where nothing but the file tools touched the worktree, HEAD is where git put it: no git process to ask.
+  if (!headAtBase) await refuseForeignHistory(target);
   // An index that matches the base leaves nothing to commit, unless the branch has moved on from the base (the
   // agent's own commits); otherwise git itself says when the index holds nothing new for the branch.
-  let head = staging.stats.filesChanged.length === 0 ? await headOf() : undefined;
+  let head = staging.stats.filesChanged.length > 0 ? undefined : headAtBase ? base : await headOf();
   if (head !== base) {
     const made = await commitIndex(path, inTree, message);
     head = made.committed ? (made.id ?? (await headOf())) : (head ?? (await headOf()));

@@ -146,9 +146,14 @@ export class Workspace {
    * Commits everything in the worktree (tracked, untracked, deleted) to its branch and measures the branch
    * against its base, so commits the agent made itself are counted too. Nothing changed → no commit. What cannot
    * be committed (a file `git add` refuses, a nested repository) is left out and listed in `skipped`; the rest
-   * is committed all the same.
+   * is committed all the same. `onlyFileTools` says that nothing but the file tools, which the SDK confines to the
+   * worktree, touched it (no shell, no `setup` or `verify`): its branch is where git put it, which saves asking.
    */
-  async commit(worktree: Worktree, message: string, { stagedAhead = false } = {}): Promise<CommitSummary> {
+  async commit(
+    worktree: Worktree,
+    message: string,
+    { stagedAhead = false, onlyFileTools = false } = {},
+  ): Promise<CommitSummary> {
     const early = this.ahead.get(worktree.path)?.staging;
     this.ahead.delete(worktree.path);
     // A checkout still writing would hold the index, and files not yet there would look deleted.
@@ -165,7 +170,7 @@ export class Workspace {
     ]);
     if (staged.status === 'rejected') throw staged.reason;
     if (putBack.status === 'rejected') throw putBack.reason;
-    return commitStaged(target, message, staged.value);
+    return commitStaged(target, message, staged.value, { headAtBase: onlyFileTools });
   }
 
   /**
