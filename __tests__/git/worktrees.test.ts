@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Workspace } from '../../src/git/workspace.js';
 import { git, gitTrace, makeRepo, tempDir } from '../../support/git-repo.js';
@@ -45,14 +45,36 @@ describe('worktrees made by git', () => {
       await workspace.prune();
       worktree = await workspace.create({ id: 'BAC-1', title: 'By git' });
     });
+    expect(await readFile(join(worktree!.path, 'README.md'), 'utf8')).toBe(files['README.md']);
     const removed = await gitCommands(() => workspace.remove(worktree!));
 
-    expect(made).toEqual(
-      expect.arrayContaining(['worktree list', 'worktree prune', 'worktree add', 'reset']),
-    );
+    // A small tree is checked out by `worktree add` itself; nothing for git to forget in a repository no run has used.
+    expect(made).toEqual(expect.arrayContaining(['worktree list', 'worktree add']));
+    expect(made).not.toContain('reset');
+    expect(made).not.toContain('worktree prune');
     expect(removed).toEqual(['worktree remove']);
     expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('bac-1');
     expect(git(repo, 'rev-parse', 'parallel-agents/bac-1-by-git')).toBe(git(repo, 'rev-parse', 'HEAD'));
+
+    // A worktree whose directory went away (someone else's, here) is git's to prune at the next run's start.
+    const gone = join(tempDir(), 'gone');
+    git(repo, 'worktree', 'add', '--quiet', '-b', 'gone', gone);
+    await rm(gone, { recursive: true });
+    const next = new Workspace({ repo, root: join(tempDir(), 'worktrees') });
+    expect(await gitCommands(() => next.prune())).toContain('worktree prune');
+    expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain(gone);
+  });
+
+  it('are checked out after git has made them, in the background, when the tree is larger', async () => {
+    const many = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`src/f${i}.ts`, `${i}\n`]));
+    const repo = makeRepo({ ...files, ...many });
+    const workspace = new Workspace({ repo, root: join(tempDir(), 'worktrees') });
+    let worktree;
+    const made = await gitCommands(async () => {
+      worktree = await workspace.create({ id: 'BAC-5', title: 'Larger' });
+    });
+    expect(made).toEqual(expect.arrayContaining(['worktree add', 'reset']));
+    expect(await readFile(join(worktree!.path, 'src/f999.ts'), 'utf8')).toBe('999\n');
   });
 
   it('are sparse the same way as a sparse main checkout', async () => {

@@ -14,7 +14,8 @@ function task(fields: Partial<Task> = {}): Task {
 }
 
 function base(files: Record<string, string>, top = ['src/', 'package.json']): BaseReader {
-  return { file: async (path) => files[path], topLevel: async () => top };
+  // As `ls-tree` lists them: every file given is at the top level, after the rest.
+  return { file: async (path) => files[path], topLevel: async () => [...top, ...Object.keys(files)] };
 }
 
 describe('systemPrompt', () => {
@@ -25,7 +26,7 @@ describe('systemPrompt', () => {
     const system = systemPrompt('Shared notes.', 'Be brief.', brief);
     expect(system).toContain("# The repository's instructions for coding agents (CLAUDE.md)\n\nUse tabs.");
     expect(system).toContain('(AGENTS.md)\n\nRun npm test before you finish.');
-    expect(system).toContain('Its top level: src/, package.json.');
+    expect(system).toContain('Its top level: src/, package.json, CLAUDE.md, AGENTS.md.');
     expect(system.indexOf('Use tabs.')).toBeLessThan(system.indexOf('Be brief.'));
     expect(system.indexOf('Be brief.')).toBeLessThan(system.indexOf('Shared notes.'));
   });
@@ -36,6 +37,16 @@ describe('systemPrompt', () => {
     const none = await readRepositoryBrief(base({}));
     expect(none.guides).toEqual([]);
     expect(systemPrompt('', '', none)).not.toContain('instructions for coding agents');
+  });
+
+  it('reads no guide the top level does not list', async () => {
+    const asked: string[] = [];
+    const brief = await readRepositoryBrief({
+      file: async (path) => (asked.push(path), 'Use tabs.'),
+      topLevel: async () => ['src/', 'AGENTS.md'],
+    });
+    expect(asked).toEqual(['AGENTS.md']);
+    expect(brief.guides.map((g) => g.file)).toEqual(['AGENTS.md']);
   });
 
   it('cuts a long guide at a line end with a note, and a long layout with a count', async () => {
@@ -52,7 +63,7 @@ describe('systemPrompt', () => {
     expect(guide.text.endsWith('x')).toBe(true);
     const system = systemPrompt('', '', brief);
     expect(system).toContain('(CLAUDE.md goes on past 16384 bytes; read the file for the rest.)');
-    expect(system).toContain('f59 and 10 more.');
+    expect(system).toContain('f59 and 11 more.');
   });
 });
 

@@ -61,6 +61,9 @@ export interface WorktreeOptions {
   startPoint?: string;
 }
 
+/** An index of at most this size (a few hundred files) is checked out with the worktree, in the same git process. */
+const SMALL_INDEX_BYTES = 64 * 1024;
+
 /** A staging ahead of the commit (see {@link Workspace.stageAhead}). */
 interface Ahead {
   /** What it staged; undefined when it failed, had to leave files out or did not stage. */
@@ -82,7 +85,7 @@ export class Workspace {
   /** For reading and pushing the branches on `origin`. */
   private readonly token?: string;
   /** The commit every branch starts from unless told otherwise, found once: the same for every agent of a run. */
-  private head?: Promise<string>;
+  private head?: Promise<{ commit: string; index: string }>;
   /**
    * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
    * fails on one another git is still making or removing.
@@ -97,6 +100,8 @@ export class Workspace {
   private readonly filling = pLimit(os.availableParallelism());
   /** Each worktree's latest {@link stageAhead}, by path. */
   private readonly ahead = new Map<string, Ahead>();
+  /** Whether the checkout's tree is small enough to check out in `git worktree add`; asked at the first worktree. */
+  private smallTree?: Promise<boolean>;
   /** The URL of `origin`, or null when there is none; asked at the first worktree. */
   private origin?: Promise<string | null>;
   /** The agents' branches on `origin` as this run first read them; undefined when they could not be read. */
@@ -128,12 +133,15 @@ export class Workspace {
     const path = join(this.root, slug(task.id) || 'task');
     const base = options.startPoint ? await this.commitOf(options.startPoint) : await this.base();
     const worktree: Worktree = { path, branch, base, gitDir: '' };
+    const atOnce = this.checksOutAtOnce();
     worktree.added = this.serialized(async () => {
       // Asked now, while the agents work, rather than by the first to finish, which every other finishing waits for.
       void this.leases().catch(() => undefined);
-      worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base });
+      worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base, checkout: await atOnce });
     });
-    const checkout = worktree.added.then(() => this.filling(() => checkOut(worktree)));
+    const checkout = atOnce.then((filled) =>
+      filled ? worktree.added : worktree.added!.then(() => this.filling(() => checkOut(worktree))),
+    );
     worktree.ready = () => checkout;
     // Handled by whoever waits for them: the agent, a tool, the commit.
     worktree.added.catch(() => undefined);
@@ -244,6 +252,21 @@ export class Workspace {
     return names.split('\0').filter(Boolean);
   }
 
+  /**
+   * Whether a worktree's files are checked out by `git worktree add` itself: where the checkout's index is small, so
+   * is the tree, and one git process does both. A larger tree is checked out after, in the background (see
+   * {@link checkOut}), so that no agent's worktree waits in line behind another's files.
+   */
+  private checksOutAtOnce(): Promise<boolean> {
+    this.smallTree ??= this.found()
+      .then(({ index }) => stat(index))
+      .then(
+        (info) => info.size <= SMALL_INDEX_BYTES,
+        () => false,
+      );
+    return this.smallTree;
+  }
+
   /** The URL of `origin`, or null when there is none: the same for every agent, so asked once. */
   private originUrl(): Promise<string | null> {
     this.origin ??= originUrl(this.repo).catch((error: unknown) => {
@@ -348,7 +371,12 @@ export class Workspace {
    * The commit checked out in `repo`, found once. Rejects with an {@link InputError} when `repo` is missing, is not
    * in a git repository, or has no commit.
    */
-  private base(): Promise<string> {
+  private async base(): Promise<string> {
+    return (await this.found()).commit;
+  }
+
+  /** {@link base}, and where the checkout's index is (one git process for both). */
+  private found(): Promise<{ commit: string; index: string }> {
     this.head ??= (async () => {
       const where = `workspace ${this.repo}`;
       const fix = 'Add actions/checkout before this step, so the agents have a repository to branch from.';
@@ -358,7 +386,10 @@ export class Workspace {
       );
       if (!isDirectory) throw new InputError('no such directory', where, fix);
       try {
-        return (await git(this.repo, ['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+        const [index = '', commit = ''] = (
+          await git(this.repo, ['rev-parse', '--git-path', 'index', '--verify', 'HEAD^{commit}'])
+        ).split('\n');
+        return { commit, index: resolve(this.repo, index) };
       } catch (error) {
         if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
           throw new InputError('not a git repository', where, fix);

@@ -26,13 +26,19 @@ const REMOVED = '.removed';
 let removals = 0;
 
 /**
- * `git worktree add` of `branch` at `path`, pointed at `start` (made, or reset as `-B` does), locked, with nothing
- * checked out yet (see {@link checkOut}); git copies a sparse checkout's settings from the main worktree. Returns the
- * worktree's git directory. Refuses, in words, a directory that is not empty and a branch checked out elsewhere.
+ * `git worktree add` of `branch` at `path`, pointed at `start` (made, or reset as `-B` does), locked, with its files
+ * checked out only when `checkout` says so (else see {@link checkOut}); git copies a sparse checkout's settings from
+ * the main worktree. Returns the worktree's git directory. Refuses, in words, a directory that is not empty and a
+ * branch checked out elsewhere.
  */
 export async function addWorktree(
   repo: string,
-  { path, branch, start }: { path: string; branch: string; start: string },
+  {
+    path,
+    branch,
+    start,
+    checkout = false,
+  }: { path: string; branch: string; start: string; checkout?: boolean },
 ): Promise<string> {
   // Before git: a failed `worktree add` has already reset the branch.
   await refuseTaken(path);
@@ -41,7 +47,7 @@ export async function addWorktree(
       'worktree',
       'add',
       '--quiet',
-      '--no-checkout',
+      ...(checkout ? [] : ['--no-checkout']),
       '--lock',
       `--reason=${LOCK_REASON}`,
       '-B',
@@ -112,16 +118,19 @@ export async function removeWorktree(repo: string, root: string, path: string): 
  */
 export async function pruneWorktrees(repo: string, root: string): Promise<void> {
   const under = `${await realpath(root).catch(() => resolve(root))}${sep}`;
-  for (const { path, locked } of await listWorktrees(repo)) {
-    if (!path.startsWith(under)) continue;
+  // Only when git has something to forget: most runs start on a runner no run has used.
+  let prunable = false;
+  for (const { path, locked, prunable: stale } of await listWorktrees(repo)) {
     const there = await stat(path).then(
       () => true,
       () => false,
     );
+    prunable ||= stale || !there;
+    if (!path.startsWith(under)) continue;
     if (there) await removeWorktree(repo, root, path);
     else if (locked) await git(repo, ['worktree', 'unlock', path]);
   }
-  await git(repo, ['worktree', 'prune']);
+  if (prunable) await git(repo, ['worktree', 'prune']);
   // Moved out of the way first, so that a removal of this run never puts a worktree where `rm` is at work.
   const left = join(root, `${REMOVED}-${process.pid}-${(removals += 1)}`);
   if (
@@ -133,8 +142,8 @@ export async function pruneWorktrees(repo: string, root: string): Promise<void> 
     deleteLater([left]);
 }
 
-/** Every worktree of `repo` (the main one first), as git lists them. */
-async function listWorktrees(repo: string): Promise<{ path: string; locked: boolean }[]> {
+/** Every worktree of `repo` (the main one first), as git lists them; `prunable` where git says it would prune it. */
+async function listWorktrees(repo: string): Promise<{ path: string; locked: boolean; prunable: boolean }[]> {
   const out = await git(repo, ['worktree', 'list', '--porcelain', '-z']);
   // One record a worktree, each of NUL-ended lines, the records parted by an empty line.
   return out
@@ -144,6 +153,7 @@ async function listWorktrees(repo: string): Promise<{ path: string; locked: bool
     .map((lines) => ({
       path: lines[0]!.slice('worktree '.length),
       locked: lines.some((line) => line === 'locked' || line.startsWith('locked ')),
+      prunable: lines.some((line) => line === 'prunable' || line.startsWith('prunable ')),
     }));
 }
 

@@ -15,7 +15,11 @@ export interface BaseReader {
 
 /** The repository's guides for coding agents and its top-level layout, bounded, from the base commit. */
 export async function readRepositoryBrief(base: BaseReader): Promise<RepositoryBrief> {
-  const [layout, ...texts] = await Promise.all([base.topLevel(), ...GUIDES.map((file) => base.file(file))]);
+  // The layout first: a guide it does not list is not read, which saves a git process a guide most runs.
+  const layout = await base.topLevel();
+  const texts = await Promise.all(
+    GUIDES.map((file) => (layout.includes(file) ? base.file(file) : undefined)),
+  );
   const guides: RepositoryBrief['guides'] = [];
   GUIDES.forEach((file, i) => {
     const text = texts[i];
