@@ -268,6 +268,19 @@ function honest(results: AgentResult[], model: (id: string) => number, concurren
  * a process of its own: the floor any agent built on the SDK stands on here. Overhead per agent and wall ÷ ideal are
  * worked out as for the action, from the server's own record.
  */
+/** The git of `tasks` agents' worktrees alone, `concurrency` at once (bench/git-alone.ts), in a process of its own. */
+async function gitAlone(tasks: number, concurrency: number): Promise<{ wallMs: number; cpuMs: number }> {
+  const script = path.join(ROOT, 'bench/git-alone.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(tasks), String(concurrency)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+  await finished(child, 'bench/git-alone.ts');
+  return JSON.parse(out) as { wallMs: number; cpuMs: number };
+}
+
 async function sdkAlone(work: Workload, concurrency: number) {
   use(work);
   const script = path.join(ROOT, 'bench/sdk-alone.ts');
@@ -644,6 +657,13 @@ if (process.env.BENCH_ONLY === 'worktrees') {
   record(
     '… the same through the SDK alone: wall ÷ model-only ideal',
     `${(floor.timing.wallSeconds / floor.timing.model.idealSeconds).toFixed(3)} (${sec(floor.timing.wallSeconds)} ÷ ${sec(floor.timing.model.idealSeconds)}; ${(floor.cpuMs / floor.turns).toFixed(1)} ms of CPU a turn)`,
+    '',
+    null,
+  );
+  const gitOnly = await gitAlone(100, 20);
+  record(
+    '… git alone: the same 100 worktrees made, committed and removed, c=20, no model',
+    `${sec(gitOnly.wallMs / 1000)} (${Math.round(gitOnly.cpuMs)} ms of its thread's CPU)`,
     '',
     null,
   );
