@@ -9,12 +9,11 @@ export function tempDir(prefix = 'pa-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** Git's environment in the tests: no one's config but the repository's. */
+const testGitEnv = (cwd: string) => ({ PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' });
+
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' },
-  }).trim();
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: testGitEnv(cwd) }).trim();
 }
 
 /** A real git repository with `files` committed on `main`. */
@@ -23,9 +22,15 @@ export function makeRepo(files: Record<string, string>, dir = tempDir('pa-repo-'
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), content);
   }
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'initial');
+  // One process from the test's, which is large (a fork of it costs more than git's work here), and three gits from it.
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      'git init -q -b main && git add -A && git -c user.name=Test -c user.email=test@example.com commit -qm initial',
+    ],
+    { cwd: dir, env: testGitEnv(dir) },
+  );
   return dir;
 }
 
