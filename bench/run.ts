@@ -560,6 +560,14 @@ if (process.env.BENCH_ONLY === 'worktrees') {
       `${(scripted.wallSeconds / scripted.model.idealSeconds).toFixed(3)}`,
   );
   note(`10 × 8, c=10: ${whereTimeGoes(server, p.results)}`);
+  // The floor beside it: the SDK alone holds no agent back for the prompt cache, so it has no warm-up to pay.
+  const floor = await sdkAlone(work, 10);
+  record(
+    '… the same through the SDK alone (no warm-up of the prompt cache): wall ÷ model-only ideal',
+    `${(floor.timing.wallSeconds / floor.timing.model.idealSeconds).toFixed(3)} (${sec(floor.timing.wallSeconds)} ÷ ${sec(floor.timing.model.idealSeconds)})`,
+    '',
+    null,
+  );
 
   use(work);
   const s = await runDist('10x8 slow c=1', server, smallRepo(), work, 1);
