@@ -10,6 +10,7 @@ import { EventStream } from '../../src/events.js';
 import type { AgentResult } from '../../src/result.js';
 import { git, gitTrace, makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
+import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
 
 /** Points the worktree's branch at a commit of a history of its own, the way a shell without the sandbox can. */
 const FORGE =
@@ -57,43 +58,24 @@ describe('committing an agent’s work', () => {
     });
     afterAll(() => server.close());
 
-    /** Runs BAC-3 with `tools`, writing a file, and returns its result and the git commands its commit started. */
+    /** Runs BAC-3 with `tools`, writing a file, and returns its result and the git commands the run started. */
     async function commitOf(tools: ('bash' | 'write')[]) {
       const repo = makeRepo({ 'README.md': '# demo\n' });
-      const workspace = new Workspace({ repo, root: path.join(tempDir('pa-commit-'), 'worktrees') });
       server.setScripts({
         'BAC-3': [
           { tools: [{ name: 'write', input: { file_path: 'notes.md', content: 'notes\n' } }] },
           { text: 'Wrote it.' },
         ],
       });
-      let result: AgentResult | undefined;
+      let results: AgentResult[] = [];
       const trace = await gitTrace(async () => {
-        result = await runAgent({
-          client: new Anthropic({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 }),
-          task: { id: 'BAC-3', title: 'Notes', prompt: 'work', dependsOn: [], paths: [] },
-          system: systemPrompt('', ''),
-          model: 'claude-sonnet-4-6',
-          maxTurns: 5,
-          timeoutMs: 60_000,
-          tools,
-          workspace: {
-            create: (task) => workspace.create(task),
-            commit: (tree, message, options) => workspace.commit(tree, message, options),
-            stageAhead: (tree) => workspace.stageAhead(tree),
-            push: async () => ({ pushed: false, reason: 'no origin here' }),
-            remove: (tree) => workspace.remove(tree),
-          },
-          events: new EventStream(),
-          homeRoot: tempDir('pa-homes-'),
-          shell: { sandbox: 'none' },
-        });
+        results = await runAgentsAgainst(server.url, [taskOf('BAC-3')], { repo, tools });
       });
       const asked = trace
         .split('\n')
         .map((line) => / start git (.*)$/.exec(line)?.[1])
         .filter((command) => command !== undefined);
-      return { result: result!, repo, asked };
+      return { result: results[0]!, repo, asked };
     }
 
     it('with only the file tools asks git nothing about the branch’s history: nothing else could move it', async () => {
