@@ -26,20 +26,23 @@ export function earlierRows(
   pullUrl: (n: number) => string,
 ): EarlierRow[] {
   if (!record) return [];
-  const running = new Set(set.tasks.map((t) => t.id));
-  return all.tasks.flatMap((task) => {
-    const earlier = running.has(task.id) ? undefined : record[task.id];
+  return leftOut(all, set).flatMap((task) => {
+    const earlier = record[task.id];
     if (!earlier) return [];
     const { status, pr } = earlier;
-    return [
-      {
-        id: task.id,
-        title: task.title,
-        status,
-        ...(pr ? { pullRequest: { number: pr, url: pullUrl(pr) } } : {}),
-      },
-    ];
+    return [{ id: task.id, title: task.title, status, ...pullRequestOf(pr, pullUrl) }];
   });
+}
+
+/** The tasks of `all` that this run (`set`) does not run. */
+function leftOut(all: TaskSet, set: TaskSet): TaskSet['tasks'] {
+  const running = new Set(set.tasks.map((t) => t.id));
+  return all.tasks.filter((t) => !running.has(t.id));
+}
+
+/** The record's pull request number as a reference with its link; nothing when there is none. */
+function pullRequestOf(pr: number | undefined, pullUrl: (n: number) => string) {
+  return pr ? { pullRequest: { number: pr, url: pullUrl(pr) } } : {};
 }
 
 /**
@@ -55,9 +58,8 @@ export async function readEarlierRuns(
   pullUrl: (n: number) => string,
   warn: (message: string) => void,
 ): Promise<EarlierRuns> {
-  const running = new Set(set.tasks.map((t) => t.id));
-  const left = all.tasks.flatMap((t) => {
-    const branch = running.has(t.id) ? undefined : pushedWork(record, t.id);
+  const left = leftOut(all, set).flatMap((t) => {
+    const branch = pushedWork(record, t.id);
     return branch ? [{ task: t.id, branch, pr: record?.[t.id]?.pr }] : [];
   });
   if (left.length === 0) return { tips: [], branches: [] };
@@ -82,7 +84,7 @@ export async function readEarlierRuns(
   const branches = left.flatMap(({ task, branch, pr }) => {
     const commit = tipOf.get(branch);
     if (!commit) return [];
-    return [{ task, branch, commit, ...(pr ? { pullRequest: { number: pr, url: pullUrl(pr) } } : {}) }];
+    return [{ task, branch, commit, ...pullRequestOf(pr, pullUrl) }];
   });
   return { tips, branches };
 }

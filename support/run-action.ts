@@ -110,6 +110,16 @@ export async function runAction(options: ActionOptions): Promise<ActionRun> {
   };
 }
 
+/**
+ * What `download-artifact` with `merge-multiple: true` makes of the shards' artifacts (each a `results-dir`): one
+ * folder, side by side.
+ */
+export function downloaded(dirs: readonly string[]): string {
+  const merged = tempDir('pa-artifacts-');
+  for (const dir of dirs) fs.cpSync(dir, merged, { recursive: true });
+  return merged;
+}
+
 /** The `name<<delimiter` … `delimiter` records that `@actions/core` writes to `GITHUB_OUTPUT`. */
 export function parseOutputFile(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
-import { runAction, type ActionRun } from '../../support/run-action.js';
+import { downloaded, runAction, type ActionRun } from '../../support/run-action.js';
 import type { Scripts } from '../../support/script.js';
 
 const API_KEY = 'sk-ant-api03-fanOutSecretKey0123456789';
@@ -58,13 +58,6 @@ async function fanOut(): Promise<{ matrix: Entry[]; shardDirs: string[]; shards:
   const workspaces = matrix.map(() => makeRepo({ 'README.md': '# x\n' }));
   const shards = await Promise.all(matrix.map((entry, i) => shard(workspaces[i]!, entry)));
   return { matrix, shards, shardDirs: workspaces.map((w) => path.join(w, 'parallel-agents-results')) };
-}
-
-/** What `download-artifact` with `merge-multiple: true` makes of the shards' artifacts: one folder, side by side. */
-function downloaded(dirs: string[]): string {
-  const merged = tempDir('pa-artifacts-');
-  for (const dir of dirs) fs.cpSync(dir, merged, { recursive: true });
-  return merged;
 }
 
 function report(resultsDir: string, inputs: Record<string, string> = {}) {

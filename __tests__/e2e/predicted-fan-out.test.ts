@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeRepo, tempDir } from '../../support/git-repo.js';
+import { makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
-import { DIST, runAction } from '../../support/run-action.js';
+import { DIST, downloaded, runAction } from '../../support/run-action.js';
 import { PREDICTION, predictedPaths } from '../../support/script.js';
 
 const API_KEY = 'sk-ant-api03-predictedFanOutSecretKey0123';
@@ -111,9 +111,7 @@ describe('plan: predict in a fan-out, through the built action', () => {
     expect(shards.flatMap(results)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
 
     // The report plans as the shards ran, from their records, with no call of its own and nothing to warn of.
-    const merged = tempDir('pa-artifacts-');
-    for (const w of workspaces)
-      fs.cpSync(path.join(w, 'parallel-agents-results'), merged, { recursive: true });
+    const merged = downloaded(workspaces.map((w) => path.join(w, 'parallel-agents-results')));
     const report = await runAction({
       workspace: makeRepo(FILES),
       inputs: { tasks: TASKS, plan: 'predict', mode: 'report', 'max-shards': '2', 'results-dir': merged },

@@ -95,6 +95,19 @@ async function setUp(): Promise<Scene> {
   return { workspace, origin, github };
 }
 
+/** A run of `ids` on a GitHub that answers each request to open a pull request with a 403 saying `message`. */
+async function refusedWith(ids: string[], message: string, times?: number) {
+  const scene = await setUp();
+  scene.github.inject({
+    route: CREATE_PULL,
+    kind: 'status',
+    status: 403,
+    message,
+    ...(times === undefined ? {} : { times }),
+  });
+  return { ...scene, result: await run(scene, { tasks: tasks(...ids) }) };
+}
+
 function run({ workspace, github }: Scene, inputs: Record<string, string>) {
   return runAction({
     workspace,
@@ -165,27 +178,8 @@ beforeAll(async () => {
       const again = await run(scene, { tasks: tasks('BAC-3'), 'pull-requests': 'combined' });
       return { ...scene, first, afterFirst: before, again };
     })(),
-    (async () => {
-      const scene = await setUp();
-      scene.github.inject({
-        route: CREATE_PULL,
-        kind: 'status',
-        status: 403,
-        message: 'GitHub Actions is not permitted to create or approve pull requests.',
-        times: 5,
-      });
-      return { ...scene, result: await run(scene, { tasks: tasks('BAC-1', 'BAC-2') }) };
-    })(),
-    (async () => {
-      const scene = await setUp();
-      scene.github.inject({
-        route: CREATE_PULL,
-        kind: 'status',
-        status: 403,
-        message: 'Resource not accessible by integration',
-      });
-      return { ...scene, result: await run(scene, { tasks: tasks('BAC-1') }) };
-    })(),
+    refusedWith(['BAC-1', 'BAC-2'], 'GitHub Actions is not permitted to create or approve pull requests.', 5),
+    refusedWith(['BAC-1'], 'Resource not accessible by integration'),
   ]);
 });
 

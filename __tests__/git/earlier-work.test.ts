@@ -3,16 +3,12 @@ import { Workspace } from '../../src/git/workspace.js';
 import type { Outcome } from '../../src/report/outcome.js';
 import type { Task, TaskSet } from '../../src/tasks/task.js';
 import { addBareOrigin, git, makeRepo, tempDir } from '../../support/git-repo.js';
+import { taskOf } from '../../support/run-agents.js';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 
-const task = (id: string, dependsOn: string[] = []): Task => ({
-  id,
-  title: `Title of ${id}`,
-  prompt: '',
-  dependsOn,
-  paths: [],
-});
+const task = (id: string, dependsOn: string[] = []): Task =>
+  taskOf(id, { title: `Title of ${id}`, dependsOn });
 const all: TaskSet = {
   context: '',
   source: 'issue #7',

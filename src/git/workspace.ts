@@ -84,8 +84,11 @@ export class Workspace {
   readonly root: string;
   /** For reading and pushing the branches on `origin`. */
   private readonly token?: string;
-  /** The commit every branch starts from unless told otherwise, found once: the same for every agent of a run. */
-  private head?: Promise<{ commit: string; index: string }>;
+  /**
+   * The commit every branch starts from unless told otherwise, and where the checkout's index is, found once: the same
+   * for every agent of a run.
+   */
+  private checkedOut?: Promise<{ commit: string; index: string }>;
   /**
    * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
    * fails on one another git is still making or removing.
@@ -377,7 +380,7 @@ export class Workspace {
 
   /** {@link base}, and where the checkout's index is (one git process for both). */
   private found(): Promise<{ commit: string; index: string }> {
-    this.head ??= (async () => {
+    this.checkedOut ??= (async () => {
       const where = `workspace ${this.repo}`;
       const fix = 'Add actions/checkout before this step, so the agents have a repository to branch from.';
       const isDirectory = await stat(this.repo).then(
@@ -404,6 +407,6 @@ export class Workspace {
         throw error;
       }
     })();
-    return this.head;
+    return this.checkedOut;
   }
 }

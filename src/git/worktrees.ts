@@ -121,14 +121,18 @@ export async function pruneWorktrees(repo: string, root: string): Promise<void> 
   // Only when git has something to forget: most runs start on a runner no run has used.
   let prunable = false;
   for (const { path, locked, prunable: stale } of await listWorktrees(repo)) {
+    prunable ||= stale;
+    if (!path.startsWith(under)) continue;
     const there = await stat(path).then(
       () => true,
       () => false,
     );
-    prunable ||= stale || !there;
-    if (!path.startsWith(under)) continue;
     if (there) await removeWorktree(repo, root, path);
-    else if (locked) await git(repo, ['worktree', 'unlock', path]);
+    else {
+      // Git lists a locked one as in use, not as prunable: unlocked, it is.
+      if (locked) await git(repo, ['worktree', 'unlock', path]);
+      prunable = true;
+    }
   }
   if (prunable) await git(repo, ['worktree', 'prune']);
   // Moved out of the way first, so that a removal of this run never puts a worktree where `rm` is at work.

@@ -26,12 +26,11 @@ const FULL_RECORD_MAX_CHARS = 20_000;
  * HTML comment removed, so no report can forge it.
  */
 export function renderOutcomeRecord(outcome: Outcome): string {
-  const full = JSON.stringify(clean(outcome));
+  const kept = clean(outcome);
+  const full = JSON.stringify(kept);
   const line = (json: string) => `<!-- parallel-agents:outcome ${json} -->`;
   if (full.length <= FULL_RECORD_MAX_CHARS) return line(full);
-  const statuses = Object.fromEntries(
-    Object.entries(clean(outcome)).map(([id, r]) => [id, { status: r.status }]),
-  );
+  const statuses = Object.fromEntries(Object.entries(kept).map(([id, r]) => [id, { status: r.status }]));
   return line(JSON.stringify(statuses));
 }
 
