@@ -69,8 +69,14 @@ function report(resultsDir: string, inputs: Record<string, string> = {}) {
 }
 
 describe('a fan-out over a matrix, through the built action', () => {
+  // One fan-out for every case: each reads its shards' folders (copied by `downloaded`) and changes none of them.
+  let fanned: Awaited<ReturnType<typeof fanOut>>;
+  beforeAll(async () => {
+    fanned = await fanOut();
+  });
+
   it('plans 12 tasks into 3 shards, runs them as 3 processes at once, and reports the whole run', async () => {
-    const { matrix, shards, shardDirs } = await fanOut();
+    const { matrix, shards, shardDirs } = fanned;
     expect(matrix.map((m) => m.tasks.split(',').length)).toEqual([4, 4, 4]);
     for (const shard of shards) expect(shard.code).toBe(0);
     for (const [i, dir] of shardDirs.entries()) {
@@ -106,7 +112,7 @@ describe('a fan-out over a matrix, through the built action', () => {
   });
 
   it("names the missing shard's tasks and fails under fail-on when one shard's files are gone", async () => {
-    const { shardDirs, matrix } = await fanOut();
+    const { shardDirs, matrix } = fanned;
     const lost = matrix[1]!.tasks.split(',');
     const merged = await report(downloaded([shardDirs[0]!, shardDirs[2]!]));
     expect(merged.code).toBe(1);
@@ -139,7 +145,7 @@ describe('a fan-out over a matrix, through the built action', () => {
   });
 
   it('names a shard whose record was planned otherwise, keeps its results, and still writes the report', async () => {
-    const { matrix, shardDirs } = await fanOut();
+    const { matrix, shardDirs } = fanned;
     // Shard 2 as an older workflow ran it: without its plan, and with max-shards 4.
     const stray = makeRepo({ 'README.md': '# x\n' });
     const ran = await shard(stray, matrix[1]!, '4', false);
