@@ -22,12 +22,14 @@ export function makeRepo(files: Record<string, string>, dir = tempDir('pa-repo-'
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), content);
   }
-  // One process from the test's, which is large (a fork of it costs more than git's work here), and three gits from it.
+  // One process from the test's, which is large (a fork of it costs more than git's work here), and three gits from it:
+  // the commit starts no `git maintenance` after it, which a repository of one commit has no use for.
   execFileSync(
     'sh',
     [
       '-c',
-      'git init -q -b main && git add -A && git -c user.name=Test -c user.email=test@example.com commit -qm initial',
+      'git init -q -b main && git add -A && ' +
+        'git -c user.name=Test -c user.email=test@example.com -c maintenance.auto=false commit -qm initial',
     ],
     { cwd: dir, env: testGitEnv(dir) },
   );
@@ -38,6 +40,8 @@ export function makeRepo(files: Record<string, string>, dir = tempDir('pa-repo-'
 export function addBareOrigin(repo: string): string {
   const bare = tempDir('pa-origin-');
   git(bare, 'init', '-q', '--bare');
+  // A push to it then starts no `git gc --auto` on the receiving side (GitHub's side, in a real run).
+  fs.appendFileSync(path.join(bare, 'config'), '[receive]\n\tautogc = false\n');
   git(repo, 'remote', 'add', 'origin', bare);
   git(repo, 'push', '-q', 'origin', 'main');
   return bare;
