@@ -6,7 +6,8 @@ import type { Scripts } from '../../support/script.js';
 
 const API_KEY = 'sk-ant-api03-failFastRefusedKey0123456789';
 const GOOD_KEY = 'sk-ant-api03-failFastGoodKey0123456789';
-const IDS = ['FF-1', 'FF-2', 'FF-3', 'FF-4', 'FF-5', 'FF-6'];
+// Three tasks are enough to tell one request from one a task, and each costs the run a worktree.
+const IDS = ['FF-1', 'FF-2', 'FF-3'];
 const TASKS = IDS.map((id) => `- ${id}: Task ${id}`).join('\n');
 const SCRIPTS: Scripts = Object.fromEntries(IDS.map((id) => [id, [{ text: `Did ${id}.` }]]));
 
@@ -25,7 +26,7 @@ interface Case {
   result: ActionRun;
 }
 
-const UNKNOWN_MODEL_TASKS = `${TASKS}\n- FF-7: On another model\n  model: claude-nonexistent-9\n- FF-8: Also on it\n  model: claude-nonexistent-9`;
+const UNKNOWN_MODEL_TASKS = `${TASKS}\n- FF-4: On another model\n  model: claude-nonexistent-9\n- FF-5: Also on it\n  model: claude-nonexistent-9`;
 
 /** The runs are independent, each with its own server, so they go out at once; each test reads its own. */
 let cases: Record<string, Case>;
@@ -63,7 +64,7 @@ function run(baseUrl: string, inputs: Record<string, string> = {}): Promise<Acti
       'anthropic-api-key': API_KEY,
       'anthropic-base-url': baseUrl,
       tasks: TASKS,
-      'max-concurrency': '6',
+      'max-concurrency': '3',
       ...inputs,
     },
   });
@@ -84,9 +85,9 @@ describe('what no retry fixes fails the run once, through the built action', () 
     ]);
     expect(model.requests).toHaveLength(1);
     expect(rows(result).map((r) => r.status)).toEqual(IDS.map(() => 'skipped'));
-    expect(rows(result)[3]!.error).toMatch(/^not started: the Anthropic API refused the key/);
+    expect(rows(result)[2]!.error).toMatch(/^not started: the Anthropic API refused the key/);
     expect(failureRows(result)).toEqual([]);
-    expect(result.summary).toContain('0/6 tasks succeeded · 6 skipped');
+    expect(result.summary).toContain('0/3 tasks succeeded · 3 skipped');
     // The key itself is named nowhere.
     expect(result.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain(API_KEY);
   });
@@ -108,8 +109,8 @@ describe('what no retry fixes fails the run once, through the built action', () 
     const statuses = Object.fromEntries(rows(result).map((r) => [r.id, r.status]));
     expect(statuses).toEqual({
       ...Object.fromEntries(IDS.map((id) => [id, 'succeeded'])),
-      'FF-7': 'skipped',
-      'FF-8': 'skipped',
+      'FF-4': 'skipped',
+      'FF-5': 'skipped',
     });
     expect(failureRows(result)).toEqual([]);
   });
@@ -141,6 +142,6 @@ describe('what no retry fixes fails the run once, through the built action', () 
     expect(statuses).toEqual({ ...Object.fromEntries(IDS.map((id) => [id, 'succeeded'])), 'FF-2': 'failed' });
     // The SDK's own retries: the first try and two more.
     expect(model.requests.filter((r) => r.task === 'FF-2')).toHaveLength(3);
-    expect(errors(result)).toEqual([expect.stringMatching(/^::error::1 of 6 agents did not succeed/)]);
+    expect(errors(result)).toEqual([expect.stringMatching(/^::error::1 of 3 agents did not succeed/)]);
   });
 });
