@@ -122,11 +122,24 @@ function runVerify(workspace: string, tasks: string, inputs: Record<string, stri
 }
 
 describe('verify, through the action', () => {
-  it('shows a change that breaks the tests as failed verification, gives it one fix-up turn, and shows the fix verified', async () => {
-    server.setScripts(BAC_124);
-    const workspace = demoRepo();
-    const run = await runVerify(workspace, '- BAC-124: Fix model routing\n');
+  /**
+   * One run for two cases: BAC-124 breaks the tests and fixes them in its fix-up turn, BAC-2 passes at once, and the
+   * two pass together. The requests are kept here, as each case starts with the server's list emptied.
+   */
+  let fixedUp: Awaited<ReturnType<typeof runVerify>>;
+  let fixedUpRequests: MessagesServer['requests'];
+  beforeAll(async () => {
+    server.setScripts({ ...BAC_124, 'BAC-2': APART_NOT_TOGETHER['BAC-2']! });
+    server.requests.length = 0;
+    fixedUp = await runVerify(
+      demoRepo(),
+      '- BAC-124: Fix model routing\n- BAC-2: Pin the defaults in a test\n',
+    );
+    fixedUpRequests = [...server.requests];
+  });
 
+  it('shows a change that breaks the tests as failed verification, gives it one fix-up turn, and shows the fix verified', () => {
+    const run = fixedUp;
     expect(run.code).toBe(0);
     const log = run.stdout.split('\n');
     const failedAt = log.findIndex((l) =>
@@ -138,7 +151,7 @@ describe('verify, through the action', () => {
     expect(log[failedAt]).toContain('its output goes back to the agent (fix-up 1)');
 
     // One fix-up turn, in the same thread, with the failing output in its request.
-    const answered = server.requests.filter((r) => r.status === 200);
+    const answered = fixedUpRequests.filter((r) => r.task === 'BAC-124' && r.status === 200);
     expect(answered).toHaveLength(4);
     expect(answered[2]).toMatchObject({ thread: 'continue', messages: 1 });
     expect(JSON.stringify(answered[2]!.body)).toContain('routes gpt-* models to openai');
@@ -147,12 +160,15 @@ describe('verify, through the action', () => {
     expect(cell(run.summary, 'BAC-124', 'Status')).toBe('✅ succeeded');
     // The agent's own outcome (its structured report) next to the verified one.
     expect(cell(run.summary, 'BAC-124', 'Agent says')).toBe('done');
-    const [result] = JSON.parse(run.outputs.results!) as AgentResult[];
+    const results = JSON.parse(run.outputs.results!) as AgentResult[];
+    const result = results.find((r) => r.id === 'BAC-124');
     expect(result!.verification).toMatchObject({ passed: true, fixUps: 1 });
     expect(result!.agentReport).toMatchObject({ outcome: 'done' });
     expect(result!.report).toBe('Fixed: prefixes are matched with startsWith(prefix).');
     expect(result!.verification!.runs.map((r) => r.exitCode)).toEqual([1, 0]);
-    expect(run.outputs.succeeded).toBe('1');
+    // BAC-2's change passed its check the first time.
+    expect(results.find((r) => r.id === 'BAC-2')!.verification!.runs.map((r) => r.exitCode)).toEqual([0]);
+    expect(run.outputs.succeeded).toBe('2');
   });
 
   it('never shows a task whose work fails its check as done, and the step fails', async () => {
@@ -204,15 +220,9 @@ describe('verify, through the action', () => {
     expect(git(workspace, 'worktree', 'list').split('\n')).toHaveLength(1);
   });
 
-  it('says so when the verified branches also pass together', async () => {
-    server.setScripts({ ...BAC_124, 'BAC-2': APART_NOT_TOGETHER['BAC-2']! });
-    const workspace = demoRepo();
-    const run = await runVerify(
-      workspace,
-      '- BAC-124: Fix model routing\n- BAC-2: Pin the defaults in a test\n',
-    );
-    expect(run.code).toBe(0);
-    expect(run.summary).toContain('✅ `npm test` passes on the merge of **BAC-124**, **BAC-2**');
+  it('says so when the verified branches also pass together', () => {
+    expect(fixedUp.code).toBe(0);
+    expect(fixedUp.summary).toContain('✅ `npm test` passes on the merge of **BAC-124**, **BAC-2**');
   });
 
   it("runs no verify on a stranger's task text under untrusted-text: read-only, and says so", async () => {
