@@ -86,27 +86,6 @@ beforeEach(() => {
 });
 
 describe('the built action, run as the runner runs it', () => {
-  it('says where the work is when the repository has no origin to push to', async () => {
-    const run = await runAction({
-      workspace: repo(),
-      inputs: {
-        'anthropic-api-key': API_KEY,
-        'anthropic-base-url': server.url,
-        tasks: '- BAC-1: Add a changelog',
-      },
-    });
-    expect(run.code).toBe(0);
-    const [result] = JSON.parse(run.outputs.results!) as {
-      pushed: boolean;
-      notPushed?: string;
-      branch: string;
-    }[];
-    expect(result?.pushed).toBe(false);
-    expect(result?.notPushed).toContain('no remote named origin');
-    expect(run.summary).toContain(`\`${result?.branch}\` (not pushed)`);
-    expect(run.summary).toContain('exists only on this runner');
-  });
-
   it('runs one agent per task at the same time and reports each one', async () => {
     const workspace = repo();
     const origin = addBareOrigin(workspace);
@@ -241,6 +220,21 @@ describe('the built action, on runs that go out at once', () => {
     };
   });
   afterAll(() => Promise.all(own.map((model) => model.close())));
+
+  it('says where the work is when the repository has no origin to push to', () => {
+    // These runs' repositories have no remote.
+    const run = runs.secret;
+    expect(run.code).toBe(0);
+    const [result] = JSON.parse(run.outputs.results!) as {
+      pushed: boolean;
+      notPushed?: string;
+      branch: string;
+    }[];
+    expect(result?.pushed).toBe(false);
+    expect(result?.notPushed).toContain('no remote named origin');
+    expect(run.summary).toContain(`\`${result?.branch}\` (not pushed)`);
+    expect(run.summary).toContain('exists only on this runner');
+  });
 
   it('never lets the API key out: not in the log, the summary, the outputs or the branches', () => {
     const workspace = secretWorkspace;
