@@ -263,42 +263,34 @@ function honest(results: AgentResult[], model: (id: string) => number, concurren
   return { ...timing, model: timing.model };
 }
 
-/**
- * The same workload through the SDK alone (bench/sdk-alone.ts: its tool runner and toolset, nothing of the action), in
- * a process of its own: the floor any agent built on the SDK stands on here. Overhead per agent and wall ÷ ideal are
- * worked out as for the action, from the server's own record.
- */
-/** The git of `tasks` agents' worktrees alone, `concurrency` at once (bench/git-alone.ts), in a process of its own. */
-async function gitAlone(tasks: number, concurrency: number): Promise<{ wallMs: number; cpuMs: number }> {
-  const script = path.join(ROOT, 'bench/git-alone.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, String(tasks), String(concurrency)], {
+/** The JSON line that the bench script `name` (run under tsx, in a process of its own) prints. */
+async function scriptOutput<T>(name: string, args: string[]): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, name), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  await finished(child, 'bench/git-alone.ts');
-  return JSON.parse(out) as { wallMs: number; cpuMs: number };
+  await finished(child, name);
+  return JSON.parse(out) as T;
 }
 
+/** The git of `tasks` agents' worktrees alone, `concurrency` at once (bench/git-alone.ts). */
+function gitAlone(tasks: number, concurrency: number): Promise<{ wallMs: number; cpuMs: number }> {
+  return scriptOutput('bench/git-alone.ts', [String(tasks), String(concurrency)]);
+}
+
+/**
+ * The same workload through the SDK alone (bench/sdk-alone.ts: its tool runner and toolset, nothing of the action), in
+ * a process of its own: the floor any agent built on the SDK stands on here. Overhead per agent and wall ÷ ideal are
+ * worked out as for the action, from the server's own record.
+ */
 async function sdkAlone(work: Workload, concurrency: number) {
   use(work);
-  const script = path.join(ROOT, 'bench/sdk-alone.ts');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', script, server.url, String(concurrency), ...work.ids],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  await finished(child, 'bench/sdk-alone.ts');
-  const { runs, cpuMs } = JSON.parse(out) as {
+  const { runs, cpuMs } = await scriptOutput<{
     runs: { id: string; startedAt: number; endedAt: number }[];
     cpuMs: number;
-  };
+  }>('bench/sdk-alone.ts', [server.url, String(concurrency), ...work.ids]);
   // Results only as far as the timing reads them: who ran, from when to when.
   const results = runs.map((r) => ({
     ...notStarted({ id: r.id, title: r.id }, 'skipped', '', 'claude-sonnet-4-6'),

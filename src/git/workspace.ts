@@ -85,10 +85,10 @@ export class Workspace {
   /** For reading and pushing the branches on `origin`. */
   private readonly token?: string;
   /**
-   * The commit every branch starts from unless told otherwise, and where the checkout's index is, found once: the same
-   * for every agent of a run.
+   * The commit every branch starts from unless told otherwise, and whether the checkout's tree is small enough to check
+   * out in `git worktree add` (see {@link checksOutAtOnce}), found once: the same for every agent of a run.
    */
-  private checkedOut?: Promise<{ commit: string; index: string }>;
+  private checkedOut?: Promise<{ commit: string; smallTree: boolean }>;
   /**
    * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
    * fails on one another git is still making or removing.
@@ -103,8 +103,6 @@ export class Workspace {
   private readonly filling = pLimit(os.availableParallelism());
   /** Each worktree's latest {@link stageAhead}, by path. */
   private readonly ahead = new Map<string, Ahead>();
-  /** Whether the checkout's tree is small enough to check out in `git worktree add`; asked at the first worktree. */
-  private smallTree?: Promise<boolean>;
   /** The URL of `origin`, or null when there is none; asked at the first worktree. */
   private origin?: Promise<string | null>;
   /** The agents' branches on `origin` as this run first read them; undefined when they could not be read. */
@@ -260,14 +258,8 @@ export class Workspace {
    * is the tree, and one git process does both. A larger tree is checked out after, in the background (see
    * {@link checkOut}), so that no agent's worktree waits in line behind another's files.
    */
-  private checksOutAtOnce(): Promise<boolean> {
-    this.smallTree ??= this.found()
-      .then(({ index }) => stat(index))
-      .then(
-        (info) => info.size <= SMALL_INDEX_BYTES,
-        () => false,
-      );
-    return this.smallTree;
+  private async checksOutAtOnce(): Promise<boolean> {
+    return (await this.found()).smallTree;
   }
 
   /** The URL of `origin`, or null when there is none: the same for every agent, so asked once. */
@@ -378,8 +370,8 @@ export class Workspace {
     return (await this.found()).commit;
   }
 
-  /** {@link base}, and where the checkout's index is (one git process for both). */
-  private found(): Promise<{ commit: string; index: string }> {
+  /** {@link base}, and whether the checkout's tree is small (its index, which one git process finds with the base). */
+  private found(): Promise<{ commit: string; smallTree: boolean }> {
     this.checkedOut ??= (async () => {
       const where = `workspace ${this.repo}`;
       const fix = 'Add actions/checkout before this step, so the agents have a repository to branch from.';
@@ -392,7 +384,11 @@ export class Workspace {
         const [index = '', commit = ''] = (
           await git(this.repo, ['rev-parse', '--git-path', 'index', '--verify', 'HEAD^{commit}'])
         ).split('\n');
-        return { commit, index: resolve(this.repo, index) };
+        const smallTree = await stat(resolve(this.repo, index)).then(
+          (info) => info.size <= SMALL_INDEX_BYTES,
+          () => false,
+        );
+        return { commit, smallTree };
       } catch (error) {
         if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
           throw new InputError('not a git repository', where, fix);
