@@ -110,8 +110,14 @@ describe('runTasks', () => {
   it('runs at most maxShells shell commands at once across all agents', async () => {
     const log = path.join(tempDir(), 'shells.log');
     const tasks = ['SH-1', 'SH-2', 'SH-3', 'SH-4'].map((id) => task(id));
-    // Each command notes its own start and end, so what is measured is the shell, not the wait for it.
-    const command = `echo start >> ${log}; sleep 0.3; echo end >> ${log}`;
+    // Each command notes its own start and end, so what is measured is the shell, not the wait for it; the first two
+    // wait (up to 5 s) until two have started, so two at once is seen however the agents' starts spread.
+    const command = [
+      `echo start >> ${log}`,
+      `n=0; while [ "$(grep -c start ${log})" -lt 2 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done`,
+      'sleep 0.2',
+      `echo end >> ${log}`,
+    ].join('; ');
     const sleepy: ScriptedTurn[] = [{ tools: [{ name: 'bash', input: { command } }] }, { text: 'Slept.' }];
     const { results } = await run(tasks, Object.fromEntries(tasks.map((t) => [t.id, sleepy])), 4, {
       maxShells: 2,
