@@ -64,6 +64,16 @@ export interface WorktreeOptions {
 /** An index of at most this size (a few hundred files) is checked out with the worktree, in the same git process. */
 const SMALL_INDEX_BYTES = 64 * 1024;
 
+/** What a run finds of the checkout once, at its start. */
+interface Found {
+  /** The commit checked out: every branch's base unless told otherwise. */
+  commit: string;
+  /** Whether its tree is small enough to check out in `git worktree add` (see {@link Workspace.checksOutAtOnce}). */
+  smallTree: boolean;
+  /** Git's directory for its worktrees' bookkeeping: there only while it has worktrees besides the main one. */
+  worktrees: string;
+}
+
 /** A staging ahead of the commit (see {@link Workspace.stageAhead}). */
 interface Ahead {
   /** What it staged; undefined when it failed, had to leave files out or did not stage. */
@@ -84,11 +94,8 @@ export class Workspace {
   readonly root: string;
   /** For reading and pushing the branches on `origin`. */
   private readonly token?: string;
-  /**
-   * The commit every branch starts from unless told otherwise, and whether the checkout's tree is small enough to check
-   * out in `git worktree add` (see {@link checksOutAtOnce}), found once: the same for every agent of a run.
-   */
-  private checkedOut?: Promise<{ commit: string; smallTree: boolean }>;
+  /** What the checkout is, found once: the same for every agent of a run. */
+  private checkedOut?: Promise<Found>;
   /**
    * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
    * fails on one another git is still making or removing.
@@ -341,8 +348,12 @@ export class Workspace {
    */
   prune(): Promise<void> {
     return this.serialized(async () => {
-      await this.base();
-      await pruneWorktrees(this.repo, this.root);
+      // Git removes its `worktrees` directory with its last worktree but the main one: nothing to forget then.
+      const registered = await stat((await this.found()).worktrees).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
+      );
+      await pruneWorktrees(this.repo, this.root, { registered });
     });
   }
 
@@ -370,8 +381,8 @@ export class Workspace {
     return (await this.found()).commit;
   }
 
-  /** {@link base}, and whether the checkout's tree is small (its index, which one git process finds with the base). */
-  private found(): Promise<{ commit: string; smallTree: boolean }> {
+  /** {@link base}, with what one git process finds beside it (see {@link Found}). */
+  private found(): Promise<Found> {
     this.checkedOut ??= (async () => {
       const where = `workspace ${this.repo}`;
       const fix = 'Add actions/checkout before this step, so the agents have a repository to branch from.';
@@ -381,14 +392,22 @@ export class Workspace {
       );
       if (!isDirectory) throw new InputError('no such directory', where, fix);
       try {
-        const [index = '', commit = ''] = (
-          await git(this.repo, ['rev-parse', '--git-path', 'index', '--verify', 'HEAD^{commit}'])
+        const [index = '', worktrees = '', commit = ''] = (
+          await git(this.repo, [
+            'rev-parse',
+            '--git-path',
+            'index',
+            '--git-path',
+            'worktrees',
+            '--verify',
+            'HEAD^{commit}',
+          ])
         ).split('\n');
         const smallTree = await stat(resolve(this.repo, index)).then(
           (info) => info.size <= SMALL_INDEX_BYTES,
           () => false,
         );
-        return { commit, smallTree };
+        return { commit, smallTree, worktrees: resolve(this.repo, worktrees) };
       } catch (error) {
         if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
           throw new InputError('not a git repository', where, fix);

@@ -114,13 +114,14 @@ export async function removeWorktree(repo: string, root: string, path: string): 
 /**
  * Clears what an earlier run under `root` left: its worktrees, removed (a killed run leaves its directories, which
  * would be in the way of this run's), or unlocked where their directories are gone, so that `git worktree prune` frees
- * their branches; and the directories it left to delete.
+ * their branches; and the directories it left to delete. `registered: false` says git has no worktree but the main
+ * one, so there is none to ask git about: most runs start on a runner no run has used.
  */
-export async function pruneWorktrees(repo: string, root: string): Promise<void> {
+export async function pruneWorktrees(repo: string, root: string, { registered = true } = {}): Promise<void> {
   const under = `${await realpath(root).catch(() => resolve(root))}${sep}`;
-  // Only when git has something to forget: most runs start on a runner no run has used.
+  // Only when git has something to forget.
   let prunable = false;
-  for (const { path, locked, prunable: stale } of await listWorktrees(repo)) {
+  for (const { path, locked, prunable: stale } of registered ? await listWorktrees(repo) : []) {
     prunable ||= stale;
     if (!path.startsWith(under)) continue;
     const there = await stat(path).then(
