@@ -103,8 +103,10 @@ describe('StickyComment', () => {
     // 40 updates over ~400 ms: the first at once, then one per 200 ms, then the final one.
     expect(sent.length).toBeGreaterThanOrEqual(2);
     expect(sent.length).toBeLessThanOrEqual(5);
+    // Times of arrival at the server, each some milliseconds after its start, on a busy machine some more than others;
+    // without the interval they would be about 40 ms apart (the server's latency and the updates' 10 ms).
     for (let i = 2; i < sent.length - 1; i++) {
-      expect(sent[i]!.time - sent[i - 1]!.time).toBeGreaterThanOrEqual(190);
+      expect(sent[i]!.time - sent[i - 1]!.time).toBeGreaterThanOrEqual(150);
     }
     expect((sent[0]!.body as { body: string }).body).toBe(`${MARKER}\nupdate 0`);
     expect((sent.at(-1)!.body as { body: string }).body).toBe(`${MARKER}\nfinal`);
