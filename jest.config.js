@@ -6,6 +6,9 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 60000,
+  // One temporary directory for the whole run, deleted at its end.
+  globalSetup: '<rootDir>/support/global-setup.js',
+  globalTeardown: '<rootDir>/support/global-teardown.js',
   // The suite waits on git, loopback servers and child processes more than on the CPU, so two workers on two cores
   // save time; more would crowd the tests that measure timing.
   maxWorkers: 2,

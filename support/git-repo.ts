@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-/** A throwaway directory, removed by `cleanup`. */
+/** A throwaway directory, under the run's own temporary directory (see `global-setup.js`). */
 export function tempDir(prefix = 'pa-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { addBareOrigin, git, makeRepo } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { DIST, runAction, type ActionRun } from '../../support/run-action.js';
@@ -310,8 +311,8 @@ describe('the shell', () => {
     const attack = [
       "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done 2>/dev/null",
       'ps e -A 2>&1',
-      'cat /tmp/pa-runner-*/output.txt /tmp/pa-runner-*/event.json 2>&1',
-      'echo forged=1 >> /tmp/pa-runner-*/output.txt',
+      `cat ${os.tmpdir()}/pa-runner-*/output.txt ${os.tmpdir()}/pa-runner-*/event.json 2>&1`,
+      `echo forged=1 >> ${os.tmpdir()}/pa-runner-*/output.txt`,
       'ls ../ 2>&1; echo planted > ../bac-2/planted.txt',
       'setsid sleep 387 > /dev/null 2>&1 < /dev/null &',
       'nohup sleep 388 > /dev/null 2>&1 &',
