@@ -3,8 +3,8 @@ import path from 'node:path';
 import process from 'node:process';
 
 /**
- * Deletes the run's temporary directory (see `global-setup.js`): some thousand repositories and worktrees, a gigabyte
- * or so, in a process of its own that the run does not wait for.
+ * Deletes the run's temporary directory (see `global-setup.js`), with every repository, worktree and runner folder
+ * of the run, in a process of its own that the run does not wait for.
  */
 export default function teardown() {
   const root = process.env.TMPDIR;
