@@ -71,7 +71,7 @@ interface Found {
   /** Whether its tree is small enough to check out in `git worktree add` (see {@link Workspace.checksOutAtOnce}). */
   smallTree: boolean;
   /** Git's directory for its worktrees' bookkeeping: there only while it has worktrees besides the main one. */
-  worktrees: string;
+  worktreesDir: string;
 }
 
 /** A staging ahead of the commit (see {@link Workspace.stageAhead}). */
@@ -348,12 +348,7 @@ export class Workspace {
    */
   prune(): Promise<void> {
     return this.serialized(async () => {
-      // Git removes its `worktrees` directory with its last worktree but the main one: nothing to forget then.
-      const registered = await stat((await this.found()).worktrees).then(
-        () => true,
-        (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
-      );
-      await pruneWorktrees(this.repo, this.root, { registered });
+      await pruneWorktrees(this.repo, this.root, (await this.found()).worktreesDir);
     });
   }
 
@@ -392,7 +387,7 @@ export class Workspace {
       );
       if (!isDirectory) throw new InputError('no such directory', where, fix);
       try {
-        const [index = '', worktrees = '', commit = ''] = (
+        const [index = '', worktreesDir = '', commit = ''] = (
           await git(this.repo, [
             'rev-parse',
             '--git-path',
@@ -407,7 +402,7 @@ export class Workspace {
           (info) => info.size <= SMALL_INDEX_BYTES,
           () => false,
         );
-        return { commit, smallTree, worktrees: resolve(this.repo, worktrees) };
+        return { commit, smallTree, worktreesDir: resolve(this.repo, worktreesDir) };
       } catch (error) {
         if (error instanceof GitError && /not a git repository/i.test(error.stderr)) {
           throw new InputError('not a git repository', where, fix);

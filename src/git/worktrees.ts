@@ -114,12 +114,17 @@ export async function removeWorktree(repo: string, root: string, path: string): 
 /**
  * Clears what an earlier run under `root` left: its worktrees, removed (a killed run leaves its directories, which
  * would be in the way of this run's), or unlocked where their directories are gone, so that `git worktree prune` frees
- * their branches; and the directories it left to delete. `registered: false` says git has no worktree but the main
- * one, so there is none to ask git about: most runs start on a runner no run has used.
+ * their branches; and the directories it left to delete. `worktreesDir` is where git keeps its worktrees' bookkeeping
+ * (`git rev-parse --git-path worktrees`).
  */
-export async function pruneWorktrees(repo: string, root: string, { registered = true } = {}): Promise<void> {
+export async function pruneWorktrees(repo: string, root: string, worktreesDir: string): Promise<void> {
   const under = `${await realpath(root).catch(() => resolve(root))}${sep}`;
-  // Only when git has something to forget.
+  // Git removes that directory with its last worktree but the main one: then there is none to ask about, as on most
+  // runners, which no run has used. Only when git has something to forget is it asked to prune.
+  const registered = await stat(worktreesDir).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
+  );
   let prunable = false;
   for (const { path, locked, prunable: stale } of registered ? await listWorktrees(repo) : []) {
     prunable ||= stale;
