@@ -9,9 +9,10 @@ export default {
   // One temporary directory for the whole run, deleted at its end.
   globalSetup: '<rootDir>/support/global-setup.js',
   globalTeardown: '<rootDir>/support/global-teardown.js',
-  // The suite waits on git, loopback servers and child processes more than on the CPU, so two workers on two cores
-  // save time; more would crowd the tests that measure timing.
-  maxWorkers: 2,
+  // Many files wait on the clock, a loopback server or a child process for part of their time, which a third worker
+  // fills: on two cores, two then three workers ran in 205 then 185 s, and with coverage 229 then 206 s (the later
+  // run of a pair is usually the slower here); four were no better (194 s). See docs/internals.md.
+  maxWorkers: 3,
   verbose: true,
   // Coverage counts what runs in the test process; the end-to-end runs of dist/ prove the bundle, not these lines.
   // Instrumenting only src/ (babel) costs a fifth of the suite's CPU less than V8's coverage, which counts every
