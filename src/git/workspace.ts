@@ -68,7 +68,11 @@ const SMALL_INDEX_BYTES = 64 * 1024;
 interface Found {
   /** The commit checked out: every branch's base unless told otherwise. */
   commit: string;
-  /** Whether its tree is small enough to check out in `git worktree add` (see {@link Workspace.checksOutAtOnce}). */
+  /**
+   * Whether a worktree's files are checked out by `git worktree add` itself: where the checkout's index is small, so
+   * is the tree, and one git process does both. A larger tree is checked out after, in the background (see
+   * {@link checkOut}), so that no agent's worktree waits in line behind another's files.
+   */
   smallTree: boolean;
   /** Git's directory for its worktrees' bookkeeping: there only while it has worktrees besides the main one. */
   worktreesDir: string;
@@ -141,18 +145,17 @@ export class Workspace {
     const path = join(this.root, slug(task.id) || 'task');
     const base = options.startPoint ? await this.commitOf(options.startPoint) : await this.base();
     const worktree: Worktree = { path, branch, base, gitDir: '' };
-    const atOnce = this.checksOutAtOnce();
-    worktree.added = this.serialized(async () => {
+    const { smallTree } = await this.found();
+    const added = this.serialized(async () => {
       // Asked now, while the agents work, rather than by the first to finish, which every other finishing waits for.
       void this.leases().catch(() => undefined);
-      worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base, checkout: await atOnce });
+      worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base, checkout: smallTree });
     });
-    const checkout = atOnce.then((filled) =>
-      filled ? worktree.added : worktree.added!.then(() => this.filling(() => checkOut(worktree))),
-    );
+    worktree.added = added;
+    const checkout = smallTree ? added : added.then(() => this.filling(() => checkOut(worktree)));
     worktree.ready = () => checkout;
     // Handled by whoever waits for them: the agent, a tool, the commit.
-    worktree.added.catch(() => undefined);
+    added.catch(() => undefined);
     checkout.catch(() => undefined);
     this.checkouts.set(path, checkout);
     return worktree;
@@ -258,15 +261,6 @@ export class Workspace {
       `${await this.base()}...${commit}`,
     ]).catch(() => '');
     return names.split('\0').filter(Boolean);
-  }
-
-  /**
-   * Whether a worktree's files are checked out by `git worktree add` itself: where the checkout's index is small, so
-   * is the tree, and one git process does both. A larger tree is checked out after, in the background (see
-   * {@link checkOut}), so that no agent's worktree waits in line behind another's files.
-   */
-  private async checksOutAtOnce(): Promise<boolean> {
-    return (await this.found()).smallTree;
   }
 
   /** The URL of `origin`, or null when there is none: the same for every agent, so asked once. */

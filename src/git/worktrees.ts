@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
+import { isThere } from '../is-there.js';
 import { git, GitError } from './runner.js';
 
 /** A worktree that could not be made, and why, in words for the report. */
@@ -121,12 +122,9 @@ export async function pruneWorktrees(repo: string, root: string, worktreesDir: s
   const under = `${await realpath(root).catch(() => resolve(root))}${sep}`;
   // Git removes that directory with its last worktree but the main one: then there is none to ask about, as on most
   // runners, which no run has used. Only when git has something to forget is it asked to prune.
-  const registered = await stat(worktreesDir).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
-  );
+  const listed = (await isThere(worktreesDir)) ? await listWorktrees(repo) : [];
   let prunable = false;
-  for (const { path, locked, prunable: stale } of registered ? await listWorktrees(repo) : []) {
+  for (const { path, locked, prunable: stale } of listed) {
     prunable ||= stale;
     if (!path.startsWith(under)) continue;
     const there = await stat(path).then(

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { isThere } from '../is-there.js';
 import { commandsUntil, findOnPath } from './commands.js';
 
 const execFileAsync = promisify(execFile);
@@ -231,11 +232,4 @@ async function removeParts(parts: Part[], files: Files): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-}
-
-async function isThere(dir: string): Promise<boolean> {
-  return stat(dir).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
-  );
 }
