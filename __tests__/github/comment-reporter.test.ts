@@ -274,7 +274,10 @@ describe('commentReporter', () => {
       state: () => initialRunState(),
       render: (state) => renderComment(state),
     });
-    await sleep(100);
+    // No event ever comes: the comment is posted on the reporter's own start (waited for, as a busy machine may take
+    // longer than a moment to answer).
+    for (const deadline = Date.now() + 5_000; server.state.comments.length === 0 && Date.now() < deadline;)
+      await sleep(10);
 
     expect(server.state.comments.map((c) => c.body)).toEqual([
       `${MARKER}\n### ⏳ parallel-agents: starting\n\n_Reading the tasks…_\n`,

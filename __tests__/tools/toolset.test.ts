@@ -91,27 +91,33 @@ describe('agentToolset', () => {
   });
 
   it('flags each tool that changes a file in a real worktree as writing, and a shell as writing after it returns', async () => {
-    const outcomes: Record<string, unknown> = {};
-    for (const name of TOOL_ORDER) {
+    // Each tool in a repository of its own; all of them called first, then one wait for what changes after a call
+    // returned (the shell's background write comes 0.3 s on).
+    const called = TOOL_ORDER.map((name) => {
       const repo = makeRepo({ 'README.md': '# Toolset\n' });
       const [used] = toolsetIn(repo, [name]) as [AgentTool];
-      try {
-        const before = files(repo);
-        await used.run(CALLS[used.name as ToolName] as never);
-        const returned = files(repo);
-        await sleep(600);
+      return { repo, used, before: files(repo), returned: {} as Record<string, string> };
+    });
+    const outcomes: Record<string, unknown> = {};
+    try {
+      for (const call of called) {
+        await call.used.run(CALLS[call.used.name as ToolName] as never);
+        call.returned = files(call.repo);
+      }
+      await sleep(600);
+      for (const { repo, used, before, returned } of called) {
         const later = files(repo);
         outcomes[used.name] = {
           changed: JSON.stringify(returned) !== JSON.stringify(before),
           changedAfterReturn: JSON.stringify(later) !== JSON.stringify(returned),
         };
-      } finally {
-        await used.close?.();
+        expect(outcomes[used.name]).toEqual({
+          changed: used.writes,
+          changedAfterReturn: used.writesAfterReturn,
+        });
       }
-      expect(outcomes[used.name]).toEqual({
-        changed: used.writes,
-        changedAfterReturn: used.writesAfterReturn,
-      });
+    } finally {
+      await Promise.all(called.map(({ used }) => used.close?.()));
     }
     expect(Object.keys(outcomes)).toEqual(TOOL_ORDER);
   });
