@@ -19,6 +19,9 @@ const BROKEN = 'provider.modelPrefixes.some((prefix) => model.endsWith(prefix))'
 const FIXED = 'provider.modelPrefixes.some((prefix) => model.startsWith(prefix))';
 const ORIGINAL = 'provider.modelPrefixes.some((prefix) => model.startsWith)';
 
+/** The demo repository's `npm test`, run directly: npm's own start would add about a second to each check. */
+const VERIFY = 'node --test --test-reporter=spec';
+
 /** BAC-124 on the demo repository: a first change that breaks its tests, then the fix once it is told so. */
 const BREAKS_THEN_FIXES: Scripts = {
   'BAC-124': [
@@ -59,7 +62,7 @@ function demoRepo(extra: Record<string, string> = {}): string {
 }
 
 function checks(overrides: Partial<Checks> = {}): Checks {
-  return { setup: '', verify: 'npm test', verifyTimeoutMs: 60_000, verifyRetries: 1, ...overrides };
+  return { setup: '', verify: VERIFY, verifyTimeoutMs: 60_000, verifyRetries: 1, ...overrides };
 }
 
 async function runOn(
@@ -112,9 +115,11 @@ describe('verify', () => {
       ['verify', 2, 0, undefined],
     ]);
     const lines = checksSeen.map((e) => formatEvent(e));
-    expect(lines[0]).toMatch(/^\[BAC-124\] ❌ failed verification: `npm test` exited 1 after .*fix-up 1/);
+    expect(lines[0]).toMatch(
+      /^\[BAC-124\] ❌ failed verification: `node --test --test-reporter=spec` exited 1 after .*fix-up 1/,
+    );
     expect(lines[0]).toMatch(/exited 1 after [\d.]+ s: ✖ /);
-    expect(lines[1]).toMatch(/^\[BAC-124\] ✅ verified: `npm test` passed in /);
+    expect(lines[1]).toMatch(/^\[BAC-124\] ✅ verified: `node --test --test-reporter=spec` passed in /);
 
     expect(result).toMatchObject({
       status: 'succeeded',
@@ -133,7 +138,7 @@ describe('verify', () => {
     expect(fixUp.previousMessageId).toBe(answered[1]!.messageId);
     expect(fixUp.messages).toBe(1);
     const said = textOf(fixUp.body);
-    expect(said).toContain('`npm test`');
+    expect(said).toContain(`\`${VERIFY}\``);
     expect(said).toContain('exited with code 1');
     expect(said).toContain('✖ failing tests:');
     expect(said).toContain('routes gpt-* models to openai');
@@ -147,11 +152,11 @@ describe('verify', () => {
     const { result } = await runOn(repo, { checks: checks({ verifyRetries: 0 }) });
 
     expect(result.status).toBe('failed-verification');
-    expect(result.error).toBe('verify `npm test` exited 1');
+    expect(result.error).toBe(`verify \`${VERIFY}\` exited 1`);
     expect(result.verification).toMatchObject({ passed: false, fixUps: 0, runs: [{ exitCode: 1 }] });
     expect(server.requests.filter((r) => r.status === 200)).toHaveLength(2);
     const ended = formatEvent({ type: 'ended', task: 'BAC-124', at: 0, result });
-    expect(ended).toMatch(/failed verification in .*: verify `npm test` exited 1$/);
+    expect(ended).toMatch(/failed verification in .*: verify `node --test --test-reporter=spec` exited 1$/);
     // The work is kept on its branch, marked as not done.
     expect(git(repo, 'log', '-1', '--format=%s', result.branch)).toBe(
       'BAC-124: Fix model routing (failed-verification, partial)',

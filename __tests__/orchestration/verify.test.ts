@@ -2,16 +2,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentResult } from '../../src/result.js';
 import type { RunEvent } from '../../src/events.js';
-import { git, makeRepo, tempDir } from '../../support/git-repo.js';
+import { demoRepo } from '../../support/demo.js';
+import { git, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { startGitHubServer } from '../../support/github-server.js';
-import { examplePayload, ROOT } from '../../support/run-action.js';
+import { examplePayload } from '../../support/run-action.js';
 import { runInProcess } from '../../support/run-in-process.js';
 import type { Scripts } from '../../support/script.js';
 
 const ORIGINAL = 'provider.modelPrefixes.some((prefix) => model.startsWith)';
 const BROKEN = 'provider.modelPrefixes.some((prefix) => model.endsWith(prefix))';
 const FIXED = 'provider.modelPrefixes.some((prefix) => model.startsWith(prefix))';
+
+/**
+ * The demo repository's `npm test`, run directly: these cases are about verify, not npm, whose start would cost each
+ * check about a second (demo.test.ts keeps `npm test` for the demo itself).
+ */
+const VERIFY = 'node --test --test-reporter=spec';
 
 /** Breaks the demo repository's tests, then fixes them once its check's output comes back. */
 const BAC_124: Scripts = {
@@ -84,12 +91,6 @@ beforeEach(() => {
   server.requests.length = 0;
 });
 
-function demoRepo(): string {
-  const dir = tempDir('pa-demo-');
-  fs.cpSync(path.join(ROOT, 'examples/demo-repo'), dir, { recursive: true });
-  return makeRepo({}, dir);
-}
-
 const auditOf = (workspace: string): RunEvent[] =>
   fs
     .readFileSync(path.join(workspace, 'parallel-agents-results/run-local-1/audit.jsonl'), 'utf8')
@@ -107,7 +108,7 @@ function cell(summary: string, id: string, column: string): string | undefined {
   return cells(`| **${id}**`)[cells('| Task |').indexOf(column)];
 }
 
-/** The action in process on the demo repository's copy `workspace`, with `verify: npm test` and `tasks`. */
+/** The action in process on the demo repository's copy `workspace`, with its test runner as `verify`, and `tasks`. */
 function runVerify(workspace: string, tasks: string, inputs: Record<string, string> = {}) {
   return runInProcess({
     workspace,
@@ -115,7 +116,7 @@ function runVerify(workspace: string, tasks: string, inputs: Record<string, stri
       'anthropic-api-key': 'sk-ant-test',
       'anthropic-base-url': server.url,
       tasks,
-      verify: 'npm test',
+      verify: VERIFY,
       ...inputs,
     },
   });
@@ -132,7 +133,7 @@ describe('verify, through the action', () => {
     server.setScripts({ ...BAC_124, 'BAC-2': APART_NOT_TOGETHER['BAC-2']! });
     server.requests.length = 0;
     fixedUp = await runVerify(
-      demoRepo(),
+      demoRepo(tempDir('pa-demo-')),
       '- BAC-124: Fix model routing\n- BAC-2: Pin the defaults in a test\n',
     );
     fixedUpRequests = [...server.requests];
@@ -143,9 +144,11 @@ describe('verify, through the action', () => {
     expect(run.code).toBe(0);
     const log = run.stdout.split('\n');
     const failedAt = log.findIndex((l) =>
-      /^\[BAC-124\] ❌ failed verification: `npm test` exited 1 /.test(l),
+      /^\[BAC-124\] ❌ failed verification: `node --test --test-reporter=spec` exited 1 /.test(l),
     );
-    const verifiedAt = log.findIndex((l) => /^\[BAC-124\] ✅ verified: `npm test` passed in /.test(l));
+    const verifiedAt = log.findIndex((l) =>
+      /^\[BAC-124\] ✅ verified: `node --test --test-reporter=spec` passed in /.test(l),
+    );
     expect(failedAt).toBeGreaterThan(-1);
     expect(verifiedAt).toBeGreaterThan(failedAt);
     expect(log[failedAt]).toContain('its output goes back to the agent (fix-up 1)');
@@ -173,7 +176,7 @@ describe('verify, through the action', () => {
 
   it('never shows a task whose work fails its check as done, and the step fails', async () => {
     server.setScripts(BAC_124);
-    const workspace = demoRepo();
+    const workspace = demoRepo(tempDir('pa-demo-'));
     const run = await runVerify(workspace, '- BAC-124: Fix model routing\n', { 'verify-retries': '0' });
 
     expect(run.code).toBe(1);
@@ -183,7 +186,7 @@ describe('verify, through the action', () => {
     expect(cell(run.summary, 'BAC-124', 'Status')).toBe('❌ failed verification');
     expect(cell(run.summary, 'BAC-124', 'Verified')).toBe('❌ failed verification (exit 1)');
     // The report says what failed and shows the end of its output.
-    expect(run.summary).toContain('**verify** `npm test` exit 1 after');
+    expect(run.summary).toContain(`**verify** \`${VERIFY}\` exit 1 after`);
     expect(run.summary).toContain('routes gpt-* models to openai');
     expect(run.outputs).toMatchObject({ succeeded: '0', failed: '1' });
     expect(run.stdout).toContain('::error::1 of 1 agents did not succeed (BAC-124 failed-verification)');
@@ -191,7 +194,7 @@ describe('verify, through the action', () => {
 
   it('catches two changes that pass their check apart but fail it together, with the merged check', async () => {
     server.setScripts(APART_NOT_TOGETHER);
-    const workspace = demoRepo();
+    const workspace = demoRepo(tempDir('pa-demo-'));
     const run = await runVerify(
       workspace,
       '- BAC-1: Raise the default max tokens\n- BAC-2: Pin the defaults in a test\n',
@@ -207,10 +210,14 @@ describe('verify, through the action', () => {
       check: { merged: ['BAC-1', 'BAC-2'], conflicts: [], passed: false, verify: { exitCode: 1 } },
     });
     expect(run.summary.split('\n')[0]).toBe('## ⚠️ parallel-agents: 2/2 tasks succeeded');
-    expect(run.summary).toContain('### Together: `npm test` on the merge');
-    expect(run.summary).toContain('❌ `npm test` fails on the merge of **BAC-1**, **BAC-2** (exit 1 after');
+    expect(run.summary).toContain(`### Together: \`${VERIFY}\` on the merge`);
+    expect(run.summary).toContain(
+      `❌ \`${VERIFY}\` fails on the merge of **BAC-1**, **BAC-2** (exit 1 after`,
+    );
     expect(run.summary).toContain('defaults to 1024 tokens');
-    expect(run.stdout).toMatch(/\[together\] ❌ `npm test` exited 1 on the merge of BAC-1, BAC-2 after/);
+    expect(run.stdout).toMatch(
+      /\[together\] ❌ `node --test --test-reporter=spec` exited 1 on the merge of BAC-1, BAC-2 after/,
+    );
     // Each branch stays as its agent left it, and the merge leaves no branch or worktree behind.
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
@@ -222,7 +229,7 @@ describe('verify, through the action', () => {
 
   it('says so when the verified branches also pass together', () => {
     expect(fixedUp.code).toBe(0);
-    expect(fixedUp.summary).toContain('✅ `npm test` passes on the merge of **BAC-124**, **BAC-2**');
+    expect(fixedUp.summary).toContain(`✅ \`${VERIFY}\` passes on the merge of **BAC-124**, **BAC-2**`);
   });
 
   it("runs no verify on a stranger's task text under untrusted-text: read-only, and says so", async () => {
@@ -241,7 +248,7 @@ describe('verify, through the action', () => {
       Object.assign(payload.issue, { number: 7, body });
       payload.issue.user.login = 'stranger';
       const run = await runInProcess({
-        workspace: demoRepo(),
+        workspace: demoRepo(tempDir('pa-demo-')),
         event: { name: 'issues', payload },
         env: { GITHUB_API_URL: github.url },
         inputs: {
@@ -250,7 +257,7 @@ describe('verify, through the action', () => {
           'github-token': token,
           'untrusted-text': 'read-only',
           comment: 'false',
-          verify: 'npm test',
+          verify: VERIFY,
         },
       });
       expect(run.stdout).toContain(
