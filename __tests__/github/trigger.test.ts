@@ -8,6 +8,7 @@ import {
   selectTasks,
   type TriggerSettings,
 } from '../../src/github/trigger.js';
+import { readSettings } from '../../src/settings.js';
 import { parseMarkdownTasks } from '../../src/tasks/markdown.js';
 import { examplePayload } from '../../support/run-action.js';
 
@@ -35,6 +36,19 @@ function byBot(payload: Payload, login: string): Payload {
   if (payload['comment']) payload['comment'].user = { ...payload['comment'].user, login, type: 'Bot' };
   return payload;
 }
+
+describe('the settings these tests take', () => {
+  it('are the defaults, with write required and a stranger’s text refused', () => {
+    const settings = readSettings((name) => (name === 'anthropic-api-key' ? 'sk-test' : ''), {});
+
+    expect(settings).toMatchObject({
+      ...SETTINGS,
+      requiredPermission: 'write',
+      untrustedText: 'refuse',
+      allowForks: false,
+    });
+  });
+});
 
 describe('decideTrigger', () => {
   it('runs a workflow_dispatch, by whoever dispatched it', () => {

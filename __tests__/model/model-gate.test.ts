@@ -1,8 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic, { RateLimitError } from '@anthropic-ai/sdk';
+import { createModelClient } from '../../src/model/client.js';
 import { describeError } from '../../src/model/describe-error.js';
 import { MAX_RETRY_AFTER_MS, ModelGate, gatedFetch, retryAfterMs } from '../../src/model/model-gate.js';
+import { refusalIn } from '../../src/model/refusal.js';
 import type { Task } from '../../src/tasks/task.js';
 import { startMessagesServer } from '../../support/messages-server.js';
 import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
@@ -175,6 +177,47 @@ describe('a retry-after longer than the cap', () => {
       await server.close();
     }
   });
+});
+
+// Each kind of wrong base URL, as refusal.ts words it; the built action shows one of them (fail-fast.test.ts).
+describe('a base URL that is not the Messages API, through the gated client', () => {
+  it.each([
+    ['a web page answering 200', { website: { status: 200 } }, '/anthropic', '200 with text/html'],
+    ['a web page answering 404', { website: { status: 404 } }, '/anthropic', '404 with text/html'],
+    ['the API under a wrong path', {}, '/wrong', '404 not_found_error: Not found: POST /wrong/v1/messages'],
+  ] as const)(
+    'names %s with the base URL, and asks it once for three requests',
+    async (_what, options, path, answered) => {
+      const server = await startMessagesServer({ scripts: {}, ...options });
+      try {
+        const client = createModelClient({
+          apiKey: 'loopback-key',
+          baseUrl: `${server.url}${path}`,
+          maxInFlight: 3,
+        });
+        const messages: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const error: unknown = await client.messages
+            .create({
+              model: 'claude-sonnet-4-6',
+              max_tokens: 10,
+              messages: [{ role: 'user', content: 'hi' }],
+            })
+            .catch((caught: unknown) => caught);
+          messages.push(refusalIn(error)?.message ?? String(error));
+        }
+
+        expect(messages).toEqual(
+          Array(3).fill(
+            `${server.url}${path} is not the Anthropic Messages API (POST /v1/messages answered ${answered}): check anthropic-base-url`,
+          ),
+        );
+        expect(server.requests).toHaveLength(1);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });
 
 describe('under a server-enforced rate limit', () => {
