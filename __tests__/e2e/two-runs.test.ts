@@ -24,7 +24,6 @@ let slow: MessagesServer;
 beforeAll(async () => {
   expect(fs.existsSync(DIST)).toBe(true);
   fast = await startMessagesServer({
-    latencyMs: 10,
     scripts: { 'BAC-1': [write('# Changelog (first run)\n'), { text: 'Added.' }] },
   });
   // The second run's agent is still at work when the first run has pushed.

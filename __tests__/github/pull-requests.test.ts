@@ -95,6 +95,21 @@ describe('upsertPullRequest', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  it('says in one line that the token may not write pull requests, and the permissions: line that fixes it', async () => {
+    await start();
+    server.inject({
+      route: CREATE,
+      kind: 'status',
+      status: 403,
+      message: 'Resource not accessible by integration',
+    });
+    const error = await refusal(upsertPullRequest(octokit, repo, spec));
+    expect(error.fatal).toBe(true);
+    expect(error.message).toBe(
+      'Pull requests in octo-org/gateway: the token may not write pull requests (Resource not accessible by integration). To fix it, add `pull-requests: write` under `permissions:` in the workflow (for the job, or at the top of the file)',
+    );
+  });
+
   it('names the permissions: line when the token may not write pull requests, on the look-up too', async () => {
     await start();
     server.inject({
