@@ -3,12 +3,13 @@ import path from 'node:path';
 import { git, makeRepo } from '../../support/git-repo.js';
 import { startGitHubServer } from '../../support/github-server.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
-import { ROOT, examplePayload, runAction } from '../../support/run-action.js';
+import { ROOT, examplePayload, runAction, type ActionRun } from '../../support/run-action.js';
+import type { Scripts } from '../../support/script.js';
 
 const FIXTURES = path.join(ROOT, '__tests__/fixtures/tasks');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 
-/** Four independent pairs: each pair a dependency, so the plan can spread them over shards. */
+/** Three independent pairs, each held together by a dependency or an overlap: the plan spreads them over shards. */
 const WIDE = `- WID-1: One
 - WID-2: Two
   depends on: WID-1
@@ -21,14 +22,14 @@ const WIDE = `- WID-1: One
   paths: src/a/b.ts
 `;
 
-let server: MessagesServer;
-beforeAll(async () => {
-  server = await startMessagesServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-});
+const errors = (run: ActionRun) => run.stdout.split('\n').filter((l) => l.startsWith('::error::'));
+
+let servers: MessagesServer[] = [];
+async function server(scripts: Scripts = {}): Promise<MessagesServer> {
+  const started = await startMessagesServer({ scripts });
+  servers.push(started);
+  return started;
+}
 
 /** `mode: plan` on a real `issues.labeled` payload whose issue body is `body`, its labeller allowed to write. */
 async function planFromLabel(body: string) {
@@ -48,16 +49,60 @@ async function planFromLabel(body: string) {
   }
 }
 
-describe('mode: plan, through the built action', () => {
-  it('plans a task file with no API key and no model call, and sets the matrix', async () => {
+/** Each run with the server it may call (none may call it but the shard's); each test reads its own. */
+interface Case {
+  model: MessagesServer;
+  workspace: string;
+  result: ActionRun;
+}
+
+/** A run of the built action on WIDE in a new repository, against a server of its own with these scripts. */
+async function runWide(inputs: Record<string, string>, scripts: Scripts = {}): Promise<Case> {
+  const model = await server(scripts);
+  const workspace = makeRepo({ 'README.md': '# x\n' });
+  const result = await runAction({
+    workspace,
+    inputs: {
+      'anthropic-api-key': 'sk-shard',
+      'anthropic-base-url': model.url,
+      tasks: WIDE,
+      'max-shards': '3',
+      ...inputs,
+    },
+  });
+  return { model, workspace, result };
+}
+
+/** The runs are independent, each with its own server, so they go out at once. */
+let cases: { taskFile: Case; label: ActionRun; shard: Case; missingShard: Case };
+beforeAll(async () => {
+  const taskFile = async (): Promise<Case> => {
+    const model = await server();
     const workspace = makeRepo({ 'planning/tasks.yml': fixture('tasks.yml') });
-    const run = await runAction({
-      workspace,
-      inputs: { mode: 'plan', 'tasks-file': 'planning/tasks.yml', 'anthropic-base-url': server.url },
-    });
+    const inputs = { mode: 'plan', 'tasks-file': 'planning/tasks.yml', 'anthropic-base-url': model.url };
+    return { model, workspace, result: await runAction({ workspace, inputs }) };
+  };
+  const [file, label, shard, missing] = await Promise.all([
+    taskFile(),
+    // The template's body also proves the wiring: its tasks reach the plan from the event's issue.
+    planFromLabel(fixture('issue-template.md')),
+    // Shard 2 is WID-3 and WID-4: how the plan splits WIDE and numbers its shards is asserted on matrixFor.
+    runWide({ shard: '2' }, { 'WID-3': [{ text: 'Three done.' }], 'WID-4': [{ text: 'Four done.' }] }),
+    runWide({ shard: '7' }),
+  ]);
+  cases = { taskFile: file, label, shard, missingShard: missing };
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+describe('mode: plan, through the built action', () => {
+  it('plans a task file with no API key and no model call, and sets the matrix', () => {
+    const { model, result: run } = cases.taskFile;
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(server.requests).toHaveLength(0);
+    expect(model.requests).toHaveLength(0);
     // The three tasks form one chain, so they share one shard.
     expect(JSON.parse(run.outputs.matrix!)).toEqual({
       include: [{ shard: '1', tasks: 'BAC-117,BAC-124,BAC-131', plan: expect.any(String) }],
@@ -69,28 +114,8 @@ describe('mode: plan, through the built action', () => {
     expect(run.stdout).toContain('3 tasks from planning/tasks.yml');
   });
 
-  it('splits independent work over shards and keeps dependent and conflicting tasks together', async () => {
-    const run = await runAction({
-      workspace: makeRepo({ 'README.md': '# x\n' }),
-      inputs: { mode: 'plan', tasks: WIDE, 'max-shards': '3' },
-    });
-    expect(run.code).toBe(0);
-    const matrix = JSON.parse(run.outputs.matrix!) as { include: { shard: string; tasks: string }[] };
-    expect(matrix.include.map((s) => s.shard)).toEqual(['1', '2', '3']);
-    expect(matrix.include.map((s) => s.tasks).sort()).toEqual(['WID-1,WID-2', 'WID-3,WID-4', 'WID-5,WID-6']);
-  });
-
-  it('reads the tasks from the issue a real issues.labeled event is about', async () => {
-    const run = await planFromLabel(fixture('tasks.md'));
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.outputs.matrix!)).toEqual({
-      include: [{ shard: '1', tasks: 'BAC-117,BAC-124,BAC-131', plan: expect.any(String) }],
-    });
-    expect(run.stdout).toMatch(/3 tasks from issue #\d+/);
-  });
-
-  it('reads exactly the real tasks from a body made from an issue template', async () => {
-    const run = await planFromLabel(fixture('issue-template.md'));
+  it('reads exactly the real tasks from the issue a real issues.labeled event is about, its body made from an issue template', () => {
+    const run = cases.label;
     expect(run.code).toBe(0);
     expect(JSON.parse(run.outputs.matrix!)).toEqual({
       include: [{ shard: '1', tasks: 'BAC-117,BAC-124', plan: expect.any(String) }],
@@ -98,60 +123,29 @@ describe('mode: plan, through the built action', () => {
     expect(run.stdout).toMatch(/2 tasks from issue #\d+/);
     expect(run.summary).not.toMatch(/ABC-|EXA-|BAC-500/);
   });
-
-  it('names a dependency cycle in one line and stops', async () => {
-    const run = await runAction({
-      workspace: makeRepo({ 'README.md': '# x\n' }),
-      inputs: { mode: 'plan', tasks: '- CYC-1: a\n  depends on: CYC-2\n- CYC-2: b\n  depends on: CYC-1\n' },
-    });
-    expect(run.code).toBe(1);
-    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error::'));
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain('CYC-1 → CYC-2 → CYC-1');
-  });
 });
 
 describe('mode: run with a shard', () => {
-  it("runs only that shard's tasks", async () => {
-    server.setScripts({
-      'WID-3': [{ text: 'Three done.' }],
-      'WID-4': [{ text: 'Four done.' }],
-    });
-    const plan = await runAction({
-      workspace: makeRepo({ 'README.md': '# x\n' }),
-      inputs: { mode: 'plan', tasks: WIDE, 'max-shards': '3' },
-    });
-    const shard = (
-      JSON.parse(plan.outputs.matrix!) as { include: { shard: string; tasks: string }[] }
-    ).include.find((s) => s.tasks === 'WID-3,WID-4')!;
-    const workspace = makeRepo({ 'README.md': '# x\n' });
-    const run = await runAction({
-      workspace,
-      inputs: {
-        'anthropic-api-key': 'sk-shard',
-        'anthropic-base-url': server.url,
-        tasks: WIDE,
-        'max-shards': '3',
-        shard: shard.shard,
-      },
-    });
+  it("runs only that shard's tasks", () => {
+    const { model, workspace, result: run } = cases.shard;
     expect(run.code).toBe(0);
     const results = JSON.parse(run.outputs.results!) as { id: string; status: string }[];
     expect(results.map((r) => [r.id, r.status])).toEqual([
       ['WID-3', 'succeeded'],
       ['WID-4', 'succeeded'],
     ]);
-    expect([...new Set(server.requests.map((r) => r.task))].sort()).toEqual(['WID-3', 'WID-4']);
+    expect([...new Set(model.requests.map((r) => r.task))].sort()).toEqual(['WID-3', 'WID-4']);
     expect(git(workspace, 'branch', '--list', 'parallel-agents/*')).not.toContain('wid-1');
   });
 
-  it('refuses a shard the plan does not have', async () => {
-    const run = await runAction({
-      workspace: makeRepo({ 'README.md': '# x\n' }),
-      inputs: { 'anthropic-api-key': 'sk-shard', tasks: WIDE, 'max-shards': '3', shard: '7' },
-    });
+  it('refuses a shard the plan does not have, in one line, before any model call', () => {
+    const { model, result: run } = cases.missingShard;
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('::error::input `shard`: shard 7 does not exist: the plan has 3.');
-    expect(server.requests).toHaveLength(0);
+    // One input error proves that the step stops with one line; the dependency cycle's message is asserted on
+    // planTasks, and a predicted shard's without a prediction on predictIfAsked.
+    expect(errors(run)).toEqual([
+      '::error::input `shard`: shard 7 does not exist: the plan has 3. Pass the `shard` values of the `matrix` output, with the same tasks and `max-shards` as the plan step',
+    ]);
+    expect(model.requests).toHaveLength(0);
   });
 });

@@ -48,7 +48,8 @@ const span = (id: string): [number, number] => {
 };
 const predictions = () => model.requests.filter((r) => r.task === PREDICTION).length;
 
-function shard(workspace: string, entry: Entry, shardPlan: string | undefined = entry.plan) {
+/** One shard's job of the fan-out, given its matrix entry. */
+function shard(workspace: string, entry: Entry) {
   return runAction({
     workspace,
     inputs: {
@@ -58,12 +59,14 @@ function shard(workspace: string, entry: Entry, shardPlan: string | undefined = 
       plan: 'predict',
       'max-shards': '2',
       shard: entry.shard,
-      ...(shardPlan === undefined ? {} : { 'shard-plan': shardPlan }),
+      'shard-plan': entry.plan,
     },
     env: ENV,
   });
 }
 
+// A shard refused for want of the plan step's prediction: its two messages are asserted on predictIfAsked, and that an
+// input error stops the step in one line, before any model call, on a shard the plan does not have (plan.test.ts).
 describe('plan: predict in a fan-out, through the built action', () => {
   it('predicts once in the plan step, and every shard and the report follow that prediction', async () => {
     const planned = await runAction({
@@ -126,28 +129,5 @@ describe('plan: predict in a fan-out, through the built action', () => {
     const spent = (run: { outputs: Record<string, string> }) => Number(run.outputs['cost-usd']);
     const shardsCost = shards.reduce((sum, run) => sum + spent(run), 0);
     expect(spent(report)).toBeCloseTo(shardsCost + spent(planned), 3);
-  });
-
-  it('refuses a shard given plan: predict whose shard-plan carries no prediction, in one line', async () => {
-    const matrix = [{ shard: '1', tasks: 'BAC-1,BAC-2', plan: '' }];
-    const before = model.requests.length;
-    const plain = {
-      tasks: 4,
-      digest: '0123456789abcdef',
-      maxShards: 2,
-      overlap: 'stack',
-      shards: 2,
-      shard: '1',
-      ids: ['BAC-1'],
-    };
-    const without = await shard(makeRepo(FILES), matrix[0]!, JSON.stringify(plain));
-    expect(without.code).toBe(1);
-    expect(without.stdout).toContain(
-      '::error::input `plan` (shard 1): needs the prediction of the plan step, and `shard-plan` carries none. Give the plan step (`mode: plan`) `plan: predict` too',
-    );
-    const none = await shard(makeRepo(FILES), matrix[0]!, undefined);
-    expect(none.code).toBe(1);
-    expect(none.stdout).toContain('needs the prediction of the plan step, and no `shard-plan` is given');
-    expect(model.requests.length).toBe(before);
   });
 });

@@ -1,8 +1,12 @@
+import { InputError } from '../../src/errors.js';
 import { createModelClient } from '../../src/model/client.js';
 import { PREDICTION_FORMAT } from '../../src/model/predict-request.js';
+import { predictIfAsked } from '../../src/prediction.js';
+import { readSettings } from '../../src/settings.js';
 import { planTasks } from '../../src/tasks/plan.js';
 import { DEFAULT_PREDICTION_MODEL, predictPlan, type PredictOptions } from '../../src/tasks/predict.js';
-import type { Task } from '../../src/tasks/task.js';
+import type { Task, TaskSet } from '../../src/tasks/task.js';
+import { tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import type { ScriptedTurn } from '../../support/script.js';
 import { PREDICTION } from '../../support/script.js';
@@ -228,5 +232,58 @@ describe('predictPlan', () => {
         warnings: [],
       });
     }
+  });
+});
+
+describe('predictIfAsked in a shard that carries no prediction', () => {
+  const set: TaskSet = { context: '', source: 'input `tasks`', tasks: [task('BAC-1'), task('BAC-2')] };
+  const fix =
+    'Give the plan step (`mode: plan`) `plan: predict` too and pass each shard `shard-plan: ${{ matrix.plan }}`, or leave `plan` out of every job of the fan-out';
+
+  /** What shard 1 of a `plan: predict` fan-out throws, given `shardPlan` if defined; and its model's server. */
+  async function refusal(shardPlan?: string) {
+    const server = await startMessagesServer();
+    servers.push(server);
+    const inputs: Record<string, string> = {
+      'anthropic-api-key': 'sk-ant-test',
+      'anthropic-base-url': server.url,
+      plan: 'predict',
+      'max-shards': '2',
+      shard: '1',
+      ...(shardPlan === undefined ? {} : { 'shard-plan': shardPlan }),
+    };
+    const settings = readSettings((name) => inputs[name] ?? '', { GITHUB_WORKSPACE: tempDir() });
+    const error: unknown = await predictIfAsked(settings, set).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    // An InputError is what the step reports in one line, without a stack trace.
+    expect(error).toBeInstanceOf(InputError);
+    return { message: (error as InputError).message, server };
+  }
+
+  it('refuses a shard-plan made without plan: predict, saying how to fix it, before any model call', async () => {
+    const plain = {
+      tasks: 4,
+      digest: '0123456789abcdef',
+      maxShards: 2,
+      overlap: 'stack',
+      shards: 2,
+      shard: '1',
+      ids: ['BAC-1'],
+    };
+    const { message, server } = await refusal(JSON.stringify(plain));
+    expect(message).toBe(
+      `input \`plan\` (shard 1): needs the prediction of the plan step, and \`shard-plan\` carries none. ${fix}`,
+    );
+    expect(server.requests).toEqual([]);
+  });
+
+  it('refuses a shard given no shard-plan, saying how to fix it, before any model call', async () => {
+    const { message, server } = await refusal();
+    expect(message).toBe(
+      `input \`plan\` (shard 1): needs the prediction of the plan step, and no \`shard-plan\` is given. ${fix}`,
+    );
+    expect(server.requests).toEqual([]);
   });
 });

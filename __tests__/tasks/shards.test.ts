@@ -93,6 +93,23 @@ describe('shardPlan', () => {
     ]);
   });
 
+  it('spreads pairs held together by a dependency or an overlap over shards, numbered by their first task', () => {
+    const plan = planTasks([
+      task('WID-1'),
+      task('WID-2', { dependsOn: ['WID-1'] }),
+      task('WID-3'),
+      task('WID-4', { dependsOn: ['WID-3'] }),
+      task('WID-5', { paths: ['src/a/**'] }),
+      task('WID-6', { paths: ['src/a/b.ts'] }),
+    ]);
+    const { include } = matrixFor(plan, shardPlan(plan, 3), 3);
+    expect(include.map(({ shard, tasks }) => [shard, tasks])).toEqual([
+      ['1', 'WID-1,WID-2'],
+      ['2', 'WID-3,WID-4'],
+      ['3', 'WID-5,WID-6'],
+    ]);
+  });
+
   it('makes no shard for no tasks', () => {
     expect(shardPlan(planTasks([]), 4)).toEqual([]);
   });
