@@ -10,11 +10,18 @@ export function demoSessions(): Scripts {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'examples/demo-sessions.json'), 'utf8')) as Scripts;
 }
 
-/** A git repository at `dir` holding a copy of examples/demo-repo. */
-export function demoRepo(dir: string): string {
+/** A git repository at `dir` holding a copy of examples/demo-repo, with `extra` files committed beside it. */
+export function demoRepo(dir: string, extra: Record<string, string> = {}): string {
   fs.cpSync(path.join(ROOT, 'examples/demo-repo'), dir, { recursive: true });
-  return makeRepo({}, dir);
+  return makeRepo(extra, dir);
 }
+
+/** The demo repository's `npm test` without npm (whose own start is about a second a check): its `test` script. */
+export const DEMO_TEST_COMMAND = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'examples/demo-repo/package.json'), 'utf8')) as {
+    scripts: { test: string };
+  }
+).scripts.test;
 
 /** The step's inputs: the tasks of examples/demo-tasks.md, checked with the demo repository's `npm test`. */
 export function demoInputs(endpoint: { apiKey: string; baseUrl?: string }): Record<string, string> {

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { runAgent, type AgentOptions } from '../../src/agents/agent.js';
@@ -10,17 +9,14 @@ import type { Checks } from '../../src/checks.js';
 import { Workspace } from '../../src/git/workspace.js';
 import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import { formatEvent } from '../../src/report/live-log.js';
-import { git, makeRepo, tempDir } from '../../support/git-repo.js';
+import { DEMO_TEST_COMMAND as VERIFY, demoRepo as demoRepoIn } from '../../support/demo.js';
+import { git, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
-import { ROOT } from '../../support/run-action.js';
 import type { Scripts } from '../../support/script.js';
 
 const BROKEN = 'provider.modelPrefixes.some((prefix) => model.endsWith(prefix))';
 const FIXED = 'provider.modelPrefixes.some((prefix) => model.startsWith(prefix))';
 const ORIGINAL = 'provider.modelPrefixes.some((prefix) => model.startsWith)';
-
-/** The demo repository's `npm test`, run directly: npm's own start would add about a second to each check. */
-const VERIFY = 'node --test --test-reporter=spec';
 
 /** BAC-124 on the demo repository: a first change that breaks its tests, then the fix once it is told so. */
 const BREAKS_THEN_FIXES: Scripts = {
@@ -54,12 +50,8 @@ beforeEach(() => {
   server.requests.length = 0;
 });
 
-/** A git repository holding a copy of examples/demo-repo, whose `npm test` runs `node --test`. */
-function demoRepo(extra: Record<string, string> = {}): string {
-  const dir = tempDir('pa-demo-');
-  fs.cpSync(path.join(ROOT, 'examples/demo-repo'), dir, { recursive: true });
-  return makeRepo(extra, dir);
-}
+/** A git repository holding a copy of examples/demo-repo, with `extra` files committed beside it. */
+const demoRepo = (extra: Record<string, string> = {}) => demoRepoIn(tempDir('pa-demo-'), extra);
 
 function checks(overrides: Partial<Checks> = {}): Checks {
   return { setup: '', verify: VERIFY, verifyTimeoutMs: 60_000, verifyRetries: 1, ...overrides };

@@ -108,7 +108,7 @@ let noIssue: ActionRun;
 beforeAll(async () => {
   expect(fs.existsSync(DIST)).toBe(true);
   model = await startMessagesServer({ recordBodies: true });
-  unasked = await startMessagesServer({ scripts: SECOND });
+  unasked = await startMessagesServer();
   const scene = async () => {
     const workspace = makeRepo({
       'README.md': '# Gateway\n',

@@ -37,6 +37,13 @@ async function refusal(promise: Promise<unknown>): Promise<PullRequestError> {
   return error as PullRequestError;
 }
 
+/** What upsertPullRequest throws when GitHub answers `route` with a 403 saying `message`. */
+async function refusedBy(route: string, message: string): Promise<PullRequestError> {
+  await start();
+  server.inject({ route, kind: 'status', status: 403, message });
+  return refusal(upsertPullRequest(octokit, repo, spec));
+}
+
 describe('upsertPullRequest', () => {
   it('opens a draft, then finds it by owner:branch and updates it instead of opening another', async () => {
     await start();
@@ -81,14 +88,10 @@ describe('upsertPullRequest', () => {
   });
 
   it('names the repository setting when GitHub Actions may not open pull requests', async () => {
-    await start();
-    server.inject({
-      route: CREATE,
-      kind: 'status',
-      status: 403,
-      message: 'GitHub Actions is not permitted to create or approve pull requests.',
-    });
-    const error = await refusal(upsertPullRequest(octokit, repo, spec));
+    const error = await refusedBy(
+      CREATE,
+      'GitHub Actions is not permitted to create or approve pull requests.',
+    );
     expect(error.fatal).toBe(true);
     expect(error.message).toContain('"Allow GitHub Actions to create and approve pull requests"');
     expect(error.message).toContain('Settings → Actions → General → Workflow permissions');
@@ -96,14 +99,7 @@ describe('upsertPullRequest', () => {
   });
 
   it('says in one line that the token may not write pull requests, and the permissions: line that fixes it', async () => {
-    await start();
-    server.inject({
-      route: CREATE,
-      kind: 'status',
-      status: 403,
-      message: 'Resource not accessible by integration',
-    });
-    const error = await refusal(upsertPullRequest(octokit, repo, spec));
+    const error = await refusedBy(CREATE, 'Resource not accessible by integration');
     expect(error.fatal).toBe(true);
     expect(error.message).toBe(
       'Pull requests in octo-org/gateway: the token may not write pull requests (Resource not accessible by integration). To fix it, add `pull-requests: write` under `permissions:` in the workflow (for the job, or at the top of the file)',
@@ -111,14 +107,7 @@ describe('upsertPullRequest', () => {
   });
 
   it('names the permissions: line when the token may not write pull requests, on the look-up too', async () => {
-    await start();
-    server.inject({
-      route: LIST,
-      kind: 'status',
-      status: 403,
-      message: 'Resource not accessible by integration',
-    });
-    const error = await refusal(upsertPullRequest(octokit, repo, spec));
+    const error = await refusedBy(LIST, 'Resource not accessible by integration');
     expect(error.fatal).toBe(true);
     expect(error.message).toMatch(/add `pull-requests: write` under `permissions:` in the workflow/);
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentResult } from '../../src/result.js';
 import type { RunEvent } from '../../src/events.js';
-import { demoRepo } from '../../support/demo.js';
+import { DEMO_TEST_COMMAND as VERIFY, demoRepo } from '../../support/demo.js';
 import { git, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { startGitHubServer } from '../../support/github-server.js';
@@ -13,12 +13,6 @@ import type { Scripts } from '../../support/script.js';
 const ORIGINAL = 'provider.modelPrefixes.some((prefix) => model.startsWith)';
 const BROKEN = 'provider.modelPrefixes.some((prefix) => model.endsWith(prefix))';
 const FIXED = 'provider.modelPrefixes.some((prefix) => model.startsWith(prefix))';
-
-/**
- * The demo repository's `npm test`, run directly: these cases are about verify, not npm, whose start would cost each
- * check about a second (demo.test.ts keeps `npm test` for the demo itself).
- */
-const VERIFY = 'node --test --test-reporter=spec';
 
 /** Breaks the demo repository's tests, then fixes them once its check's output comes back. */
 const BAC_124: Scripts = {
@@ -108,7 +102,10 @@ function cell(summary: string, id: string, column: string): string | undefined {
   return cells(`| **${id}**`)[cells('| Task |').indexOf(column)];
 }
 
-/** The action in process on the demo repository's copy `workspace`, with its test runner as `verify`, and `tasks`. */
+/**
+ * The action in process on the demo repository's copy `workspace`, with its test command as `verify` (npm left out:
+ * these cases are about verify; demo.test.ts keeps `npm test`), and `tasks`.
+ */
 function runVerify(workspace: string, tasks: string, inputs: Record<string, string> = {}) {
   return runInProcess({
     workspace,
