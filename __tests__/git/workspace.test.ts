@@ -729,18 +729,35 @@ describe('a worktree opened before its files are checked out', () => {
 
   it('takes a removed worktree away at once, deletes its files in the background, and frees its branch', async () => {
     const worktree = await workspace.open({ id: 'BAC-44', title: 'Gone' });
+    const other = await workspace.open({ id: 'BAC-45', title: 'Gone too' });
     await workspace.commit(worktree, 'nothing');
     expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(`${worktree.path}\nHEAD`);
     await workspace.remove(worktree);
+    await workspace.remove(other);
 
     expect(await exists(join(worktree.path, 'README.md'))).toBe(false);
     expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
     await git(repo, 'branch', '-f', worktree.branch, 'HEAD');
+    // Both deleted by one process the action started, which ends once it has had nothing to delete for a while.
+    expect(await deleters()).toBe(1);
     const removed = join(workspace.root, '.removed');
     for (let i = 0; i < 200 && (await readdir(removed)).length > 0; i++) await setTimeout(50);
     expect(await readdir(removed)).toEqual([]);
+    for (let i = 0; i < 100 && (await deleters()) > 0; i++) await setTimeout(50);
+    expect(await deleters()).toBe(0);
   });
 });
+
+/** How many `xargs` this process has started that are still running: the deleting process of worktrees.ts. */
+async function deleters(): Promise<number> {
+  let count = 0;
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    if (/^Name:\s+xargs$/m.test(status) && new RegExp(`^PPid:\\s+${process.pid}$`, 'm').test(status))
+      count += 1;
+  }
+  return count;
+}
 
 describe('a worktree whose .git the agent rewrote', () => {
   it('commits to the real branch and runs nothing the fake git directory asks for', async () => {

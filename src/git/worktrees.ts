@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
+import type { Writable } from 'node:stream';
 import { isThere } from '../is-there.js';
 import { git, GitError } from './runner.js';
 
@@ -103,7 +104,7 @@ export async function removeWorktree(repo: string, root: string, path: string): 
       throw error;
     },
   );
-  if (moved) deleteLater([aside]);
+  if (moved) deleteLater(aside);
   try {
     // Twice: a locked worktree needs it.
     await git(repo, ['worktree', 'remove', '--force', '--force', path]);
@@ -147,7 +148,7 @@ export async function pruneWorktrees(repo: string, root: string, worktreesDir: s
       () => false,
     )
   )
-    deleteLater([left]);
+    deleteLater(left);
 }
 
 /** Every worktree of `repo` (the main one first), as git lists them; `prunable` where git says it would prune it. */
@@ -192,28 +193,44 @@ export async function putBackGitFile(worktree: Pick<WorktreePlace, 'path' | 'git
 /** Niceness of the deletions: their time is the kernel's, and on a small runner they would starve the action's thread. */
 const DELETE_NICENESS = 10;
 
+/** How long the deleting process waits for more paths before it is let go. */
+const TRASH_IDLE_MS = 1000;
+
 /**
- * Deletes `paths` in a process of its own, detached, that the action does not wait for (on a runner, `RUNNER_TEMP`
- * is emptied after the job anyway), so deleting a large tree holds up neither the agents nor the end of the run.
+ * Deletes `path` in a process of its own, detached, that the action does not wait for (on a runner, `RUNNER_TEMP`
+ * is emptied after the job anyway), so deleting a large tree holds up neither the agents nor the end of the run. One
+ * `xargs` takes the paths on its standard input and starts an `rm` for each: every process the action starts costs
+ * its thread a fork of the whole action, one started by `xargs` only a fork of `xargs`.
  */
-function deleteLater(paths: string[]): void {
-  // Paths given in one turn of the event loop share one `rm`: each process started costs this thread a fork.
-  trash.push(...paths);
-  if (trash.length === paths.length) setImmediate(emptyTrash);
+function deleteLater(path: string): void {
+  trash ??= openTrash();
+  trash.stdin.write(`${path}\0`);
+  trash.idle.refresh();
 }
 
-let trash: string[] = [];
+let trash: { stdin: Writable; idle: NodeJS.Timeout } | undefined;
 
-function emptyTrash(): void {
-  const paths = trash;
-  trash = [];
-  const child = spawn('rm', ['-rf', '--', ...paths], { cwd: '/', detached: true, stdio: 'ignore' });
-  // Nothing to do if it cannot start: the directories stay for the runner's own cleanup.
+function openTrash(): NonNullable<typeof trash> {
+  const child = spawn('xargs', ['-0', '-n', '1', 'rm', '-rf', '--'], {
+    cwd: '/',
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // Nothing to do if it cannot start or stops early: the directories stay for the runner's own cleanup.
   child.on('error', () => undefined);
+  child.stdin.on('error', () => undefined);
   try {
     if (child.pid !== undefined) os.setPriority(child.pid, DELETE_NICENESS);
   } catch {
     // Gone already.
   }
+  // Neither the process nor its input keeps the action running; at the action's exit `xargs` reads the end of its
+  // input and finishes the paths it was given.
   child.unref();
+  (child.stdin as Writable & { unref?: () => void }).unref?.();
+  const idle = setTimeout(() => {
+    trash = undefined;
+    child.stdin.end();
+  }, TRASH_IDLE_MS).unref();
+  return { stdin: child.stdin, idle };
 }
