@@ -123,10 +123,11 @@ describe('the built action, run as the runner runs it', () => {
     ]);
     expect(run.outputs.succeeded).toBe('3');
     expect(run.outputs.failed).toBe('0');
-    expect(Number(run.outputs.speedup)).toBeGreaterThan(2);
-    expect(Number(run.outputs['sequential-seconds'])).toBeGreaterThan(
-      Number(run.outputs['wall-seconds']) * 2,
-    );
+    // The speedup is the sum of the agents' times over the wall; three agents that overlapped (above) leave it well
+    // over one, by how much depends on the machine's load.
+    const [sequential, wall] = [run.outputs['sequential-seconds'], run.outputs['wall-seconds']].map(Number);
+    expect(Number(run.outputs.speedup)).toBeCloseTo(sequential! / wall!, 1);
+    expect(Number(run.outputs.speedup)).toBeGreaterThan(1.5);
 
     // Each agent's change is committed on its own branch; the checkout itself is untouched.
     expect(results.map((r) => r.branch)).toEqual([
