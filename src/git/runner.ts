@@ -36,7 +36,12 @@ export interface GitOptions {
   maxBuffer?: number;
 }
 
-/** Niceness of {@link GitOptions.background} work: on a small runner it would otherwise starve the action's thread. */
+/**
+ * Niceness of git, a little below the action's own thread, which serves every agent (and starts each git: until the
+ * child has started git, the thread waits for it); {@link GitOptions.background} work lower still. On a small runner
+ * git would otherwise take the cores from that thread.
+ */
+const NICENESS = 5;
 const BACKGROUND_NICENESS = 10;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
@@ -72,7 +77,7 @@ export function git(cwd: string, args: readonly string[], options: GitOptions = 
         reject(failure(args, cwd, error, stdout, stderr));
       },
     );
-    if (options.background) lowerPriority(child.pid);
+    lowerPriority(child.pid, options.background ? BACKGROUND_NICENESS : NICENESS);
     // A command that failed to start (or exited early) closes its end; that surfaces as its failure.
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
@@ -117,10 +122,10 @@ function gitEnvironment(config: readonly (readonly [string, string])[]): NodeJS.
   return env;
 }
 
-function lowerPriority(pid: number | undefined): void {
+function lowerPriority(pid: number | undefined, niceness: number): void {
   if (pid === undefined) return;
   try {
-    os.setPriority(pid, BACKGROUND_NICENESS);
+    os.setPriority(pid, niceness);
   } catch {
     // Gone already, or not allowed: it runs at the usual priority.
   }
