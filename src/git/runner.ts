@@ -37,12 +37,13 @@ export interface GitOptions {
 }
 
 /**
- * Niceness of git, a little below the action's own thread, which serves every agent (and starts each git: until the
- * child has started git, the thread waits for it); {@link GitOptions.background} work lower still. On a small runner
- * git would otherwise take the cores from that thread.
+ * Niceness of git, below the action's own: a little below its thread, which serves every agent (and starts each git:
+ * until the child has started git, the thread waits for it); {@link GitOptions.background} work lower still. On a
+ * small runner git would otherwise take the cores from that thread.
  */
 const NICENESS = 5;
 const BACKGROUND_NICENESS = 10;
+const LOWEST = 19;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
 /**
@@ -122,10 +123,11 @@ function gitEnvironment(config: readonly (readonly [string, string])[]): NodeJS.
   return env;
 }
 
+/** Lowers `pid` by `niceness` below this process (which may run lowered itself), as far as the lowest there is. */
 function lowerPriority(pid: number | undefined, niceness: number): void {
   if (pid === undefined) return;
   try {
-    os.setPriority(pid, niceness);
+    os.setPriority(pid, Math.min(LOWEST, os.getPriority() + niceness));
   } catch {
     // Gone already, or not allowed: it runs at the usual priority.
   }

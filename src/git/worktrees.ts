@@ -190,7 +190,10 @@ export async function putBackGitFile(worktree: Pick<WorktreePlace, 'path' | 'git
   await writeFile(dotGit, `gitdir: ${worktree.gitDir}\n`);
 }
 
-/** Niceness of the deletions: their time is the kernel's, and on a small runner they would starve the action's thread. */
+/**
+ * Niceness of the deletions, below the action's: their time is the kernel's, and on a small runner they would starve
+ * the action's thread.
+ */
 const DELETE_NICENESS = 10;
 
 /** How long the deleting process waits for more paths before it is let go. */
@@ -220,7 +223,7 @@ function openTrash(): NonNullable<typeof trash> {
   child.on('error', () => undefined);
   child.stdin.on('error', () => undefined);
   try {
-    if (child.pid !== undefined) os.setPriority(child.pid, DELETE_NICENESS);
+    if (child.pid !== undefined) os.setPriority(child.pid, Math.min(19, os.getPriority() + DELETE_NICENESS));
   } catch {
     // Gone already.
   }
