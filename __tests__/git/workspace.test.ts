@@ -738,25 +738,30 @@ describe('a worktree opened before its files are checked out', () => {
     expect(await exists(join(worktree.path, 'README.md'))).toBe(false);
     expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain(worktree.path);
     await git(repo, 'branch', '-f', worktree.branch, 'HEAD');
-    // Both deleted by one process the action started, which ends once it has had nothing to delete for a while.
-    expect(await deleters()).toBe(1);
+    // Both deleted by one process the action started, with nothing of its environment but PATH, which ends once it
+    // has had nothing to delete for a while.
+    const [deleter] = await deleters();
+    expect(await deleters()).toHaveLength(1);
+    expect((await readFile(`/proc/${deleter}/environ`, 'utf8')).split('\0').filter(Boolean)).toEqual([
+      `PATH=${process.env.PATH}`,
+    ]);
     const removed = join(workspace.root, '.removed');
     for (let i = 0; i < 200 && (await readdir(removed)).length > 0; i++) await setTimeout(50);
     expect(await readdir(removed)).toEqual([]);
-    for (let i = 0; i < 100 && (await deleters()) > 0; i++) await setTimeout(50);
-    expect(await deleters()).toBe(0);
+    for (let i = 0; i < 100 && (await deleters()).length > 0; i++) await setTimeout(50);
+    expect(await deleters()).toEqual([]);
   });
 });
 
-/** How many `xargs` this process has started that are still running: the deleting process of worktrees.ts. */
-async function deleters(): Promise<number> {
-  let count = 0;
+/** The `xargs` this process has started that are still running: the deleting process of worktrees.ts. */
+async function deleters(): Promise<string[]> {
+  const found: string[] = [];
   for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
     if (/^Name:\s+xargs$/m.test(status) && new RegExp(`^PPid:\\s+${process.pid}$`, 'm').test(status))
-      count += 1;
+      found.push(pid);
   }
-  return count;
+  return found;
 }
 
 describe('a worktree whose .git the agent rewrote', () => {

@@ -214,10 +214,12 @@ function deleteLater(path: string): void {
 let trash: { stdin: Writable; idle: NodeJS.Timeout } | undefined;
 
 function openTrash(): NonNullable<typeof trash> {
+  // Only PATH: it may outlive the action, and nothing of the action's environment (its inputs, the job's tokens) is its.
   const child = spawn('xargs', ['-0', '-n', '1', 'rm', '-rf', '--'], {
     cwd: '/',
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
+    env: { PATH: process.env.PATH },
   });
   // Nothing to do if it cannot start or stops early: the directories stay for the runner's own cleanup.
   child.on('error', () => undefined);
