@@ -38,11 +38,11 @@ export interface GitOptions {
 
 /**
  * Niceness of git, below the action's own: a little below its thread, which serves every agent (and starts each git:
- * until the child has started git, the thread waits for it); {@link GitOptions.background} work lower still. On a
- * small runner git would otherwise take the cores from that thread.
+ * until the child has started git, the thread waits for it); {@link GitOptions.background} work, and other work
+ * nobody waits on, lower still. On a small runner they would otherwise take the cores from that thread.
  */
 const NICENESS = 5;
-const BACKGROUND_NICENESS = 10;
+export const BACKGROUND_NICENESS = 10;
 const LOWEST = 19;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
@@ -124,7 +124,7 @@ function gitEnvironment(config: readonly (readonly [string, string])[]): NodeJS.
 }
 
 /** Lowers `pid` by `niceness` below this process (which may run lowered itself), as far as the lowest there is. */
-function lowerPriority(pid: number | undefined, niceness: number): void {
+export function lowerPriority(pid: number | undefined, niceness: number): void {
   if (pid === undefined) return;
   try {
     os.setPriority(pid, Math.min(LOWEST, os.getPriority() + niceness));

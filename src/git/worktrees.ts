@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { isThere } from '../is-there.js';
-import { git, GitError } from './runner.js';
+import { BACKGROUND_NICENESS, git, GitError, lowerPriority } from './runner.js';
 
 /** A worktree that could not be made, and why, in words for the report. */
 export class WorktreeError extends Error {
@@ -190,12 +189,6 @@ export async function putBackGitFile(worktree: Pick<WorktreePlace, 'path' | 'git
   await writeFile(dotGit, `gitdir: ${worktree.gitDir}\n`);
 }
 
-/**
- * Niceness of the deletions, below the action's: their time is the kernel's, and on a small runner they would starve
- * the action's thread.
- */
-const DELETE_NICENESS = 10;
-
 /** How long the deleting process waits for more paths before it is let go. */
 const TRASH_IDLE_MS = 1000;
 
@@ -224,11 +217,8 @@ function openTrash(): NonNullable<typeof trash> {
   // Nothing to do if it cannot start or stops early: the directories stay for the runner's own cleanup.
   child.on('error', () => undefined);
   child.stdin.on('error', () => undefined);
-  try {
-    if (child.pid !== undefined) os.setPriority(child.pid, Math.min(19, os.getPriority() + DELETE_NICENESS));
-  } catch {
-    // Gone already.
-  }
+  // Their time is the kernel's: on a small runner they would starve the action's thread.
+  lowerPriority(child.pid, BACKGROUND_NICENESS);
   // Neither the process nor its input keeps the action running; at the action's exit `xargs` reads the end of its
   // input and finishes the paths it was given.
   child.unref();
