@@ -731,6 +731,8 @@ describe('a worktree opened before its files are checked out', () => {
     const worktree = await workspace.open({ id: 'BAC-44', title: 'Gone' });
     const other = await workspace.open({ id: 'BAC-45', title: 'Gone too' });
     await workspace.commit(worktree, 'nothing');
+    // `git worktree add` writes its bookkeeping file by file: a list while it is at work fails on a half-made entry.
+    await other.added;
     expect(await git(repo, 'worktree', 'list', '--porcelain')).toContain(`${worktree.path}\nHEAD`);
     await workspace.remove(worktree);
     await workspace.remove(other);
