@@ -157,6 +157,25 @@ interface DistRun {
 
 const loopDelays: { name: string; probe: Probe }[] = [];
 
+/** The machine's CPU time so far, busy and in all, from `/proc/stat`; undefined where there is none. */
+function cpuTimes(): { busy: number; total: number } | undefined {
+  try {
+    // user nice system idle iowait irq softirq steal; guest time is counted inside user already.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1, 9)
+      .map(Number) as [number, number, number, number, number, number, number, number];
+    // Time the host gave to others is time no process here ran.
+    const busy = user + nice + system + irq + softirq;
+    return { busy, total: busy + idle + iowait + steal };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * How busy the machine's cores were (every process: the action, its git, the loopback server) between two epoch ms,
  * from `/proc/stat` read every 20 ms while a run is out; undefined where there is no `/proc/stat`.
@@ -164,21 +183,8 @@ const loopDelays: { name: string; probe: Probe }[] = [];
 function machineLoad(): { stop: () => void; busy: (from: number, to: number) => number | undefined } {
   const samples: { at: number; busy: number; total: number }[] = [];
   const read = () => {
-    try {
-      // user nice system idle iowait irq softirq steal; guest time is counted inside user already.
-      const [user, nice, system, idle, iowait, irq, softirq, steal] = fs
-        .readFileSync('/proc/stat', 'utf8')
-        .split('\n', 1)[0]!
-        .trim()
-        .split(/\s+/)
-        .slice(1, 9)
-        .map(Number) as [number, number, number, number, number, number, number, number];
-      // Time the host gave to others is time no process here ran.
-      const busy = user + nice + system + irq + softirq;
-      samples.push({ at: Date.now(), busy, total: busy + idle + iowait + steal });
-    } catch {
-      // No /proc here: no figure.
-    }
+    const times = cpuTimes();
+    if (times) samples.push({ at: Date.now(), ...times });
   };
   read();
   const timer = setInterval(read, 20);
@@ -193,6 +199,39 @@ function machineLoad(): { stop: () => void; busy: (from: number, to: number) => 
       return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : undefined;
     },
   };
+}
+
+/** The bench's own deletions still under way. */
+const deleting = new Set<ChildProcess>();
+
+/** Deleted by a process the bench does not wait for, until {@link settle}. */
+function deleteLater(dir: string): void {
+  const child = spawn('rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' });
+  deleting.add(child);
+  child.on('exit', () => deleting.delete(child));
+  child.unref();
+}
+
+/** The waits {@link settle} made, by the workload that came after, for the notes. */
+const settled: string[] = [];
+
+/**
+ * Waits for what earlier workloads left running (the bench's deletions of their repositories, the actions' own
+ * deletions of their worktrees) to end, so that each workload starts on a machine as quiet as a fresh runner: until
+ * the bench's deletions have ended and the cores are less than 10 % busy over a quarter of a second, a minute at most.
+ * Deleting 100,000 files beside a cold start made it about a quarter slower.
+ */
+async function settle(before: string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const a = cpuTimes();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const b = cpuTimes();
+    const quiet = !a || !b || b.total <= a.total || (b.busy - a.busy) / (b.total - a.total) < 0.1;
+    if ((deleting.size === 0 && quiet) || Date.now() - started > 60_000) break;
+  }
+  const waited = Date.now() - started;
+  if (waited >= 1000) settled.push(`${(waited / 1000).toFixed(1)} s before ${before}`);
 }
 
 /** The share of the cores busy while a run's agents ran, as text. */
@@ -390,11 +429,6 @@ function bigRepo(files: number): string {
   return dir;
 }
 
-/** Deleted by a process the bench does not wait for. */
-function deleteLater(dir: string): void {
-  spawn('rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' }).unref();
-}
-
 const SLOW: Latency = { ttftMs: 1000, streamMs: 500 };
 const FAST: Latency = { ttftMs: 100, streamMs: 0 };
 const smallRepo = () => makeRepo({ 'README.md': '# Bench\n', 'notes/.keep': '' });
@@ -521,6 +555,7 @@ if (process.env.BENCH_ONLY === 'worktrees') {
 
 // 1. Ten tasks of eight turns, 1 s to first token and 0.5 s of streaming each, concurrency 10, then 1.
 {
+  await settle('10x8 slow');
   const work = workload(10, 8, SLOW);
   use(work);
   const p = await runDist('10x8 slow c=10', server, smallRepo(), work, 10);
@@ -590,6 +625,7 @@ if (process.env.BENCH_ONLY === 'worktrees') {
 
 // 2. The same at 100 ms a turn: what each agent spends on anything but the model.
 {
+  await settle('10x8 fast');
   const work = workload(10, 8, FAST);
   use(work);
   const r = await runDist('10x8 fast c=10', server, smallRepo(), work, 10);
@@ -632,6 +668,7 @@ if (process.env.BENCH_ONLY === 'worktrees') {
 
 // 3. A hundred tasks at concurrency 20: wall against the ideal, and the action's peak memory.
 {
+  await settle('100 tasks');
   const work = workload(100, 4, FAST);
   use(work);
   const r = await runDist('100 tasks c=20', server, smallRepo(), work, 20);
@@ -689,6 +726,7 @@ for (const files of [20_000, 100_000]) {
   note(`${files.toLocaleString('en-US')}-file repository generated in ${sec((Date.now() - made) / 1000)}`);
   const work = workload(10, 3, SLOW, (i) => `src/m00/d${String(i).padStart(4, '0')}`);
   use(work);
+  await settle(`${files} files`);
   const r = await runDist(`${files} files`, server, repo, work, 10);
   const firsts = firstRequests(server, work.ids);
   const toFirst = (Math.max(...firsts) - r.spawnedAt) / 1000;
@@ -720,6 +758,7 @@ for (const files of [20_000, 100_000]) {
 {
   const whole = workload(4, 3, SLOW);
   use(whole);
+  await settle('20000 files, whole');
   const w = await runDist('20000 files, whole', server, repo20k, whole, 4);
   const firsts = firstRequests(server, whole.ids);
   const t = honest(w.results, served(server), 4);
@@ -759,6 +798,7 @@ for (const files of [20_000, 100_000]) {
   const floors: number[] = [];
   for (let i = 0; i < 5; i++) {
     use(work);
+    await settle(`cold start ${i + 1}`);
     const r = await runDist(`cold start ${i + 1}`, server, smallRepo(), work, 1);
     starts.push(r.probe.firstRequestMs!);
     use(work);
@@ -916,6 +956,11 @@ console.log(
   `${os.availableParallelism()} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, ` +
     `git ${await gitVersion()}; bench took ${sec((Date.now() - benchStarted) / 1000)}`,
 );
+if (settled.length) {
+  note(
+    `waited for earlier workloads' deletions and a quiet machine (under 10 % busy): ${settled.join('; ')}`,
+  );
+}
 console.log('');
 console.log('| figure | measured | target | |');
 console.log('| --- | --- | --- | --- |');
