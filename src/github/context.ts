@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { getOctokit } from '@actions/github';
+import { object, text, type JsonObject } from './payload.js';
 
 /** The Octokit `@actions/github` hands out: REST methods under `rest`, and `paginate`. */
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -32,18 +33,6 @@ export interface RunContext {
 
 /** Environment variables the runner sets; `process.env` fits. */
 export type RunnerEnv = Record<string, string | undefined>;
-
-type JsonObject = Record<string, unknown>;
-
-function object(value: unknown): JsonObject | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as JsonObject)
-    : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
 
 /** The event's payload as the runner wrote it to `GITHUB_EVENT_PATH`; empty when there is none. */
 export function readEventPayload(env: RunnerEnv): unknown {

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import type { TaskSet } from '../tasks/task.js';
+import { object, text, type JsonObject } from './payload.js';
 
 /** What the trigger needs from the settings. */
 export interface TriggerSettings {
@@ -51,18 +52,6 @@ export type TriggerDecision = RunTrigger | IgnoredTrigger;
 
 /** The comment command: `/agents run`, then optional task ids, on the comment's first line. */
 const COMMAND = /^\/agents[ \t]+run(?=[ \t]|$)(.*)$/i;
-
-type JsonObject = Record<string, unknown>;
-
-function object(value: unknown): JsonObject | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as JsonObject)
-    : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
 
 /**
  * Whether an event starts a run. Labels and comments arrive for every label and every comment, which a workflow's
