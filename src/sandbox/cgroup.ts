@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isThere } from '../is-there.js';
 import { commandsUntil, findOnPath } from './commands.js';
@@ -229,7 +230,7 @@ async function removeParts(parts: Part[], files: Files): Promise<void> {
         () => false,
       );
       if (removed) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await delay(50);
     }
   }
 }
