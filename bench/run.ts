@@ -111,6 +111,8 @@ interface Probe {
   cpuMs: number;
   /** [ms since the process started, ms late], for each tick of a 10 ms timer. */
   ticks: [number, number][];
+  /** Epoch ms at which the process itself started (`performance.timeOrigin`), after the fork and exec that made it. */
+  timeOrigin: number;
   /** Ms from the spawn to the first model request of the run. */
   firstRequestMs?: number;
 }
@@ -138,6 +140,7 @@ process.on('exit', () => {
     maxMs: delay.max / 1e6,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    timeOrigin: performance.timeOrigin,
     ticks,
   }));
 });
@@ -361,20 +364,26 @@ async function finished(child: ChildProcess, script: string): Promise<void> {
  * Milliseconds from the spawn of the bundled SDK-alone script to its one request reaching the server, with the same
  * probe preloaded as the action has.
  */
-async function sdkFirstRequest(bundle: string, task: string): Promise<number> {
+async function sdkFirstRequest(
+  bundle: string,
+  task: string,
+): Promise<{ fromSpawn: number; fromOwnStart: number }> {
   const spawnedAt = Date.now();
+  const out = path.join(probeDir, 'sdk-first-request.json');
   const child = spawn(process.execPath, [bundle], {
     env: {
       PATH: process.env.PATH ?? '',
       ANTHROPIC_BASE_URL: server.url,
       BENCH_TASK: task,
       NODE_OPTIONS: `--import=${pathToFileURL(PROBE).href}`,
-      BENCH_PROBE_OUT: path.join(probeDir, 'sdk-first-request.json'),
+      BENCH_PROBE_OUT: out,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await finished(child, 'bench/sdk-first-request.ts');
-  return Math.min(...server.requests.map((r) => r.startedAt)) - spawnedAt;
+  const first = Math.min(...server.requests.map((r) => r.startedAt));
+  const { timeOrigin } = JSON.parse(fs.readFileSync(out, 'utf8')) as Probe;
+  return { fromSpawn: first - spawnedAt, fromOwnStart: Math.round(first - timeOrigin) };
 }
 
 /** Seconds the server spent on a task's requests, arrival to last byte, as it recorded them. */
@@ -733,7 +742,9 @@ for (const files of [20_000, 100_000]) {
   await settle(`${files} files`);
   const r = await runDist(`${files} files`, server, repo, work, 10);
   const firsts = firstRequests(server, work.ids);
-  const toFirst = (Math.max(...firsts) - r.spawnedAt) / 1000;
+  // From the process's own start, as the cold start below; the bench's spawn of it shown beside.
+  const toFirst = (Math.max(...firsts) - r.probe.timeOrigin) / 1000;
+  const fromSpawn = (Math.max(...firsts) - r.spawnedAt) / 1000;
   const lastEnd = Math.max(...r.results.map((x) => x.endedAt));
   const tail = (r.exitedAt - lastEnd) / 1000;
   const t = honest(r.results, served(server), 10);
@@ -741,7 +752,7 @@ for (const files of [20_000, 100_000]) {
   const target = files === 20_000 ? 1.5 : 5;
   record(
     `${label}: process start → last agent's first request`,
-    sec(toFirst),
+    `${sec(toFirst)} (${sec(fromSpawn)} from the bench's spawn)`,
     `≤ ${target} s`,
     toFirst <= target,
   );
@@ -798,15 +809,23 @@ for (const files of [20_000, 100_000]) {
     ],
     { cwd: ROOT, stdio: 'inherit' },
   );
+  // From the process's own start (`performance.timeOrigin`): the bench's spawn of it, a fork of the bench's own
+  // process, which grows large over the workloads before this one, is the bench's cost, not the action's. The figures
+  // from the spawn are shown beside.
   const starts: number[] = [];
+  const spawns: number[] = [];
   const floors: number[] = [];
+  const floorSpawns: number[] = [];
   for (let i = 0; i < 5; i++) {
     use(work);
     await settle(`cold start ${i + 1}`);
     const r = await runDist(`cold start ${i + 1}`, server, smallRepo(), work, 1);
-    starts.push(r.probe.firstRequestMs!);
+    spawns.push(r.probe.firstRequestMs!);
+    starts.push(Math.round(r.spawnedAt + r.probe.firstRequestMs! - r.probe.timeOrigin));
     use(work);
-    floors.push(await sdkFirstRequest(path.join(sdkBundle, 'index.js'), work.ids[0]!));
+    const floor = await sdkFirstRequest(path.join(sdkBundle, 'index.js'), work.ids[0]!);
+    floors.push(floor.fromOwnStart);
+    floorSpawns.push(floor.fromSpawn);
   }
   const first = median(starts);
   const sorted = (values: number[]) => [...values].sort((a, b) => a - b).join(', ');
@@ -819,6 +838,12 @@ for (const files of [20_000, 100_000]) {
   record(
     '… the SDK alone, bundled the same way, one request, in turns with the above (median of 5)',
     `${median(floors)} ms (${sorted(floors)})`,
+    '',
+    null,
+  );
+  record(
+    "… both from the bench's spawn of them (the fork of the bench's process included): the action; the SDK alone",
+    `${median(spawns)} ms; ${median(floorSpawns)} ms`,
     '',
     null,
   );
