@@ -13,6 +13,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { notStarted, type AgentResult } from '../src/result.js';
 import { EventStream } from '../src/events.js';
@@ -113,9 +114,12 @@ interface Probe {
   ticks: [number, number][];
   /** Epoch ms at which the process itself started (`performance.timeOrigin`), after the fork and exec that made it. */
   timeOrigin: number;
-  /** Ms from the spawn to the first model request of the run. */
-  firstRequestMs?: number;
+  /** Epoch ms at which the run's first model request reached the server. */
+  firstRequestAt?: number;
 }
+
+/** Ms from the process's own start to its first model request: the origin of its ticks. */
+const toFirstRequest = (probe: Probe) => (probe.firstRequestAt ?? probe.timeOrigin) - probe.timeOrigin;
 
 const probeDir = tempDir('pa-bench-probe-');
 const PROBE = path.join(probeDir, 'probe.mjs');
@@ -228,7 +232,7 @@ async function settle(before: string): Promise<void> {
   const started = Date.now();
   for (;;) {
     const a = cpuTimes();
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
     const b = cpuTimes();
     const quiet = !a || !b || b.total <= a.total || (b.busy - a.busy) / (b.total - a.total) < 0.1;
     if (deleting.size === 0 && quiet) break;
@@ -291,7 +295,7 @@ async function runDist(
   }
   const results = JSON.parse(run.outputs.results ?? '[]') as AgentResult[];
   const probe = JSON.parse(fs.readFileSync(out, 'utf8')) as Probe;
-  probe.firstRequestMs = Math.min(...server.requests.map((r) => r.startedAt)) - spawnedAt;
+  probe.firstRequestAt = Math.min(...server.requests.map((r) => r.startedAt));
   loopDelays.push({ name, probe });
   return { run, results, probe, spawnedAt, exitedAt, load: machine.busy };
 }
@@ -820,8 +824,8 @@ for (const files of [20_000, 100_000]) {
     use(work);
     await settle(`cold start ${i + 1}`);
     const r = await runDist(`cold start ${i + 1}`, server, smallRepo(), work, 1);
-    spawns.push(r.probe.firstRequestMs!);
-    starts.push(Math.round(r.spawnedAt + r.probe.firstRequestMs! - r.probe.timeOrigin));
+    spawns.push(r.probe.firstRequestAt! - r.spawnedAt);
+    starts.push(Math.round(toFirstRequest(r.probe)));
     use(work);
     const floor = await sdkFirstRequest(path.join(sdkBundle, 'index.js'), work.ids[0]!);
     floors.push(floor.fromOwnStart);
@@ -855,7 +859,7 @@ for (const files of [20_000, 100_000]) {
   const worstOf = (runs: typeof loopDelays, pick: (d: (typeof loopDelays)[number]) => number) =>
     runs.reduce((a, b) => (pick(b) > pick(a) ? b : a));
   const afterStart = (probe: Probe) => {
-    const late = probe.ticks.filter(([at]) => at > (probe.firstRequestMs ?? 0)).map(([, ms]) => ms);
+    const late = probe.ticks.filter(([at]) => at > toFirstRequest(probe)).map(([, ms]) => ms);
     late.sort((a, b) => a - b);
     return { p99: late[Math.floor(late.length * 0.99)] ?? 0, max: late.at(-1) ?? 0 };
   };
@@ -893,7 +897,7 @@ for (const files of [20_000, 100_000]) {
           const steady = afterStart(probe);
           const start = Math.max(
             0,
-            ...probe.ticks.filter(([at]) => at <= (probe.firstRequestMs ?? 0)).map(([, l]) => l),
+            ...probe.ticks.filter(([at]) => at <= toFirstRequest(probe)).map(([, l]) => l),
           );
           return `${name}: ${probe.p99Ms.toFixed(1)} / ${probe.maxMs.toFixed(1)}; ${steady.p99.toFixed(1)} / ${steady.max.toFixed(1)}; ${Math.round(start)} ms`;
         })
