@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import Anthropic, {
   AnthropicError,
@@ -66,7 +67,7 @@ function recordsFor(server: MessagesServer, task: string): RecordedRequest[] {
 /** Waits until every recorded request has ended (the server records the end on the response's `close`). */
 async function settled(server: MessagesServer): Promise<void> {
   for (let i = 0; i < 100 && server.requests.some((record) => record.endedAt === 0); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 
@@ -501,16 +502,19 @@ describe('faults', () => {
       .catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(APIConnectionTimeoutError);
 
+    // Aborted once the server holds the request, so the abort is the client's and not a request never sent.
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
     const started = Date.now();
-    const aborted = await client(server)
+    const pending = client(server)
       .messages.stream(
         { model: MODEL, max_tokens: 100, messages: [user('F-HANG')] },
         { signal: controller.signal },
       )
       .finalMessage()
       .catch((e: unknown) => e);
+    for (let i = 0; i < 200 && recordsFor(server, 'F-HANG').length < 2; i++) await sleep(10);
+    controller.abort();
+    const aborted = await pending;
     expect(aborted).toBeInstanceOf(APIUserAbortError);
     expect(Date.now() - started).toBeLessThan(2000);
     await settled(server);
@@ -556,7 +560,7 @@ describe('faults', () => {
     const pending = client(own)
       .messages.create({ model: MODEL, max_tokens: 100, messages: [user('F-HANG')] })
       .catch((e: unknown) => e);
-    while (own.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (own.requests.length === 0) await sleep(5);
     const started = Date.now();
     await own.close();
     expect(Date.now() - started).toBeLessThan(500);
