@@ -16,7 +16,7 @@ export default {
   // Three workers on two cores: the third fills the time files wait on the clock, servers and child processes (four
   // alternating pairs with coverage: 161, 186, 178 and 188 s against 173, 209, 186 and 198 s with two). An earlier
   // round went back to two when two timing tests failed with three on a fresh clone; the speedup test has since
-  // asserted what a loaded machine keeps (over 1.5, not over 2), and seven full runs with three passed.
+  // asserted what a loaded machine keeps (over 1.5, not over 2), and every full run with three passed since.
   maxWorkers: 3,
   // A worker ends once it holds nothing open, which jest waits half a second for by default; a worker of 600-800 MB
   // takes 200 ms to exit on an idle 2-core VM here, and longer while the other worker is busy, so a clean worker was

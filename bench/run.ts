@@ -183,6 +183,14 @@ function cpuTimes(): { busy: number; total: number } | undefined {
   }
 }
 
+/** The share of the cores busy between two readings of {@link cpuTimes}; undefined when no time passed between. */
+function busyBetween(
+  a: { busy: number; total: number },
+  b: { busy: number; total: number },
+): number | undefined {
+  return b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : undefined;
+}
+
 /**
  * How busy the machine's cores were (every process: the action, its git, the loopback server) between two epoch ms,
  * from `/proc/stat` read every 20 ms while a run is out; undefined where there is no `/proc/stat`.
@@ -203,7 +211,7 @@ function machineLoad(): { stop: () => void; busy: (from: number, to: number) => 
     busy: (from, to) => {
       const within = samples.filter((x) => x.at >= from && x.at <= to);
       const [a, b] = [within[0], within.at(-1)];
-      return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : undefined;
+      return a && b ? busyBetween(a, b) : undefined;
     },
   };
 }
@@ -234,7 +242,8 @@ async function settle(before: string): Promise<void> {
     const a = cpuTimes();
     await sleep(250);
     const b = cpuTimes();
-    const quiet = !a || !b || b.total <= a.total || (b.busy - a.busy) / (b.total - a.total) < 0.1;
+    const share = a && b ? busyBetween(a, b) : undefined;
+    const quiet = share === undefined || share < 0.1;
     if (deleting.size === 0 && quiet) break;
     if (Date.now() - started > 60_000) {
       settled.push(`a minute before ${before}, and the machine was still busy`);
@@ -386,8 +395,9 @@ async function sdkFirstRequest(
   });
   await finished(child, 'bench/sdk-first-request.ts');
   const first = Math.min(...server.requests.map((r) => r.startedAt));
-  const { timeOrigin } = JSON.parse(fs.readFileSync(out, 'utf8')) as Probe;
-  return { fromSpawn: first - spawnedAt, fromOwnStart: Math.round(first - timeOrigin) };
+  const probe = JSON.parse(fs.readFileSync(out, 'utf8')) as Probe;
+  probe.firstRequestAt = first;
+  return { fromSpawn: first - spawnedAt, fromOwnStart: Math.round(toFirstRequest(probe)) };
 }
 
 /** Seconds the server spent on a task's requests, arrival to last byte, as it recorded them. */
