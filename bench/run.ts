@@ -105,6 +105,7 @@ function workload(n: number, turns: number, latency: Latency, dir?: (i: number) 
 
 /** What the preloaded probe saw in the action's process. */
 interface Probe {
+  /** Event-loop delay, p99 and max, beyond the 10 ms interval of the timer that samples it. */
   p99Ms: number;
   maxMs: number;
   maxRssMb: number;
@@ -127,7 +128,10 @@ fs.writeFileSync(
   PROBE,
   `import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
-const delay = monitorEventLoopDelay({ resolution: 10 });
+// Node's histogram records each whole interval of its timer, so an idle loop reads the resolution itself (10.2 ms at
+// p99 with nothing to do): the delay is what exceeds it.
+const RESOLUTION_MS = 10;
+const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
 // Every 10 ms tick: when it came (ms since the process started) and how late.
 const ticks = [];
@@ -140,8 +144,8 @@ setInterval(() => {
 process.on('exit', () => {
   delay.disable();
   writeFileSync(process.env.BENCH_PROBE_OUT, JSON.stringify({
-    p99Ms: delay.percentile(99) / 1e6,
-    maxMs: delay.max / 1e6,
+    p99Ms: Math.max(0, delay.percentile(99) / 1e6 - RESOLUTION_MS),
+    maxMs: Math.max(0, delay.max / 1e6 - RESOLUTION_MS),
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     timeOrigin: performance.timeOrigin,
@@ -879,7 +883,7 @@ for (const files of [20_000, 100_000]) {
   const p99 = worstOf(workloads, (d) => d.probe.p99Ms);
   const max = worstOf(workloads, (d) => d.probe.maxMs);
   record(
-    "action's event-loop delay (monitorEventLoopDelay, once the loop runs), worst workload run: p99 / max",
+    "action's event-loop delay (monitorEventLoopDelay beyond its 10 ms timer, once the loop runs), worst workload run: p99 / max",
     `${p99.probe.p99Ms.toFixed(1)} ms (${p99.name}) / ${max.probe.maxMs.toFixed(1)} ms (${max.name})`,
     '≤ 20 ms / ≤ 100 ms',
     p99.probe.p99Ms <= 20 && max.probe.maxMs <= 100,
