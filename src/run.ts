@@ -252,6 +252,8 @@ async function taskOptions(
       stageAhead: (worktree) => workspace.stageAhead(worktree),
       push: (worktree) => workspace.push(worktree, settings.githubToken),
       remove: (worktree) => workspace.remove(worktree),
+      openAhead: (task) => workspace.openAhead(task),
+      dropAhead: () => workspace.dropAhead(),
     },
     events,
     homeRoot: `${settings.tempDir}/homes`,

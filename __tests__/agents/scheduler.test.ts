@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EventStream, isAgentEvent, type AgentEvent } from '../../src/events.js';
 import type { AgentResult } from '../../src/result.js';
 import type { Task } from '../../src/tasks/task.js';
-import { tempDir } from '../../support/git-repo.js';
+import { git, gitTrace, makeRepo, tempDir } from '../../support/git-repo.js';
 import { startMessagesServer, type MessagesServer } from '../../support/messages-server.js';
 import { runAgentsAgainst, taskOf } from '../../support/run-agents.js';
 import type { ScriptedTurn, Scripts } from '../../support/script.js';
@@ -132,6 +132,39 @@ describe('runTasks', () => {
     }
     expect(lines).toHaveLength(8);
     expect(most).toBe(2);
+  });
+});
+
+describe('runTasks with more tasks than slots', () => {
+  it("makes the next task's worktree while the one before works, and leaves no worktree behind", async () => {
+    const repo = makeRepo({ 'README.md': '# A repository\n' });
+    const tasks = [task('AHD-1'), task('AHD-2'), task('AHD-3')];
+    server.requests.length = 0;
+    const writes = (id: string): ScriptedTurn[] => [
+      { tools: [{ name: 'write', input: { file_path: `${id}.md`, content: `${id}\n` } }], latencyMs: 80 },
+      { text: 'Done.', latencyMs: 80 },
+    ];
+    server.setScripts(Object.fromEntries(tasks.map((t) => [t.id, writes(t.id)])));
+    let results: AgentResult[] = [];
+    const trace = await gitTrace(async () => {
+      results = await runAgentsAgainst(server.url, tasks, { repo, maxConcurrency: 1 });
+    });
+
+    expect(statuses(results)).toEqual(tasks.map((t) => [t.id, 'succeeded']));
+    // Git's own trace, in the order the gits started: each later task's worktree is made before the task before it
+    // is committed (its agent then takes it), and no worktree is made twice.
+    const started = trace
+      .split('\n')
+      .map((line) =>
+        / start \S+ worktree add /.test(line)
+          ? /worktrees\/(ahd-\d)/.exec(line)?.[1]
+          : / start \S+ .*\bcommit --no-verify/.test(line)
+            ? 'commit'
+            : undefined,
+      )
+      .filter((step) => step !== undefined);
+    expect(started).toEqual(['ahd-1', 'ahd-2', 'commit', 'ahd-3', 'commit', 'commit']);
+    expect(git(repo, 'worktree', 'list', '--porcelain')).not.toMatch(/ahd-/);
   });
 });
 

@@ -22,6 +22,7 @@ import {
   Workspace,
   WorktreeError,
   branchName,
+  type Worktree,
 } from '../../src/git/workspace.js';
 import { addBareOrigin, gitTrace, makeRepo, tempDir } from '../../support/git-repo.js';
 
@@ -308,6 +309,63 @@ describe('Workspace', () => {
     await workspace.prune();
 
     expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain('bac-5');
+  });
+
+  describe('worktrees opened ahead of their agents', () => {
+    /** The worktrees `git worktree add` made, in the order git was started, as git's own trace records them. */
+    const worktreesAdded = (trace: string) =>
+      trace
+        .split('\n')
+        .map((line) => / start \S+ worktree add .* (\S+) \S+$/.exec(line)?.[1])
+        .filter((path) => path !== undefined)
+        .map((path) => path.split('/').at(-1));
+
+    it("gives the agent the worktree made ahead, and makes the agents' own first", async () => {
+      let taken: Worktree | undefined;
+      const trace = await gitTrace(async () => {
+        const first = await workspace.open(tasks[0]!);
+        // Opened ahead while BAC-1 is being made; BAC-3, asked for after it by an agent, goes first.
+        workspace.openAhead(tasks[1]!);
+        const third = await workspace.open(tasks[2]!);
+        await Promise.all([first.added, third.added]);
+        taken = await workspace.open(tasks[1]!);
+        await taken.ready!();
+      });
+
+      // Three worktrees, three `git worktree add`: the agent of BAC-2 took the one made ahead.
+      expect(worktreesAdded(trace)).toEqual(['bac-1', 'bac-3', 'bac-2']);
+      expect(await git(taken!.path, 'branch', '--show-current')).toBe(branchName(tasks[1]!));
+      expect(await readFile(join(taken!.path, 'README.md'), 'utf8')).toBe('# demo\n');
+    });
+
+    it('makes an agent that starts elsewhere a worktree of its own in place of the one made ahead', async () => {
+      await writeFile(join(repo, 'README.md'), '# demo\nlater\n');
+      await git(repo, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '-qam', 'later');
+      const later = await git(repo, 'rev-parse', 'HEAD');
+      const start = await git(repo, 'rev-parse', 'HEAD~1');
+      workspace.openAhead(tasks[0]!);
+
+      const worktree = await workspace.open(tasks[0]!, { startPoint: start });
+      await worktree.ready!();
+
+      expect(worktree.base).toBe(start);
+      expect(await git(worktree.path, 'rev-parse', 'HEAD')).toBe(start);
+      expect(await git(repo, 'rev-parse', 'HEAD')).toBe(later);
+    });
+
+    it('removes the worktrees opened ahead that no agent took, and keeps their branches', async () => {
+      workspace.openAhead(tasks[3]!);
+      workspace.openAhead(tasks[4]!);
+      const taken = await workspace.open(tasks[3]!);
+
+      await workspace.dropAhead();
+
+      const listed = await git(repo, 'worktree', 'list', '--porcelain');
+      expect(listed).toContain(taken.path);
+      expect(listed).not.toContain(join(dir, 'worktrees', 'bac-5'));
+      expect(await exists(join(dir, 'worktrees', 'bac-5', 'README.md'))).toBe(false);
+      expect(await git(repo, 'rev-parse', branchName(tasks[4]!))).toBe(taken.base);
+    });
   });
 
   it('says to add actions/checkout when the workspace is not a git repository', async () => {

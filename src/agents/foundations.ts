@@ -57,6 +57,11 @@ export class FoundationBook {
     }
   }
 
+  /** Whether `task` starts from the run's base: it waits for no other task. */
+  fromBase(task: Task): boolean {
+    return !this.under.has(task.id);
+  }
+
   /** Where `task` starts, from the tips of the tasks it waits for; `merge` joins several (see `foundationOf`). */
   async startOf(task: Task, merge?: (tips: Tip[]) => Promise<FoundationCommit | undefined>): Promise<Start> {
     const tips = (this.under.get(task.id) ?? []).flatMap(({ id }) => {

@@ -15,6 +15,8 @@ import type { TaskBrief } from '../model/prompt.js';
 import { readLoad, watchLoad, type LoadSample } from './load.js';
 
 export type RunOptions = Omit<AgentOptions, 'task' | 'shellLimit'> & {
+  /** Also opens worktrees ahead of their agents, and removes the ones none took (see `Workspace.openAhead`). */
+  workspace: AgentOptions['workspace'] & { openAhead?(task: Task): void; dropAhead?(): Promise<void> };
   maxConcurrency: number;
   /** Shell commands running at once across every agent; the runner's core count by default. */
   maxShells?: number;
@@ -71,6 +73,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   const book = new FoundationBook(plan, earlier);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
+  const ahead = openingAhead(rest.workspace, () => limit.concurrency);
   const load =
     loadIntervalMs > 0 && maxConcurrency > 1
       ? followLoad(limit, maxConcurrency, loadIntervalMs, read, shellLimit, options.events)
@@ -99,6 +102,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   };
 
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
+    ahead.starts(task);
     const model = modelOf(task);
     const refusal = refusalFor(model);
     if (refusal) return refused(task, refusal);
@@ -143,6 +147,8 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
           warm.set(model, warmUpOf(options.events, id, perModel.get(model) ?? 0, warmUpMs, options.signal));
         // Counted as running while it waits for a slot, so no conflicting task starts in between.
         progress.running.add(id);
+        if (limit.activeCount + limit.pendingCount >= limit.concurrency && book.fromBase(task))
+          ahead.waits(task);
         void limit(() => runOne(task, first))
           .catch((error: unknown) =>
             // runAgent reports every ending as a result; reaching here is a bug, still kept to this one task.
@@ -160,7 +166,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
       }
       if (next.done) {
         load?.stop();
-        void Promise.all(removals).then(() => resolve(refusals.causes()));
+        void Promise.all([...removals, rest.workspace.dropAhead?.()]).then(() => resolve(refusals.causes()));
       }
     };
     step();
@@ -240,6 +246,36 @@ async function startingPoint(
   return {
     from: { ...start.options, brief: { ...brief, buildsOn: start.buildsOn } },
     built: (result) => (ids.length ? { ...result, buildsOn: ids } : result),
+  };
+}
+
+/**
+ * Worktrees opened ahead for tasks that wait for a slot, at most `window()` not yet taken: once its slot frees, an
+ * agent finds its worktree made instead of waiting at its first tool call behind the git of the agents that started
+ * with it. Only for tasks that start from the base: a dependent's start point is known once it starts.
+ */
+function openingAhead(workspace: RunOptions['workspace'], window: () => number) {
+  const waiting: Task[] = [];
+  const opened = new Set<string>();
+  const fill = () => {
+    while (workspace.openAhead && opened.size < window() && waiting.length > 0) {
+      const task = waiting.shift()!;
+      opened.add(task.id);
+      workspace.openAhead(task);
+    }
+  };
+  return {
+    /** `task` waits for a slot. */
+    waits(task: Task) {
+      waiting.push(task);
+      fill();
+    },
+    /** `task` has its slot. */
+    starts(task: Task) {
+      const at = waiting.indexOf(task);
+      if (at !== -1) waiting.splice(at, 1);
+      if (opened.delete(task.id)) fill();
+    },
   };
 }
 

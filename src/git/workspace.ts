@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
@@ -78,6 +79,12 @@ interface Found {
   worktreesDir: string;
 }
 
+/** A change to git's worktree bookkeeping, in line; `ahead` while only a worktree opened ahead waits for it. */
+interface Step {
+  run: () => Promise<void>;
+  ahead: boolean;
+}
+
 /** A staging ahead of the commit (see {@link Workspace.stageAhead}). */
 interface Ahead {
   /** What it staged; undefined when it failed, had to leave files out or did not stage. */
@@ -102,9 +109,12 @@ export class Workspace {
   private checkedOut?: Promise<Found>;
   /**
    * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
-   * fails on one another git is still making or removing.
+   * fails on one another git is still making or removing. A step for a worktree opened ahead waits behind the others.
    */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly steps: Step[] = [];
+  private stepping = false;
+  /** Worktrees opened ahead of their agents (see {@link openAhead}), by path, with their step while it waits. */
+  private readonly openedAhead = new Map<string, { worktree: Promise<Worktree>; step: Step }>();
   /** Each open worktree's checkout, by path. */
   private readonly checkouts = new Map<string, Promise<void>>();
   /**
@@ -141,18 +151,65 @@ export class Workspace {
    * `worktree.ready` when its files are checked out. {@link commit} waits for what has been started.
    */
   async open(task: Pick<Task, 'id' | 'title'>, options: WorktreeOptions = {}): Promise<Worktree> {
-    const branch = branchName(task);
     const path = join(this.root, slug(task.id) || 'task');
     const base = options.startPoint ? await this.commitOf(options.startPoint) : await this.base();
+    const early = this.openedAhead.get(path);
+    this.openedAhead.delete(path);
+    const made = await early?.worktree.catch(() => undefined);
+    if (made?.base === base) {
+      // Its agent waits for it now: no longer behind the others.
+      early!.step.ahead = false;
+      return made;
+    }
+    if (made) await this.remove(made);
+    return this.add(task, path, base);
+  }
+
+  /**
+   * Opens the task's worktree from the base before its agent asks (while it waits for a slot), behind every other
+   * change to the bookkeeping; the agent's {@link open} takes it. {@link dropAhead} removes the ones never taken.
+   */
+  openAhead(task: Pick<Task, 'id' | 'title'>): void {
+    const path = join(this.root, slug(task.id) || 'task');
+    if (this.openedAhead.has(path)) return;
+    const step: Step = { run: async () => undefined, ahead: true };
+    // A turn of the loop after the base is known: agents that asked for theirs meanwhile are in line first.
+    const worktree = this.base().then(async (base) => {
+      await nextTurn();
+      return this.add(task, path, base, step);
+    });
+    worktree.catch(() => undefined);
+    this.openedAhead.set(path, { worktree, step });
+  }
+
+  /** Removes the worktrees opened ahead that no agent took. */
+  async dropAhead(): Promise<void> {
+    const left = [...this.openedAhead.values()];
+    this.openedAhead.clear();
+    await Promise.all(
+      left.map(({ worktree }) => worktree.then((made) => this.remove(made)).catch(() => undefined)),
+    );
+  }
+
+  /** The worktree at `path` on the task's branch from `base`, made in the background (see {@link open}). */
+  private add(task: Pick<Task, 'id' | 'title'>, path: string, base: string, step?: Step): Worktree {
+    const branch = branchName(task);
     const worktree: Worktree = { path, branch, base, gitDir: '' };
-    const { smallTree } = await this.found();
+    const smallTree = this.found().then((found) => found.smallTree);
     const added = this.serialized(async () => {
       // Asked now, while the agents work, rather than by the first to finish, which every other finishing waits for.
       void this.leases().catch(() => undefined);
-      worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base, checkout: smallTree });
-    });
+      worktree.gitDir = await addWorktree(this.repo, {
+        path,
+        branch,
+        start: base,
+        checkout: await smallTree,
+      });
+    }, step);
     worktree.added = added;
-    const checkout = smallTree ? added : added.then(() => this.filling(() => checkOut(worktree)));
+    const checkout = smallTree.then((small) =>
+      small ? added : added.then(() => this.filling(() => checkOut(worktree))),
+    );
     worktree.ready = () => checkout;
     // Handled by whoever waits for them: the agent, a tool, the commit.
     added.catch(() => undefined);
@@ -346,10 +403,29 @@ export class Workspace {
     });
   }
 
-  private serialized<T>(step: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(step);
-    this.queue = result.catch(() => undefined);
-    return result;
+  /** Runs `run` once the steps before it are over; `step`, when given, is its place in the line (see {@link Step}). */
+  private serialized<T>(
+    run: () => Promise<T>,
+    step: Step = { run: async () => undefined, ahead: false },
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      step.run = () => run().then(resolve, reject);
+      this.steps.push(step);
+      void this.nextStep();
+    });
+  }
+
+  private async nextStep(): Promise<void> {
+    if (this.stepping) return;
+    this.stepping = true;
+    for (;;) {
+      // The first step an agent waits for, else the first opened ahead.
+      const at = this.steps.findIndex((step) => !step.ahead);
+      const [step] = this.steps.splice(at === -1 ? 0 : at, 1);
+      if (!step) break;
+      await step.run();
+    }
+    this.stepping = false;
   }
 
   /** The commit `rev` names, in full; a {@link WorktreeError} when there is none. */
