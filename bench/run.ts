@@ -896,7 +896,7 @@ for (const files of [20_000, 100_000]) {
   );
   const coldMax = worstOf(cold, (d) => d.probe.maxMs);
   record(
-    '… in the cold starts (a run of about 0.4 s, most of it loading dist/index.js): worst p99 / max',
+    '… in the cold starts (short runs, most of each loading dist/index.js): worst p99 / max',
     `${worstOf(cold, (d) => d.probe.p99Ms).probe.p99Ms.toFixed(1)} ms / ${coldMax.probe.maxMs.toFixed(1)} ms`,
     '',
     null,
