@@ -166,6 +166,33 @@ describe('runTasks with more tasks than slots', () => {
     expect(started).toEqual(['ahd-1', 'ahd-2', 'commit', 'ahd-3', 'commit', 'commit']);
     expect(git(repo, 'worktree', 'list', '--porcelain')).not.toMatch(/ahd-/);
   });
+
+  it('removes the worktrees it made for tasks that never start', async () => {
+    const repo = makeRepo({ 'README.md': '# A repository\n' });
+    const tasks = [task('AHD-4'), task('AHD-5'), task('AHD-6')];
+    server.requests.length = 0;
+    // The endpoint refuses the key: the tasks waiting for a slot end without starting.
+    server.setScripts({
+      'AHD-4': [{ fault: { kind: 'http', status: 401, message: 'invalid x-api-key' } }],
+      'AHD-5': threeTurns,
+      'AHD-6': threeTurns,
+    });
+    let results: AgentResult[] = [];
+    const trace = await gitTrace(async () => {
+      results = await runAgentsAgainst(server.url, tasks, { repo, maxConcurrency: 1 });
+    });
+
+    expect(results.slice(1).map((r) => [r.status, r.error])).toEqual([
+      ['skipped', expect.stringMatching(/^not started: /)],
+      ['skipped', expect.stringMatching(/^not started: /)],
+    ]);
+    // Made while AHD-4 was let go first, then removed once the run was over: git no longer lists them.
+    const made = (command: string) =>
+      trace.split('\n').filter((line) => new RegExp(` start \\S+ worktree ${command} .*ahd-[56]`).test(line));
+    expect(made('add')).toHaveLength(2);
+    expect(made('remove')).toHaveLength(2);
+    expect(git(repo, 'worktree', 'list', '--porcelain')).not.toMatch(/ahd-/);
+  });
 });
 
 describe('runTasks under the runner’s load', () => {
