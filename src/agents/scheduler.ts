@@ -73,7 +73,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   const book = new FoundationBook(plan, earlier);
   const byId = new Map(set.tasks.map((task) => [task.id, task]));
   const limit = pLimit(maxConcurrency);
-  const ahead = openingAhead(rest.workspace, () => limit.concurrency);
+  const ahead = openingAhead(rest.workspace, limit, book);
   const load =
     loadIntervalMs > 0 && maxConcurrency > 1
       ? followLoad(limit, maxConcurrency, loadIntervalMs, read, shellLimit, options.events)
@@ -96,10 +96,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
     book.ended(task, result);
     options.events.emit({ type: 'ended', task: task.id, at: Date.now(), result });
   };
-  const brief = {
-    ...(options.checks?.verify ? { verify: options.checks.verify } : {}),
-    shell: rest.tools.includes('bash'),
-  };
+  const brief = briefOf(options);
 
   const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
     ahead.starts(task);
@@ -147,8 +144,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
           warm.set(model, warmUpOf(options.events, id, perModel.get(model) ?? 0, warmUpMs, options.signal));
         // Counted as running while it waits for a slot, so no conflicting task starts in between.
         progress.running.add(id);
-        if (limit.activeCount + limit.pendingCount >= limit.concurrency && book.fromBase(task))
-          ahead.waits(task);
+        ahead.queued(task);
         void limit(() => runOne(task, first))
           .catch((error: unknown) =>
             // runAgent reports every ending as a result; reaching here is a bug, still kept to this one task.
@@ -254,19 +250,20 @@ async function startingPoint(
  * agent finds its worktree made instead of waiting at its first tool call behind the git of the agents that started
  * with it. Only for tasks that start from the base: a dependent's start point is known once it starts.
  */
-function openingAhead(workspace: RunOptions['workspace'], window: () => number) {
+function openingAhead(workspace: RunOptions['workspace'], limit: LimitFunction, book: FoundationBook) {
   const waiting: Task[] = [];
   const opened = new Set<string>();
   const fill = () => {
-    while (workspace.openAhead && opened.size < window() && waiting.length > 0) {
+    while (workspace.openAhead && opened.size < limit.concurrency && waiting.length > 0) {
       const task = waiting.shift()!;
       opened.add(task.id);
       workspace.openAhead(task);
     }
   };
   return {
-    /** `task` waits for a slot. */
-    waits(task: Task) {
+    /** `task` is in line for a slot: its worktree is opened ahead when it has to wait and starts from the base. */
+    queued(task: Task) {
+      if (limit.activeCount + limit.pendingCount < limit.concurrency || !book.fromBase(task)) return;
       waiting.push(task);
       fill();
     },
@@ -276,6 +273,14 @@ function openingAhead(workspace: RunOptions['workspace'], window: () => number) 
       if (at !== -1) waiting.splice(at, 1);
       if (opened.delete(task.id)) fill();
     },
+  };
+}
+
+/** What every agent is told of the run: the `verify` command, and whether it has a shell. */
+function briefOf(options: RunOptions): TaskBrief {
+  return {
+    ...(options.checks?.verify ? { verify: options.checks.verify } : {}),
+    shell: options.tools.includes('bash'),
   };
 }
 
