@@ -246,9 +246,9 @@ async function startingPoint(
 }
 
 /**
- * Worktrees opened ahead for tasks that wait for a slot, at most `window()` not yet taken: once its slot frees, an
- * agent finds its worktree made instead of waiting at its first tool call behind the git of the agents that started
- * with it. Only for tasks that start from the base: a dependent's start point is known once it starts.
+ * Worktrees opened ahead for tasks that wait for a slot, at most as many not yet taken as run at once: once its slot
+ * frees, an agent finds its worktree made instead of waiting at its first tool call behind the git of the agents
+ * that started with it. Only for tasks that start from the base: a dependent's start point is known once it starts.
  */
 function openingAhead(workspace: RunOptions['workspace'], limit: LimitFunction, book: FoundationBook) {
   const waiting: Task[] = [];
