@@ -79,9 +79,10 @@ interface Found {
   worktreesDir: string;
 }
 
-/** A change to git's worktree bookkeeping, in line; `ahead` while only a worktree opened ahead waits for it. */
-interface Step {
-  run: () => Promise<void>;
+/**
+ * Where a change to git's worktree bookkeeping stands in line: `ahead` while only a worktree opened ahead waits on it.
+ */
+interface Place {
   ahead: boolean;
 }
 
@@ -111,10 +112,10 @@ export class Workspace {
    * Git's worktree bookkeeping, one change at a time: `git worktree add` reads every other worktree's files, and
    * fails on one another git is still making or removing. A step for a worktree opened ahead waits behind the others.
    */
-  private readonly steps: Step[] = [];
+  private readonly steps: { run: () => Promise<void>; place: Place }[] = [];
   private stepping = false;
-  /** Worktrees opened ahead of their agents (see {@link openAhead}), by path, with their step while it waits. */
-  private readonly openedAhead = new Map<string, { worktree: Promise<Worktree>; step: Step }>();
+  /** Worktrees opened ahead of their agents (see {@link openAhead}), by path, with their place in line. */
+  private readonly openedAhead = new Map<string, { worktree: Promise<Worktree>; place: Place }>();
   /** Each open worktree's checkout, by path. */
   private readonly checkouts = new Map<string, Promise<void>>();
   /**
@@ -151,18 +152,18 @@ export class Workspace {
    * `worktree.ready` when its files are checked out. {@link commit} waits for what has been started.
    */
   async open(task: Pick<Task, 'id' | 'title'>, options: WorktreeOptions = {}): Promise<Worktree> {
-    const path = join(this.root, slug(task.id) || 'task');
+    const path = this.pathOf(task);
     const base = options.startPoint ? await this.commitOf(options.startPoint) : await this.base();
     const early = this.openedAhead.get(path);
     this.openedAhead.delete(path);
     const made = await early?.worktree.catch(() => undefined);
     if (made?.base === base) {
       // Its agent waits for it now: no longer behind the others.
-      early!.step.ahead = false;
+      early!.place.ahead = false;
       return made;
     }
     if (made) await this.remove(made);
-    return this.add(task, path, base);
+    return this.add(task, path, base, (await this.found()).smallTree);
   }
 
   /**
@@ -170,16 +171,16 @@ export class Workspace {
    * change to the bookkeeping; the agent's {@link open} takes it. {@link dropAhead} removes the ones never taken.
    */
   openAhead(task: Pick<Task, 'id' | 'title'>): void {
-    const path = join(this.root, slug(task.id) || 'task');
+    const path = this.pathOf(task);
     if (this.openedAhead.has(path)) return;
-    const step: Step = { run: async () => undefined, ahead: true };
+    const place = { ahead: true };
     // A turn of the loop after the base is known: agents that asked for theirs meanwhile are in line first.
-    const worktree = this.base().then(async (base) => {
+    const worktree = this.found().then(async ({ commit, smallTree }) => {
       await nextTurn();
-      return this.add(task, path, base, step);
+      return this.add(task, path, commit, smallTree, place);
     });
     worktree.catch(() => undefined);
-    this.openedAhead.set(path, { worktree, step });
+    this.openedAhead.set(path, { worktree, place });
   }
 
   /** Removes the worktrees opened ahead that no agent took. */
@@ -192,24 +193,22 @@ export class Workspace {
   }
 
   /** The worktree at `path` on the task's branch from `base`, made in the background (see {@link open}). */
-  private add(task: Pick<Task, 'id' | 'title'>, path: string, base: string, step?: Step): Worktree {
+  private add(
+    task: Pick<Task, 'id' | 'title'>,
+    path: string,
+    base: string,
+    smallTree: boolean,
+    place?: Place,
+  ): Worktree {
     const branch = branchName(task);
     const worktree: Worktree = { path, branch, base, gitDir: '' };
-    const smallTree = this.found().then((found) => found.smallTree);
     const added = this.serialized(async () => {
       // Asked now, while the agents work, rather than by the first to finish, which every other finishing waits for.
       void this.leases().catch(() => undefined);
-      worktree.gitDir = await addWorktree(this.repo, {
-        path,
-        branch,
-        start: base,
-        checkout: await smallTree,
-      });
-    }, step);
+      worktree.gitDir = await addWorktree(this.repo, { path, branch, start: base, checkout: smallTree });
+    }, place);
     worktree.added = added;
-    const checkout = smallTree.then((small) =>
-      small ? added : added.then(() => this.filling(() => checkOut(worktree))),
-    );
+    const checkout = smallTree ? added : added.then(() => this.filling(() => checkOut(worktree)));
     worktree.ready = () => checkout;
     // Handled by whoever waits for them: the agent, a tool, the commit.
     added.catch(() => undefined);
@@ -403,14 +402,10 @@ export class Workspace {
     });
   }
 
-  /** Runs `run` once the steps before it are over; `step`, when given, is its place in the line (see {@link Step}). */
-  private serialized<T>(
-    run: () => Promise<T>,
-    step: Step = { run: async () => undefined, ahead: false },
-  ): Promise<T> {
+  /** Runs `run` once the steps before it are over; `place` says where it stands in line (see {@link Place}). */
+  private serialized<T>(run: () => Promise<T>, place: Place = { ahead: false }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      step.run = () => run().then(resolve, reject);
-      this.steps.push(step);
+      this.steps.push({ run: () => run().then(resolve, reject), place });
       void this.nextStep();
     });
   }
@@ -420,12 +415,17 @@ export class Workspace {
     this.stepping = true;
     for (;;) {
       // The first step an agent waits for, else the first opened ahead.
-      const at = this.steps.findIndex((step) => !step.ahead);
+      const at = this.steps.findIndex((step) => !step.place.ahead);
       const [step] = this.steps.splice(at === -1 ? 0 : at, 1);
       if (!step) break;
       await step.run();
     }
     this.stepping = false;
+  }
+
+  /** Where the task's worktree goes. */
+  private pathOf(task: Pick<Task, 'id'>): string {
+    return join(this.root, slug(task.id) || 'task');
   }
 
   /** The commit `rev` names, in full; a {@link WorktreeError} when there is none. */
