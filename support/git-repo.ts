@@ -9,8 +9,20 @@ export function tempDir(prefix = 'pa-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Git's environment in the tests: no one's config but the repository's. */
-const testGitEnv = (cwd: string) => ({ PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' });
+/**
+ * Git's environment in the tests: no one's config but the repository's, and no `git maintenance` started after a
+ * commit, which a test's repository of a few commits has no use for.
+ */
+const testGitEnv = (cwd: string) => ({
+  PATH: process.env.PATH,
+  HOME: cwd,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_COUNT: '2',
+  GIT_CONFIG_KEY_0: 'maintenance.auto',
+  GIT_CONFIG_VALUE_0: 'false',
+  GIT_CONFIG_KEY_1: 'gc.auto',
+  GIT_CONFIG_VALUE_1: '0',
+});
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: testGitEnv(cwd) }).trim();
@@ -22,14 +34,13 @@ export function makeRepo(files: Record<string, string>, dir = tempDir('pa-repo-'
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), content);
   }
-  // One process from the test's, which is large (a fork of it costs more than git's work here), and three gits from it:
-  // the commit starts no `git maintenance` after it, which a repository of one commit has no use for.
+  // One process from the test's, which is large (a fork of it costs more than git's work here), and three gits from it.
   execFileSync(
     'sh',
     [
       '-c',
       'git init -q -b main && git add -A && ' +
-        'git -c user.name=Test -c user.email=test@example.com -c maintenance.auto=false commit -qm initial',
+        'git -c user.name=Test -c user.email=test@example.com commit -qm initial',
     ],
     { cwd: dir, env: testGitEnv(dir) },
   );

@@ -199,15 +199,16 @@ describe('renderRunPage', () => {
   });
 
   it('cuts a huge run down to a page of bounded size, saying how much it left out', () => {
+    // One report, file list and command shared by every agent: the page bounds what it shows of each all the same, and
+    // the worker that runs later test files (a fork of it costs more the more memory it holds) keeps no 200 copies.
+    const report = '<'.repeat(1_000_000);
+    const filesChanged = Array.from({ length: 1_000 }, (_, k) => `${'"'.repeat(300)}${k}`);
+    const command = '"'.repeat(5_000);
     const big = (agents: number, calls: number) => {
       const results = Array.from({ length: agents }, (_, i) =>
-        result(`BIG-${i + 1}`, i, i + 600, {
-          report: '<'.repeat(1_000_000),
-          toolCalls: calls,
-          filesChanged: Array.from({ length: 1_000 }, (_, k) => `${'"'.repeat(300)}${k}`),
-        }),
+        result(`BIG-${i + 1}`, i, i + 600, { report, toolCalls: calls, filesChanged }),
       );
-      const steps = results.flatMap((r) => agentEvents(r, calls, { command: '"'.repeat(5_000) }));
+      const steps = results.flatMap((r) => agentEvents(r, calls, { command }));
       return { results, page: renderRunPage({ events: runOf(results, steps) }) };
     };
     const one = big(1, 10_000).page;
