@@ -499,6 +499,7 @@ note(
     'its directory in `paths`; without paths only 4 agents at 20,000 files and none at 100,000 (whole checkouts take ' +
     'seconds each on this disk, minutes for ten); nothing else is scaled down',
 );
+note(processStart());
 const use = (work: Workload) => {
   server.setScripts(work.scripts);
   server.requests.length = 0;
@@ -1066,4 +1067,21 @@ if (notes.length) {
 
 function gitVersion(): string {
   return git(process.cwd(), '--version').replace(/^git version /, '');
+}
+
+/**
+ * What starting a process costs this machine, measured before the workloads: most of the action's own time beside the
+ * model is starting git, and the cost of a start differs tenfold between 2-core machines (docs/performance.md).
+ */
+function processStart(): string {
+  const took = Array.from({ length: 50 }, () => {
+    const started = performance.now();
+    execFileSync('git', ['--version']);
+    return performance.now() - started;
+  });
+  const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+  return (
+    `machine: a process started from the bench's own (${rss} MB) takes a median ${median(took).toFixed(1)} ms ` +
+    `(git --version, 50 in a row, its own run included)`
+  );
 }
