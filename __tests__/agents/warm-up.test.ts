@@ -92,7 +92,9 @@ describe('the prompt-cache warm-up', () => {
     const real = global.setImmediate;
     let n = 0;
     global.setImmediate = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
-      if (!/scheduler\.ts/.test(new Error().stack ?? '')) return real(callback, ...args);
+      // Only the scheduler's own: the frame that called, not the async frames that led there (git's own turns).
+      const caller = (new Error().stack ?? '').split('\n')[2] ?? '';
+      if (!/scheduler\.ts/.test(caller)) return real(callback, ...args);
       const i = (n += 1);
       order.push(`asked ${i}`);
       return real(() => {

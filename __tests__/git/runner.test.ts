@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import os from 'node:os';
 import { git, GitError } from '../../src/git/runner.js';
 import { makeRepo } from '../../support/git-repo.js';
@@ -44,6 +45,28 @@ describe('git', () => {
     setTimeout(() => stop.abort(), 100);
     await expect(running).rejects.toThrow('git wait failed: stopped');
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('starts the gits asked for together each in a turn of the event loop of its own', async () => {
+    // A count of the loop's turns, and the turn in which Node starts each process.
+    let turn = 0;
+    let counting = true;
+    const count = () => {
+      turn += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const startedIn: number[] = [];
+    const onSpawn = () => startedIn.push(turn);
+    diagnostics.subscribe('child_process', onSpawn);
+    try {
+      await Promise.all(Array.from({ length: 6 }, () => git(repo, ['rev-parse', 'HEAD'])));
+    } finally {
+      diagnostics.unsubscribe('child_process', onSpawn);
+      counting = false;
+    }
+    expect(startedIn).toHaveLength(6);
+    expect(new Set(startedIn).size).toBe(6);
   });
 
   it('fails past maxBuffer', async () => {

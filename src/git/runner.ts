@@ -61,7 +61,8 @@ const ALWAYS: readonly (readonly [string, string])[] = [
  * Runs git in `cwd`, started by this process, and resolves with its standard output; rejects with a {@link GitError}
  * that carries git's own message. Git gets a clean environment: none of the action's tokens, no `GIT_*` override.
  */
-export function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
+export async function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
+  await aTurnOfItsOwn();
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
@@ -83,6 +84,20 @@ export function git(cwd: string, args: readonly string[], options: GitOptions = 
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
+}
+
+/** The turn of the event loop the last git started in, or will (see {@link aTurnOfItsOwn}). */
+let lastStart: Promise<void> = Promise.resolve();
+
+/**
+ * Resolves in a turn of the event loop that starts no other git. Starting a process holds the thread until the child
+ * has started git (a fork of the whole action, several milliseconds on a small runner): gits asked for together would
+ * hold it for all of their starts at once, while replies wait to be read; one a turn, the loop reads them in between.
+ */
+function aTurnOfItsOwn(): Promise<void> {
+  const turn = lastStart.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+  lastStart = turn;
+  return turn;
 }
 
 function failure(
