@@ -60,9 +60,14 @@ const ALWAYS: readonly (readonly [string, string])[] = [
 /**
  * Runs git in `cwd`, started by this process, and resolves with its standard output; rejects with a {@link GitError}
  * that carries git's own message. Git gets a clean environment: none of the action's tokens, no `GIT_*` override.
+ * Gits asked for together start a turn of the event loop apart (see {@link aTurnOfItsOwn}).
  */
-export async function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
-  await aTurnOfItsOwn();
+export function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
+  const turn = aTurnOfItsOwn();
+  return turn ? turn.then(() => start(cwd, args, options)) : start(cwd, args, options);
+}
+
+function start(cwd: string, args: readonly string[], options: GitOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
@@ -86,18 +91,24 @@ export async function git(cwd: string, args: readonly string[], options: GitOpti
   });
 }
 
-/** The turn of the event loop the last git started in, or will (see {@link aTurnOfItsOwn}). */
-let lastStart: Promise<void> = Promise.resolve();
+/** The turn of the event loop the next git may start in; undefined while none has started in this one. */
+let nextTurn: Promise<void> | undefined;
 
 /**
- * Resolves in a turn of the event loop that starts no other git. Starting a process holds the thread until the child
- * has started git (a fork of the whole action, several milliseconds on a small runner): gits asked for together would
- * hold it for all of their starts at once, while replies wait to be read; one a turn, the loop reads them in between.
+ * Undefined when a git may start now, as none has in this turn of the event loop; otherwise resolves in the next turn
+ * that starts no other. Starting a process holds the thread until the child has started git (a fork of the whole
+ * action, several milliseconds on a small runner): gits asked for together would hold it for all of their starts at
+ * once, while replies wait to be read; one a turn, the loop reads them in between. The first starts at once, so a git
+ * asked for in the middle of other work (at start-up, say) does not wait for that work to end.
  */
-function aTurnOfItsOwn(): Promise<void> {
-  const turn = lastStart.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-  lastStart = turn;
-  return turn;
+function aTurnOfItsOwn(): Promise<void> | undefined {
+  const mine = nextTurn;
+  const after = (mine ?? Promise.resolve()).then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+  nextTurn = after;
+  void after.then(() => {
+    if (nextTurn === after) nextTurn = undefined;
+  });
+  return mine;
 }
 
 function failure(
