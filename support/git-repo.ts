@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { gitEnvironment } from '../src/git/runner.js';
 
 /** A throwaway directory, under the run's own temporary directory (see `global-setup.js`). */
 export function tempDir(prefix = 'pa-test-'): string {
@@ -10,18 +11,17 @@ export function tempDir(prefix = 'pa-test-'): string {
 }
 
 /**
- * Git's environment in the tests: no one's config but the repository's, and no `git maintenance` started after a
- * commit, which a test's repository of a few commits has no use for.
+ * Git's environment in the tests, as the action gives its own git (`gitEnvironment`): no one's config but the
+ * repository's, and no `git maintenance` started after a commit, which a test's repository of a few commits has no
+ * use for.
  */
 const testGitEnv = (cwd: string) => ({
-  PATH: process.env.PATH,
+  ...gitEnvironment([
+    ['maintenance.auto', 'false'],
+    ['gc.auto', '0'],
+  ]),
   HOME: cwd,
   GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_COUNT: '2',
-  GIT_CONFIG_KEY_0: 'maintenance.auto',
-  GIT_CONFIG_VALUE_0: 'false',
-  GIT_CONFIG_KEY_1: 'gc.auto',
-  GIT_CONFIG_VALUE_1: '0',
 });
 
 export function git(cwd: string, ...args: string[]): string {

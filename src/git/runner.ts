@@ -92,7 +92,7 @@ function start(cwd: string, args: readonly string[], options: GitOptions): Promi
 }
 
 /** The turn of the event loop the next git may start in; undefined while none has started in this one. */
-let nextTurn: Promise<void> | undefined;
+let nextStart: Promise<void> | undefined;
 
 /**
  * Undefined when a git may start now, as none has in this turn of the event loop; otherwise resolves in the next turn
@@ -102,11 +102,11 @@ let nextTurn: Promise<void> | undefined;
  * asked for in the middle of other work (at start-up, say) does not wait for that work to end.
  */
 function aTurnOfItsOwn(): Promise<void> | undefined {
-  const mine = nextTurn;
+  const mine = nextStart;
   const after = (mine ?? Promise.resolve()).then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-  nextTurn = after;
+  nextStart = after;
   void after.then(() => {
-    if (nextTurn === after) nextTurn = undefined;
+    if (nextStart === after) nextStart = undefined;
   });
   return mine;
 }
@@ -136,7 +136,7 @@ function failure(
 }
 
 /** Only what git needs, and `config` as git reads it from the environment. */
-function gitEnvironment(config: readonly (readonly [string, string])[]): NodeJS.ProcessEnv {
+export function gitEnvironment(config: readonly (readonly [string, string])[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_COUNT: String(config.length) };
   for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
     const value = process.env[name];
