@@ -81,50 +81,14 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   const progress = noProgress();
   const modelOf = (task: Task) => task.model ?? options.model;
   const perModel = countBy(set.tasks, modelOf);
-  // By model: the first agent's warm-up, and the last agent let go after it (the next goes a turn of the loop later).
+  // By model: the first agent's warm-up.
   const warm = new Map<string, WarmUp>();
-  const released = new Map<string, Promise<unknown>>();
-  const stopping = aborted(options.signal);
   const refusals = new Refusals();
   const refusalFor = (model: string) => refusals.for(model);
-  const onRefused = (refusal: EndpointRefusal) => refusals.note(refusal);
-  const refused = (task: Task, refusal: EndpointRefusal) =>
-    notStarted(task, 'skipped', `not started: ${refusal.message}`, modelOf(task));
-
-  const stopped = () => options.signal?.aborted === true;
+  const runOne = agentStarts(options, { agentOptions, book, ahead, warm, refusals, modelOf });
   const end = (task: Task, result: AgentResult) => {
     book.ended(task, result);
     options.events.emit({ type: 'ended', task: task.id, at: Date.now(), result });
-  };
-  const brief = briefOf(options);
-
-  const runOne = async (task: Task, first: boolean): Promise<AgentResult> => {
-    ahead.starts(task);
-    const model = modelOf(task);
-    const refusal = refusalFor(model);
-    if (refusal) return refused(task, refusal);
-    const result = await startOne(task, model, first);
-    // An agent the endpoint refused (or whose wait ended with a refusal) did nothing: it did not start.
-    const cause = refusalFor(model);
-    return cause && result.turns === 0 && result.status !== 'succeeded' ? refused(task, cause) : result;
-  };
-
-  const startOne = async (task: Task, model: string, first: boolean): Promise<AgentResult> => {
-    const start = await startingPoint(book, task, options.foundation, brief);
-    if ('notStarted' in start) return notStarted(task, 'skipped', start.notStarted, model);
-    const { from, built } = start;
-    const warmUp = warm.get(model);
-    if (first)
-      return built(
-        await runAgent({ ...agentOptions, ...from, task, model, onStreaming: warmUp?.release, onRefused }),
-      );
-    // Made while the first agent warms the cache; let go one a turn of the loop after another (see RELEASE).
-    const after = (released.get(model) ?? Promise.race([warmUp?.done, stopping])).then(
-      () => new Promise((resolve) => setImmediate(resolve)),
-    );
-    released.set(model, after);
-    const gate = after.then(() => !stopped() && !refusalFor(model));
-    return built(await runAgent({ ...agentOptions, ...from, task, model, startGate: gate, onRefused }));
   };
 
   return new Promise<string[]>((resolve) => {
@@ -167,6 +131,64 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
     };
     step();
   });
+}
+
+/** What the agents of one run share as they start (see {@link agentStarts}). */
+interface StartShared {
+  agentOptions: Omit<AgentOptions, 'task' | 'model'>;
+  book: FoundationBook;
+  ahead: ReturnType<typeof openingAhead>;
+  /** By model: the first agent's warm-up. */
+  warm: Map<string, WarmUp>;
+  refusals: Refusals;
+  modelOf: (task: Task) => string;
+}
+
+/**
+ * How one task's agent starts, once it has a slot: from the work it builds on, the first of its model at once, the
+ * others after that one's warm-up, one a turn of the loop (see RELEASE); not at all once the endpoint refused its model.
+ */
+function agentStarts(
+  options: RunOptions,
+  { agentOptions, book, ahead, warm, refusals, modelOf }: StartShared,
+): (task: Task, first: boolean) => Promise<AgentResult> {
+  // By model: the last agent let go after the warm-up (the next goes a turn of the loop later).
+  const released = new Map<string, Promise<unknown>>();
+  const stopping = aborted(options.signal);
+  const brief = briefOf(options);
+  const refusalFor = (model: string) => refusals.for(model);
+  const onRefused = (refusal: EndpointRefusal) => refusals.note(refusal);
+  const refused = (task: Task, refusal: EndpointRefusal) =>
+    notStarted(task, 'skipped', `not started: ${refusal.message}`, modelOf(task));
+
+  const startOne = async (task: Task, model: string, first: boolean): Promise<AgentResult> => {
+    const start = await startingPoint(book, task, options.foundation, brief);
+    if ('notStarted' in start) return notStarted(task, 'skipped', start.notStarted, model);
+    const { from, built } = start;
+    const warmUp = warm.get(model);
+    if (first)
+      return built(
+        await runAgent({ ...agentOptions, ...from, task, model, onStreaming: warmUp?.release, onRefused }),
+      );
+    // Made while the first agent warms the cache; let go one a turn of the loop after another (see RELEASE).
+    const after = (released.get(model) ?? Promise.race([warmUp?.done, stopping])).then(
+      () => new Promise((resolve) => setImmediate(resolve)),
+    );
+    released.set(model, after);
+    const gate = after.then(() => options.signal?.aborted !== true && !refusalFor(model));
+    return built(await runAgent({ ...agentOptions, ...from, task, model, startGate: gate, onRefused }));
+  };
+
+  return async (task, first) => {
+    ahead.starts(task);
+    const model = modelOf(task);
+    const refusal = refusalFor(model);
+    if (refusal) return refused(task, refusal);
+    const result = await startOne(task, model, first);
+    // An agent the endpoint refused (or whose wait ended with a refusal) did nothing: it did not start.
+    const cause = refusalFor(model);
+    return cause && result.turns === 0 && result.status !== 'succeeded' ? refused(task, cause) : result;
+  };
 }
 
 /**
