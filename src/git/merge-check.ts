@@ -40,8 +40,29 @@ export class MergeCheckError extends Error {
  */
 export async function checkMerges(options: MergeCheckOptions): Promise<MergeCheck> {
   const { repo, candidates } = options;
-  const limit = pLimit(MERGES_AT_ONCE);
   const changes = await changesOf(repo, options.base, candidates);
+  const conflicts = await pairConflicts(repo, candidates, changes);
+  const { order, leftOut, tip } = await mergeInOrder(options, changes, conflicts);
+  const check: MergeCheck = {
+    branches: candidates.map(({ task, branch }) => ({ task, branch })),
+    conflicts,
+    order,
+    leftOut,
+  };
+  if (options.combined && order.length > 0) {
+    await git(repo, ['update-ref', `refs/heads/${options.combined.branch}`, tip]);
+    check.combined = { branch: options.combined.branch, commit: tip };
+  }
+  return check;
+}
+
+/** Every pair of branches that conflict, by a trial merge of each pair whose changes meet. */
+async function pairConflicts(
+  repo: string,
+  candidates: readonly MergeCandidate[],
+  changes: readonly (Changes | undefined)[],
+): Promise<MergeCheck['conflicts']> {
+  const limit = pLimit(MERGES_AT_ONCE);
   const pairs: [number, number][] = [];
   for (let i = 0; i < candidates.length; i++)
     for (let j = i + 1; j < candidates.length; j++) pairs.push([i, j]);
@@ -60,7 +81,19 @@ export async function checkMerges(options: MergeCheckOptions): Promise<MergeChec
       conflicts.push({ tasks: [candidates[i]!.task, candidates[j]!.task], files: result.files });
     }
   });
+  return conflicts;
+}
 
+/**
+ * The mergeable branches merged one on top of the other in the order given, each that conflicts with those before it
+ * left out; `tip` is the last merge commit (or the one branch, or the base).
+ */
+async function mergeInOrder(
+  options: MergeCheckOptions,
+  changes: readonly (Changes | undefined)[],
+  conflicts: MergeCheck['conflicts'],
+): Promise<{ order: string[]; leftOut: MergeCheck['leftOut']; tip: string }> {
+  const { repo, candidates } = options;
   const order: string[] = [];
   const leftOut: MergeCheck['leftOut'] = [];
   // The merge so far: `tip` holds the branches merged for real; `pending` those known to merge cleanly onto it,
@@ -69,6 +102,8 @@ export async function checkMerges(options: MergeCheckOptions): Promise<MergeChec
   let tip = options.base;
   let pending: MergeCandidate[] = [];
   let touched: Changes | undefined = { paths: [], deletes: false, descends: true };
+  const leave = (candidate: MergeCandidate, files: string[]) =>
+    leftOut.push({ task: candidate.task, reason: conflictReason(candidate.task, order, conflicts, files) });
   const mergeOnto = async (candidate: MergeCandidate): Promise<TrialMerge> => {
     if (tip === options.base) {
       // The first branch is the merge so far: it started from the base.
@@ -92,10 +127,7 @@ export async function checkMerges(options: MergeCheckOptions): Promise<MergeChec
       if (result.clean) continue;
       // Not expected (their changes did not meet), but git has the last word: it leaves the order after all.
       order.splice(order.indexOf(candidate.task), 1);
-      leftOut.push({
-        task: candidate.task,
-        reason: conflictReason(candidate.task, order, conflicts, result.files),
-      });
+      leave(candidate, result.files);
     }
     pending = [];
   };
@@ -110,28 +142,15 @@ export async function checkMerges(options: MergeCheckOptions): Promise<MergeChec
       await settle();
       const result = await mergeOnto(candidate);
       if (!result.clean) {
-        leftOut.push({
-          task: candidate.task,
-          reason: conflictReason(candidate.task, order, conflicts, result.files),
-        });
+        leave(candidate, result.files);
         continue;
       }
     }
     touched = joined(touched, changes[i]);
     order.push(candidate.task);
   }
-
-  const check: MergeCheck = {
-    branches: candidates.map(({ task, branch }) => ({ task, branch })),
-    conflicts,
-    order,
-    leftOut,
-  };
-  if (options.combined && order.length > 0) {
-    await git(repo, ['update-ref', `refs/heads/${options.combined.branch}`, tip]);
-    check.combined = { branch: options.combined.branch, commit: tip };
-  }
-  return check;
+  // What is still pending stays unmerged: only `combined` needs a commit of the whole, and then nothing is pending.
+  return { order, leftOut, tip };
 }
 
 /** What a branch changed from the base, as far as telling whether a merge can conflict goes. */
