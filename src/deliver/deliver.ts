@@ -10,7 +10,12 @@ import {
   type PullRequestOutcome,
 } from '../github/pull-requests.js';
 import { serverUrl } from '../report/comment.js';
-import { pullRequestTitle, renderCombinedBody, renderPullRequestBody } from '../report/pull-request.js';
+import {
+  pullRequestTitle,
+  renderCombinedBody,
+  renderPullRequestBody,
+  type PullRequestContext,
+} from '../report/pull-request.js';
 import { messageOf } from '../errors.js';
 import { statusCell } from '../report/verdict.js';
 import { resultsOf, type RunState } from '../run-state.js';
@@ -164,7 +169,7 @@ interface PullRequestJob {
 
 /** The pull requests: one per pushed branch, or the combined one. Resolves to the failure line, if GitHub refused. */
 async function openPullRequests(job: PullRequestJob): Promise<string | undefined> {
-  const { results, changed, check, combined, options, announce, refused, warn } = job;
+  const { changed, combined, options, warn } = job;
   const pushed = changed.filter((r) => r.pushed);
   if (pushed.length === 0) return undefined;
   const base = pullRequestBase(options.env);
@@ -183,32 +188,53 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
     return undefined;
   }
   const context = { issue: options.issue, runUrl: options.runUrl, secrets: options.settings.secrets };
+  const to = { octokit, base, context };
+  return combined ? openCombined(job, combined, to) : openEach(job, pushed, to);
+}
 
-  if (combined) {
-    if (!check?.combined) return undefined;
-    try {
-      await pushBranch(options.settings.workspace, combined, options.settings.githubToken);
-    } catch (error) {
-      warn(`The combined branch ${combined} was not pushed: ${messageOf(error)}`);
-      return undefined;
-    }
-    try {
-      const outcome = await upsertPullRequest(octokit, options.repo, {
-        head: combined,
-        base,
-        title: pullRequestTitle('parallel-agents', check.order.join(', '), options.settings.secrets),
-        body: renderCombinedBody(results, check, context),
-      });
-      for (const task of check.order) announce(task, outcome);
-    } catch (error) {
-      if (!(error instanceof PullRequestError)) throw error;
-      const compareUrl = compareLink(options, base, combined);
-      for (const task of check.order) refused(task, { reason: error.message, compareUrl });
-      return error.message;
-    }
+/** Where pull requests go: GitHub's client, the branch they are opened against, what their bodies name. */
+interface PullRequestTarget {
+  octokit: NonNullable<ReturnType<DeliveryOptions['octokit']>>;
+  base: string;
+  context: PullRequestContext;
+}
+
+/** The combined branch pushed and its one pull request, for every task in the merge order. */
+async function openCombined(
+  { results, check, options, announce, refused, warn }: PullRequestJob,
+  combined: string,
+  { octokit, base, context }: PullRequestTarget,
+): Promise<string | undefined> {
+  if (!check?.combined) return undefined;
+  try {
+    await pushBranch(options.settings.workspace, combined, options.settings.githubToken);
+  } catch (error) {
+    warn(`The combined branch ${combined} was not pushed: ${messageOf(error)}`);
     return undefined;
   }
+  try {
+    const outcome = await upsertPullRequest(octokit, options.repo, {
+      head: combined,
+      base,
+      title: pullRequestTitle('parallel-agents', check.order.join(', '), options.settings.secrets),
+      body: renderCombinedBody(results, check, context),
+    });
+    for (const task of check.order) announce(task, outcome);
+  } catch (error) {
+    if (!(error instanceof PullRequestError)) throw error;
+    const compareUrl = compareLink(options, base, combined);
+    for (const task of check.order) refused(task, { reason: error.message, compareUrl });
+    return error.message;
+  }
+  return undefined;
+}
 
+/** One pull request per pushed branch, a stacked branch's against the work it is built on. */
+async function openEach(
+  { options, announce, refused, warn }: PullRequestJob,
+  pushed: readonly AgentResult[],
+  { octokit, base, context }: PullRequestTarget,
+): Promise<string | undefined> {
   // In plan order, so the pull request of the work a branch is built on exists before the branch's own.
   // Earlier runs' pull requests count as opened: a re-run task stacks on the one it builds on.
   const earlier = options.earlier ?? [];
