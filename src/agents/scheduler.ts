@@ -84,7 +84,6 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
   // By model: the first agent's warm-up.
   const warm = new Map<string, WarmUp>();
   const refusals = new Refusals();
-  const refusalFor = (model: string) => refusals.for(model);
   const runOne = agentStarts(options, { agentOptions, book, ahead, warm, refusals, modelOf });
   const end = (task: Task, result: AgentResult) => {
     book.ended(task, result);
@@ -98,7 +97,7 @@ export function runTasks(set: TaskSet, options: RunOptions): Promise<string[]> {
         progress.skipped.add(id);
         const task = byId.get(id)!;
         const model = modelOf(task);
-        end(task, skippedResult(task, model, reason, options.signal, refusalFor(model)));
+        end(task, skippedResult(task, model, reason, options.signal, refusals.for(model)));
       }
       for (const id of next.start) {
         const task = byId.get(id)!;
@@ -156,7 +155,6 @@ function agentStarts(
   const released = new Map<string, Promise<unknown>>();
   const stopping = aborted(options.signal);
   const brief = briefOf(options);
-  const refusalFor = (model: string) => refusals.for(model);
   const onRefused = (refusal: EndpointRefusal) => refusals.note(refusal);
   const refused = (task: Task, refusal: EndpointRefusal) =>
     notStarted(task, 'skipped', `not started: ${refusal.message}`, modelOf(task));
@@ -175,18 +173,18 @@ function agentStarts(
       () => new Promise((resolve) => setImmediate(resolve)),
     );
     released.set(model, after);
-    const gate = after.then(() => options.signal?.aborted !== true && !refusalFor(model));
+    const gate = after.then(() => options.signal?.aborted !== true && !refusals.for(model));
     return built(await runAgent({ ...agentOptions, ...from, task, model, startGate: gate, onRefused }));
   };
 
   return async (task, first) => {
     ahead.starts(task);
     const model = modelOf(task);
-    const refusal = refusalFor(model);
+    const refusal = refusals.for(model);
     if (refusal) return refused(task, refusal);
     const result = await startOne(task, model, first);
     // An agent the endpoint refused (or whose wait ended with a refusal) did nothing: it did not start.
-    const cause = refusalFor(model);
+    const cause = refusals.for(model);
     return cause && result.turns === 0 && result.status !== 'succeeded' ? refused(task, cause) : result;
   };
 }

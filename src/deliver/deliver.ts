@@ -194,7 +194,7 @@ async function openPullRequests(job: PullRequestJob): Promise<string | undefined
 
 /** Where pull requests go: GitHub's client, the branch they are opened against, what their bodies name. */
 interface PullRequestTarget {
-  octokit: NonNullable<ReturnType<DeliveryOptions['octokit']>>;
+  octokit: GitHubClient;
   base: string;
   context: PullRequestContext;
 }
